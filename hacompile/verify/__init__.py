@@ -1,0 +1,1 @@
+"""Offline verification of the generated bundle (Terraform schema checks without terraform)."""
