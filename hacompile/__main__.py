@@ -1,0 +1,3 @@
+from hacompile.cli import main
+
+main()

@@ -1,0 +1,61 @@
+"""Diagnostics: the one currency in which every stage reports a problem with the spec.
+
+Stages never print or exit. They return or raise `Diagnostic` values, and only the CLI turns
+them into text and an exit status. A diagnostic carries the spec path (``regions[0].vpc_cidr``)
+and, once located, the file position, so every message can name FILE:LINE:COL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+Loc = tuple[str | int, ...]
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, order=True)
+class Diagnostic:
+    """One problem, located in the spec file as precisely as the loader allows."""
+
+    line: int
+    column: int
+    severity: Severity
+    path: str
+    message: str
+    file: str = ""
+
+    def render(self) -> str:
+        where = f"{self.file}:{self.line}:{self.column}"
+        field = f"{self.path}: " if self.path else ""
+        return f"{where}: {self.severity.value}: {field}{self.message}"
+
+    def in_file(self, file: str) -> Diagnostic:
+        return replace(self, file=file)
+
+
+def format_loc(loc: Loc) -> str:
+    """Render ``("regions", 0, "zones")`` as ``regions[0].zones``, the way users write paths."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else part
+    return out
+
+
+class SpecError(Exception):
+    """Raised with every error found, so users fix them all in one round."""
+
+    def __init__(self, diagnostics: tuple[Diagnostic, ...]) -> None:
+        self.diagnostics = tuple(sorted(diagnostics))
+        super().__init__("\n".join(d.render() for d in self.diagnostics))
+
+    @property
+    def errors(self) -> tuple[Diagnostic, ...]:
+        return tuple(d for d in self.diagnostics if d.severity is Severity.ERROR)

@@ -1,0 +1,196 @@
+"""Derive the frozen `Plan` from a validated `Spec`.
+
+The decisions live here, in one readable place:
+- load balancer k sits in zone k mod Z; its management IP and one slot IP per EIP come from
+  `hacompile.spec.network`, so unicast peers and HAProxy servers are known at compile time;
+- EIP k belongs to LB k (MASTER at `priority.master`); the others back it up in rotation order
+  k+1, k+2, ... at `backup`, `backup - step`, ...: a fixed, tie-free takeover order;
+- every VRRP instance starts in BACKUP so that `preempt_delay` is legal and a rebooted master
+  waits for its checks before it takes its EIP back.
+"""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Network
+
+from hacompile import __version__
+from hacompile.plan import model as p
+from hacompile.spec import instances, network
+from hacompile.spec.model import Spec
+
+CLUSTER_TAG = "hacompile:cluster"
+SCRIPT_USER = "hacompile-vrrp"
+
+
+def build_plan(spec: Spec, spec_file: str) -> p.Plan:
+    flavor = _flavor(spec)
+    return p.Plan(
+        name=spec.name,
+        spec_file=spec_file,
+        hacompile_version=__version__,
+        regions=tuple(_region(spec, i) for i in range(len(spec.regions))),
+        flavor=flavor,
+        lb_instance_type=spec.load_balancers.instance_type,
+        lb_arch=instances.architecture(spec.load_balancers.instance_type),
+        root_volume_gb=spec.load_balancers.root_volume_gb,
+        backend_instance_type=spec.backends.demo.instance_type if spec.backends.demo else "",
+        backend_arch=instances.architecture(spec.backends.demo.instance_type)
+        if spec.backends.demo else "",
+        backend_port=spec.backends.port,
+        haproxy=_haproxy(spec),
+        keepalived=_keepalived(spec, flavor),
+        ssh_key_name=spec.access.ssh_key_name,
+        ssh_cidrs=tuple(spec.access.ssh_cidrs),
+        ssh_user=spec.access.ssh_user,
+        tags=tuple(sorted({**spec.tags, CLUSTER_TAG: spec.name}.items())),
+        cluster_tag_key=CLUSTER_TAG,
+        partition="aws-us-gov" if any("-gov-" in r.name for r in spec.regions) else "aws",
+    )
+
+
+def _region(spec: Spec, index: int) -> p.Region:
+    region = spec.regions[index]
+    subnet_nets = network.subnets(region)
+    subnets = tuple(
+        p.Subnet(key=zone.name[-1], zone=zone.name, cidr=str(net))
+        for zone, net in zip(region.zones, subnet_nets, strict=True)
+    )
+    n = spec.load_balancers.count
+    zones = len(subnets)
+    ka = spec.keepalived
+    eips = tuple(p.Eip(key=f"eip{k + 1}", vrid=ka.vrid_base + k, master=f"lb{k + 1}")
+                 for k in range(n))
+    placed: list[tuple[int, str, tuple[str, ...]]] = []
+    per_subnet: dict[int, int] = {}
+    for k in range(n):
+        zi = network.lb_zone_index(k, zones)
+        ordinal = per_subnet.get(zi, 0)
+        per_subnet[zi] = ordinal + 1
+        mgmt, slot_addrs = network.lb_addresses(subnet_nets[zi], ordinal, n)
+        placed.append((zi, str(mgmt), tuple(str(s) for s in slot_addrs)))
+    lbs = []
+    for k, (zi, primary, slots) in enumerate(placed):
+        instances_ = tuple(
+            p.VrrpInstance(
+                name=eip.key,
+                vrid=eip.vrid,
+                priority=_priority(spec, owner=e, lb=k, count=n),
+                master=e == k,
+                slot_ip=slots[e],
+            )
+            for e, eip in enumerate(eips)
+        )
+        lbs.append(p.LoadBalancer(
+            key=f"lb{k + 1}",
+            host=f"{spec.name}-{region.name}-lb{k + 1}",
+            zone=subnets[zi].zone,
+            subnet_key=subnets[zi].key,
+            private_ip=primary,
+            slot_ips=slots,
+            instances=instances_,
+            peers=tuple(other[1] for j, other in enumerate(placed) if j != k),
+        ))
+    return p.Region(
+        name=region.name,
+        slug=region.name.replace("-", "_"),
+        vpc_cidr=region.vpc_cidr,
+        subnets=subnets,
+        load_balancers=tuple(lbs),
+        eips=eips,
+        servers=_servers(spec, index, subnet_nets, subnets),
+        demo_backends=spec.backends.demo is not None,
+    )
+
+
+def _priority(spec: Spec, *, owner: int, lb: int, count: int) -> int:
+    """MASTER priority for the owner; backups step down in rotation order after the owner."""
+    ladder = spec.keepalived.priority
+    if lb == owner:
+        return ladder.master
+    rank = (lb - owner) % count  # 1 = first to take over
+    return ladder.backup - ladder.step * (rank - 1)
+
+
+def _servers(spec: Spec, index: int, nets: tuple[IPv4Network, ...],
+             subnets: tuple[p.Subnet, ...]) -> tuple[p.Server, ...]:
+    region = spec.regions[index]
+    port = spec.backends.port
+    demo = spec.backends.demo
+    if demo is None:
+        return tuple(p.Server(name=b.name, address=b.address, port=b.port or port)
+                     for b in region.backends)
+    n = spec.load_balancers.count
+    offset = network.backend_offset(-(-n // len(nets)), n)
+    out = []
+    for b in range(demo.count):
+        zi = b % len(nets)
+        address = network.backend_address(nets[zi], offset, b // len(nets))
+        out.append(p.Server(name=f"web{b + 1}", address=str(address), port=port,
+                            subnet_key=subnets[zi].key, zone=subnets[zi].zone,
+                            host=f"{spec.name}-{region.name}-web{b + 1}"))
+    return tuple(out)
+
+
+def _flavor(spec: Spec) -> p.Flavor:
+    lbs = spec.load_balancers
+    if lbs.flavor == "hapee":
+        v = lbs.hapee_version
+        return p.Flavor(
+            name="hapee", ami_owner="aws-marketplace", ami_name=f"hapee-ubuntu-*-amd64-hvm-{v}*",
+            haproxy_package="", haproxy_service=f"hapee-{v}-lb",
+            haproxy_config=f"/etc/hapee-{v}/hapee-lb.cfg",
+            haproxy_binary=f"/opt/hapee-{v}/sbin/hapee-lb", haproxy_process="hapee-lb",
+            haproxy_user="hapee-lb", haproxy_group="hapee",
+            haproxy_socket=f"/var/run/hapee-{v}/hapee-lb.sock",
+            keepalived_package="", keepalived_service="hapee-extras-vrrp",
+            keepalived_config="/etc/hapee-extras/hapee-vrrp.cfg",
+            keepalived_binary="/opt/hapee-extras/sbin/hapee-vrrp",
+        )
+    arch = "arm64" if instances.architecture(lbs.instance_type) == "arm64" else "amd64"
+    return p.Flavor(
+        name="community", ami_owner="099720109477",
+        ami_name=f"ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-{arch}-server-*",
+        haproxy_package="haproxy", haproxy_service="haproxy",
+        haproxy_config="/etc/haproxy/haproxy.cfg", haproxy_binary="/usr/sbin/haproxy",
+        haproxy_process="haproxy", haproxy_user="haproxy", haproxy_group="haproxy",
+        haproxy_socket="/run/haproxy/admin.sock",
+        keepalived_package="keepalived", keepalived_service="keepalived",
+        keepalived_config="/etc/keepalived/keepalived.conf",
+        keepalived_binary="/usr/sbin/keepalived",
+    )
+
+
+def _haproxy(spec: Spec) -> p.HAProxy:
+    hap = spec.haproxy
+    return p.HAProxy(
+        balance=hap.balance,
+        sticky_cookie=hap.sticky_cookie or "",
+        maxconn=hap.maxconn,
+        frontends=tuple(p.Frontend(f.name, f.port, f.mode) for f in hap.frontends),
+        timeout_connect=hap.timeouts.connect,
+        timeout_client=hap.timeouts.client,
+        timeout_server=hap.timeouts.server,
+        health_check_path=spec.backends.health_check_path or "",
+        stats_port=hap.stats.port if hap.stats else 0,
+        stats_cidrs=tuple(hap.stats.cidrs) if hap.stats else (),
+    )
+
+
+def _keepalived(spec: Spec, flavor: p.Flavor) -> p.Keepalived:
+    ka = spec.keepalived
+    advert = float(ka.advert_int)
+    return p.Keepalived(
+        vrrp_version=ka.vrrp_version,
+        advert_int=str(int(advert)) if advert.is_integer() else f"{advert:.2f}".rstrip("0"),
+        preempt_delay=ka.preempt_delay,
+        auth=ka.auth if ka.auth is not None else ka.vrrp_version == 2,
+        process_checks=ka.process_checks,
+        reconcile_interval=ka.reconcile_interval,
+        checks=tuple(
+            p.Check(name=c.name, kind="gateway" if c.gateway else "process",
+                    process=c.process or "", interval=c.interval, weight=c.weight,
+                    fall=c.fall, rise=c.rise)
+            for c in ka.checks
+        ),
+        script_user=SCRIPT_USER,
+    )

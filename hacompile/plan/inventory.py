@@ -1,0 +1,107 @@
+"""The generated Ansible inventory: everything hacompile decided, as plain data.
+
+Ansible merges it with the per-region JSON that `terraform output` produces (instance IDs, ENI
+IDs, EIP allocation IDs, public addresses), so the roles get compile-time facts from here and
+AWS's facts from Terraform, never from whatever happens to be associated when the play runs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hacompile.plan.model import LoadBalancer, Plan, Region
+
+
+def inventory(plan: Plan) -> dict[str, Any]:
+    lb_children: dict[str, Any] = {}
+    backend_children: dict[str, Any] = {}
+    regions: dict[str, Any] = {}
+    for region in plan.regions:
+        lb_group = f"{region.slug}_lb"
+        lb_children[lb_group] = None
+        regions[region.slug] = {
+            "vars": {"hacompile_region": region.name, "haproxy_backend": _backend(plan, region)},
+            "children": {lb_group: {"hosts": {lb.host: _lb_vars(lb)
+                                              for lb in region.load_balancers}}},
+        }
+        if region.demo_backends:
+            web_group = f"{region.slug}_backend"
+            backend_children[web_group] = None
+            regions[region.slug]["children"][web_group] = {
+                "hosts": {s.host: {"demo_backend_port": s.port} for s in region.servers}
+            }
+    children: dict[str, Any] = {"lb": {"children": lb_children}}
+    if backend_children:
+        children["backend"] = {"children": backend_children}
+    children.update(regions)
+    return {
+        "all": {
+            "vars": {
+                "ansible_user": plan.ssh_user,
+                "hacompile_cluster": plan.name,
+            },
+            "children": children,
+        }
+    }
+
+
+def lb_group_vars(plan: Plan) -> dict[str, Any]:
+    """Variables shared by every load balancer: the flavor's paths, HAProxy and check settings."""
+    f = plan.flavor
+    hap = plan.haproxy
+    ka = plan.keepalived
+    return {
+        "haproxy_package": f.haproxy_package,
+        "haproxy_service": f.haproxy_service,
+        "haproxy_config_path": f.haproxy_config,
+        "haproxy_binary": f.haproxy_binary,
+        "haproxy_user": f.haproxy_user,
+        "haproxy_group": f.haproxy_group,
+        "haproxy_socket": f.haproxy_socket,
+        "haproxy_maxconn": hap.maxconn,
+        "haproxy_timeouts": {"connect": hap.timeout_connect, "client": hap.timeout_client,
+                             "server": hap.timeout_server},
+        "haproxy_frontends": [{"name": fe.name, "port": fe.port, "mode": fe.mode}
+                              for fe in hap.frontends],
+        "haproxy_stats_port": hap.stats_port,
+        "haproxy_stats_cidrs": list(hap.stats_cidrs),
+        "keepalived_package": f.keepalived_package,
+        "keepalived_service": f.keepalived_service,
+        "keepalived_config_path": f.keepalived_config,
+        "keepalived_binary": f.keepalived_binary,
+        "keepalived_script_user": ka.script_user,
+        "keepalived_vrrp_version": ka.vrrp_version,
+        "keepalived_advert_int": ka.advert_int,
+        "keepalived_preempt_delay": ka.preempt_delay,
+        "keepalived_auth": ka.auth,
+        "keepalived_process_checks": ka.process_checks,
+        "keepalived_reconcile_interval": ka.reconcile_interval,
+        "keepalived_checks": [
+            {"name": c.name, "kind": c.kind, "process": c.process, "interval": c.interval,
+             "weight": c.weight, "fall": c.fall, "rise": c.rise}
+            for c in ka.checks
+        ],
+    }
+
+
+def _lb_vars(lb: LoadBalancer) -> dict[str, Any]:
+    return {
+        "keepalived_router_id": lb.host,
+        "keepalived_unicast_src_ip": lb.private_ip,
+        "keepalived_unicast_peers": list(lb.peers),
+        "keepalived_instances": [
+            {"name": i.name, "vrid": i.vrid, "priority": i.priority, "master": i.master,
+             "slot_ip": i.slot_ip}
+            for i in lb.instances
+        ],
+    }
+
+
+def _backend(plan: Plan, region: Region) -> dict[str, Any]:
+    return {
+        "balance": plan.haproxy.balance,
+        "sticky_cookie": plan.haproxy.sticky_cookie,
+        "health_check_path": plan.haproxy.health_check_path,
+        "servers": [{"name": s.name, "address": s.address, "port": s.port}
+                    for s in region.servers],
+    }

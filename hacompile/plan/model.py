@@ -1,0 +1,157 @@
+"""The plan: frozen facts about the bundle, derived from a valid spec.
+
+Templates may only format these values. Anything that needs a decision (addresses, priorities,
+VRIDs, which process a check watches, which files exist) is decided in `hacompile.plan.build`,
+where it can be unit-tested without rendering a single file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Subnet:
+    key: str  # zone letter, e.g. "a": the for_each key in Terraform
+    zone: str
+    cidr: str
+
+
+@dataclass(frozen=True)
+class VrrpInstance:
+    """One load balancer's side of one EIP's VRRP instance."""
+
+    name: str  # eip1 ... the EIP it guards
+    vrid: int
+    priority: int
+    master: bool
+    slot_ip: str  # this LB's secondary private IP reserved for that EIP
+
+
+@dataclass(frozen=True)
+class LoadBalancer:
+    key: str  # lb1 ...
+    host: str  # inventory host name: <cluster>-<region>-lb1
+    zone: str
+    subnet_key: str
+    private_ip: str
+    slot_ips: tuple[str, ...]  # one per EIP of the region, in EIP order
+    instances: tuple[VrrpInstance, ...]
+    peers: tuple[str, ...]  # other LBs' management IPs (unicast peers)
+
+
+@dataclass(frozen=True)
+class Eip:
+    key: str  # eip1 ...
+    vrid: int
+    master: str  # key of the LB that owns it while healthy
+
+
+@dataclass(frozen=True)
+class Server:
+    name: str
+    address: str
+    port: int
+    subnet_key: str = ""  # demo backends only
+    zone: str = ""
+    host: str = ""
+
+
+@dataclass(frozen=True)
+class Region:
+    name: str
+    slug: str  # us_east_1: Ansible group names take no dashes
+    vpc_cidr: str
+    subnets: tuple[Subnet, ...]
+    load_balancers: tuple[LoadBalancer, ...]
+    eips: tuple[Eip, ...]
+    servers: tuple[Server, ...]
+    demo_backends: bool
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    kind: str  # process | gateway
+    process: str
+    interval: int
+    weight: int
+    fall: int
+    rise: int
+
+
+@dataclass(frozen=True)
+class Flavor:
+    """What differs between community HAProxy on Ubuntu and the HAProxy Enterprise AMI."""
+
+    name: str  # community | hapee
+    ami_owner: str
+    ami_name: str
+    haproxy_package: str  # empty: shipped on the AMI
+    haproxy_service: str
+    haproxy_config: str
+    haproxy_binary: str
+    haproxy_process: str
+    haproxy_user: str
+    haproxy_group: str
+    haproxy_socket: str
+    keepalived_package: str
+    keepalived_service: str
+    keepalived_config: str
+    keepalived_binary: str
+
+
+@dataclass(frozen=True)
+class Frontend:
+    name: str
+    port: int
+    mode: str
+
+
+@dataclass(frozen=True)
+class HAProxy:
+    balance: str
+    sticky_cookie: str
+    maxconn: int
+    frontends: tuple[Frontend, ...]
+    timeout_connect: str
+    timeout_client: str
+    timeout_server: str
+    health_check_path: str
+    stats_port: int  # 0: no stats page
+    stats_cidrs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Keepalived:
+    vrrp_version: int
+    advert_int: str  # formatted once here: "1" or "0.25"
+    preempt_delay: int
+    auth: bool
+    process_checks: str  # track_process | script
+    reconcile_interval: int
+    checks: tuple[Check, ...]
+    script_user: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    name: str
+    spec_file: str
+    hacompile_version: str
+    regions: tuple[Region, ...]
+    flavor: Flavor
+    lb_instance_type: str
+    lb_arch: str
+    root_volume_gb: int
+    backend_instance_type: str
+    backend_arch: str
+    backend_port: int
+    haproxy: HAProxy
+    keepalived: Keepalived
+    ssh_key_name: str
+    ssh_cidrs: tuple[str, ...]
+    ssh_user: str
+    tags: tuple[tuple[str, str], ...]  # sorted; always includes the hacompile cluster tag
+    cluster_tag_key: str
+    partition: str  # aws, aws-us-gov: the first field of every ARN

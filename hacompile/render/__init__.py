@@ -1,0 +1,1 @@
+"""Stage 4, render: plan → in-memory bundle (paths, bytes, modes). Nothing touches disk here."""

@@ -1,0 +1,197 @@
+"""The shape of ha.yaml as frozen pydantic models.
+
+Strict mode on purpose: YAML already types its scalars, so ``"2"`` for a count, ``2.0`` for an
+integer or ``yes`` for a boolean is a mistake to report, not to coerce. Unknown keys are errors
+(``extra="forbid"``); the locator adds the "did you mean". Cross-field rules (subnets inside the
+VPC, priority ladders, ENI limits ...) live in `hacompile.spec.rules`, where they can be reported
+all at once with positions.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from hacompile.spec.types import (
+    BackendAddress,
+    Cidr,
+    ClusterName,
+    CookieName,
+    Duration,
+    HttpPath,
+    Identifier,
+    InstanceType,
+    KeyPairName,
+    Port,
+    Priority,
+    ProcessName,
+    RegionName,
+    TagKey,
+    TagValue,
+    Weight,
+    ZoneName,
+)
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class Zone(Strict):
+    """An availability zone; its subnet is carved from the VPC CIDR unless given."""
+
+    name: ZoneName
+    subnet_cidr: Cidr | None = None
+
+
+class ExistingBackend(Strict):
+    name: Identifier
+    address: BackendAddress
+    port: Port | None = None
+
+
+class Region(Strict):
+    name: RegionName
+    vpc_cidr: Cidr
+    zones: Annotated[list[Zone], Field(min_length=2, max_length=6)]
+    backends: list[ExistingBackend] = []
+
+    @field_validator("zones", mode="before")
+    @classmethod
+    def _zone_shorthand(cls, value: Any) -> Any:
+        """Allow ``zones: [us-east-1a, us-east-1b]`` as well as full zone mappings."""
+        if isinstance(value, list):
+            return [{"name": z} if isinstance(z, str) else z for z in value]
+        return value
+
+
+class LoadBalancers(Strict):
+    count: Annotated[int, Field(ge=2, le=8)] = 2
+    instance_type: InstanceType = "t3.small"
+    flavor: Literal["hapee", "community"] = "community"
+    # HAPEE major version: names the AMI, the service (hapee-3.0-lb) and the config paths.
+    hapee_version: Annotated[str, Field(pattern=r"^[1-9]\.[0-9]{1,2}$")] = "3.0"
+    root_volume_gb: Annotated[int, Field(ge=8, le=1024)] = 16
+    # Only for instance types missing from hacompile's table of per-ENI IPv4 limits.
+    ipv4_per_eni: Annotated[int, Field(ge=2, le=50)] | None = None
+
+
+class DemoBackends(Strict):
+    count: Annotated[int, Field(ge=1, le=1000)] = 3
+    instance_type: InstanceType = "t3.micro"
+
+
+class Backends(Strict):
+    """Where the load balancers send traffic: demo web servers the bundle creates, or existing
+    servers listed per region (``regions[].backends``)."""
+
+    port: Port = 80
+    demo: DemoBackends | None = None
+    health_check_path: HttpPath | None = None
+
+
+class Frontend(Strict):
+    name: Identifier
+    port: Port
+    mode: Literal["http", "tcp"] = "http"
+
+
+class Stats(Strict):
+    port: Port = 8404
+    cidrs: Annotated[list[Cidr], Field(min_length=1)]
+
+
+class Timeouts(Strict):
+    connect: Duration = "5s"
+    client: Duration = "30s"
+    server: Duration = "30s"
+
+
+class HAProxy(Strict):
+    balance: Literal["roundrobin", "leastconn", "source", "first", "random"] = "roundrobin"
+    sticky_cookie: CookieName | None = None
+    maxconn: Annotated[int, Field(ge=100, le=2_000_000)] = 20000
+    frontends: Annotated[list[Frontend], Field(min_length=1, max_length=16)] = [
+        Frontend(name="http", port=80)
+    ]
+    timeouts: Timeouts = Timeouts()
+    stats: Stats | None = None
+
+
+class Check(Strict):
+    """A Keepalived health check. ``process`` checks a process by exact name; ``gateway``
+    pings the default gateway (weight 0 means: FAULT while it fails, the split-brain guard)."""
+
+    name: Identifier
+    process: ProcessName | None = None
+    gateway: bool = False
+    interval: Annotated[int, Field(ge=1, le=3600)] = 2
+    weight: Weight = 0
+    fall: Annotated[int, Field(ge=1, le=255)] = 2
+    rise: Annotated[int, Field(ge=1, le=255)] = 1
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Check:
+        if (self.process is None) == (not self.gateway):
+            raise ValueError("a check needs exactly one of `process: NAME` or `gateway: true`")
+        return self
+
+
+class PriorityLadder(Strict):
+    """Each LB is MASTER (``master``) for its own EIP; the others back it up at ``backup``,
+    ``backup - step``, ... in rotation, so the takeover order is fixed and tie-free."""
+
+    master: Priority = 101
+    backup: Priority = 100
+    step: Annotated[int, Field(ge=1, le=50)] = 1
+
+
+class Keepalived(Strict):
+    vrrp_version: Literal[2, 3] = 2
+    # Seconds between adverts. VRRPv2 takes whole seconds; VRRPv3 takes centiseconds (0.01-40.95).
+    advert_int: Annotated[float, Field(ge=0.01, le=255)] | Annotated[int, Field(ge=1, le=255)] = 1
+    vrid_base: Annotated[int, Field(ge=1, le=255)] = 51
+    priority: PriorityLadder = PriorityLadder()
+    preempt_delay: Annotated[int, Field(ge=0, le=1000)] = 10
+    # VRRPv2 PASS authentication; VRRPv3 has none. Default: on for v2.
+    auth: bool | None = None
+    # How `process` checks compile: `track_process` (netlink process events: immediate, no
+    # fork per interval; needs the kernel's process connector, which a network namespace
+    # lacks) or `script` (a pgrep every interval; works anywhere).
+    process_checks: Literal["track_process", "script"] = "track_process"
+    # While MASTER, re-assert the EIP every N seconds (0 = off): heals an association that an
+    # API failure or a split brain left on the wrong node.
+    reconcile_interval: Annotated[int, Field(ge=0, le=3600)] = 30
+    checks: list[Check] = [
+        Check(name="chk_haproxy", process="haproxy", interval=2, weight=6),
+        Check(name="chk_sshd", process="sshd", interval=5, weight=-4),
+        Check(name="chk_gw", gateway=True, interval=3, weight=0, fall=2, rise=3),
+    ]
+
+    @field_validator("advert_int", mode="before")
+    @classmethod
+    def _no_bool(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            raise ValueError("advert_int is a number of seconds, not a boolean")
+        return value
+
+
+class Access(Strict):
+    ssh_key_name: KeyPairName
+    ssh_cidrs: Annotated[list[Cidr], Field(min_length=1)]
+    ssh_user: Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_-]{0,31}$")] = "ubuntu"
+
+
+class Spec(Strict):
+    """One ha.yaml: a named cluster of active-active HAProxy load balancers per region."""
+
+    version: Literal[1]
+    name: ClusterName
+    regions: Annotated[list[Region], Field(min_length=1, max_length=64)]
+    load_balancers: LoadBalancers = LoadBalancers()
+    backends: Backends = Backends()
+    haproxy: HAProxy = HAProxy()
+    keepalived: Keepalived = Keepalived()
+    access: Access
+    tags: Annotated[dict[TagKey, TagValue], Field(max_length=40)] = {}

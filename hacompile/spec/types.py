@@ -1,0 +1,117 @@
+"""Constrained scalar types shared by the spec model.
+
+Every free-text value in a spec ends up in HCL, shell, YAML, Jinja run by Ansible and the
+Keepalived/HAProxy configs. So each type is a pattern that admits only characters with a
+legitimate use there: rejecting a quote or a brace at validation, with a located error, is
+simpler and safer than escaping it correctly in six languages.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Annotated
+
+from pydantic import AfterValidator, Field, StringConstraints
+
+PRIVATE_RANGES = tuple(
+    ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
+)
+
+
+def _cidr(value: str) -> str:
+    try:
+        net = ipaddress.IPv4Network(value, strict=False)
+    except ValueError:
+        raise ValueError(f"{value!r} is not an IPv4 CIDR such as 10.20.0.0/16") from None
+    if "/" not in value:
+        raise ValueError(f"{value!r} has no prefix length; write it as {net.network_address}/NN")
+    if str(net) != value:
+        raise ValueError(f"{value!r} has host bits set; did you mean {net}?")
+    return value
+
+
+def _address(value: str) -> str:
+    try:
+        ipaddress.IPv4Address(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not an IPv4 address") from None
+    return value
+
+
+Cidr = Annotated[str, AfterValidator(_cidr)]
+IPv4 = Annotated[str, AfterValidator(_address)]
+
+# Used in tags, file names, SSM paths and host names: lower-case DNS label, no leading digit.
+ClusterName = Annotated[
+    str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,22}[a-z0-9]$", max_length=24)
+]
+# Keepalived/HAProxy identifiers and file names: no characters that could open a directive.
+Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,30}$")]
+# Linux truncates a process name (comm) to 15 characters; pgrep -x matches that name.
+ProcessName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,14}$")]
+_REGION = r"[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]"
+RegionName = Annotated[str, StringConstraints(pattern=rf"^{_REGION}$")]
+ZoneName = Annotated[str, StringConstraints(pattern=rf"^{_REGION}[a-z]$")]
+InstanceType = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")]
+KeyPairName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,255}$")]
+_HOST = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
+
+
+def _backend_address(value: str) -> str:
+    """An IPv4 address or a DNS name; HAProxy resolves names when it starts."""
+    try:
+        ipaddress.IPv4Address(value)
+        return value
+    except ValueError:
+        pass
+    if len(value) > 253 or not _HOST.match(value) or value.replace(".", "").isdigit():
+        raise ValueError(f"{value!r} is neither an IPv4 address nor a DNS name")
+    return value
+
+
+def _tag_key(value: str) -> str:
+    if value.lower().startswith("aws:"):
+        raise ValueError("tag keys starting with `aws:` are reserved by AWS")
+    return value
+
+
+BackendAddress = Annotated[str, AfterValidator(_backend_address)]
+# AWS's own tag alphabet (letters, digits, spaces, _ . : / = + - @): no $ { } % quotes or newlines.
+TagKey = Annotated[
+    str, StringConstraints(pattern=r"^[A-Za-z0-9 _.:/=+@-]{1,128}$"), AfterValidator(_tag_key)
+]
+TagValue = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9 _.:/=+@-]{0,256}$")]
+Duration = Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]{0,6}(ms|s|m|h)$")]
+HttpPath = Annotated[str, StringConstraints(pattern=r"^/[A-Za-z0-9._~/-]{0,200}$")]
+CookieName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
+Port = Annotated[int, Field(ge=1, le=65535)]
+Weight = Annotated[int, Field(ge=-253, le=253)]
+Priority = Annotated[int, Field(ge=1, le=254)]
+
+
+def _help() -> dict[str, str]:
+    """What each pattern admits, in words, keyed by the pattern pydantic reports."""
+    out: dict[str, str] = {}
+    for alias, words in (
+        (ClusterName, "lower-case letters, digits and '-', starting with a letter, at most 24"),
+        (Identifier, "lower-case letters, digits and '_', starting with a letter, at most 31"),
+        (ProcessName, "a process name as Linux shows it: at most 15 of A-Z a-z 0-9 . _ -"),
+        (RegionName, "an AWS region name such as us-east-1"),
+        (ZoneName, "an availability zone name such as us-east-1a"),
+        (InstanceType, "an EC2 instance type such as t3.small"),
+        (KeyPairName, "an EC2 key pair name: letters, digits, '.', '_' and '-'"),
+        (TagKey, "AWS tag characters only: letters, digits, spaces and _ . : / = + - @"),
+        (TagValue, "AWS tag characters only: letters, digits, spaces and _ . : / = + - @"),
+        (Duration, "a HAProxy duration such as 500ms, 30s, 5m"),
+        (HttpPath, "an absolute URL path of letters, digits and . _ ~ / -"),
+        (CookieName, "letters, digits, '_' and '-', at most 32"),
+    ):
+        for meta in getattr(alias, "__metadata__", ()):
+            pattern = getattr(meta, "pattern", None)
+            if pattern:
+                out[pattern] = words
+    return out
+
+
+PATTERN_HELP = _help()
