@@ -1,0 +1,10 @@
+provider "aws" {
+  region = "us-east-1"
+
+  default_tags {
+    tags = {
+      "hacompile:cluster" = "hapee-blog"
+      "project"           = "hapee-blog"
+    }
+  }
+}

@@ -1,0 +1,11 @@
+# Terraform allocates the EIPs but never associates them: Keepalived's notify scripts do, and
+# `terraform apply` after a failover must not move an address back behind Keepalived's back.
+resource "aws_eip" "service" {
+  for_each = toset(["eip1", "eip2"])
+
+  domain = "vpc"
+
+  tags = {
+    Name = "shop-us-east-2-${each.key}"
+  }
+}

@@ -1,0 +1,63 @@
+locals {
+  subnets = {
+    a = { zone = "us-east-2a", cidr = "10.41.1.0/24" }
+    b = { zone = "us-east-2b", cidr = "10.41.2.0/24" }
+    c = { zone = "us-east-2c", cidr = "10.41.3.0/24" }
+  }
+}
+
+resource "aws_vpc" "main" {
+  cidr_block           = "10.41.0.0/16"
+  enable_dns_support   = true
+  enable_dns_hostnames = true
+
+  tags = {
+    Name = "shop-us-east-2"
+  }
+}
+
+# No rules: traffic that no security group of ours allows is dropped (CIS 5.4).
+resource "aws_default_security_group" "default" {
+  vpc_id = aws_vpc.main.id
+}
+
+resource "aws_subnet" "public" {
+  for_each = local.subnets
+
+  vpc_id            = aws_vpc.main.id
+  availability_zone = each.value.zone
+  cidr_block        = each.value.cidr
+
+  tags = {
+    Name = "shop-${each.value.zone}"
+  }
+}
+
+resource "aws_internet_gateway" "main" {
+  vpc_id = aws_vpc.main.id
+
+  tags = {
+    Name = "shop-us-east-2"
+  }
+}
+
+resource "aws_route_table" "public" {
+  vpc_id = aws_vpc.main.id
+
+  tags = {
+    Name = "shop-us-east-2-public"
+  }
+}
+
+resource "aws_route" "internet" {
+  route_table_id         = aws_route_table.public.id
+  destination_cidr_block = "0.0.0.0/0"
+  gateway_id             = aws_internet_gateway.main.id
+}
+
+resource "aws_route_table_association" "public" {
+  for_each = aws_subnet.public
+
+  subnet_id      = each.value.id
+  route_table_id = aws_route_table.public.id
+}
