@@ -22,6 +22,10 @@ from hacompile.errors import Diagnostic, Loc, Severity, SpecError
 MAX_BYTES = 1_000_000  # a real spec is a few KB; 1 MB leaves room for 50 regions and comments
 MAX_NODES = 200_000  # counted with aliases expanded: the alias-bomb guard
 MAX_DEPTH = 64
+# A spec is plain data: explicit tags (!!python/object, !!binary, !custom ...) are refused.
+_PLAIN_TAGS = frozenset(
+    f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "map", "seq")
+)
 
 
 @dataclass(frozen=True)
@@ -133,8 +137,9 @@ def _plain(
         raise _fail(path, f"document nests deeper than {MAX_DEPTH} levels", *where)
     tag = getattr(node, "tag", None)
     tag_value = getattr(tag, "value", None) if tag is not None else None
-    if isinstance(tag_value, str) and tag_value.startswith("!"):
-        raise _fail(path, f"YAML tag {tag_value} is not allowed in a spec", *where)
+    if isinstance(tag_value, str) and tag_value not in _PLAIN_TAGS:
+        shown = tag_value.replace("tag:yaml.org,2002:", "!!")
+        raise _fail(path, f"YAML tag {shown} is not allowed in a spec", *where)
     if isinstance(node, CommentedMap):
         out: dict[Any, Any] = {}
         for key in node:

@@ -99,6 +99,15 @@ def _message(err: ErrorDetails, root: type[BaseModel], loc: Loc) -> str:
                   "list_type": "a list", "dict_type": "a mapping", "model_type": "a mapping",
                   "model_attributes_type": "a mapping"}[kind]
         return f"expected {wanted}, got {_describe(err['input'])}"
+    bounds = {"less_than_equal": "at most {le}", "greater_than_equal": "at least {ge}",
+              "less_than": "below {lt}", "greater_than": "above {gt}",
+              "too_short": "at least {min_length} item(s) long",
+              "too_long": "at most {max_length} item(s) long"}
+    if kind in bounds:
+        ctx = err.get("ctx", {})
+        got = err["input"]
+        shown = f"got {len(got)}" if isinstance(got, list | dict) else f"got {got!r}"
+        return f"must be {bounds[kind].format(**ctx)}; {shown}"
     text = err["msg"]
     return text.removeprefix("Value error, ")
 

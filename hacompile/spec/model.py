@@ -150,7 +150,7 @@ class PriorityLadder(Strict):
 class Keepalived(Strict):
     vrrp_version: Literal[2, 3] = 2
     # Seconds between adverts. VRRPv2 takes whole seconds; VRRPv3 takes centiseconds (0.01-40.95).
-    advert_int: Annotated[float, Field(ge=0.01, le=255)] | Annotated[int, Field(ge=1, le=255)] = 1
+    advert_int: Annotated[float, Field(ge=0.01, le=255)] = 1
     vrid_base: Annotated[int, Field(ge=1, le=255)] = 51
     priority: PriorityLadder = PriorityLadder()
     preempt_delay: Annotated[int, Field(ge=0, le=1000)] = 10

@@ -24,7 +24,7 @@ class Findings:
         self.items: list[Diagnostic] = []
 
     def add(self, loc: Loc, message: str, severity: Severity = Severity.ERROR) -> None:
-        line, col = self._positions.locate(loc)
+        line, col = self._positions.locate(loc, at_key=False)
         self.items.append(Diagnostic(line, col, severity, format_loc(loc), message, self._file))
 
 
