@@ -1,0 +1,112 @@
+"""Frozen values of the failover proof, shared by the analysis, the CLI and the README.
+
+They hold numbers and names only; wording for people is done where the values are printed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hacompile.errors import Loc, Severity
+
+NODE_DOWN = ""  # Failure.check for "the whole node is down"
+HAPROXY_DOWN = "*haproxy*"  # Failure.check when no check watches HAProxy but it died anyway
+
+
+@dataclass(frozen=True, order=True)
+class Failure:
+    """One thing that broke: a check failing on a load balancer, or the whole node down."""
+
+    lb: str
+    check: str  # a check name, NODE_DOWN or HAPROXY_DOWN
+
+    @property
+    def node_down(self) -> bool:
+        return self.check == NODE_DOWN
+
+
+@dataclass(frozen=True)
+class Scenario:
+    kind: str  # healthy | single | node_down | pair | all_haproxy_down
+    failures: tuple[Failure, ...]
+
+
+@dataclass(frozen=True)
+class NodeState:
+    """One load balancer's side of one VRRP instance in one scenario."""
+
+    lb: str
+    ip: str  # primary private IP: the unicast source that breaks ties
+    state: str  # up | FAULT | down
+    priority: int  # effective priority; 0 when FAULT or down
+    haproxy_up: bool
+    healthy: bool  # up, every check passing
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Who holds one EIP in one scenario, and by how much."""
+
+    eip: str
+    owner: str  # the LB that is MASTER for it while everything is healthy
+    nodes: tuple[NodeState, ...]
+    holder: str  # "" when every node is down or in FAULT
+    runner_up: str
+    margin: int | None  # holder's priority minus the runner-up's
+    tie: bool  # holder and runner-up advertise the same priority: decided by IP
+
+    @property
+    def moved(self) -> bool:
+        return self.holder != self.owner
+
+    def node(self, lb: str) -> NodeState:
+        return next(n for n in self.nodes if n.lb == lb)
+
+
+@dataclass(frozen=True)
+class Row:
+    scenario: Scenario
+    outcomes: tuple[Outcome, ...]  # one per EIP, in EIP order
+
+
+@dataclass(frozen=True)
+class RegionReport:
+    region: str
+    lbs: tuple[str, ...]
+    eips: tuple[str, ...]
+    rows: tuple[Row, ...]
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Worst case for one kind of failure: VRRP decides within `decide`, the EIP has moved
+    within `total` (decide + the claim script's time budget)."""
+
+    event: str  # node_lost | check | fault_check
+    check: str  # check name, "" for node_lost
+    detect: float  # seconds until the failure is known (0 for a lost node: silence is it)
+    takeover: float  # seconds from detection until the new MASTER runs notify_master
+    decide: float
+    claim_budget: int
+    claim_attempts: int
+    total: float
+    formula: str
+
+
+@dataclass(frozen=True)
+class Finding:
+    loc: Loc
+    severity: Severity
+    kind: str  # haproxy_down_keeps | degraded_keeps | tie | margin | no_haproxy_check
+    message: str
+
+
+@dataclass(frozen=True)
+class Report:
+    regions: tuple[RegionReport, ...]
+    timings: tuple[Timing, ...]
+    failback: tuple[str, ...]  # sentences, in order
+    findings: tuple[Finding, ...]
+    haproxy_checks: tuple[str, ...]
+    haproxy_process: str
+    tie_rule: str

@@ -1,0 +1,98 @@
+"""Worst-case time from a failure to the EIP answering on another node, and the way back.
+
+The VRRP part follows Keepalived 2.2 (vrrp.c):
+- a lost MASTER is noticed when a BACKUP's master-down timer expires: 3 x advert_int plus the
+  skew (256 - priority) / 256 (x advert_int for VRRPv3; VRRPv2 skews in whole seconds); we use
+  the lowest backup priority, the slowest skew;
+- a failing weighted check is known after interval x fall; the MASTER then advertises its lower
+  priority within one advert_int; a BACKUP with preemption waits `preempt_delay` (it applies to
+  every preemption of a live MASTER, not just after a reboot), then lets its master-down timer
+  run out: 3 x advert_int + skew;
+- a failing weight-0 check puts the MASTER in FAULT, which sends a priority-0 advert: the BACKUP
+  takes over after the skew alone.
+Then `notify_master` runs the claim script, bounded by its time budget (eip.env.j2).
+"""
+
+from __future__ import annotations
+
+from hacompile.failover.model import Timing
+from hacompile.plan.model import Plan
+
+# Must match templates/ansible/roles/keepalived/templates/eip.env.j2 (a test compares them).
+EIP_CLAIM_ATTEMPTS = 8
+EIP_CLAIM_BUDGET_SECONDS = 60
+
+
+def _s(value: float) -> str:
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return f"{text} s"
+
+
+def _lowest_backup(plan: Plan) -> int:
+    return min((i.priority for r in plan.regions for lb in r.load_balancers
+                for i in lb.instances if not i.master), default=1)
+
+
+def skew(plan: Plan, priority: int) -> float:
+    ka = plan.keepalived
+    unit = float(ka.advert_int) if ka.vrrp_version == 3 else 1.0
+    return (256 - priority) / 256 * unit
+
+
+def master_down(plan: Plan) -> tuple[float, str]:
+    """Seconds a BACKUP waits without adverts before it takes over, and how that adds up."""
+    advert = float(plan.keepalived.advert_int)
+    sk = round(skew(plan, _lowest_backup(plan)), 2)
+    return 3 * advert + sk, f"3 x advert_int {_s(advert)} + skew {_s(sk)}"
+
+
+def timings(plan: Plan) -> tuple[Timing, ...]:
+    ka = plan.keepalived
+    advert = float(ka.advert_int)
+    down, down_formula = master_down(plan)
+    sk = round(skew(plan, _lowest_backup(plan)), 2)
+    budget, attempts = EIP_CLAIM_BUDGET_SECONDS, EIP_CLAIM_ATTEMPTS
+
+    def timing(event: str, check: str, detect: float, takeover: float, formula: str) -> Timing:
+        decide = round(detect + takeover, 2)
+        return Timing(event, check, detect, round(takeover, 2), decide, budget, attempts,
+                      round(decide + budget, 2), formula)
+
+    out = [timing("node_lost", "", 0.0, down, down_formula)]
+    for check in ka.checks:
+        detect = float(check.interval * check.fall)
+        head = f"interval {_s(check.interval)} x fall {check.fall}"
+        if check.weight == 0:
+            out.append(timing("fault_check", check.name, detect, sk,
+                              f"{head} + skew {_s(sk)} (FAULT sends priority 0)"))
+        else:
+            takeover = advert + ka.preempt_delay + down
+            out.append(timing("check", check.name, detect, takeover,
+                              f"{head} + advert_int {_s(advert)} + preempt_delay "
+                              f"{_s(ka.preempt_delay)} + {down_formula}"))
+    return tuple(out)
+
+
+def failback(plan: Plan) -> tuple[str, ...]:
+    ka = plan.keepalived
+    down, down_formula = master_down(plan)
+    rises = ", ".join(f"{c.name} {_s(c.interval * c.rise)}" for c in ka.checks)
+    lines = [
+        "Every VRRP instance starts in BACKUP, so a rebooted node never claims an EIP before it "
+        "has heard its peers.",
+        f"A check counts as passing again after interval x rise: {rises}."
+        if ka.checks else "There are no checks: only a lost node moves an EIP.",
+    ]
+    if ka.preempt_delay > 0:
+        lines.append(
+            f"Failback is automatic: once the owner of an EIP is healthy again it waits "
+            f"preempt_delay {_s(ka.preempt_delay)} after hearing the lower-priority holder, then "
+            f"takes the EIP back within {down_formula} = {_s(down)} more, plus the claim "
+            f"(at most {_s(EIP_CLAIM_BUDGET_SECONDS)}). That is one more move of the EIP: "
+            "connections through it are reset a second time.")
+    else:
+        lines.append(
+            f"Failback is immediate (preempt_delay 0): the owner preempts as soon as its priority "
+            f"is highest again, within {_s(float(ka.advert_int))} plus the claim. A flapping "
+            "check moves the EIP back and forth; a preempt_delay damps that.")
+    return tuple(lines)

@@ -1,0 +1,202 @@
+"""The failover proof: scenario outcomes, rejected weights located at the right line, warnings."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from hacompile.errors import Severity, SpecError
+from hacompile.failover import analyse
+from hacompile.failover.model import NodeState, Report
+from hacompile.failover.scenarios import decide, describe, effective
+from hacompile.load import load
+from hacompile.pipeline import compile_spec
+from hacompile.plan.model import Check
+from hacompile.validate import validate
+from tests.conftest import ROOT, run_cli
+
+BLOG = ROOT / "blueprints" / "blog-aws-keepalived.yaml"
+THREE = ROOT / "blueprints" / "three-lb-existing-backends.yaml"
+COMMUNITY = ROOT / "blueprints" / "community-multi-region.yaml"
+
+
+def variant(tmp_path: Path, source: Path, *edits: tuple[str, str], name: str = "ha.yaml") -> Path:
+    text = source.read_text()
+    for old, new in edits:
+        assert old in text, old
+        text = text.replace(old, new)
+    out = tmp_path / name
+    out.write_text(text)
+    return out
+
+
+def line_of(path: Path, needle: str) -> int:
+    return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if needle in line)
+
+
+def report(path: Path) -> Report:
+    return analyse(compile_spec(path).plan)
+
+
+def row(rep: Report, label: str, region: int = 0) -> dict[str, tuple[str, dict[str, str]]]:
+    """{eip: (holder, {lb: priority or state})} for the scenario described as `label`."""
+    for r in rep.regions[region].rows:
+        if describe(r.scenario) == label:
+            return {o.eip: (o.holder, {n.lb: str(n.priority) if n.state == "up" else n.state
+                                       for n in o.nodes}) for o in r.outcomes}
+    raise AssertionError(f"no scenario {label!r}")
+
+
+def test_effective_priority_follows_keepalived() -> None:
+    checks = (Check("up", "process", "haproxy", 2, 6, 2, 1),
+              Check("down", "process", "sshd", 5, -4, 2, 1),
+              Check("gw", "gateway", "", 3, 0, 2, 3))
+    assert effective(101, checks, frozenset()) == 107
+    assert effective(101, checks, frozenset({"up"})) == 101
+    assert effective(101, checks, frozenset({"down"})) == 103
+    assert effective(101, checks, frozenset({"gw"})) is None  # FAULT
+    big = (Check("big", "process", "x", 1, 200, 1, 1),)
+    assert effective(100, big, frozenset()) == 254  # clamped like keepalived
+    assert effective(5, (Check("n", "process", "x", 1, -200, 1, 1),), frozenset({"n"})) == 1
+
+
+def test_ties_go_to_the_higher_primary_ip() -> None:
+    a = NodeState("lb1", "10.0.1.10", "up", 100, True, True)
+    b = NodeState("lb2", "10.0.2.10", "up", 100, True, True)
+    out = decide("eip1", "lb1", (a, b))
+    assert out.holder == "lb2" and out.tie and out.margin == 0
+    c = NodeState("lb2", "10.0.2.10", "FAULT", 0, True, False)
+    assert decide("eip1", "lb1", (a, c)).holder == "lb1"
+    assert decide("eip1", "lb1", (NodeState("lb1", "10.0.1.10", "down", 0, False, False), c)
+                  ).holder == ""
+
+
+def test_blog_comes_out_as_the_blog_describes() -> None:
+    rep = report(BLOG)
+    rows = rep.regions[0].rows
+    assert [r.scenario.kind for r in rows].count("single") == 8  # 4 checks x 2 nodes
+    assert [r.scenario.kind for r in rows].count("node_down") == 2
+    assert len(rows) == 49  # + healthy, 37 pairs, all HAProxy down
+    # "each load balancer is the MASTER instance of its own EIP": 101 + 6 against 100 + 6
+    assert row(rep, "all healthy") == {"eip1": ("lb1", {"lb1": "107", "lb2": "106"}),
+                                       "eip2": ("lb2", {"lb1": "106", "lb2": "107"})}
+    # "An error status will subtract 4" / "An OK status will add 6": every failure on lb1 is
+    # larger than the 1-point gap, so lb2 takes eip1 ...
+    assert row(rep, "chk_sshd fails on lb1")["eip1"] == ("lb2", {"lb1": "103", "lb2": "106"})
+    assert row(rep, "chk_networkd fails on lb1")["eip1"] == ("lb2", {"lb1": "103", "lb2": "106"})
+    assert row(rep, "chk_lb fails on lb1")["eip1"] == ("lb2", {"lb1": "101", "lb2": "106"})
+    # ... chk_gw (weight 0) puts lb1 in FAULT ...
+    assert row(rep, "chk_gw fails on lb1")["eip1"] == ("lb2", {"lb1": "FAULT", "lb2": "106"})
+    # ... and "in the event of a failure, one load balancer assumes control of both EIPs".
+    for label in ("chk_sshd fails on lb1", "chk_lb fails on lb1", "lb1 down"):
+        assert {eip: holder for eip, (holder, _) in row(rep, label).items()} == {
+            "eip1": "lb2", "eip2": "lb2"}
+    # "Once the original load balancer recovers, the EIP will return to it automatically."
+    assert any(line.startswith("Failback is automatic") for line in rep.failback)
+    assert not [f for f in rep.findings if f.severity is Severity.ERROR]
+
+
+def test_blog_warns_about_its_one_point_margin() -> None:
+    validated = validate(load(BLOG))
+    margin = [d for d in validated.warnings if "1-point margin" in d.message]
+    assert len(margin) == 1
+    assert margin[0].path == "keepalived.priority.master"
+    assert margin[0].line == line_of(BLOG, "priority: {master: 101")
+
+
+def test_weight_too_small_is_rejected_at_its_line(tmp_path: Path) -> None:
+    spec = variant(tmp_path, BLOG, ("process: hapee-lb, interval: 2, weight: 6",
+                                    "process: hapee-lb, interval: 2, weight: 1"))
+    result = run_cli("validate", str(spec))
+    assert result.returncode == 2
+    errors = [ln for ln in result.stderr.splitlines() if ": error: " in ln]
+    assert len(errors) == 1, result.stderr
+    line, col = (int(x) for x in re.match(rf"{re.escape(str(spec))}:(\d+):(\d+):",
+                                          errors[0]).groups())  # type: ignore[union-attr]
+    assert line == line_of(spec, "chk_lb")
+    assert spec.read_text().splitlines()[line - 1][col - 1:].startswith("weight: 1")
+    assert "keepalived.checks[2].weight" in errors[0]
+    assert "HAProxy down" in errors[0] and "use 2 or more" in errors[0]
+
+
+def test_negative_weight_advice_is_enough(tmp_path: Path) -> None:
+    edits = [("priority: {master: 110, backup: 100, step: 5}",
+              "priority: {master: 110, backup: 100, step: 5}"),
+             ("{name: chk_haproxy, process: haproxy, interval: 1, weight: 30, fall: 2, rise: 2}",
+              "{name: chk_haproxy, process: haproxy, interval: 1, weight: -5, fall: 2, rise: 2}")]
+    spec = variant(tmp_path, THREE, *edits)
+    with pytest.raises(SpecError) as caught:
+        validate(load(spec))
+    [error] = caught.value.errors
+    assert error.path == "keepalived.checks[0].weight"
+    assert error.line == line_of(spec, "chk_haproxy")
+    advice = re.search(r"use (-\d+) or more", error.message)
+    assert advice, error.message
+    fixed = variant(tmp_path, spec, ("weight: -5,", f"weight: {advice.group(1)},"), name="ok.yaml")
+    assert validate(load(fixed)).spec.keepalived.checks[0].weight == int(advice.group(1))
+    tighter = variant(tmp_path, spec, ("weight: -5,", f"weight: {int(advice.group(1)) + 1},"),
+                      name="short.yaml")
+    with pytest.raises(SpecError):
+        validate(load(tighter))
+
+
+def test_spec_without_a_haproxy_check_is_rejected(tmp_path: Path) -> None:
+    spec = variant(tmp_path, THREE, (
+        "    - {name: chk_haproxy, process: haproxy, interval: 1, weight: 30, fall: 2, rise: 2}\n",
+        ""))
+    with pytest.raises(SpecError) as caught:
+        validate(load(spec))
+    [error] = caught.value.errors
+    assert error.path == "keepalived.checks"
+    assert error.line == line_of(spec, "  checks:")
+    assert "no check watches the HAProxy process `haproxy`" in error.message
+
+
+def test_hapee_with_default_checks_watches_the_wrong_process(tmp_path: Path) -> None:
+    text = BLOG.read_text()
+    start, end = text.index("keepalived:\n"), text.index("access:\n")
+    spec = tmp_path / "ha.yaml"
+    spec.write_text(text[:start] + text[end:])
+    with pytest.raises(SpecError) as caught:
+        validate(load(spec))
+    assert "`hapee-lb`" in caught.value.errors[0].message
+
+
+def test_tie_between_broken_and_healthy_node_is_an_error(tmp_path: Path) -> None:
+    # 101/100 with +1: HAProxy down on lb1 leaves 101 against lb2's 101. An election would give
+    # eip1 to lb2 (higher IP), but a running MASTER keeps it: history decides, so reject.
+    spec = variant(tmp_path, BLOG, ("process: hapee-lb, interval: 2, weight: 6",
+                                    "process: hapee-lb, interval: 2, weight: 1"))
+    rep = report_unchecked(spec)
+    outcome = next(o for r in rep.regions[0].rows if describe(r.scenario) == "chk_lb fails on lb1"
+                   for o in r.outcomes if o.eip == "eip1")
+    assert outcome.tie and outcome.holder == "lb2"
+    assert any("a tie: history decides" in f.message for f in rep.findings
+               if f.severity is Severity.ERROR)
+
+
+def report_unchecked(spec: Path) -> Report:
+    from hacompile.plan.build import build_plan
+    from hacompile.validate import validate_rules
+    return analyse(build_plan(validate_rules(load(spec)).spec, spec.name))
+
+
+def test_three_lbs_take_over_in_ladder_order() -> None:
+    rep = report(THREE)
+    assert row(rep, "lb1 down")["eip1"][0] == "lb2"
+    assert row(rep, "lb1 down + lb2 down")["eip1"][0] == "lb3"
+    assert row(rep, "chk_haproxy fails on lb1 + lb2 down")["eip1"] == (
+        "lb3", {"lb1": "110", "lb2": "down", "lb3": "125"})
+    everyone = row(rep, "HAProxy down on every node")
+    assert {e: h for e, (h, _) in everyone.items()} == {"eip1": "lb1", "eip2": "lb2",
+                                                        "eip3": "lb3"}
+    assert not rep.findings
+
+
+def test_community_blueprint_warns_about_its_tie() -> None:
+    validated = validate(load(COMMUNITY))
+    kinds = [d.message for d in validated.warnings]
+    assert any("tie at priority 150" in m for m in kinds)
+    assert all(d.severity is Severity.WARNING for d in validated.warnings)
