@@ -22,9 +22,15 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=True,
     pretty_exceptions_enable=False,
+    # Plain click help and usage errors: rich (with markdown-it and pygments) would triple the
+    # start-up time of every command; see docs/performance.md.
+    rich_markup_mode=None,
 )
 
-SpecArg = Annotated[Path, typer.Argument(help="The spec file (ha.yaml).", show_default=False)]
+# readable=False: the loader, not click, reports an unreadable spec, as FILE:LINE:COL like every
+# other spec error (tests/hostile).
+SpecArg = Annotated[Path, typer.Argument(help="The spec file (ha.yaml).", show_default=False,
+                                         readable=False)]
 
 
 def _print_diagnostics(diagnostics: tuple[Diagnostic, ...]) -> None:

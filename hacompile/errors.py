@@ -29,6 +29,16 @@ class Diagnostic:
     message: str
     file: str = ""
 
+    def __post_init__(self) -> None:
+        """Keep every diagnostic one line of plain text, whatever the spec contained: a key or a
+        file name with a newline, an escape sequence or a bidi override must not forge a second
+        diagnostic or repaint the terminal, so non-printable characters become escapes here,
+        once, for every renderer."""
+        for name in ("path", "message", "file"):
+            value = getattr(self, name)
+            if not value.isprintable():
+                object.__setattr__(self, name, _inert(value))
+
     def render(self) -> str:
         where = f"{self.file}:{self.line}:{self.column}"
         field = f"{self.path}: " if self.path else ""
@@ -36,6 +46,11 @@ class Diagnostic:
 
     def in_file(self, file: str) -> Diagnostic:
         return replace(self, file=file)
+
+
+def _inert(text: str) -> str:
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
+                   for c in text)
 
 
 def format_loc(loc: Loc) -> str:

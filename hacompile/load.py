@@ -9,6 +9,9 @@ or alias-bomb documents all become located diagnostics, never exceptions or hang
 from __future__ import annotations
 
 import os
+import re
+import stat
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,12 +19,16 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.reader import ReaderError
 
 from hacompile.errors import Diagnostic, Loc, Severity, SpecError
 
 MAX_BYTES = 1_000_000  # a real spec is a few KB; 1 MB leaves room for 50 regions and comments
 MAX_NODES = 200_000  # counted with aliases expanded: the alias-bomb guard
 MAX_DEPTH = 64
+# Python refuses to turn longer digit strings into an int (CVE-2020-10735); ruamel then raises a
+# bare ValueError, which we locate ourselves.
+_LONG_NUMBER = re.compile(rf"[-+]?[0-9][0-9_]{{{sys.get_int_max_str_digits() - 1},}}")
 # A spec is plain data: explicit tags (!!python/object, !!binary, !custom ...) are refused.
 _PLAIN_TAGS = frozenset(
     f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "map", "seq")
@@ -58,22 +65,40 @@ def _fail(path: Path, message: str, line: int = 1, column: int = 1) -> SpecError
 
 
 def read_text(path: Path) -> str:
-    """Read the spec as UTF-8 text, turning every OS-level failure into a located error."""
+    """Read the spec as UTF-8 text, turning every OS-level failure into a located error.
+
+    The file is opened non-blocking and checked with fstat on the open descriptor, so a FIFO or
+    a device (``/dev/zero``) is refused instead of blocking or reading forever, and the read
+    is capped even if the file grows after the check.
+    """
     try:
-        if path.is_dir():
-            raise _fail(path, "is a directory, not a spec file")
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise _fail(path, f"file is {size} bytes; a spec may be at most {MAX_BYTES} bytes")
-        raw = path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        try:
+            info = os.fstat(fd)
+            if stat.S_ISDIR(info.st_mode):
+                raise _fail(path, "is a directory, not a spec file")
+            if not stat.S_ISREG(info.st_mode):
+                raise _fail(path, "is not a regular file (a pipe, socket or device)")
+            if info.st_size > MAX_BYTES:
+                raise _fail(path, f"file is {info.st_size} bytes; a spec may be at most "
+                            f"{MAX_BYTES} bytes")
+            with os.fdopen(os.dup(fd), "rb") as handle:
+                raw = handle.read(MAX_BYTES + 1)
+        finally:
+            os.close(fd)
     except FileNotFoundError:
         raise _fail(path, "no such file") from None
     except PermissionError:
         raise _fail(path, "permission denied") from None
     except OSError as exc:  # symlink loops, name too long, I/O errors
         raise _fail(path, f"cannot read: {os.strerror(exc.errno or 0) or exc}") from None
+    if len(raw) > MAX_BYTES:
+        raise _fail(path, f"file grew past {MAX_BYTES} bytes while being read")
     if b"\x00" in raw:
-        raise _fail(path, "contains NUL bytes: this looks like a binary file, not YAML")
+        nul = raw.index(b"\x00")
+        line = raw.count(b"\n", 0, nul) + 1
+        raise _fail(path, "contains NUL bytes: this looks like a binary file, not YAML",
+                    line, nul - (raw.rfind(b"\n", 0, nul) + 1) + 1)
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     try:
@@ -91,10 +116,16 @@ def load(path: Path) -> Loaded:
     yaml.allow_duplicate_keys = False
     try:
         doc = yaml.load(text)
+    except ReaderError as exc:  # a control character: ruamel reports a character offset
+        line, col = _line_col(text, exc.position)
+        raise _fail(path, f"character U+{exc.character:04X} is not allowed in YAML", line, col) \
+            from None
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = " ".join(str(exc.problem or exc.context or "invalid YAML").split())
+        if exc.context and problem.startswith("but "):  # "expected X" + "but found Y"
+            problem = f"{' '.join(str(exc.context).split())}, {problem}"
         if "duplicate key" in str(exc):
             problem = "duplicate key " + _quoted_key(str(exc))
         raise _fail(path, f"YAML syntax: {problem}", line, col) from None
@@ -102,6 +133,11 @@ def load(path: Path) -> Loaded:
         raise _fail(path, f"YAML syntax: {' '.join(str(exc).split())}") from None
     except RecursionError:
         raise _fail(path, f"document nests deeper than {MAX_DEPTH} levels") from None
+    except ValueError:  # ruamel's int(): a number longer than Python converts
+        match = _LONG_NUMBER.search(text)
+        line, col = _line_col(text, match.start()) if match else (1, 1)
+        raise _fail(path, "number too long: at most "
+                    f"{sys.get_int_max_str_digits()} digits", line, col) from None
     if doc is None:
         raise _fail(path, "the file is empty: a spec needs at least `version`, `name`, `regions`")
     keys: dict[Loc, tuple[int, int]] = {}
@@ -111,6 +147,23 @@ def load(path: Path) -> Loaded:
     return Loaded(path, data, Positions(keys, values))
 
 
+# What ruamel builds for YAML's non-JSON scalars and collections, in the user's words.
+_KINDS = {
+    "bytes": "binary data (!!binary)",
+    "date": "a date (quote it if you mean the text)",
+    "datetime": "a timestamp (quote it if you mean the text)",
+    "TimeStamp": "a timestamp (quote it if you mean the text)",
+    "CommentedSet": "a set (!!set)",
+    "CommentedOrderedMap": "an ordered map (!!omap)",
+}
+
+
+def _line_col(text: str, offset: int) -> tuple[int, int]:
+    """1-based line and column of a character offset into `text`."""
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
 def _quoted_key(message: str) -> str:
     marker = 'found duplicate key "'
     start = message.find(marker)
@@ -118,6 +171,19 @@ def _quoted_key(message: str) -> str:
         return ""
     end = message.find('"', start + len(marker))
     return f"`{message[start + len(marker):end]}`"
+
+
+def _key_position(node: CommentedMap, key: Any, where: tuple[int, int], *, value: bool
+                  ) -> tuple[int, int]:
+    """Where a key (or its value) stands; a key merged in by ``<<: *anchor`` has no position of
+    its own in this mapping, so it is reported at the mapping that merges it."""
+    try:
+        found = node.lc.value(key) if value else node.lc.key(key)
+    except (KeyError, TypeError):
+        found = None
+    if not found:
+        return where
+    return (found[0] + 1, found[1] + 1)
 
 
 def _plain(
@@ -143,13 +209,11 @@ def _plain(
     if isinstance(node, CommentedMap):
         out: dict[Any, Any] = {}
         for key in node:
-            kline, kcol = node.lc.key(key)
-            vline, vcol = node.lc.value(key)
             child = (*loc, key if isinstance(key, str | int) else str(key))
-            keys[child] = (kline + 1, kcol + 1)
-            values[child] = (vline + 1, vcol + 1)
+            keys[child] = _key_position(node, key, where, value=False)
+            values[child] = _key_position(node, key, where, value=True)
             if not isinstance(key, str):
-                raise _fail(path, f"mapping keys must be strings, got {key!r}", kline + 1, kcol + 1)
+                raise _fail(path, f"mapping keys must be strings, got {key!r}", *keys[child])
             out[key] = _plain(path, node[key], child, keys, values, budget)
         return out
     if isinstance(node, CommentedSeq):
@@ -171,4 +235,5 @@ def _plain(
         return float(node)
     if node is None:
         return None
-    raise _fail(path, f"unsupported YAML value of type {type(node).__name__}", *where)
+    kind = _KINDS.get(type(node).__name__, f"a value of type {type(node).__name__}")
+    raise _fail(path, f"{kind} is not allowed in a spec", *where)
