@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import hcl2
+from hcl2.utils import SerializationOptions
 
 from hacompile.verify.tfmodel import (
     BlockSchema,
@@ -42,6 +43,7 @@ RESOURCE_META = frozenset(
         "timeouts",
     }
 )
+_NO_COMMENTS = SerializationOptions(with_comments=False)
 NOT_CHECKED = frozenset({"lifecycle", "provisioner", "connection"})  # Terraform-owned blocks
 
 
@@ -309,7 +311,8 @@ def check_terraform_dir(path: Path, schema: Schema | None = None) -> tuple[Findi
         rel = tf.name
         try:
             with tf.open(encoding="utf-8") as fh:
-                doc = hcl2.load(fh)
+                # Comments are not code: a `# checkov:skip=...` inside a block is no argument.
+                doc = hcl2.load(fh, serialization_options=_NO_COMMENTS)
         except Exception as exc:  # python-hcl2 raises several lark error types
             checker.add(rel, "", f"HCL parse error: {exc}")
             continue

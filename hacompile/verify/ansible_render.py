@@ -1,0 +1,327 @@
+"""Render a bundle's load-balancer configs with Ansible itself, from fixture IDs.
+
+Why Ansible and not Jinja2 here: the roles' `.j2` templates are rendered at deploy time by
+Ansible, with Ansible's variable precedence (role defaults < inventory < facts < extra vars),
+its filters and its `ansible_managed`. Rendering them any other way would test a copy. So this
+module runs a local play (connection local, no fact gathering) over a scratch copy of the
+bundle's ansible/ directory, with two stand-ins for what only exists after deployment:
+
+- the Terraform-output inventory (`terraform-<region>.json`: per LB `eni_id`, `instance_id`,
+  `ansible_host`; per region `hacompile_eips`), built from a `RegionFixture`, and
+- the facts the roles read (`ansible_default_ipv4`: the LB's management IP on `interface`),
+  plus `keepalived_auth_source: provided` with fixed 8-character passwords instead of SSM.
+
+The play includes each role with `tasks_from` a small render-only task file written into the
+scratch copy, so role defaults apply exactly as in the real run and the real templates are used.
+
+API (used by `hacompile verify` and by the failover lab):
+
+    lbs = lb_hosts(bundle, region)                     # what the inventory says
+    fixture = fixture_for(bundle, region)              # deterministic fake IDs (or your own)
+    rendered = render_region(bundle, region, out_dir, fixture)
+    rendered[0].keepalived_conf, .haproxy_cfg, .eip_env["eip1"]
+
+Output layout: out_dir/<region>/<inventory host>/{keepalived.conf, haproxy.cfg, eip/<name>.env}.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hacompile.verify.base import run_tool
+from hacompile.verify.tools import executable
+
+__all__ = [
+    "DEFAULT_INTERFACE",
+    "EipFixture",
+    "HostFixture",
+    "LbHost",
+    "RegionFixture",
+    "RenderError",
+    "RenderedLb",
+    "VrrpInstance",
+    "auth_password",
+    "bundle_regions",
+    "fixture_for",
+    "lb_hosts",
+    "render_bundle",
+    "render_region",
+]
+
+DEFAULT_INTERFACE = "ens5"  # what Ubuntu on Nitro instances names the primary ENI
+
+_PLAYBOOK = """---
+- name: Render the load balancers' configs (hacompile verify; connection local)
+  hosts: "{{ hacompile_render_hosts }}"
+  connection: local
+  gather_facts: false
+  vars:
+    ansible_python_interpreter: "{{ ansible_playbook_python }}"
+  pre_tasks:
+    - name: Stand in for the facts the roles read
+      ansible.builtin.set_fact:
+        ansible_default_ipv4:
+          address: "{{ keepalived_unicast_src_ip }}"
+          interface: "{{ hacompile_render_interface }}"
+  tasks:
+    - name: Render the HAProxy config
+      ansible.builtin.include_role:
+        name: haproxy
+        tasks_from: hacompile_render.yml
+    - name: Render the Keepalived config and the EIP settings
+      ansible.builtin.include_role:
+        name: keepalived
+        tasks_from: hacompile_render.yml
+"""
+
+_OUT = "{{ hacompile_render_out }}/{{ hacompile_region }}/{{ inventory_hostname }}"
+
+_HAPROXY_TASKS = f"""---
+- name: Create the output directory
+  ansible.builtin.file:
+    path: "{_OUT}"
+    state: directory
+    mode: "0755"
+- name: Render haproxy.cfg
+  ansible.builtin.template:
+    src: haproxy.cfg.j2
+    dest: "{_OUT}/haproxy.cfg"
+    mode: "0644"
+"""
+
+_KEEPALIVED_TASKS = f"""---
+- name: Create the EIP settings directory
+  ansible.builtin.file:
+    path: "{_OUT}/eip"
+    state: directory
+    mode: "0755"
+- name: Render keepalived.conf
+  ansible.builtin.template:
+    src: keepalived.conf.j2
+    dest: "{_OUT}/keepalived.conf"
+    mode: "0600"
+- name: Render one settings file per EIP
+  ansible.builtin.template:
+    src: eip.env.j2
+    dest: "{_OUT}/eip/{{{{ item.name }}}}.env"
+    mode: "0644"
+  loop: "{{{{ keepalived_instances }}}}"
+  loop_control:
+    label: "{{{{ item.name }}}}"
+"""
+
+
+class RenderError(RuntimeError):
+    """ansible-playbook failed; the message carries its output."""
+
+
+@dataclass(frozen=True)
+class VrrpInstance:
+    name: str
+    vrid: int
+    priority: int
+    slot_ip: str
+    master: bool
+
+
+@dataclass(frozen=True)
+class LbHost:
+    """One load balancer as the generated inventory (hacompile.yml) describes it."""
+
+    region: str
+    host: str  # inventory hostname
+    group: str  # region group, e.g. us_east_1
+    management_ip: str  # keepalived_unicast_src_ip, the primary private IP
+    peers: tuple[str, ...]
+    instances: tuple[VrrpInstance, ...]
+
+
+@dataclass(frozen=True)
+class HostFixture:
+    eni_id: str
+    instance_id: str
+    ansible_host: str = "192.0.2.10"
+
+
+@dataclass(frozen=True)
+class EipFixture:
+    allocation_id: str
+    public_ip: str
+
+
+@dataclass(frozen=True)
+class RegionFixture:
+    """What `terraform output ansible_inventory` would say for one region."""
+
+    hosts: Mapping[str, HostFixture]  # inventory hostname -> IDs (load balancers only)
+    eips: Mapping[str, EipFixture]  # VRRP instance name (eip1...) -> allocation
+
+
+@dataclass(frozen=True)
+class RenderedLb:
+    lb: LbHost
+    directory: Path
+    keepalived_conf: Path
+    haproxy_cfg: Path
+    eip_env: Mapping[str, Path] = field(default_factory=dict)  # instance name -> env file
+    interface: str = DEFAULT_INTERFACE
+
+
+def _inventory(bundle: Path) -> dict[str, Any]:
+    from ruamel.yaml import YAML
+
+    path = bundle / "ansible" / "inventory" / "hacompile.yml"
+    data = YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
+    return data if isinstance(data, dict) else {}
+
+
+def _region_groups(bundle: Path) -> dict[str, tuple[str, dict[str, Any]]]:
+    """region name -> (group name, group body) for every group carrying hacompile_region."""
+    children = (_inventory(bundle).get("all") or {}).get("children") or {}
+    found = {}
+    for group, body in children.items():
+        region = ((body or {}).get("vars") or {}).get("hacompile_region")
+        if region:
+            found[str(region)] = (str(group), body)
+    return found
+
+
+def bundle_regions(bundle: Path) -> tuple[str, ...]:
+    """The regions of a bundle, in inventory order."""
+    return tuple(_region_groups(bundle))
+
+
+def lb_hosts(bundle: Path, region: str) -> tuple[LbHost, ...]:
+    """The load balancers of `region` with their VRRP instances, from hacompile.yml."""
+    group, body = _region_groups(bundle)[region]
+    hosts = (((body.get("children") or {}).get(f"{group}_lb") or {}).get("hosts")) or {}
+    result = []
+    for host, hv in hosts.items():
+        instances = tuple(
+            VrrpInstance(str(i["name"]), int(i["vrid"]), int(i["priority"]), str(i["slot_ip"]),
+                         bool(i["master"]))
+            for i in hv.get("keepalived_instances") or []
+        )
+        result.append(LbHost(region, str(host), group, str(hv["keepalived_unicast_src_ip"]),
+                             tuple(str(p) for p in hv.get("keepalived_unicast_peers") or []),
+                             instances))
+    return tuple(result)
+
+
+def _hex(seed: str, length: int) -> str:
+    return hashlib.sha256(seed.encode()).hexdigest()[:length]
+
+
+def fixture_for(bundle: Path, region: str) -> RegionFixture:
+    """Deterministic, well-formed fake IDs (eni-/i-/eipalloc- + 17 hex, TEST-NET-3 IPs)."""
+    lbs = lb_hosts(bundle, region)
+    hosts = {lb.host: HostFixture(f"eni-{_hex('eni' + lb.host, 17)}",
+                                  f"i-{_hex('i' + lb.host, 17)}", f"192.0.2.{10 + n}")
+             for n, lb in enumerate(lbs)}
+    names = sorted({i.name for lb in lbs for i in lb.instances})
+    eips = {name: EipFixture(f"eipalloc-{_hex(region + name, 17)}", f"203.0.113.{10 + n}")
+            for n, name in enumerate(names)}
+    return RegionFixture(hosts, eips)
+
+
+def auth_password(region: str, instance: str) -> str:
+    """The fixed VRRP password used for rendering: 8 characters, as keepalived uses."""
+    return "hc" + _hex(f"{region}/{instance}", 6)
+
+
+def _terraform_inventory(region: str, group: str, fixture: RegionFixture) -> dict[str, Any]:
+    """The Terraform-output inventory, plus the region's fixed VRRP passwords as group vars."""
+    hosts = {name: {"ansible_host": h.ansible_host, "instance_id": h.instance_id,
+                    "eni_id": h.eni_id} for name, h in fixture.hosts.items()}
+    eips = {name: {"allocation_id": e.allocation_id, "public_ip": e.public_ip}
+            for name, e in fixture.eips.items()}
+    passwords = {name: auth_password(region, name) for name in fixture.eips}
+    group_vars = {"hacompile_eips": eips, "keepalived_auth_passwords": passwords}
+    return {"all": {"children": {group: {"vars": group_vars, "hosts": hosts}}}}
+
+
+def render_bundle(
+    bundle: Path,
+    out_dir: Path,
+    fixtures: Mapping[str, RegionFixture] | None = None,
+    *,
+    regions: Sequence[str] | None = None,
+    interface: str = DEFAULT_INTERFACE,
+    timeout: float = 300,
+) -> tuple[RenderedLb, ...]:
+    """Render every LB of `regions` (default: all) in one ansible-playbook run.
+
+    `fixtures` maps region -> RegionFixture; missing regions get `fixture_for`. Raises
+    `Unavailable` without ansible-playbook, `RenderError` when the play fails.
+    """
+    playbook = executable("ansible-playbook")
+    bundle = bundle.resolve()
+    out_dir = out_dir.resolve()
+    groups = _region_groups(bundle)
+    chosen = list(regions) if regions is not None else list(groups)
+    fixtures = dict(fixtures or {})
+    for region in chosen:
+        fixtures.setdefault(region, fixture_for(bundle, region))
+    scratch = Path(tempfile.mkdtemp(prefix="hacompile-render-"))
+    try:
+        project = scratch / "ansible"
+        shutil.copytree(bundle / "ansible", project,
+                        ignore=shutil.ignore_patterns(".ansible", "terraform-*.json"))
+        (project / "hacompile-render.yml").write_text(_PLAYBOOK, encoding="utf-8")
+        (project / "roles/haproxy/tasks/hacompile_render.yml").write_text(_HAPROXY_TASKS)
+        (project / "roles/keepalived/tasks/hacompile_render.yml").write_text(_KEEPALIVED_TASKS)
+        for region in chosen:
+            inv = _terraform_inventory(region, groups[region][0], fixtures[region])
+            (project / "inventory" / f"terraform-{region}.json").write_text(json.dumps(inv))
+        extra = {
+            "hacompile_render_hosts": ":".join(f"{groups[r][0]}_lb" for r in chosen),
+            "hacompile_render_out": str(out_dir),
+            "hacompile_render_interface": interface,
+            "keepalived_auth_source": "provided",
+        }
+        (scratch / "extra.json").write_text(json.dumps(extra), encoding="utf-8")
+        home = scratch / "home"
+        home.mkdir()
+        env = {**os.environ, "PATH": f"{playbook.parent}{os.pathsep}{os.environ.get('PATH', '')}",
+               "HOME": str(home), "ANSIBLE_LOCAL_TEMP": str(home / "tmp"),
+               "ANSIBLE_NOCOLOR": "1", "ANSIBLE_RETRY_FILES_ENABLED": "0",
+               "ANSIBLE_CONFIG": str(project / "ansible.cfg")}
+        proc = run_tool([str(playbook), "-i", "inventory", "hacompile-render.yml",
+                         "-e", f"@{scratch / 'extra.json'}"], cwd=project, env=env,
+                        timeout=timeout)
+        if proc.returncode != 0:
+            raise RenderError(f"ansible-playbook failed ({proc.returncode}):\n"
+                              + (proc.stdout + proc.stderr)[-4000:])
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    rendered = []
+    for region in chosen:
+        for lb in lb_hosts(bundle, region):
+            directory = out_dir / region / lb.host
+            envs = {i.name: directory / "eip" / f"{i.name}.env" for i in lb.instances}
+            rendered.append(RenderedLb(lb, directory, directory / "keepalived.conf",
+                                       directory / "haproxy.cfg", envs, interface))
+    return tuple(rendered)
+
+
+def render_region(
+    bundle: Path,
+    region: str,
+    out_dir: Path,
+    fixture: RegionFixture | None = None,
+    *,
+    interface: str = DEFAULT_INTERFACE,
+    timeout: float = 300,
+) -> tuple[RenderedLb, ...]:
+    """Render each LB of one region: keepalived.conf, haproxy.cfg and one EIP env file each."""
+    fixtures = {region: fixture} if fixture is not None else None
+    return render_bundle(bundle, out_dir, fixtures, regions=[region], interface=interface,
+                         timeout=timeout)

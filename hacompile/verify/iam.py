@@ -1,0 +1,67 @@
+"""IAM checker: every policy document in the bundle through parliament.
+
+Why parliament: it knows every real IAM action and which resource types and condition keys each
+one accepts (from AWS's own service authorization reference), so it catches a misspelt action
+(UNKNOWN_ACTION), an ARN that no action of the statement can match (RESOURCE_MISMATCH) and a
+`Resource: "*"` on actions that support resource-level permissions (RESOURCE_STAR), i.e.
+policies not scoped as tightly as AWS allows. It is called through its Python API because its
+`--file` mode needs a terminal.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from hacompile.verify.base import Context, Outcome, Unavailable
+
+__all__ = ["check_iam", "policy_findings"]
+
+# A trust (assume-role) policy names a Principal instead of a Resource; parliament reports the
+# missing Resource as MALFORMED, which is correct for identity policies only.
+_TRUST_ONLY = "Statement contains neither Resource nor NotResource"
+
+
+def _is_trust_policy(document: Any) -> bool:
+    statements: Any = document.get("Statement") if isinstance(document, dict) else None
+    if isinstance(statements, dict):
+        statements = [statements]
+    if not isinstance(statements, list):
+        return False
+    return bool(statements) and all(
+        isinstance(s, dict) and "Principal" in s and "Resource" not in s for s in statements
+    )
+
+
+def policy_findings(text: str) -> list[str]:
+    """Parliament's findings for one policy document, as `ISSUE: detail` strings."""
+    try:
+        from parliament import analyze_policy_string  # type: ignore[import-untyped]
+    except ImportError as exc:
+        raise Unavailable.python(exc) from None
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return [f"MALFORMED_JSON: {exc}"]
+    trust = _is_trust_policy(document)
+    policy = analyze_policy_string(text, include_community_auditors=True)
+    found = []
+    for finding in policy.findings:
+        if trust and finding.issue == "MALFORMED" and finding.detail == _TRUST_ONLY:
+            continue
+        found.append(f"{finding.issue}: {finding.detail}")
+    return found
+
+
+def check_iam(ctx: Context) -> Outcome:
+    """Every terraform/<region>/policies/*.json passes parliament with no finding."""
+    files: list[Path] = sorted((ctx.bundle / "terraform").glob("*/policies/*.json"))
+    if not files:
+        return Outcome(("terraform/*/policies/: no policy documents found",))
+    findings = [
+        f"{ctx.rel(path)}: {problem}"
+        for path in files
+        for problem in policy_findings(path.read_text(encoding="utf-8"))
+    ]
+    return Outcome(tuple(findings), f"{len(files)} policy documents")
