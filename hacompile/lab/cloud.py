@@ -1,0 +1,212 @@
+"""The lab's "cloud" host: the EC2 API (moto behind a fault proxy) and the edge's EIP mapping.
+
+Runs as `python -m hacompile.lab.cloud CONFIG.json` inside the cloud namespace. Why one process:
+the EC2 API, the fault injection and the edge are one system in AWS too — an AssociateAddress
+that EC2 accepted is what moves the public address. moto records associations but cannot route
+its public IPs, so after every AssociateAddress the mapping is read back from moto and the edge
+namespace's nftables DNAT map is updated (edge lab address -> slot IP), polled every 20 ms for
+2 s after each call and every 0.5 s otherwise, so the edge follows moto within 100 ms.
+
+moto 5.2.1 reports an ENI's primary IP instead of the associated private IP, so the slot comes
+from the last AssociateAddress the proxy forwarded for that ENI (or the plan's slot for it).
+The controller talks to this process over a unix socket (filesystem sockets cross network
+namespaces); it writes one JSON line per EIP move to the events file.
+"""
+
+from __future__ import annotations
+
+import json
+import socketserver
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from hacompile.verify.ec2api import (
+    Fault,
+    FaultProxy,
+    MotoServer,
+    ec2_client,
+)
+from hacompile.verify.imds import OwnedHTTPServer
+
+EDGE_TABLE = "hclab"
+
+
+class LabFaultProxy(FaultProxy):
+    """The verify FaultProxy, listening on the cloud host's lab address instead of 127.0.0.1,
+    and waking the edge sync whenever an address call passes."""
+
+    def __init__(self, upstream: str, host: str, port: int, kick: threading.Event) -> None:
+        super().__init__(upstream)
+        self.host, self.port, self.kick = host, port, kick
+
+    def _admit(self, action: str, params: Mapping[str, str]) -> Fault | None:
+        if action in ("AssociateAddress", "DisassociateAddress"):
+            self.kick.set()
+        return super()._admit(action, params)
+
+    def __enter__(self) -> LabFaultProxy:
+        from hacompile.verify.ec2api import _ProxyHandler
+
+        self._server = OwnedHTTPServer(_ProxyHandler, self, self.host, self.port)
+        self.url = self._server.start()
+        return self
+
+
+def seed(endpoint: str, cfg: Mapping[str, Any]) -> dict[str, Any]:
+    """VPC, subnets, one ENI per LB (primary IP + one secondary slot per EIP), the EIPs."""
+    ec2 = ec2_client(endpoint, cfg["region"])
+    vpc = ec2.create_vpc(CidrBlock=cfg["vpc_cidr"])["Vpc"]["VpcId"]
+    subnets = {c: ec2.create_subnet(VpcId=vpc, CidrBlock=c)["Subnet"]["SubnetId"]
+               for c in cfg["subnets"]}
+    enis: dict[str, dict[str, str]] = {}
+    for lb in cfg["lbs"]:
+        eni = ec2.create_network_interface(SubnetId=subnets[lb["subnet_cidr"]],
+                                           PrivateIpAddress=lb["ip"])["NetworkInterface"]
+        ec2.assign_private_ip_addresses(NetworkInterfaceId=eni["NetworkInterfaceId"],
+                                        PrivateIpAddresses=list(lb["slots"]))
+        enis[lb["key"]] = {"eni_id": eni["NetworkInterfaceId"],
+                           "mac": str(eni["MacAddress"]).lower(),
+                           "instance_id": "i-%017x" % (0x1ab0 + len(enis))}
+    eips: dict[str, dict[str, str]] = {}
+    for eip in cfg["eips"]:
+        got = ec2.allocate_address(Domain="vpc")
+        eips[eip["key"]] = {"allocation_id": got["AllocationId"], "public_ip": got["PublicIp"]}
+    return {"vpc_id": vpc, "enis": enis, "eips": eips}
+
+
+class Cloud:
+    def __init__(self, cfg: Mapping[str, Any], moto_url: str, ids: Mapping[str, Any],
+                 proxy: LabFaultProxy) -> None:
+        self.cfg, self.moto_url, self.ids, self.proxy = cfg, moto_url, ids, proxy
+        self.mapping: dict[str, str] = {}  # eip key -> lb key ('' = unassociated)
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
+        self.eni_lb = {v["eni_id"]: k for k, v in ids["enis"].items()}
+        self.alloc_eip = {v["allocation_id"]: k for k, v in ids["eips"].items()}
+
+    def edge_rules(self) -> None:
+        nft = (f"table ip {EDGE_TABLE} {{\n"
+               "  map eips { type ipv4_addr : ipv4_addr; }\n"
+               "  chain pre { type nat hook prerouting priority -100; "
+               "dnat to ip daddr map @eips; }\n"
+               "  chain out { type nat hook output priority -100; dnat to ip daddr map @eips; }\n"
+               "  chain post { type nat hook postrouting priority 100; "
+               f"ip daddr {self.cfg['vpc_cidr']} masquerade; }}\n}}\n")
+        self._nft(["-f", "-"], nft)
+
+    def _nft(self, args: list[str], stdin: str | None = None) -> None:
+        subprocess.run(["ip", "netns", "exec", self.cfg["edge_ns"], "nft", *args], input=stdin,
+                       text=True, check=True, timeout=10, capture_output=True)
+
+    def sync(self, ec2: Any) -> None:
+        addrs = ec2.describe_addresses()["Addresses"]
+        sent = {}  # (alloc, eni) -> last private IP sent through the proxy
+        for req in self.proxy.calls("AssociateAddress"):
+            if req.failed_with is None:
+                key = (req.params.get("AllocationId"), req.params.get("NetworkInterfaceId"))
+                sent[key] = req.params.get("PrivateIpAddress", "")
+        for addr in addrs:
+            eip = self.alloc_eip.get(addr.get("AllocationId", ""))
+            if eip is None:
+                continue
+            eni = addr.get("NetworkInterfaceId") or ""
+            lb = self.eni_lb.get(eni, "")
+            index = [e["key"] for e in self.cfg["eips"]].index(eip)
+            lbcfg = next((x for x in self.cfg["lbs"] if x["key"] == lb), None)
+            slot = sent.get((addr["AllocationId"], eni)) or (lbcfg["slots"][index] if lbcfg
+                                                             else "")
+            if self.mapping.get(eip) == lb:
+                continue
+            address = self.cfg["eips"][index]["address"]
+            self._nft(["delete", "element", "ip", EDGE_TABLE, "eips", f"{{ {address} }}"]) \
+                if self.mapping.get(eip) else None
+            if slot:
+                self._nft(["add", "element", "ip", EDGE_TABLE, "eips",
+                           f"{{ {address} : {slot} }}"])
+            with self.lock:
+                self.mapping[eip] = lb
+            line = json.dumps({"t": time.time(), "eip": eip, "lb": lb, "ip": slot})
+            with open(self.cfg["events"], "a", encoding="utf-8") as fh:
+                fh.write(line + "\n")
+
+    def sync_loop(self) -> None:
+        ec2 = ec2_client(self.moto_url, self.cfg["region"])
+        deadline = time.monotonic() + float(self.cfg["max_seconds"])
+        fast_until = 0.0
+        while not self.stop.is_set() and time.monotonic() < deadline:
+            if self.proxy.kick.is_set():
+                self.proxy.kick.clear()
+                fast_until = time.monotonic() + 2.0
+            try:
+                self.sync(ec2)
+            except Exception as exc:  # keep following; the controller sees the log
+                print(f"cloud: sync failed: {exc}", file=sys.stderr, flush=True)
+            if time.monotonic() < fast_until:
+                time.sleep(0.02)
+            else:
+                self.proxy.kick.wait(0.5)
+        self.stop.set()
+
+    def control(self, req: Mapping[str, Any]) -> Any:
+        op = req.get("op")
+        if op == "faults":
+            self.proxy.set_faults([Fault(**f) for f in req["faults"]])
+            return {"ok": True}
+        if op == "calls":
+            reqs = self.proxy.requests
+            return {"total": len(reqs), "calls": [
+                {"action": r.action, "alloc": r.params.get("AllocationId", ""),
+                 "eni": r.params.get("NetworkInterfaceId", ""),
+                 "ip": r.params.get("PrivateIpAddress", ""), "failed": r.failed_with}
+                for r in reqs[int(req.get("since", 0)):]]}
+        if op == "state":
+            with self.lock:
+                return {"mapping": dict(self.mapping)}
+        if op == "ping":
+            return {"ok": True}
+        return {"error": f"unknown op {op!r}"}
+
+
+def serve(cloud: Cloud, path: str) -> socketserver.ThreadingUnixStreamServer:
+    class Handler(socketserver.StreamRequestHandler):
+        def handle(self) -> None:
+            line = self.rfile.readline()
+            try:
+                answer = cloud.control(json.loads(line))
+            except Exception as exc:
+                answer = {"error": str(exc)}
+            self.wfile.write(json.dumps(answer).encode() + b"\n")
+
+    server = socketserver.ThreadingUnixStreamServer(path, Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, args=(0.1,), daemon=True).start()
+    return server
+
+
+def main(argv: list[str]) -> int:
+    cfg = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
+    kick = threading.Event()
+    with MotoServer(log_path=Path(cfg["moto_log"])) as moto:
+        ids = seed(moto.url, cfg)
+        with LabFaultProxy(moto.url, cfg["listen"], int(cfg["port"]), kick) as proxy:
+            cloud = Cloud(cfg, moto.url, ids, proxy)
+            cloud.edge_rules()
+            server = serve(cloud, cfg["socket"])
+            tmp = Path(cfg["ids"] + ".tmp")
+            tmp.write_text(json.dumps(ids), encoding="utf-8")
+            tmp.rename(cfg["ids"])
+            try:
+                cloud.sync_loop()
+            finally:
+                server.shutdown()
+                server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,183 @@
+"""Where every lab host sits: namespaces, addresses, routes, derived from one region of the plan.
+
+Why this shape: AWS routes between the subnets of a VPC through an implicit router at each
+subnet's ".1"; the lab's bridge namespace plays that router (it owns the bridge and every
+subnet's ".1"), so a load balancer's gateway check pings a real neighbour and unicast VRRP
+crosses subnets the way it does between availability zones. The services that AWS provides
+from outside the VPC (the EC2 API, the edge that maps EIPs, the users) live on a separate lab
+network, 198.18.0.0/24 (RFC 2544 benchmarking range), and the EIPs get lab addresses on
+198.18.1.0/24 owned by the edge. Nothing is ever added to the root namespace and no namespace
+has a route off the machine: every default route points at the bridge namespace, which has no
+uplink.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from hacompile.plan.model import Region
+
+PREFIX_RE = re.compile(r"^hcl[0-9a-f]{6}$")
+SERVICE_NET = ipaddress.ip_network("198.18.0.0/24")
+EIP_NET = ipaddress.ip_network("198.18.1.0/24")
+ROUTER_SERVICE_IP = "198.18.0.1"
+EDGE_IP = "198.18.0.2"
+CLIENT_IP = "198.18.0.3"
+CLOUD_IP = "198.18.0.4"
+API_PORT = 80
+IMDS_IP = "169.254.169.254"
+LAB_ROOT = Path("/tmp/hacompile-lab")
+
+
+@dataclass(frozen=True)
+class Host:
+    """One namespace on the bridge: `name` is also the bridge-side veth's name."""
+
+    name: str  # lb1, web1, cloud, client, edge
+    kind: str  # lb | backend | cloud | client | edge
+    ns: str
+    ip: str
+    prefix: int
+    gateway: str
+
+
+@dataclass(frozen=True)
+class LabLb:
+    key: str  # lb1
+    inventory_host: str
+    ip: str
+    subnet_cidr: str
+    slots: tuple[str, ...]  # slot IP per EIP, in EIP order
+
+
+@dataclass(frozen=True)
+class LabEip:
+    key: str  # eip1
+    address: str  # the lab address the edge owns for it
+    owner: str  # lb key that holds it while healthy
+
+
+@dataclass(frozen=True)
+class LabBackend:
+    name: str
+    address: str  # as written in the spec (IP or DNS name)
+    ip: str  # where the lab runs it
+    port: int
+
+
+@dataclass(frozen=True)
+class Topology:
+    prefix: str
+    lab_dir: Path
+    region: str
+    vpc_cidr: str
+    subnets: tuple[str, ...]
+    router_ns: str
+    router_ips: tuple[str, ...]  # "a.b.c.d/p" on the bridge
+    hosts: tuple[Host, ...]
+    lbs: tuple[LabLb, ...]
+    eips: tuple[LabEip, ...]
+    backends: tuple[LabBackend, ...]
+
+    def host(self, name: str) -> Host:
+        return next(h for h in self.hosts if h.name == name)
+
+    def ns(self, name: str) -> str:
+        return self.host(name).ns
+
+    def lb(self, key: str) -> LabLb:
+        return next(lb for lb in self.lbs if lb.key == key)
+
+    def slot_owner(self, eip_index: int, ip: str) -> str:
+        """Which LB a slot IP of EIP `eip_index` belongs to ('' if none)."""
+        return next((lb.key for lb in self.lbs if lb.slots[eip_index] == ip), "")
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{CLOUD_IP}:{API_PORT}"
+
+
+def new_prefix() -> str:
+    """A unique run prefix: every namespace and directory of one run starts with it."""
+    return "hcl" + secrets.token_hex(3)
+
+
+def build(region: Region, prefix: str, lab_root: Path = LAB_ROOT) -> Topology:
+    """Lay one plan region out as lab hosts."""
+    if not PREFIX_RE.match(prefix):
+        raise ValueError(f"bad lab prefix {prefix!r}")
+    nets = {s.key: ipaddress.ip_network(s.cidr) for s in region.subnets}
+    gateways: dict[ipaddress.IPv4Network | ipaddress.IPv6Network, str] = {
+        net: str(net.network_address + 1) for net in nets.values()
+    }
+    hosts: list[Host] = []
+
+    def add(name: str, kind: str, ip: str, net: ipaddress.IPv4Network | ipaddress.IPv6Network
+            ) -> None:
+        hosts.append(Host(name, kind, f"{prefix}-{name}", ip, net.prefixlen, gateways[net]))
+
+    lbs = []
+    for lb in region.load_balancers:
+        net = nets[lb.subnet_key]
+        add(lb.key, "lb", lb.private_ip, net)
+        lbs.append(LabLb(lb.key, lb.host, lb.private_ip, str(net), lb.slot_ips))
+    backends = []
+    used = {ipaddress.ip_address(h.ip) for h in hosts}
+    for server in region.servers:
+        ip = _backend_ip(server.address, nets, gateways, used)
+        used.add(ipaddress.ip_address(ip))
+        net = next(n for n in gateways if ipaddress.ip_address(ip) in n)
+        add(server.name, "backend", ip, net)
+        backends.append(LabBackend(server.name, server.address, ip, server.port))
+    gateways[SERVICE_NET] = ROUTER_SERVICE_IP
+    add("edge", "edge", EDGE_IP, SERVICE_NET)
+    add("client", "client", CLIENT_IP, SERVICE_NET)
+    add("cloud", "cloud", CLOUD_IP, SERVICE_NET)
+    eips = tuple(
+        LabEip(e.key, str(EIP_NET.network_address + 11 + i), e.master)
+        for i, e in enumerate(region.eips)
+    )
+    router_ips = tuple(f"{gw}/{net.prefixlen}" for net, gw in gateways.items())
+    return Topology(
+        prefix=prefix,
+        lab_dir=lab_root / prefix,
+        region=region.name,
+        vpc_cidr=region.vpc_cidr,
+        subnets=tuple(str(n) for n in nets.values()),
+        router_ns=f"{prefix}-br",
+        router_ips=router_ips,
+        hosts=tuple(hosts),
+        lbs=tuple(lbs),
+        eips=eips,
+        backends=tuple(backends),
+    )
+
+
+def _backend_ip(
+    address: str,
+    nets: dict[str, ipaddress.IPv4Network | ipaddress.IPv6Network],
+    gateways: dict[ipaddress.IPv4Network | ipaddress.IPv6Network, str],
+    used: set[ipaddress.IPv4Address | ipaddress.IPv6Address],
+) -> str:
+    """The lab IP of a backend: its own if it is an IP, else a free one (DNS names).
+
+    An existing backend outside every LB subnet gets its own /24 with the router at ".1"; a DNS
+    name gets the next free address of the first backend network (or of the first subnet).
+    """
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        extra = [n for n in gateways if n not in nets.values()]
+        net = extra[0] if extra else next(iter(nets.values()))
+        for candidate in list(net.hosts())[9:]:
+            if candidate not in used and str(candidate) != gateways[net]:
+                return str(candidate)
+        raise ValueError(f"no free lab address for backend {address!r}") from None
+    if not any(ip in n for n in gateways):
+        net = ipaddress.ip_network(f"{ip}/24", strict=False)
+        gateways[net] = str(net.network_address + 1)
+    return str(ip)
