@@ -13,7 +13,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from hacompile.render import hcl
+from hacompile.render import checkov, hcl
 
 
 @cache
@@ -36,4 +36,6 @@ def environment() -> Environment:
         autoescape=False,
     )
     env.filters["hcl"] = hcl.literal
+    env.globals["checkov_skips"] = checkov.skips_for
+    env.globals["checkov_skips_for_plan"] = checkov.skips_for_plan
     return env

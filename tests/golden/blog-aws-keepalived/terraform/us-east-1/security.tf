@@ -9,6 +9,7 @@ resource "aws_security_group" "lb" {
 }
 
 resource "aws_vpc_security_group_ingress_rule" "lb_frontend" {
+  # checkov:skip=CKV_AWS_260: the frontends are public services: ingress from anywhere on their ports is the point of the load balancer
   for_each = {
     webapp = 80
   }
@@ -69,6 +70,7 @@ resource "aws_security_group" "backend" {
 }
 
 resource "aws_vpc_security_group_ingress_rule" "backend_from_lb" {
+  # checkov:skip=CKV_AWS_260: false positive: the rule admits only the load balancers' security group (referenced_security_group_id), no CIDR
   security_group_id            = aws_security_group.backend.id
   description                  = "Backend port from the load balancers"
   referenced_security_group_id = aws_security_group.lb.id
