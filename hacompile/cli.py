@@ -9,12 +9,16 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from hacompile import __version__
-from hacompile.errors import Diagnostic, SpecError
+from hacompile import __version__, output
+from hacompile.errors import Diagnostic, Severity, SpecError
+from hacompile.output import JsonOption, Mode, QuietOption
+
+if TYPE_CHECKING:
+    from hacompile.render.bundle import Bundle
 
 app = typer.Typer(
     name="hacompile",
@@ -45,46 +49,278 @@ def _fail(exc: SpecError) -> typer.Exit:
     return typer.Exit(2)
 
 
+def _diagnostics(mode: Mode, diagnostics: tuple[Diagnostic, ...]) -> None:
+    """Diagnostics on stderr, warnings hidden by --quiet; --json puts them in the document."""
+    if mode.json:
+        return
+    for diag in diagnostics:
+        if not (mode.quiet and diag.severity is not Severity.ERROR):
+            typer.echo(output.diagnostic(diag, mode.err), err=True)
+
+
+def _spec_failed(mode: Mode, command: str, exc: SpecError) -> typer.Exit:
+    if mode.json:
+        typer.echo(output.document(command, False, exc.diagnostics))
+    else:
+        _diagnostics(mode, exc.diagnostics)
+        typer.echo(output.count(len(exc.errors), "error"), err=True)
+    return typer.Exit(2)
+
+
+def _say(mode: Mode, text: str) -> None:
+    """Chatter for people: not under --json or --quiet."""
+    if not (mode.json or mode.quiet):
+        typer.echo(text)
+
+
+def _write_failed(mode: Mode, command: str, warnings: tuple[Diagnostic, ...],
+                  exc: Exception) -> typer.Exit:
+    from hacompile.write import Conflict
+
+    if mode.json:
+        conflicts = [{"path": c.path, "action": c.action, "reason": c.conflict}
+                     for c in exc.conflicts] if isinstance(exc, Conflict) else []
+        typer.echo(output.document(command, False, warnings, error=str(exc),
+                                   conflicts=conflicts))
+    else:
+        typer.echo(f"{mode.err.paint('error:', 'red', bold=True)} {exc}", err=True)
+    return typer.Exit(2 if not isinstance(exc, Conflict) else 1)
+
+
 @app.command()
 def build(
     spec: SpecArg,
     out: Annotated[Path, typer.Option("-o", "--out", help="Output directory.")] = Path("out"),
+    check: Annotated[bool, typer.Option(
+        "--check", help="Write nothing; exit 1 and list the files a build would change.")] = False,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Overwrite generated files edited by hand, and files hacompile did "
+        "not generate where the bundle needs their path.")] = False,
+    json_: JsonOption = False,
+    quiet: QuietOption = False,
 ) -> None:
-    """Validate SPEC and write the bundle into the output directory."""
-    from hacompile.pipeline import compile_spec
-    from hacompile.write import write
+    """Validate SPEC and write the bundle into the output directory.
 
+    Only files hacompile generated are replaced or removed; a generated file edited by hand is
+    refused (exit 1, named) unless --force; an interrupted build leaves the old bundle intact.
+    """
+    from hacompile.pipeline import compile_spec
+    from hacompile.write import WriteError, write
+
+    mode = Mode.detect(json_, quiet)
     try:
         compiled = compile_spec(spec)
     except SpecError as exc:
-        raise _fail(exc) from None
-    _print_diagnostics(compiled.warnings)
-    result = write(compiled.bundle, out)
-    typer.echo(f"{out}: {len(result.written)} written, {len(result.unchanged)} unchanged "
-               f"({len(compiled.bundle.files)} files)")
+        raise _spec_failed(mode, "build", exc) from None
+    _diagnostics(mode, compiled.warnings)
+    if check:
+        raise _build_check(mode, compiled.bundle, compiled.warnings, out)
+    try:
+        result = write(compiled.bundle, out, force=force)
+    except (WriteError, OSError) as exc:
+        raise _write_failed(mode, "build", compiled.warnings, exc) from None
+    if mode.json:
+        typer.echo(output.document("build", True, compiled.warnings, out=str(out),
+                                   written=list(result.written), removed=list(result.removed),
+                                   unchanged=len(result.unchanged)))
+    _say(mode, f"{out}: {len(result.written)} written, {len(result.removed)} removed, "
+         f"{len(result.unchanged)} unchanged ({len(compiled.bundle.files)} files)")
+
+
+def _build_check(mode: Mode, bundle: Bundle, warnings: tuple[Diagnostic, ...],
+                 out: Path) -> typer.Exit:
+    """`build --check`: exit 0 when `out` is what build would write, else 1 with the list."""
+    from hacompile.write import WriteError, preview
+
+    try:
+        plan = preview(bundle, out)
+    except (WriteError, OSError) as exc:
+        return _write_failed(mode, "build", warnings, exc)
+    if mode.json:
+        typer.echo(output.document(
+            "build", not plan.changes, warnings, out=str(out), check=True,
+            changes=[{"path": c.path, "action": c.action, "conflict": c.conflict or None}
+                     for c in plan.changes]))
+    elif plan.changes:
+        _say(mode, f"{out}: {output.count(len(plan.changes), 'file')} would change:")
+        colour = {"create": "green", "update": "yellow", "remove": "red"}
+        for c in plan.changes:
+            note = f"  ({c.conflict})" if c.conflict else ""
+            _say(mode, f"  {mode.out.paint(c.action.ljust(6), colour[c.action])} {c.path}{note}")
+    else:
+        _say(mode, f"{out}: up to date ({output.count(len(plan.unchanged), 'file')})")
+    return typer.Exit(1 if plan.changes else 0)
 
 
 @app.command()
-def validate(spec: SpecArg) -> None:
-    """Check SPEC and report every problem at once; write nothing."""
+def diff(
+    spec: SpecArg,
+    out: Annotated[Path, typer.Option("-o", "--out", help="Output directory.")] = Path("out"),
+    json_: JsonOption = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Show the unified diff of what `build` would change; exit 1 if it would change anything.
+
+    Like diff(1): 0 when the output directory is current, 1 when it differs, 2 on errors.
+    """
+    from hacompile.bundlediff import unified
+    from hacompile.pipeline import compile_spec
+    from hacompile.write import WriteError, preview
+
+    mode = Mode.detect(json_, quiet)
+    try:
+        compiled = compile_spec(spec)
+    except SpecError as exc:
+        raise _spec_failed(mode, "diff", exc) from None
+    _diagnostics(mode, compiled.warnings)
+    try:
+        plan = preview(compiled.bundle, out)
+        text = unified(compiled.bundle, out, plan)
+    except (WriteError, OSError) as exc:
+        raise _write_failed(mode, "diff", compiled.warnings, exc) from None
+    if mode.json:
+        typer.echo(output.document("diff", True, compiled.warnings, out=str(out), diff=text,
+                                   changes=[{"path": c.path, "action": c.action,
+                                             "conflict": c.conflict or None}
+                                            for c in plan.changes]))
+    elif text:
+        typer.echo(_colour_diff(text, mode), nl=False)
+    raise typer.Exit(1 if plan.changes else 0)
+
+
+def _colour_diff(text: str, mode: Mode) -> str:
+    if not mode.out.color:
+        return text
+    colours = {"+": "green", "-": "red", "@": "cyan", "#": "yellow", "d": None}
+    lines = []
+    for line in text.splitlines(keepends=True):
+        fg = colours.get(line[:1]) if line[:1] in colours else None
+        bold = line.startswith(("diff ", "--- ", "+++ "))
+        lines.append(mode.out.paint(line.rstrip("\n"), fg, bold=bold) + "\n"
+                     if fg or bold else line)
+    return "".join(lines)
+
+
+@app.command()
+def explain(
+    spec: SpecArg,
+    json_: JsonOption = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Show who holds each EIP in every failure scenario, the worst-case failover times and the
+    failback behaviour; exit 2 if the failover proof fails."""
+    from hacompile.failover import present
+    from hacompile.pipeline import explain as analyse_spec
+
+    mode = Mode.detect(json_, quiet)
+    try:
+        explained = analyse_spec(spec)
+    except SpecError as exc:
+        raise _spec_failed(mode, "explain", exc) from None
+    report = explained.report
+    errors = [d for d in explained.diagnostics if d.severity is Severity.ERROR]
+    if mode.json:
+        typer.echo(output.document("explain", not errors, explained.diagnostics,
+                                   **present.data(report)))
+        raise typer.Exit(2 if errors else 0)
+    style = mode.out
+    for region in report.regions:
+        typer.echo(style.paint(f"{region.region}: who holds each EIP", bold=True)
+                   + f"  (priorities {'/'.join(region.lbs)}; F = FAULT, - = down)")
+        rows = [(r.scenario, *r.cells) for r in present.table_rows(region)]
+        typer.echo(output.table(present.headers(region), rows, style) + "\n")
+    typer.echo(style.paint("Worst-case failover time", bold=True)
+               + f" (EIP claim: {report.timings[0].claim_attempts} attempts within "
+               f"{report.timings[0].claim_budget} s)")
+    typer.echo(output.table(present.TIMING_HEADERS, present.timing_rows(report), style) + "\n")
+    typer.echo(style.paint("Failback", bold=True))
+    for line in (*report.failback, report.tie_rule):
+        typer.echo(f"- {line}")
+    _diagnostics(mode, explained.diagnostics)
+    if errors:
+        typer.echo(output.count(len(errors), "error"), err=True)
+        raise typer.Exit(2)
+
+
+@app.command()
+def init(
+    path: Annotated[Path, typer.Argument(help="Where to write the spec.")] = Path("ha.yaml"),
+    region: Annotated[str | None, typer.Option(help="AWS region [us-east-1].")] = None,
+    lbs: Annotated[int | None, typer.Option(help="Load balancers per region, 2-8 [2].")] = None,
+    flavor: Annotated[str | None, typer.Option(help="community or hapee [community].")] = None,
+    name: Annotated[str | None, typer.Option(help="Cluster name [web].")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite PATH.")] = False,
+    json_: JsonOption = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Write a commented starter spec that validates and builds as it is.
+
+    On a terminal, asks for the values not given as options; otherwise uses the defaults.
+    """
+    import os
+    import sys as _sys
+
+    from hacompile.starter import Choices, StarterError, render
+
+    mode = Mode.detect(json_, quiet)
+    defaults = Choices()
+    if _sys.stdin.isatty() and not mode.json:
+        name = name or typer.prompt("Cluster name", default=defaults.name)
+        region = region or typer.prompt("AWS region", default=defaults.region)
+        lbs = lbs or typer.prompt("Load balancers per region", default=defaults.lbs, type=int)
+        flavor = flavor or typer.prompt("Flavor (community, hapee)", default=defaults.flavor)
+    choices = Choices(name or defaults.name, region or defaults.region, lbs or defaults.lbs,
+                      flavor or defaults.flavor)
+    try:
+        text = render(choices)
+        if path.exists() and not force:
+            raise StarterError(f"{path} exists; use --force to overwrite it")
+        tmp = path.with_name(f".{path.name}.hacompile-new")
+        tmp.write_text(text)
+        os.replace(tmp, path)
+    except (StarterError, OSError) as exc:
+        if mode.json:
+            typer.echo(output.document("init", False, error=str(exc)))
+        else:
+            typer.echo(f"{mode.err.paint('error:', 'red', bold=True)} {exc}", err=True)
+        raise typer.Exit(2) from None
+    if mode.json:
+        typer.echo(output.document("init", True, path=str(path), name=choices.name,
+                                   region=choices.region, lbs=choices.lbs,
+                                   flavor=choices.flavor))
+    _say(mode, f"{path}: written; next: hacompile explain {path} && hacompile build {path}")
+
+
+@app.command()
+def validate(spec: SpecArg, json_: JsonOption = False, quiet: QuietOption = False) -> None:
+    """Check SPEC, including the failover proof, and report every problem at once."""
     from hacompile.pipeline import check
 
+    mode = Mode.detect(json_, quiet)
     try:
         validated = check(spec)
     except SpecError as exc:
-        raise _fail(exc) from None
-    _print_diagnostics(validated.warnings)
-    typer.echo(f"{spec}: valid")
+        raise _spec_failed(mode, "validate", exc) from None
+    _diagnostics(mode, validated.warnings)
+    if mode.json:
+        typer.echo(output.document("validate", True, validated.warnings, spec=str(spec)))
+    _say(mode, f"{spec}: valid")
 
 
 @app.command()
-def schema() -> None:
-    """Print the spec's JSON Schema (for editors: yaml-language-server)."""
+def schema(json_: JsonOption = False, quiet: QuietOption = False) -> None:
+    """Print the spec's JSON Schema (for editors: yaml-language-server).
+
+    The repository keeps it as schema/ha.schema.json; --json wraps it in the usual document.
+    """
     from hacompile.spec.model import Spec
 
     document = Spec.model_json_schema()
     document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     document["title"] = "hacompile spec (ha.yaml)"
+    if json_:
+        typer.echo(output.document("schema", True, schema=document))
+        return
     typer.echo(json.dumps(document, indent=2, sort_keys=True))
 
 

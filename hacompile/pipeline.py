@@ -10,11 +10,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hacompile.errors import Diagnostic
+from hacompile.failover import Report, analyse
+from hacompile.failover.proof import located
 from hacompile.load import load
 from hacompile.plan.build import build_plan
 from hacompile.plan.model import Plan
 from hacompile.render.bundle import Bundle, render
-from hacompile.validate import Validated, validate
+from hacompile.validate import Validated, validate, validate_rules
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,24 @@ class Compiled:
     @property
     def warnings(self) -> tuple[Diagnostic, ...]:
         return self.validated.warnings
+
+
+@dataclass(frozen=True)
+class Explained:
+    """The failover analysis of a spec that passed the rules (it may fail the proof)."""
+
+    plan: Plan
+    report: Report
+    diagnostics: tuple[Diagnostic, ...]  # rule warnings and the proof's findings, located
+
+
+def explain(spec_path: Path) -> Explained:
+    loaded = load(spec_path)
+    validated = validate_rules(loaded)
+    plan = build_plan(validated.spec, spec_path.name)
+    report = analyse(plan)
+    found = located(report.findings, loaded.positions, validated.file)
+    return Explained(plan, report, tuple(sorted((*validated.warnings, *found))))
 
 
 def check(spec_path: Path) -> Validated:

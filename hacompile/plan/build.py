@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from ipaddress import IPv4Network
 
-from hacompile import __version__
+from hacompile import __version__, manifest
 from hacompile.plan import model as p
 from hacompile.spec import instances, network
 from hacompile.spec.model import Spec
@@ -45,6 +45,7 @@ def build_plan(spec: Spec, spec_file: str) -> p.Plan:
         tags=tuple(sorted({**spec.tags, CLUSTER_TAG: spec.name}.items())),
         cluster_tag_key=CLUSTER_TAG,
         partition="aws-us-gov" if any("-gov-" in r.name for r in spec.regions) else "aws",
+        spec_digest=manifest.spec_digest(spec.model_dump(mode="json")),
     )
 
 

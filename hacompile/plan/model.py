@@ -155,3 +155,4 @@ class Plan:
     tags: tuple[tuple[str, str], ...]  # sorted; always includes the hacompile cluster tag
     cluster_tag_key: str
     partition: str  # aws, aws-us-gov: the first field of every ARN
+    spec_digest: str = ""  # hacompile.manifest.spec_digest of the validated spec

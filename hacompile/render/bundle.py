@@ -15,11 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from hacompile import manifest
+from hacompile.failover import analyse, present
 from hacompile.plan import iam
 from hacompile.plan.inventory import inventory, lb_group_vars
 from hacompile.plan.model import Plan
 from hacompile.render import hcl
 from hacompile.render.env import environment, template_root
+from hacompile.render.mermaid import diagram
 from hacompile.render.yamlout import dump_yaml
 
 EXECUTABLE = 0o755
@@ -43,6 +46,9 @@ class Bundle:
 
 def render(plan: Plan) -> Bundle:
     files = [*_terraform(plan), *_ansible(plan), _readme(plan)]
+    listed = manifest.build([(f.path, f.content, f.mode) for f in files],
+                            plan.hacompile_version, plan.spec_file, plan.spec_digest)
+    files.append(File(PurePosixPath(manifest.NAME), listed.render()))
     return Bundle(tuple(sorted(files)))
 
 
@@ -102,4 +108,5 @@ def _ansible(plan: Plan) -> Iterator[File]:
 
 def _readme(plan: Plan) -> File:
     root = template_root()
-    return _emit(root / "README.md.jinja", PurePosixPath("README.md.jinja"), {"plan": plan}, root)
+    context = {"plan": plan, "failover": present.view(analyse(plan)), "diagram": diagram(plan)}
+    return _emit(root / "README.md.jinja", PurePosixPath("README.md.jinja"), context, root)

@@ -15,15 +15,13 @@ output "ansible_inventory" {
               }
             }
           }
-          hosts = merge(
-            {
-              for key, lb in aws_instance.lb : "api-us-west-2-${key}" => {
-                ansible_host = lb.public_ip
-                instance_id  = lb.id
-                eni_id       = lb.primary_network_interface_id
-              }
-            },
-          )
+          hosts = {
+            for key, lb in aws_instance.lb : "api-us-west-2-${key}" => {
+              ansible_host = lb.public_ip
+              instance_id  = lb.id
+              eni_id       = lb.primary_network_interface_id
+            }
+          }
         }
       }
     }
