@@ -79,8 +79,12 @@ class LbHost:
     init_pid: int = 0
     children: list[subprocess.Popen[str]] = field(default_factory=list)
 
-    def boot(self) -> None:
-        """A fresh PID namespace (the "instance"), then its services in boot order."""
+    def boot(self, keepalived: bool = True) -> None:
+        """A fresh PID namespace (the "instance"), then its services in boot order.
+
+        keepalived=False leaves Keepalived (and the reconcile loop) to `start_vrrp`, so that a
+        cold start can launch it on every LB at once, like instances booting together.
+        """
         mounts_file = self.dir / "mounts.json"
         mounts_file.write_text(json.dumps(self.mounts), encoding="utf-8")
         cmd = in_netns(self.ns, ["unshare", "--pid", "--fork", "--mount-proc", sys.executable,
@@ -99,6 +103,10 @@ class LbHost:
         for cmd in self.placeholders:
             self.enter(cmd, "placeholders")
         self.start_haproxy()
+        if keepalived:
+            self.start_vrrp()
+
+    def start_vrrp(self) -> None:
         self.start_keepalived()
         if self.reconcile_cmd:
             self.enter(self.reconcile_cmd, "reconcile")

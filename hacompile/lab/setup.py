@@ -15,7 +15,6 @@ import json
 import os
 import pwd
 import resource
-import secrets
 import shutil
 import stat
 import subprocess
@@ -109,7 +108,9 @@ class Lab:
             self.procs.append(proc)
             wait_ready(proc, f"backend {backend.name}")
         for host in self.lbs.values():
-            host.boot()
+            host.boot(keepalived=False)
+        for host in self.lbs.values():
+            host.start_vrrp()
 
     def start_cloud(self) -> None:
         cfg = {
@@ -139,12 +140,8 @@ class Lab:
     # ---- the bundle's artefacts -------------------------------------------------------------
     def render_and_prepare(self, user: str) -> None:
         plan, flavor = self.plan, self.plan.flavor
-        extra: dict[str, Any] = {
-            "keepalived_auth_source": "provided",
-            "keepalived_auth_passwords": {e.key: secrets.token_hex(4) for e in self.topo.eips},
-        }
-        reasons = {"keepalived_auth_passwords": "VRRP passwords are read from SSM in "
-                   "production; the lab passes random ones (keepalived_auth_source=provided)"}
+        extra: dict[str, Any] = {}
+        reasons: dict[str, str] = {}
         for var, owner in (("haproxy_user", flavor.haproxy_user),
                            ("haproxy_group", flavor.haproxy_group)):
             ok = _exists(owner, group=var.endswith("group"))
@@ -158,8 +155,6 @@ class Lab:
                                           f"needs 2 x maxconn ({plan.haproxy.maxconn})")
         rendered = render(self.bundle, self.topo, self.ids, self.dir / "render", extra, reasons)
         self.substitutions.extend(rendered.substitutions)
-        self.note("ansible_default_ipv4 = {address: <LB IP>, interface: eth0}: no fact "
-                  "gathering in the lab")
         shared_sbin, shared_bin, procs = (self.dir / d for d in ("sbin", "bin", "procs"))
         for d in (shared_sbin, shared_bin, procs):
             d.mkdir(mode=0o755)
