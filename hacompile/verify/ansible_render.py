@@ -256,10 +256,12 @@ def render_bundle(
     regions: Sequence[str] | None = None,
     interface: str = DEFAULT_INTERFACE,
     timeout: float = 300,
+    extra_vars: Mapping[str, Any] | None = None,
 ) -> tuple[RenderedLb, ...]:
     """Render every LB of `regions` (default: all) in one ansible-playbook run.
 
-    `fixtures` maps region -> RegionFixture; missing regions get `fixture_for`. Raises
+    `fixtures` maps region -> RegionFixture; missing regions get `fixture_for`. `extra_vars`
+    are passed with -e (the failover lab's stand-ins, e.g. a lower maxconn). Raises
     `Unavailable` without ansible-playbook, `RenderError` when the play fails.
     """
     playbook = executable("ansible-playbook")
@@ -286,6 +288,7 @@ def render_bundle(
             "hacompile_render_out": str(out_dir),
             "hacompile_render_interface": interface,
             "keepalived_auth_source": "provided",
+            **(extra_vars or {}),
         }
         (scratch / "extra.json").write_text(json.dumps(extra), encoding="utf-8")
         home = scratch / "home"
@@ -320,8 +323,9 @@ def render_region(
     *,
     interface: str = DEFAULT_INTERFACE,
     timeout: float = 300,
+    extra_vars: Mapping[str, Any] | None = None,
 ) -> tuple[RenderedLb, ...]:
     """Render each LB of one region: keepalived.conf, haproxy.cfg and one EIP env file each."""
     fixtures = {region: fixture} if fixture is not None else None
     return render_bundle(bundle, out_dir, fixtures, regions=[region], interface=interface,
-                         timeout=timeout)
+                         timeout=timeout, extra_vars=extra_vars)
