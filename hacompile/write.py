@@ -238,7 +238,9 @@ def recover(out_dir: Path) -> bool:
         target = _target(out_dir, str(entry["path"]))
         backup = _side(target, OLD)
         if entry["backup"]:
-            if backup.exists() or backup.is_symlink():
+            if _same(backup, target):  # rename(2) of two links to one inode does nothing
+                backup.unlink()
+            elif backup.exists() or backup.is_symlink():
                 os.replace(backup, target)
         elif target.exists() and not target.is_symlink():
             target.unlink()
@@ -249,6 +251,13 @@ def recover(out_dir: Path) -> bool:
     _fsync_dir(out_dir)
     path.unlink()
     return True
+
+
+def _same(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 def _prune(out_dir: Path, directory: Path) -> None:
