@@ -28,6 +28,7 @@ from typing import Any, Self
 from hacompile.lab import netns
 from hacompile.lab.hosts import LbHost, in_netns, py_env, spawn, wait_ready
 from hacompile.lab.netns import LabError
+from hacompile.lab.observe import JsonlTail, Observer
 from hacompile.lab.render import render
 from hacompile.lab.topology import API_PORT, CLOUD_IP, Topology, build, new_prefix
 from hacompile.plan.model import Plan
@@ -111,6 +112,27 @@ class Lab:
             host.boot(keepalived=False)
         for host in self.lbs.values():
             host.start_vrrp()
+        self.start_probe()
+
+    def start_probe(self) -> None:
+        """The client: every EIP's lab address, every 50 ms, through the edge."""
+        fes = self.plan.haproxy.frontends
+        port = next((f.port for f in fes if f.mode == "http"), fes[0].port)
+        cfg = {"targets": [{"eip": e.key, "url": f"http://{e.address}:{port}/"}
+                           for e in self.topo.eips],
+               "interval": 0.05, "timeout": 0.5, "out": str(self.dir / "probe.jsonl"),
+               "stop": str(self.dir / "probe.stop"), "max_seconds": 3 * 3600,
+               "max_requests": 3 * 3600 * 20}
+        (self.dir / "probe.json").write_text(json.dumps(cfg), encoding="utf-8")
+        proc = spawn(in_netns(self.topo.ns("client"), [
+            sys.executable, "-m", "hacompile.lab.probe", str(self.dir / "probe.json")]),
+            self.dir / "probe.log", py_env(), True)
+        self.procs.append(proc)
+        wait_ready(proc, "client probe")
+
+    def observer(self) -> Observer:
+        return Observer(JsonlTail(self.dir / "events.jsonl"), JsonlTail(self.dir / "probe.jsonl"),
+                        self.dir / "cloud.sock", lambda lb, eip: self.lbs[lb].state(eip))
 
     def start_cloud(self) -> None:
         cfg = {

@@ -1,0 +1,117 @@
+"""What the lab can see: EIP owners (from the cloud host), VRRP states, the client's results.
+
+Why three sources: the edge mapping is what users reach, the VRRP state files are what the
+bundle's notify script recorded, and the client's stream is what users felt. A steady state
+needs all three to agree for a while.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hacompile.lab.netns import LabError
+
+
+def cloud_call(path: Path, request: Mapping[str, Any], timeout: float = 10) -> Any:
+    """One JSON request to the cloud host's control socket."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(timeout)
+        try:
+            sock.connect(str(path))
+            sock.sendall(json.dumps(request).encode() + b"\n")
+            data = b""
+            while not data.endswith(b"\n"):
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        except OSError as exc:
+            raise LabError(f"cloud host control socket: {exc}") from exc
+    answer = json.loads(data)
+    if isinstance(answer, dict) and "error" in answer:
+        raise LabError(f"cloud host: {answer['error']}")
+    return answer
+
+
+@dataclass(frozen=True)
+class Probe:
+    t: float
+    ok: bool
+
+
+@dataclass
+class JsonlTail:
+    """Reads a growing JSON-lines file incrementally."""
+
+    path: Path
+    offset: int = 0
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+    def poll(self) -> list[dict[str, Any]]:
+        try:
+            with open(self.path, "rb") as fh:
+                fh.seek(self.offset)
+                data = fh.read()
+        except FileNotFoundError:
+            return self.rows
+        end = data.rfind(b"\n") + 1
+        self.offset += end
+        for line in data[:end].splitlines():
+            if line.strip():
+                self.rows.append(json.loads(line))
+        return self.rows
+
+
+@dataclass
+class Observer:
+    events: JsonlTail
+    probes: JsonlTail
+    control: Path
+    states: Callable[[str, str], str]  # (lb, eip) -> VRRP state recorded by the notify script
+
+    def mapping(self) -> dict[str, str]:
+        return dict(cloud_call(self.control, {"op": "state"})["mapping"])
+
+    def calls(self, since: int = 0) -> tuple[int, list[dict[str, Any]]]:
+        answer = cloud_call(self.control, {"op": "calls", "since": since})
+        return int(answer["total"]), list(answer["calls"])
+
+    def probe_rows(self, eip: str, start: float, end: float) -> list[Probe]:
+        rows = [Probe(float(r["t"]), bool(r["ok"])) for r in self.probes.poll()
+                if r["eip"] == eip and start <= float(r["t"]) <= end]
+        return sorted(rows, key=lambda p: p.t)
+
+    def serving(self, eip: str, now: float, window: float = 0.6) -> bool:
+        """Every request sent in the last `window` s (but answered by now) succeeded."""
+        rows = self.probe_rows(eip, now - window - 1.0, now)
+        recent = [p for p in rows if p.t >= now - window - 1.0]
+        return len(recent) >= 3 and all(p.ok for p in recent[-6:])
+
+    def moves(self, start: float, end: float) -> list[dict[str, Any]]:
+        return [e for e in self.events.poll() if start <= float(e["t"]) <= end]
+
+
+@dataclass(frozen=True)
+class Outage:
+    """Client-visible effect on one EIP within a phase."""
+
+    failed: int  # failed requests
+    downtime: float  # last success before the first failure -> first success after the last
+    serving_again: float  # phase start -> first success after the last failure (0: no outage)
+
+
+def outage(rows: list[Probe], phase_start: float) -> Outage:
+    failures = [p for p in rows if not p.ok]
+    if not failures:
+        return Outage(0, 0.0, 0.0)
+    first_fail, last_fail = failures[0].t, failures[-1].t
+    before = [p.t for p in rows if p.ok and p.t < first_fail]
+    after = [p.t for p in rows if p.ok and p.t > last_fail]
+    start = before[-1] if before else phase_start
+    end = after[0] if after else rows[-1].t
+    return Outage(len(failures), round(end - start, 3), round(end - phase_start, 3))

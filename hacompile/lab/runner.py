@@ -1,0 +1,210 @@
+"""Run scenarios on a standing lab: inject, wait for the new steady state, heal, wait again.
+
+Why steady states and not fixed sleeps: a phase ends when the edge, the VRRP states and the
+client agree for a second (bounded by a timeout derived from the spec), so the numbers are what
+the design delivers and a run takes no longer than it must. Pass criteria (never exact times):
+every EIP back on its rightful owner after the heal, no EIP moving more often than the faults
+explain (ping-pong), no EIP left on a failed node beyond the detection budget, and EIPs of
+healthy owners untouched (outside a split brain).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from hacompile.lab import netns
+from hacompile.lab.observe import Observer, cloud_call, outage
+from hacompile.lab.scenarios import Fault, Scenario, expected_owners, resolve
+from hacompile.lab.setup import Lab
+
+SETTLE = 1.0  # seconds the edge, VRRP and client must agree
+
+
+def budget(lab: Lab, scenario: Scenario) -> float:
+    """Seconds within which an EIP must have left a failed node."""
+    ka = lab.plan.keepalived
+    adv = float(ka.advert_int)
+    proc = max((c.interval * (c.fall + 1) for c in ka.checks if c.kind == "process"), default=0)
+    detect = 3 * adv + 1 + (proc if any(f.kind == "kill-haproxy" for f in scenario.faults)
+                            else 0)
+    api = sum(sum(1.5 * 2 ** min(i, 4) for i in range(f.times)) for f in scenario.api)
+    return detect + 6.0 + api
+
+
+def heal_timeout(lab: Lab) -> float:
+    ka = lab.plan.keepalived
+    gw = max((c.interval * (c.rise + 1) for c in ka.checks if c.kind == "gateway"), default=0)
+    return ka.preempt_delay + 3 * float(ka.advert_int) + gw + ka.reconcile_interval + 30
+
+
+def apply(lab: Lab, fault: Fault) -> None:
+    host = lab.lbs[fault.lb]
+    if fault.kind == "kill-haproxy":
+        host.signal(lab.plan.flavor.haproxy_process, signal.SIGKILL)
+    elif fault.kind == "kill-keepalived":
+        host.signal("keepalived", signal.SIGKILL)
+    elif fault.kind == "stop-keepalived":
+        pids = host.pids("keepalived")
+        for pid in pids:  # the parent only: it stops its VRRP child, which says goodbye
+            stat = Path(f"/proc/{pid}/stat").read_text()
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            if ppid not in pids:
+                signal_pid(pid, signal.SIGTERM)
+    elif fault.kind == "lose-lb":
+        host.lose()
+    elif fault.kind == "link-down":
+        netns.link(lab.topo, fault.lb, up=False)
+    elif fault.kind == "partition":
+        peers = ", ".join(lb.ip for lb in lab.topo.lbs if lb.key != fault.lb)
+        netns.sh("ip", "netns", "exec", host.ns, "nft", "-f", "-", input=(
+            "table ip hclab_partition {\n"
+            f"  chain in {{ type filter hook input priority 0; ip saddr {{ {peers} }} drop; }}\n"
+            f"  chain out {{ type filter hook output priority 0; ip daddr {{ {peers} }} drop; }}\n"
+            "}\n"))
+
+
+def heal(lab: Lab, fault: Fault) -> None:
+    host = lab.lbs[fault.lb]
+    if fault.kind == "kill-haproxy":
+        host.start_haproxy()
+    elif fault.kind in ("kill-keepalived", "stop-keepalived"):
+        host.wait_gone("keepalived")
+        host.reap()
+        host.start_keepalived()
+    elif fault.kind == "lose-lb":
+        host.boot()
+    elif fault.kind == "link-down":
+        netns.link(lab.topo, fault.lb, up=True)
+    elif fault.kind == "partition":
+        netns.sh("ip", "netns", "exec", host.ns, "nft", "delete", "table", "ip",
+                 "hclab_partition")
+
+
+def signal_pid(pid: int, sig: signal.Signals) -> None:
+    import os
+
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, sig)
+
+
+def wait_steady(lab: Lab, obs: Observer, owners: dict[str, str], down: set[str],
+                timeout: float, split: bool = False) -> tuple[bool, float, str]:
+    """(reached, when it started holding, what was still wrong if not)."""
+    deadline = time.monotonic() + timeout
+    since: float | None = None
+    why = ""
+    while time.monotonic() < deadline:
+        now = time.time()
+        mapping = obs.mapping()
+        why = ""
+        for eip, lb in owners.items():
+            if mapping.get(eip) != lb:
+                why = f"{eip} on {mapping.get(eip) or 'nothing'}, expected {lb}"
+            elif lab.lbs[lb].state(eip) != "MASTER":
+                why = f"{lb} not MASTER of {eip} ({lab.lbs[lb].state(eip) or '?'})"
+            elif not split and any(lab.lbs[o].state(eip) == "MASTER" for o in lab.lbs
+                                   if o not in down and o != lb):
+                why = f"another live LB is MASTER of {eip}"
+            elif not obs.serving(eip, now):
+                why = f"client not served on {eip}"
+            if why:
+                break
+        if why:
+            since = None
+        elif since is None:
+            since = now
+        elif now - since >= SETTLE:
+            return True, since, ""
+        time.sleep(0.1)
+    return False, time.time(), why
+
+
+def measure(lab: Lab, obs: Observer, start: float, end: float, calls_from: int
+            ) -> dict[str, Any]:
+    moves: dict[str, list[list[Any]]] = {e.key: [] for e in lab.topo.eips}
+    for ev in obs.moves(start, end):
+        moves[ev["eip"]].append([round(float(ev["t"]) - start, 3), ev["lb"] or "none"])
+    out: dict[str, Any] = {"steady_after_s": round(end - start, 3), "moves": moves,
+                           "eip_moved_s": {e: m[0][0] for e, m in moves.items() if m}}
+    outages = {e.key: outage(obs.probe_rows(e.key, start - 0.3, end), start)
+               for e in lab.topo.eips}
+    out["downtime_s"] = {e: o.downtime for e, o in outages.items()}
+    out["serving_again_s"] = {e: o.serving_again for e, o in outages.items()}
+    out["failed_requests"] = {e: o.failed for e, o in outages.items()}
+    _, calls = obs.calls(calls_from)
+    assoc = [c for c in calls if c["action"] == "AssociateAddress"]
+    out["associate_calls"] = len(assoc)
+    out["associate_failed"] = sum(1 for c in assoc if c["failed"])
+    out["api_calls"] = len(calls)
+    return out
+
+
+def run_scenario(lab: Lab, obs: Observer, scenario: Scenario,
+                 say: Callable[[str], None]) -> dict[str, Any]:
+    region = lab.plan.regions[lab.region_index]
+    rightful = {e.key: e.master for e in region.eips}
+    result: dict[str, Any] = {"scenario": scenario.name, "description": scenario.description,
+                              "problems": []}
+    problems: list[str] = result["problems"]
+    ok, _, why = wait_steady(lab, obs, rightful, set(), heal_timeout(lab))
+    if not ok:
+        problems.append(f"lab not steady before the scenario: {why}")
+        result["passed"] = False
+        return result
+    faults = resolve(region, scenario)
+    down = {f.lb for f in faults if f.kind != "partition"}
+    limit = budget(lab, scenario)
+    calls0, _ = obs.calls(0)
+    cloud_call(obs.control, {"op": "faults", "faults": [vars(f) for f in scenario.api]})
+    t0 = time.time()
+    applied: list[Fault] = []
+    for fault in faults:
+        say(f"  inject {fault.kind} on {fault.lb}")
+        apply(lab, fault)
+        applied.append(fault)
+        owners = expected_owners(region, applied)
+        wait = limit + (lab.plan.keepalived.reconcile_interval + 10 if scenario.split_brain
+                        else 0) + 15
+        ok, _, why = wait_steady(lab, obs, owners, {f.lb for f in applied
+                                                   if f.kind != "partition"}, wait,
+                                 split=scenario.split_brain)
+        if not ok:
+            problems.append(f"no steady state after {fault.kind} on {fault.lb}: {why}")
+    t1 = time.time()
+    result["inject"] = inject = measure(lab, obs, t0, t1, calls0)
+    calls1, _ = obs.calls(0)
+    cloud_call(obs.control, {"op": "faults", "faults": []})
+    t2 = time.time()
+    for fault in reversed(applied):
+        say(f"  heal {fault.kind} on {fault.lb}")
+        heal(lab, fault)
+    ok, _, why = wait_steady(lab, obs, rightful, set(), heal_timeout(lab))
+    if not ok:
+        problems.append(f"not back to the rightful owners after the heal: {why}")
+    t3 = time.time()
+    result["heal"] = healed = measure(lab, obs, t2, t3, calls1)
+    result["final_owners"] = obs.mapping()
+    # ---- pass criteria ----
+    for eip, owner in rightful.items():
+        if result["final_owners"].get(eip) != owner:
+            problems.append(f"{eip} ended on {result['final_owners'].get(eip)}, not {owner}")
+        allowed = 2 if scenario.split_brain else len(faults)
+        for phase, data in (("inject", inject), ("heal", healed)):
+            if len(data["moves"][eip]) > allowed:
+                problems.append(f"ping-pong: {eip} moved {len(data['moves'][eip])} times "
+                                f"during {phase} (at most {allowed} expected)")
+        if owner in down:
+            moved = inject["eip_moved_s"].get(eip)
+            if moved is None or moved > limit:
+                problems.append(f"{eip} stayed on failed {owner} beyond the {limit:.1f}s "
+                                f"detection budget (moved: {moved})")
+        elif not scenario.split_brain and inject["moves"][eip]:
+            problems.append(f"{eip} moved although its owner {owner} was healthy")
+    result["budget_s"] = round(limit, 1)
+    result["passed"] = not problems
+    return result

@@ -1,0 +1,123 @@
+"""The fault matrix: what each scenario breaks, how it heals, and where each EIP must end up.
+
+Why declarative: a scenario is a list of faults on named LBs (plus optional EC2 API faults);
+`expected_owners` derives from the plan's priorities which LB must hold each EIP while those
+faults last, so the same matrix applies to 2, 3 or 8 LBs and the pass criteria never hard-code
+a topology. The victim is always the owner of eip1 (lb1); "two failures in a row" then also
+takes out the LB that inherited eip1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hacompile.plan.model import Region
+
+KINDS = ("kill-haproxy", "kill-keepalived", "stop-keepalived", "lose-lb", "link-down",
+         "partition")
+
+
+@dataclass(frozen=True)
+class Fault:
+    kind: str  # one of KINDS
+    lb: str  # the LB it hits ("" for the next in line, see expected_owners)
+
+
+@dataclass(frozen=True)
+class ApiFault:
+    """EC2 API misbehaviour for the scenario (verify.ec2api.Fault fields)."""
+
+    action: str
+    status: int
+    code: str
+    message: str
+    times: int
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    description: str
+    faults: tuple[Fault, ...]
+    api: tuple[ApiFault, ...] = ()
+    min_lbs: int = 2
+
+    @property
+    def split_brain(self) -> bool:
+        return any(f.kind == "partition" for f in self.faults)
+
+
+def _api_error(times: int) -> ApiFault:
+    return ApiFault("AssociateAddress", 500, "InternalError", "An internal error has occurred.",
+                    times)
+
+
+def _throttle(times: int) -> ApiFault:
+    return ApiFault("*", 503, "RequestLimitExceeded", "Request limit exceeded.", times)
+
+
+MATRIX: tuple[Scenario, ...] = (
+    Scenario("haproxy-killed", "HAProxy SIGKILLed on the EIP's master",
+             (Fault("kill-haproxy", "lb1"),)),
+    Scenario("keepalived-killed", "Keepalived SIGKILLed on the EIP's master (no goodbye)",
+             (Fault("kill-keepalived", "lb1"),)),
+    Scenario("keepalived-stopped", "Keepalived stopped gracefully (SIGTERM: priority 0 advert)",
+             (Fault("stop-keepalived", "lb1"),)),
+    Scenario("lb-lost", "Whole LB lost (its PID-namespace init killed)",
+             (Fault("lose-lb", "lb1"),)),
+    Scenario("link-down", "LB's link down (cable pulled at the bridge)",
+             (Fault("link-down", "lb1"),)),
+    Scenario("split-brain", "LB<->LB partition, both still reach the EC2 API; then healed",
+             (Fault("partition", "lb1"),)),
+    Scenario("api-errors", "EC2 API fails the first 3 AssociateAddress calls (HTTP 500)",
+             (Fault("kill-haproxy", "lb1"),), api=(_api_error(3),)),
+    Scenario("api-throttled", "EC2 API throttles the first 4 calls (RequestLimitExceeded)",
+             (Fault("kill-haproxy", "lb1"),), api=(_throttle(4),)),
+    Scenario("two-failures", "Two failures in a row: lb1's HAProxy, then its successor's",
+             (Fault("kill-haproxy", "lb1"), Fault("kill-haproxy", "")), min_lbs=3),
+)
+
+FAST = ("haproxy-killed", "lb-lost")  # the benchmark's default scenarios
+
+
+def select(names: list[str] | None, lb_count: int) -> list[Scenario]:
+    known = {s.name: s for s in MATRIX}
+    if names:
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise ValueError(f"unknown scenario(s) {', '.join(unknown)}; known: "
+                             f"{', '.join(known)}")
+        chosen = [known[n] for n in names]
+    else:
+        chosen = list(MATRIX)
+    return [s for s in chosen if s.min_lbs <= lb_count]
+
+
+def priority(region: Region, lb: str, eip: str) -> int:
+    host = next(x for x in region.load_balancers if x.key == lb)
+    return next(i.priority for i in host.instances if i.name == eip)
+
+
+def successor(region: Region, eip: str, down: set[str]) -> str:
+    """The LB that holds `eip` while the LBs in `down` are out: highest priority left."""
+    alive = [lb.key for lb in region.load_balancers if lb.key not in down]
+    return max(alive, key=lambda lb: priority(region, lb, eip))
+
+
+def resolve(region: Region, scenario: Scenario) -> list[Fault]:
+    """Fill in "the next in line" targets: each empty lb is whoever holds eip1 by then."""
+    out: list[Fault] = []
+    down: set[str] = set()
+    for fault in scenario.faults:
+        lb = fault.lb or successor(region, region.eips[0].key, down)
+        out.append(Fault(fault.kind, lb))
+        if fault.kind != "partition":
+            down.add(lb)
+    return out
+
+
+def expected_owners(region: Region, faults: list[Fault]) -> dict[str, str]:
+    """Where each EIP belongs while `faults` last. A partition moves nothing for good: the
+    owner's reconcile takes its EIP back, and the other side never re-claims."""
+    down = {f.lb for f in faults if f.kind != "partition"}
+    return {e.key: successor(region, e.key, down) for e in region.eips}
