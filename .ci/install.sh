@@ -6,9 +6,9 @@ set -eu
 PY=${PYTHON:-python3}
 export DEBIAN_FRONTEND=noninteractive PIP_DISABLE_PIP_VERSION_CHECK=1
 
-if ! command -v shellcheck >/dev/null 2>&1; then
+if ! command -v shellcheck >/dev/null 2>&1 || ! command -v curl >/dev/null 2>&1; then
     apt-get update -qq
-    apt-get install -y -qq --no-install-recommends shellcheck >/dev/null
+    apt-get install -y -qq --no-install-recommends shellcheck curl >/dev/null
 fi
 
 "$PY" -m pip install -q "hatchling>=1.25"
