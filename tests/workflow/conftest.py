@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -37,3 +40,11 @@ def blog_copy(tmp_path: Path) -> Path:
     spec = tmp_path / "ha.yaml"
     spec.write_text(BLOG.read_text())
     return spec
+
+
+def run_piped(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Like tests.conftest.run_cli, with stdin not a terminal even when pytest runs in one."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"}
+    return subprocess.run([sys.executable, "-m", "hacompile", *args], cwd=cwd or ROOT, env=env,
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120,
+                          check=False)

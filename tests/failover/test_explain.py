@@ -1,0 +1,88 @@
+"""`hacompile explain` and the bundle README: the same table, timings from the spec's numbers."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from hacompile.failover import analyse
+from hacompile.failover.timing import EIP_CLAIM_ATTEMPTS, EIP_CLAIM_BUDGET_SECONDS
+from hacompile.pipeline import compile_spec
+from tests.conftest import ROOT, run_cli
+
+BLOG = ROOT / "blueprints" / "blog-aws-keepalived.yaml"
+EIP_ENV = ROOT / "templates" / "ansible" / "roles" / "keepalived" / "templates" / "eip.env.j2"
+
+
+def cells(line: str) -> list[str]:
+    return [" ".join(c.split()) for c in re.split(r"\s{2,}", line.strip())]
+
+
+def test_claim_budget_matches_the_eip_script_settings() -> None:
+    text = EIP_ENV.read_text()
+    assert f"ATTEMPTS='{EIP_CLAIM_ATTEMPTS}'" in text
+    assert f"BUDGET_SECONDS='{EIP_CLAIM_BUDGET_SECONDS}'" in text
+
+
+def test_blog_explain_table_reads_as_the_blog_describes() -> None:
+    result = run_cli("explain", str(BLOG))
+    assert result.returncode == 0, result.stderr
+    rows = {cells(line)[0]: cells(line)[1:] for line in result.stdout.splitlines()
+            if "  " in line.strip()}
+    assert rows["all healthy"] == ["lb1 · 107/106", "lb2 · 106/107"]
+    assert rows["chk_sshd fails on lb1"] == ["lb2 · 103/106", "lb2 · 102/107"]
+    assert rows["chk_networkd fails on lb1"] == ["lb2 · 103/106", "lb2 · 102/107"]
+    assert rows["chk_lb fails on lb1"] == ["lb2 · 101/106", "lb2 · 100/107"]
+    assert rows["chk_gw fails on lb1"] == ["lb2 · F/106", "lb2 · F/107"]
+    assert rows["lb1 down"] == ["lb2 · -/106", "lb2 · -/107"]
+    assert rows["HAProxy down on every node"] == ["lb1 · 101/100", "lb2 · 100/101"]
+    assert rows["a load balancer is lost"][:3] == ["0 s", "3.61 s", "63.61 s"]
+    assert rows["chk_lb fails"][:3] == ["4 s", "18.61 s", "78.61 s"]
+    assert rows["chk_gw fails (FAULT)"][:3] == ["6 s", "6.61 s", "66.61 s"]
+    assert "Failback is automatic" in result.stdout and "preempt_delay 10 s" in result.stdout
+    assert "higher primary (unicast source) IP wins" in result.stdout
+    assert "1-point margin" in result.stderr  # the blog's weakness, as a warning
+
+
+def test_explain_json_carries_every_scenario() -> None:
+    doc = json.loads(run_cli("explain", str(BLOG), "--json").stdout)
+    assert doc["ok"] is True
+    [region] = doc["regions"]
+    assert len(region["scenarios"]) == 49
+    healthy = region["scenarios"][0]
+    assert healthy["eips"]["eip1"]["holder"] == "lb1"
+    assert healthy["eips"]["eip1"]["nodes"]["lb2"] == {"state": "up", "priority": 106,
+                                                      "haproxy_up": True}
+    assert doc["timing"][0]["event"] == "node_lost"
+    assert doc["haproxy_checks"] == ["chk_lb"]
+
+
+def test_explain_shows_the_table_of_a_spec_that_fails_the_proof(tmp_path: Path) -> None:
+    spec = tmp_path / "ha.yaml"
+    spec.write_text(BLOG.read_text().replace("weight: 6,", "weight: 1,"))
+    result = run_cli("explain", str(spec))
+    assert result.returncode == 2
+    assert "chk_lb fails on lb1" in result.stdout
+    assert re.search(rf"{re.escape(str(spec))}:48:\d+: error: keepalived\.checks\[2\]\.weight",
+                     result.stderr)
+    quiet = run_cli("explain", str(spec), "--quiet")
+    assert "warning" not in quiet.stderr and "error" in quiet.stderr
+
+
+def test_readme_holds_the_same_table_and_the_diagram() -> None:
+    compiled = compile_spec(BLOG)
+    readme = compiled.bundle.by_path()["README.md"].content.decode()
+    assert "| all healthy | lb1 · 107/106 | lb2 · 106/107 |" in readme
+    assert "| chk_lb fails on lb1 | lb2 · 101/106 | lb2 · 100/107 |" in readme
+    assert "<details><summary>37 pairs of failures</summary>" in readme
+    assert "| a load balancer is lost | 0 s | 3.61 s | 63.61 s |" in readme
+    report = analyse(compiled.plan)
+    for line in report.failback:
+        assert f"- {line}" in readme
+    diagram = readme[readme.index("```mermaid"):readme.index("```", readme.index("```mermaid") + 3)]
+    assert 'us_east_1_eip1 == "MASTER 101" ==> us_east_1_lb1' in diagram
+    assert 'us_east_1_eip1 -. "BACKUP 100" .-> us_east_1_lb2' in diagram
+    assert 'subgraph us_east_1_zone_a["us-east-1a · 10.0.1.0/24"]' in diagram
+    assert "clients --> us_east_1_eip2" in diagram
+    assert "us_east_1_lb2 --> us_east_1_web3" in diagram
