@@ -111,6 +111,11 @@ def read_text(path: Path) -> str:
 
 def load(path: Path) -> Loaded:
     """Parse one spec file; raise `SpecError` with a located diagnostic on any YAML problem."""
+    if not path.name.isprintable():
+        # The name is copied into comments of the generated HCL and YAML, where a newline (or
+        # a Unicode line separator) would end the comment and start code.
+        raise _fail(path, "the file name contains a newline or another non-printable "
+                    "character; rename the file")
     text = read_text(path)
     yaml = YAML(typ="rt", pure=True)
     yaml.allow_duplicate_keys = False

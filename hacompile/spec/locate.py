@@ -135,7 +135,9 @@ def diagnostics_from(
         if err["type"] == "missing":
             line, col = positions.locate(loc[:-1])
         else:
-            line, col = positions.locate(loc, at_key=err["type"] == "extra_forbidden")
+            # A bad mapping key (pydantic marks it "[key]") is shown at the key, not its value.
+            at_key = err["type"] == "extra_forbidden" or "[key]" in err["loc"]
+            line, col = positions.locate(loc, at_key=at_key)
         message = _message(err, root, loc)
         out.setdefault(
             (loc, message),

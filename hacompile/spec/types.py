@@ -65,7 +65,9 @@ def _backend_address(value: str) -> str:
         return value
     except ValueError:
         pass
-    if len(value) > 253 or not _HOST.match(value) or value.replace(".", "").isdigit():
+    # fullmatch, not match: Python's `$` also matches before a trailing newline, which would
+    # let "app.internal\n" through into haproxy.cfg (tests/hostile/test_injection.py).
+    if len(value) > 253 or not _HOST.fullmatch(value) or value.replace(".", "").isdigit():
         raise ValueError(f"{value!r} is neither an IPv4 address nor a DNS name")
     return value
 
