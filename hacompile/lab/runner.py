@@ -23,17 +23,24 @@ from hacompile.lab.scenarios import Fault, Scenario, expected_owners, resolve
 from hacompile.lab.setup import Lab
 
 SETTLE = 1.0  # seconds the edge, VRRP and client must agree
+CLAIM_SLACK = 4.0  # hacompile-eip-claim: describe, associate, describe (~0.5 s each here)
 
 
 def budget(lab: Lab, scenario: Scenario) -> float:
-    """Seconds within which an EIP must have left a failed node."""
-    ka = lab.plan.keepalived
-    adv = float(ka.advert_int)
-    proc = max((c.interval * (c.fall + 1) for c in ka.checks if c.kind == "process"), default=0)
-    detect = 3 * adv + 1 + (proc if any(f.kind == "kill-haproxy" for f in scenario.faults)
-                            else 0)
+    """Seconds within which an EIP must have left a failed node: the compiler's own timing
+    model (hacompile.failover.timing, as `hacompile explain` prints it) for the failure,
+    plus CLAIM_SLACK for the claim script's API calls, plus the backoff of injected API errors."""
+    from hacompile.failover.timing import timings
+
+    model = {(t.event, t.check): t.decide for t in timings(lab.plan)}
+    decide = model[("node_lost", "")]
+    if any(f.kind == "kill-haproxy" for f in scenario.faults):
+        names = [c.name for c in lab.plan.keepalived.checks
+                 if c.kind == "process" and c.process == lab.plan.flavor.haproxy_process]
+        decide = max((v for (event, check), v in model.items() if check in names),
+                     default=decide)
     api = sum(sum(1.5 * 2 ** min(i, 4) for i in range(f.times)) for f in scenario.api)
-    return detect + 6.0 + api
+    return decide + CLAIM_SLACK + api
 
 
 def heal_timeout(lab: Lab) -> float:
@@ -97,6 +104,9 @@ def wait_steady(lab: Lab, obs: Observer, owners: dict[str, str], down: set[str],
     """(reached, when it started holding, what was still wrong if not)."""
     deadline = time.monotonic() + timeout
     since: float | None = None
+    # In a split brain the other side's claim lands a few seconds after both became MASTER:
+    # hold long enough to see it, then wait for the owner's reconcile to take the EIP back.
+    settle = CLAIM_SLACK + 2 if split else SETTLE
     why = ""
     while time.monotonic() < deadline:
         now = time.time()
@@ -110,6 +120,8 @@ def wait_steady(lab: Lab, obs: Observer, owners: dict[str, str], down: set[str],
             elif not split and any(lab.lbs[o].state(eip) == "MASTER" for o in lab.lbs
                                    if o not in down and o != lb):
                 why = f"another live LB is MASTER of {eip}"
+            elif split and sum(lab.lbs[o].state(eip) == "MASTER" for o in lab.lbs) < 2:
+                why = f"no split brain (yet) on {eip}: one MASTER"
             elif not obs.serving(eip, now):
                 why = f"client not served on {eip}"
             if why:
@@ -118,7 +130,7 @@ def wait_steady(lab: Lab, obs: Observer, owners: dict[str, str], down: set[str],
             since = None
         elif since is None:
             since = now
-        elif now - since >= SETTLE:
+        elif now - since >= settle:
             return True, since, ""
         time.sleep(0.1)
     return False, time.time(), why

@@ -16,9 +16,11 @@ import os
 import pwd
 import resource
 import shutil
+import socket
 import stat
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +53,7 @@ class Lab:
     lbs: dict[str, LbHost] = field(default_factory=dict)
     procs: list[subprocess.Popen[str]] = field(default_factory=list)
     ids: dict[str, Any] = field(default_factory=dict)
+    sockets: list[socket.socket] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.topo = build(self.plan.regions[self.region_index], self.prefix)
@@ -79,6 +82,8 @@ class Lab:
         for lb in self.lbs.values():
             lb.lose()
         netns.destroy(self.prefix)
+        for sock in self.sockets:
+            sock.close()
         for proc in self.procs:
             if proc.poll() is None:
                 proc.kill()
@@ -120,7 +125,7 @@ class Lab:
         port = next((f.port for f in fes if f.mode == "http"), fes[0].port)
         cfg = {"targets": [{"eip": e.key, "url": f"http://{e.address}:{port}/"}
                            for e in self.topo.eips],
-               "interval": 0.05, "timeout": 0.5, "out": str(self.dir / "probe.jsonl"),
+               "interval": 0.05, "timeout": 1.0, "out": str(self.dir / "probe.jsonl"),
                "stop": str(self.dir / "probe.stop"), "max_seconds": 3 * 3600,
                "max_requests": 3 * 3600 * 20}
         (self.dir / "probe.json").write_text(json.dumps(cfg), encoding="utf-8")
@@ -228,6 +233,16 @@ class Lab:
                       "resolved through /etc/hosts bind-mounted in each LB")
         return path
 
+    def _syslog(self, d: Path) -> str:
+        """A /dev/log stand-in the claim script logs to (HACOMPILE_LOG_SOCKET)."""
+        path = d / "log.sock"
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        sock.bind(str(path))
+        path.chmod(0o666)
+        self.sockets.append(sock)
+        threading.Thread(target=_drain, args=(sock, d / "syslog.log"), daemon=True).start()
+        return str(path)
+
     def _lb(self, key: str, rendered: Path, user: str, placeholders: list[list[str]],
             hosts_file: Path | None) -> LbHost:
         lb = self.topo.lb(key)
@@ -262,7 +277,8 @@ class Lab:
             "HOME": "/nonexistent", "LANG": "C.UTF-8",
             "HACOMPILE_EIP_DIR": str(d / "eip"),
             "HACOMPILE_EIP_PRIVATE_IP_CHECK": "eni-only",
-            "HACOMPILE_EIP_STDERR": "1",
+            "HACOMPILE_EIP_STDERR": "0",
+            "HACOMPILE_LOG_SOCKET": self._syslog(d),
         }
         hap = [str(self.dir / "procs" / self.plan.flavor.haproxy_process), "-db", "-f",
                str(d / "haproxy.cfg")]
@@ -273,6 +289,18 @@ class Lab:
                f"i=0; while [ $i -lt 2000 ]; do sleep {interval}; "
                "/usr/local/sbin/hacompile-eip-reconcile; i=$((i+1)); done"] if interval else []
         return LbHost(key, self.topo.ns(key), d, mounts, env, hap, kad, placeholders, rec)
+
+
+def _drain(sock: socket.socket, out: Path) -> None:
+    """Copy syslog datagrams to a file, with the lab's clock (thread; ends with the socket)."""
+    with open(out, "a", encoding="utf-8") as fh:
+        for _ in range(10_000_000):
+            try:
+                data = sock.recv(65536)
+            except OSError:
+                return
+            fh.write(f"{time.time():.3f} {data.decode('utf-8', 'replace')}\n")
+            fh.flush()
 
 
 def _exists(name: str, group: bool) -> bool:

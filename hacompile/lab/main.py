@@ -1,0 +1,101 @@
+"""`hacompile lab` as a function: preflight, build, stand up, run the matrix, always tear down.
+
+Why here and not in cli.py: the CLI only prints and exits; the benchmark and the tests call
+`run_lab` directly with their own `say`.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hacompile.lab import netns
+from hacompile.lab.compile import compile_for_lab, region_index
+from hacompile.lab.runner import run_scenario
+from hacompile.lab.scenarios import select
+from hacompile.lab.setup import Lab
+from hacompile.lab.topology import LAB_ROOT, PREFIX_RE
+
+TOOLS = ("ip", "unshare", "nsenter", "nft", "keepalived", "haproxy", "setpriv", "curl",
+         "ping", "flock", "pgrep")
+
+
+@dataclass
+class LabRun:
+    spec: str
+    region: str
+    substitutions: list[str] = field(default_factory=list)
+    results: list[dict[str, Any]] = field(default_factory=list)
+    setup_s: float = 0.0
+    total_s: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.results) and all(r["passed"] for r in self.results)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"spec": self.spec, "region": self.region, "passed": self.passed,
+                "substitutions": self.substitutions, "setup_s": round(self.setup_s, 1),
+                "total_s": round(self.total_s, 1), "results": self.results}
+
+
+def preflight() -> str | None:
+    """Why the lab cannot run here, or None."""
+    if platform.system() != "Linux":
+        return "hacompile lab needs Linux (network, PID and mount namespaces)"
+    if os.geteuid() != 0:
+        return "hacompile lab needs root (it creates namespaces and runs keepalived)"
+    missing = [t for t in TOOLS if shutil.which(t, path=os.environ.get("PATH", "") +
+                                                ":/usr/sbin:/sbin") is None]
+    if missing:
+        return (f"hacompile lab needs {', '.join(missing)} (see docs/lab.md; "
+                ".ci/install-lab.sh installs everything)")
+    return None
+
+
+def run_lab(spec: Path, *, region: str | None = None, scenarios: list[str] | None = None,
+            repeat: int = 1, say: Callable[[str], None] = lambda _: None) -> LabRun:
+    started = time.monotonic()
+    work = Path(tempfile.mkdtemp(prefix="hacompile-lab-bundle-"))
+    try:
+        build = compile_for_lab(spec, work / "bundle")
+        index = region_index(build.plan, region)
+        chosen = select(scenarios, len(build.plan.regions[index].load_balancers))
+        run = LabRun(str(spec), build.plan.regions[index].name, list(build.notes))
+        with Lab(build.plan, build.bundle_dir, index) as lab:
+            run.substitutions.extend(lab.substitutions)
+            for line in run.substitutions:
+                say(f"substitution: {line}")
+            run.setup_s = time.monotonic() - started
+            say(f"lab {lab.prefix} up in {run.setup_s:.1f}s: {len(lab.topo.lbs)} LBs, "
+                f"{len(lab.topo.backends)} backends, EIPs at "
+                f"{', '.join(e.address for e in lab.topo.eips)}")
+            obs = lab.observer()
+            for rep in range(repeat):
+                for scenario in chosen:
+                    say(f"scenario {scenario.name} ({rep + 1}/{repeat})")
+                    result = run_scenario(lab, obs, scenario, say)
+                    result["repetition"] = rep + 1
+                    run.results.append(result)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    run.total_s = time.monotonic() - started
+    return run
+
+
+def cleanup() -> list[str]:
+    """Remove what crashed runs left: their namespaces (and processes) and directories."""
+    removed = netns.destroy(None)
+    if LAB_ROOT.is_dir():
+        for entry in LAB_ROOT.iterdir():
+            if PREFIX_RE.match(entry.name):
+                shutil.rmtree(entry, ignore_errors=True)
+                removed.append(str(entry))
+    return removed
