@@ -21,7 +21,7 @@ from hacompile.lab.compile import compile_for_lab, region_index
 from hacompile.lab.runner import run_scenario
 from hacompile.lab.scenarios import select
 from hacompile.lab.setup import Lab
-from hacompile.lab.topology import LAB_ROOT, PREFIX_RE
+from hacompile.lab.topology import LAB_ROOT, PREFIX_RE, new_prefix
 
 TOOLS = ("ip", "unshare", "nsenter", "nft", "keepalived", "haproxy", "setpriv", "curl",
          "ping", "flock", "pgrep")
@@ -61,7 +61,10 @@ def preflight() -> str | None:
 
 
 def run_lab(spec: Path, *, region: str | None = None, scenarios: list[str] | None = None,
-            repeat: int = 1, say: Callable[[str], None] = lambda _: None) -> LabRun:
+            repeat: int = 1, say: Callable[[str], None] = lambda _: None,
+            prefix: str | None = None) -> LabRun:
+    """Build SPEC, stand one region up under `prefix` (default: a fresh one), run the chosen
+    scenarios `repeat` times; the lab is torn down before this returns or raises."""
     started = time.monotonic()
     work = Path(tempfile.mkdtemp(prefix="hacompile-lab-bundle-"))
     try:
@@ -69,7 +72,7 @@ def run_lab(spec: Path, *, region: str | None = None, scenarios: list[str] | Non
         index = region_index(build.plan, region)
         chosen = select(scenarios, len(build.plan.regions[index].load_balancers))
         run = LabRun(str(spec), build.plan.regions[index].name, list(build.notes))
-        with Lab(build.plan, build.bundle_dir, index) as lab:
+        with Lab(build.plan, build.bundle_dir, index, prefix=prefix or new_prefix()) as lab:
             run.substitutions.extend(lab.substitutions)
             for line in run.substitutions:
                 say(f"substitution: {line}")

@@ -101,17 +101,30 @@ class Outage:
     """Client-visible effect on one EIP within a phase."""
 
     failed: int  # failed requests
-    downtime: float  # last success before the first failure -> first success after the last
+    downtime: float  # total time between successes that had failures in between
+    longest: float  # the longest such gap
     serving_again: float  # phase start -> first success after the last failure (0: no outage)
 
 
 def outage(rows: list[Probe], phase_start: float) -> Outage:
+    """Gaps in successful answers: for each pair of consecutive successes with failed requests
+    between them, the time between the two successes (so a brief blip counts as brief and an
+    EIP answering intermittently is not counted as one long outage)."""
     failures = [p for p in rows if not p.ok]
     if not failures:
-        return Outage(0, 0.0, 0.0)
-    first_fail, last_fail = failures[0].t, failures[-1].t
-    before = [p.t for p in rows if p.ok and p.t < first_fail]
-    after = [p.t for p in rows if p.ok and p.t > last_fail]
-    start = before[-1] if before else phase_start
-    end = after[0] if after else rows[-1].t
-    return Outage(len(failures), round(end - start, 3), round(end - phase_start, 3))
+        return Outage(0, 0.0, 0.0, 0.0)
+    gaps: list[float] = []
+    last_ok: float | None = None
+    failed_since = False
+    for p in rows:
+        if not p.ok:
+            failed_since = True
+            continue
+        if failed_since:
+            gaps.append(p.t - (last_ok if last_ok is not None else phase_start))
+        last_ok, failed_since = p.t, False
+    if failed_since:  # still failing at the end of the phase
+        gaps.append(rows[-1].t - (last_ok if last_ok is not None else phase_start))
+    after = [p.t for p in rows if p.ok and p.t > failures[-1].t]
+    again = (after[0] if after else rows[-1].t) - phase_start
+    return Outage(len(failures), round(sum(gaps), 3), round(max(gaps), 3), round(again, 3))

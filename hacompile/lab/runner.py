@@ -146,6 +146,7 @@ def measure(lab: Lab, obs: Observer, start: float, end: float, calls_from: int
     outages = {e.key: outage(obs.probe_rows(e.key, start - 0.3, end), start)
                for e in lab.topo.eips}
     out["downtime_s"] = {e: o.downtime for e, o in outages.items()}
+    out["longest_gap_s"] = {e: o.longest for e, o in outages.items()}
     out["serving_again_s"] = {e: o.serving_again for e, o in outages.items()}
     out["failed_requests"] = {e: o.failed for e, o in outages.items()}
     _, calls = obs.calls(calls_from)

@@ -1,0 +1,41 @@
+#!/bin/sh
+# Installs what `hacompile lab` and tests/lab need beyond .ci/install-verify.sh (which provides
+# moto, boto3 and Ansible), on a fresh Debian 12 machine. Idempotent and quiet.
+set -eu
+export DEBIAN_FRONTEND=noninteractive PIP_DISABLE_PIP_VERSION_CHECK=1
+PY=${PYTHON:-python3}
+AWSCLI_VENV=${HACOMPILE_LAB_AWSCLI_VENV:-/opt/hacompile-lab/awscli}
+
+# --- Debian packages: the real keepalived/haproxy, namespaces (iproute2, util-linux), the
+# edge's DNAT (nftables), and what the bundle's scripts call (curl, ping, pgrep, flock, logger).
+need=
+for cmd in keepalived haproxy ip nft unshare nsenter setpriv curl ping pgrep flock logger; do
+    command -v "$cmd" >/dev/null 2>&1 || need=1
+done
+[ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import ensurepip' 2>/dev/null || need=1
+if [ -n "$need" ]; then
+    # Package installs must not start keepalived or haproxy in the root namespace.
+    policy=/usr/sbin/policy-rc.d
+    saved=
+    if [ -e "$policy" ]; then saved=$(mktemp); cp -p "$policy" "$saved"; fi
+    printf '#!/bin/sh\nexit 101\n' >"$policy"
+    chmod 0755 "$policy"
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends keepalived haproxy iproute2 nftables \
+        util-linux procps curl iputils-ping bsdutils python3 python3-venv >/dev/null
+    if [ -n "$saved" ]; then mv "$saved" "$policy"; else rm -f "$policy"; fi
+fi
+
+# --- moto's server and boto3 for the lab's cloud host (same pins as install-verify.sh).
+"$PY" -m pip install -q "moto[server]==5.2.1" "boto3"
+
+# --- The AWS CLI the EIP scripts call, in a venv of Debian's python3 that the unprivileged
+# script user can execute (as the keepalived role does on the instances).
+if ! "$AWSCLI_VENV/bin/aws" --version >/dev/null 2>&1; then
+    /usr/bin/python3 -m venv "$AWSCLI_VENV"
+    "$AWSCLI_VENV/bin/pip" install -q "awscli==1.45.11"
+fi
+
+# --- keepalived's script_user (the role creates it on the instances).
+id hacompile-vrrp >/dev/null 2>&1 ||
+    useradd --system --no-create-home --shell /usr/sbin/nologin hacompile-vrrp

@@ -1,0 +1,98 @@
+resource "aws_security_group" "lb" {
+  name        = "fast-lb"
+  description = "HAProxy load balancers: frontends, VRRP between peers, SSH from admins"
+  vpc_id      = aws_vpc.main.id
+
+  tags = {
+    Name = "fast-lb"
+  }
+}
+
+resource "aws_vpc_security_group_ingress_rule" "lb_frontend" {
+  # checkov:skip=CKV_AWS_260: the frontends are public services: ingress from anywhere on their ports is the point of the load balancer
+  for_each = {
+    http = 80
+  }
+
+  security_group_id = aws_security_group.lb.id
+  description       = "Frontend ${each.key} from anywhere"
+  cidr_ipv4         = "0.0.0.0/0"
+  ip_protocol       = "tcp"
+  from_port         = each.value
+  to_port           = each.value
+}
+
+# VRRP is IP protocol 112, not TCP or UDP; only the load balancers speak it, to each other.
+resource "aws_vpc_security_group_ingress_rule" "lb_vrrp" {
+  security_group_id            = aws_security_group.lb.id
+  description                  = "VRRP adverts between the load balancers"
+  referenced_security_group_id = aws_security_group.lb.id
+  ip_protocol                  = "112"
+}
+
+# ICMP type 3 code 4 ("fragmentation needed") keeps path-MTU discovery working for clients.
+resource "aws_vpc_security_group_ingress_rule" "lb_pmtu" {
+  security_group_id = aws_security_group.lb.id
+  description       = "Path MTU discovery"
+  cidr_ipv4         = "0.0.0.0/0"
+  ip_protocol       = "icmp"
+  from_port         = 3
+  to_port           = 4
+}
+
+resource "aws_vpc_security_group_ingress_rule" "lb_ssh" {
+  for_each = toset(["203.0.113.0/24"])
+
+  security_group_id = aws_security_group.lb.id
+  description       = "SSH from ${each.value}"
+  cidr_ipv4         = each.value
+  ip_protocol       = "tcp"
+  from_port         = 22
+  to_port           = 22
+}
+
+# Egress: the EC2 API (EIP moves), package mirrors and the backends.
+resource "aws_vpc_security_group_egress_rule" "lb_all" {
+  security_group_id = aws_security_group.lb.id
+  description       = "EC2 API, package mirrors and backends"
+  cidr_ipv4         = "0.0.0.0/0"
+  ip_protocol       = "-1"
+}
+
+resource "aws_security_group" "backend" {
+  name        = "fast-backend"
+  description = "Demo web backends: the backend port from the load balancers only"
+  vpc_id      = aws_vpc.main.id
+
+  tags = {
+    Name = "fast-backend"
+  }
+}
+
+resource "aws_vpc_security_group_ingress_rule" "backend_from_lb" {
+  # checkov:skip=CKV_AWS_260: false positive: the rule admits only the load balancers' security group (referenced_security_group_id), no CIDR
+  security_group_id            = aws_security_group.backend.id
+  description                  = "Backend port from the load balancers"
+  referenced_security_group_id = aws_security_group.lb.id
+  ip_protocol                  = "tcp"
+  from_port                    = 8080
+  to_port                      = 8080
+}
+
+resource "aws_vpc_security_group_ingress_rule" "backend_ssh" {
+  for_each = toset(["203.0.113.0/24"])
+
+  security_group_id = aws_security_group.backend.id
+  description       = "SSH from ${each.value}"
+  cidr_ipv4         = each.value
+  ip_protocol       = "tcp"
+  from_port         = 22
+  to_port           = 22
+}
+
+resource "aws_vpc_security_group_egress_rule" "backend_all" {
+  security_group_id = aws_security_group.backend.id
+  description       = "Package mirrors"
+  cidr_ipv4         = "0.0.0.0/0"
+  ip_protocol       = "-1"
+}
