@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hacompile.errors import Diagnostic
 from hacompile.failover import Report, analyse
@@ -15,8 +16,10 @@ from hacompile.failover.proof import located
 from hacompile.load import load
 from hacompile.plan.build import build_plan
 from hacompile.plan.model import Plan
-from hacompile.render.bundle import Bundle, render
 from hacompile.validate import Validated, validate, validate_rules
+
+if TYPE_CHECKING:  # rendering (Jinja) is imported by compile_spec only: `validate` never pays it
+    from hacompile.render.bundle import Bundle
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,8 @@ def check(spec_path: Path) -> Validated:
 
 
 def compile_spec(spec_path: Path) -> Compiled:
+    from hacompile.render.bundle import render
+
     validated = check(spec_path)
     plan = build_plan(validated.spec, spec_path.name)
     return Compiled(validated, plan, render(plan))

@@ -7,11 +7,18 @@ empty string in a production config. Templates receive plan objects and format t
 
 from __future__ import annotations
 
+import os
 from functools import cache
 from importlib import resources
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import (
+    BytecodeCache,
+    Environment,
+    FileSystemBytecodeCache,
+    FileSystemLoader,
+    StrictUndefined,
+)
 
 from hacompile.render import checkov, hcl
 
@@ -25,10 +32,25 @@ def template_root() -> Path:
     return Path(__file__).resolve().parents[2] / "templates"
 
 
+def _bytecode_cache() -> BytecodeCache | None:
+    """Compiling the templates to Python costs more than rendering them, on every run. Jinja's
+    file cache keeps the compiled code between runs, keyed by template name and checked against
+    a checksum of the source (and the Python version), so an edited template is recompiled.
+    Jinja's default directory is per user (``$TMPDIR/_jinja2-cache-UID``), created 0700 and
+    refused if another user owns it. ``HACOMPILE_TEMPLATE_CACHE=off`` disables it."""
+    if os.environ.get("HACOMPILE_TEMPLATE_CACHE", "").lower() in ("off", "0", "no"):
+        return None
+    try:
+        return FileSystemBytecodeCache()
+    except (OSError, RuntimeError):  # no usable temp dir, or an unsafe one: compile each run
+        return None
+
+
 @cache
 def environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(str(template_root())),
+        bytecode_cache=_bytecode_cache(),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,

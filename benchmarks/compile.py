@@ -1,0 +1,103 @@
+"""Compile speed next to interpreter start-up: is the compiler's own work small?
+
+Prints the median wall time (and peak RSS) over repeated whole-process runs of
+
+    floor     python -c "import pydantic, jinja2, ruamel.yaml, typer"   (the runtime deps)
+    --help    python -m hacompile --help
+    validate  python -m hacompile validate SPEC
+    build     python -m hacompile build SPEC -o TMP   (a fresh directory each run)
+
+each with its ratio to the floor and the target (--help and validate <= 1.15x, build <= 1.3x).
+Runs are interleaved (floor, help, validate, build, floor, ...) so drift in machine load hits
+every command alike. Not a test: nothing asserts; see docs/performance.md.
+
+    python benchmarks/compile.py                 # 21 rounds, the blog blueprint
+    python benchmarks/compile.py --runs 5 --spec blueprints/community-multi-region.yaml
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _proc import REPO, machine, median, run  # noqa: E402
+
+FLOOR = "import pydantic, jinja2, ruamel.yaml, typer"
+TARGETS = {"--help": 1.15, "validate": 1.15, "build": 1.3}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=21, help="rounds (default 21)")
+    parser.add_argument("--warmup", type=int, default=2, help="unmeasured rounds (default 2)")
+    parser.add_argument("--spec", type=Path, default=REPO / "blueprints" / "blog-aws-keepalived.yaml")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    args = parser.parse_args()
+
+    py = sys.executable
+    tmp = Path(tempfile.mkdtemp(prefix="hacompile-bench-"))
+    commands = {
+        "floor": [py, "-c", FLOOR],
+        "--help": [py, "-m", "hacompile", "--help"],
+        "validate": [py, "-m", "hacompile", "validate", str(args.spec)],
+        "build": [py, "-m", "hacompile", "build", str(args.spec), "-o", ""],
+    }
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    cpu: dict[str, list[float]] = {name: [] for name in commands}
+    rss: dict[str, list[int]] = {name: [] for name in commands}
+    try:
+        for round_ in range(args.warmup + args.runs):
+            for name, argv in commands.items():
+                if name == "build":
+                    out = tmp / f"out{round_}"
+                    argv = [*argv[:-1], str(out)]
+                sample = run(argv)
+                if name == "build":
+                    shutil.rmtree(out, ignore_errors=True)
+                if round_ >= args.warmup:
+                    times[name].append(sample.seconds)
+                    cpu[name].append(sample.cpu_seconds)
+                    rss[name].append(sample.max_rss_kb)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    floor = median(times["floor"])
+    floor_cpu = median(cpu["floor"])
+    rows = []
+    for name in commands:
+        value = median(times[name])
+        ratio = value / floor
+        target = TARGETS.get(name)
+        rows.append({"command": name, "median_ms": round(value * 1000, 1),
+                     "ratio": round(ratio, 3), "target": target,
+                     "meets_target": None if target is None else ratio <= target,
+                     "cpu_median_ms": round(median(cpu[name]) * 1000, 1),
+                     "cpu_ratio": round(median(cpu[name]) / floor_cpu, 3),
+                     "peak_rss_mb": round(max(rss[name]) / 1024, 1)})
+    if args.json:
+        print(json.dumps({"machine": machine(), "runs": args.runs, "spec": str(args.spec),
+                          "results": rows}, indent=2))
+        return 0
+    print(f"machine: {machine()}")
+    print(f"spec: {args.spec}  rounds: {args.runs} (+{args.warmup} warm-up), medians\n")
+    print(f"{'command':<10} {'wall':>9} {'x floor':>8} {'target':>7} {'cpu':>9} {'x floor':>8}"
+          f" {'peak RSS':>9}")
+    for row in rows:
+        target = f"<={row['target']}" if row["target"] else ""
+        mark = "" if row["meets_target"] is None else ("  ok" if row["meets_target"] else "  MISS")
+        print(f"{row['command']:<10} {row['median_ms']:>7.1f}ms {row['ratio']:>7.2f}x "
+              f"{target:>7} {row['cpu_median_ms']:>7.1f}ms {row['cpu_ratio']:>7.2f}x "
+              f"{row['peak_rss_mb']:>7.1f}MB{mark}")
+    print("\nwall: median elapsed time; cpu: median user+system time of the process (less "
+          "sensitive\nto other load on the machine); ok/MISS compares the wall ratio with the "
+          "target.")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
