@@ -80,42 +80,35 @@ _PLAYBOOK = """---
       ansible.builtin.include_role:
         name: keepalived
         tasks_from: hacompile_render.yml
+    # The last result per host is what the tree callback leaves in its file for that host.
+    - name: Hand everything rendered back to hacompile
+      ansible.builtin.debug:
+        msg:
+          haproxy.cfg: "{{ hacompile_render_haproxy }}"
+          keepalived.conf: "{{ hacompile_render_keepalived }}"
+          eip: "{{ hacompile_render_eip | default({}) }}"
 """
 
-_OUT = "{{ hacompile_render_out }}/{{ hacompile_region }}/{{ inventory_hostname }}"
-
-_HAPROXY_TASKS = f"""---
-- name: Create the output directory
-  ansible.builtin.file:
-    path: "{_OUT}"
-    state: directory
-    mode: "0755"
+# Render-only task files, dropped into the scratch copy's roles. The `template` lookup inside
+# a role resolves the role's own templates/ and sets `ansible_managed` like the template
+# module, and set_fact runs on the controller: one module run per host (the final copy of a
+# JSON of everything rendered) instead of several per file keeps rendering fast.
+_HAPROXY_TASKS = """---
 - name: Render haproxy.cfg
-  ansible.builtin.template:
-    src: haproxy.cfg.j2
-    dest: "{_OUT}/haproxy.cfg"
-    mode: "0644"
+  ansible.builtin.set_fact:
+    hacompile_render_haproxy: "{{ lookup('ansible.builtin.template', 'haproxy.cfg.j2') }}"
 """
 
-_KEEPALIVED_TASKS = f"""---
-- name: Create the EIP settings directory
-  ansible.builtin.file:
-    path: "{_OUT}/eip"
-    state: directory
-    mode: "0755"
+_KEEPALIVED_TASKS = """---
 - name: Render keepalived.conf
-  ansible.builtin.template:
-    src: keepalived.conf.j2
-    dest: "{_OUT}/keepalived.conf"
-    mode: "0600"
+  ansible.builtin.set_fact:
+    hacompile_render_keepalived: "{{ lookup('ansible.builtin.template', 'keepalived.conf.j2') }}"
 - name: Render one settings file per EIP
-  ansible.builtin.template:
-    src: eip.env.j2
-    dest: "{_OUT}/eip/{{{{ item.name }}}}.env"
-    mode: "0644"
-  loop: "{{{{ keepalived_instances }}}}"
-  loop_control:
-    label: "{{{{ item.name }}}}"
+  ansible.builtin.set_fact:
+    hacompile_render_eip: >-
+      {{ hacompile_render_eip | default({}) | combine({item.name:
+      lookup('ansible.builtin.template', 'eip.env.j2')}) }}
+  loop: "{{ keepalived_instances }}"
 """
 
 
@@ -278,6 +271,7 @@ def render_bundle(
         shutil.copytree(bundle / "ansible", project,
                         ignore=shutil.ignore_patterns(".ansible", "terraform-*.json"))
         (project / "hacompile-render.yml").write_text(_PLAYBOOK, encoding="utf-8")
+        (scratch / "out").mkdir()
         (project / "roles/haproxy/tasks/hacompile_render.yml").write_text(_HAPROXY_TASKS)
         (project / "roles/keepalived/tasks/hacompile_render.yml").write_text(_KEEPALIVED_TASKS)
         for region in chosen:
@@ -285,7 +279,6 @@ def render_bundle(
             (project / "inventory" / f"terraform-{region}.json").write_text(json.dumps(inv))
         extra = {
             "hacompile_render_hosts": ":".join(f"{groups[r][0]}_lb" for r in chosen),
-            "hacompile_render_out": str(out_dir),
             "hacompile_render_interface": interface,
             "keepalived_auth_source": "provided",
             **(extra_vars or {}),
@@ -296,23 +289,45 @@ def render_bundle(
         env = {**os.environ, "PATH": f"{playbook.parent}{os.pathsep}{os.environ.get('PATH', '')}",
                "HOME": str(home), "ANSIBLE_LOCAL_TEMP": str(home / "tmp"),
                "ANSIBLE_NOCOLOR": "1", "ANSIBLE_RETRY_FILES_ENABLED": "0",
-               "ANSIBLE_CONFIG": str(project / "ansible.cfg")}
+               "ANSIBLE_CONFIG": str(project / "ansible.cfg"),
+               "ANSIBLE_CALLBACKS_ENABLED": "ansible.builtin.tree",
+               "ANSIBLE_CALLBACK_TREE_DIR": str(scratch / "out")}
         proc = run_tool([str(playbook), "-i", "inventory", "hacompile-render.yml",
                          "-e", f"@{scratch / 'extra.json'}"], cwd=project, env=env,
                         timeout=timeout)
         if proc.returncode != 0:
             raise RenderError(f"ansible-playbook failed ({proc.returncode}):\n"
                               + (proc.stdout + proc.stderr)[-4000:])
+        rendered = []
+        for region in chosen:
+            for lb in lb_hosts(bundle, region):
+                rendered.append(_write_host(lb, scratch / "out" / lb.host,
+                                            out_dir / region / lb.host, interface))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    rendered = []
-    for region in chosen:
-        for lb in lb_hosts(bundle, region):
-            directory = out_dir / region / lb.host
-            envs = {i.name: directory / "eip" / f"{i.name}.env" for i in lb.instances}
-            rendered.append(RenderedLb(lb, directory, directory / "keepalived.conf",
-                                       directory / "haproxy.cfg", envs, interface))
     return tuple(rendered)
+
+
+def _write_host(lb: LbHost, result: Path, directory: Path, interface: str) -> RenderedLb:
+    """Write one host's rendered files (from the play's JSON) into `directory`."""
+    try:
+        data = json.loads(result.read_text(encoding="utf-8"))["msg"]
+    except (OSError, json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise RenderError(f"{lb.host}: the play produced no result ({exc})") from None
+    (directory / "eip").mkdir(parents=True, exist_ok=True)
+    files = {"keepalived.conf": 0o600, "haproxy.cfg": 0o644}
+    for name, mode in files.items():
+        path = directory / name
+        path.write_text(data[name], encoding="utf-8")
+        path.chmod(mode)
+    envs = {}
+    for instance in lb.instances:
+        path = directory / "eip" / f"{instance.name}.env"
+        path.write_text(data["eip"][instance.name], encoding="utf-8")
+        path.chmod(0o644)
+        envs[instance.name] = path
+    return RenderedLb(lb, directory, directory / "keepalived.conf", directory / "haproxy.cfg",
+                      envs, interface)
 
 
 def render_region(

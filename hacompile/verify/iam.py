@@ -34,6 +34,42 @@ def _is_trust_policy(document: Any) -> bool:
     )
 
 
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def unscoped_actions(document: Any) -> list[str]:
+    """Actions granted on Resource "*" although AWS lets them be scoped to resource ARNs.
+
+    parliament's RESOURCE_STAR only considers resource types AWS marks as required, which for
+    e.g. ec2:AssociateAddress is none, so this repeats the check over every resource type its
+    authorization reference lists for the action.
+    """
+    from parliament.statement import get_privilege_info  # type: ignore[import-untyped]
+
+    found = []
+    statements = document.get("Statement", []) if isinstance(document, dict) else []
+    for statement in _as_list(statements):
+        if not isinstance(statement, dict) or statement.get("Effect") != "Allow":
+            continue
+        if "*" not in _as_list(statement.get("Resource", [])):
+            continue
+        for action in _as_list(statement.get("Action", [])):
+            service, _, name = str(action).partition(":")
+            if not name or "*" in name:
+                continue
+            try:
+                info = get_privilege_info(service.lower(), name)
+            except Exception:  # unknown action: parliament reports UNKNOWN_ACTION
+                continue
+            types = sorted({t["resource_type"].rstrip("*") for t in info["resource_types"]}
+                           - {""})
+            if types:
+                found.append(f"RESOURCE_STAR_SCOPABLE: {action} supports resource-level "
+                             f"permissions ({', '.join(types)}) but is granted on Resource *")
+    return found
+
+
 def policy_findings(text: str) -> list[str]:
     """Parliament's findings for one policy document, as `ISSUE: detail` strings."""
     try:
@@ -51,7 +87,7 @@ def policy_findings(text: str) -> list[str]:
         if trust and finding.issue == "MALFORMED" and finding.detail == _TRUST_ONLY:
             continue
         found.append(f"{finding.issue}: {finding.detail}")
-    return found
+    return found + unscoped_actions(document)
 
 
 def check_iam(ctx: Context) -> Outcome:

@@ -1,0 +1,286 @@
+"""EIP-script checker: the bundle's hacompile-eip-claim, fed the env files Ansible renders, moves
+the EIPs on an EC2 API (moto on 127.0.0.1, behind a fault-injecting proxy).
+
+Why: the claim script is the only thing that moves traffic in a failover, and it is shell
+calling the AWS CLI: only running it shows that the rendered settings (allocation, ENI, slot
+IP) and the script agree. For each region the checker creates, in moto, what Terraform would:
+a VPC, per LB an ENI with its management IP and one secondary "slot" IP per EIP, and the EIP
+allocations; renders the env files with those IDs; then, per EIP, lets every LB claim it in
+turn (master first) and checks that the EIP landed on that LB's ENI with its slot IP as the
+requested private IP, that a second run makes no write, that throttling and 5xx answers are
+retried through, and that an API that always fails makes the script give up within its time
+budget, with the reason logged. moto ignores the requested private IP (see ec2api), so the
+sent PrivateIpAddress is asserted at the proxy and the script runs with
+HACOMPILE_EIP_PRIVATE_IP_CHECK=eni-only.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import shutil
+import time
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+from hacompile.verify.ansible_render import (
+    EipFixture,
+    HostFixture,
+    LbHost,
+    RegionFixture,
+    RenderedLb,
+    RenderError,
+    bundle_regions,
+    lb_hosts,
+    render_bundle,
+)
+from hacompile.verify.base import Context, Outcome, Unavailable, run_tool
+from hacompile.verify.tools import executable
+
+__all__ = ["ClaimRun", "check_eip_scripts"]
+
+CLAIM = "hacompile-eip-claim"
+GIVE_UP_BUDGET = 4  # seconds: the budget written into the env file for the give-up scenario
+_BUDGET_SLACK = 4.0  # process start-up and the last in-flight call
+
+
+@dataclass(frozen=True)
+class ClaimRun:
+    rc: int
+    elapsed: float
+    log: str
+
+
+@dataclass(frozen=True)
+class _Eni:
+    eni_id: str
+    mac: str
+    subnet_cidr: str
+
+
+def _python_deps() -> None:
+    try:
+        import boto3  # type: ignore[import-untyped, unused-ignore]  # noqa: F401
+        import moto  # type: ignore[import-untyped, unused-ignore]  # noqa: F401
+    except ImportError as exc:
+        raise Unavailable(f"{exc.name} is not installed; pip install 'moto[server]' boto3"
+                          ) from None
+
+
+def _create_region(url: str, region: str, lbs: tuple[LbHost, ...]) -> tuple[
+        RegionFixture, dict[str, _Eni]]:
+    """What Terraform creates for `region`, in moto: VPC, subnets, ENIs with slots, EIPs."""
+    from hacompile.verify.ec2api import ec2_client
+
+    ec2 = ec2_client(url, region)
+    nets = {lb.host: ipaddress.ip_network(f"{lb.management_ip}/24", strict=False) for lb in lbs}
+    supernet = next(iter(nets.values())).supernet(new_prefix=16)
+    vpc = ec2.create_vpc(CidrBlock=str(supernet))["Vpc"]["VpcId"]
+    subnets: dict[str, str] = {}
+    hosts: dict[str, HostFixture] = {}
+    enis: dict[str, _Eni] = {}
+    for n, lb in enumerate(lbs):
+        cidr = str(nets[lb.host])
+        if cidr not in subnets:
+            subnets[cidr] = ec2.create_subnet(VpcId=vpc, CidrBlock=cidr)["Subnet"]["SubnetId"]
+        eni = ec2.create_network_interface(SubnetId=subnets[cidr],
+                                           PrivateIpAddress=lb.management_ip)["NetworkInterface"]
+        slots = [i.slot_ip for i in lb.instances]
+        if slots:
+            ec2.assign_private_ip_addresses(NetworkInterfaceId=eni["NetworkInterfaceId"],
+                                            PrivateIpAddresses=slots)
+        enis[lb.host] = _Eni(str(eni["NetworkInterfaceId"]), str(eni["MacAddress"]).lower(), cidr)
+        hosts[lb.host] = HostFixture(enis[lb.host].eni_id, f"i-{n:017x}", f"192.0.2.{10 + n}")
+    eips = {}
+    for name in sorted({i.name for lb in lbs for i in lb.instances}):
+        got = ec2.allocate_address(Domain="vpc")
+        eips[name] = EipFixture(str(got["AllocationId"]), str(got["PublicIp"]))
+    return RegionFixture(hosts, eips), enis
+
+
+class _Rig:
+    """Runs the claim script for one LB with its own env dir, run dir and IMDS stub."""
+
+    def __init__(self, ctx: Context, script: Path, aws: Path, proxy_url: str) -> None:
+        self.ctx, self.script, self.aws, self.proxy_url = ctx, script, aws, proxy_url
+
+    def run(self, lb: RenderedLb, instance: str, region: str, imds_url: str,
+            env_text: str | None = None) -> ClaimRun:
+        from hacompile.verify.ec2api import aws_env
+
+        base = self.ctx.workdir / "eip" / region / lb.lb.host
+        eip_dir, run_dir, home = base / "etc", base / "run", base / "home"
+        for directory in (eip_dir, run_dir, home):
+            directory.mkdir(parents=True, exist_ok=True)
+        eip_dir.chmod(0o755)
+        target = eip_dir / f"{instance}.env"
+        target.write_text(env_text if env_text is not None
+                          else lb.eip_env[instance].read_text(encoding="utf-8"), encoding="utf-8")
+        target.chmod(0o644)
+        env = {
+            "PATH": f"{self.aws.parent}{os.pathsep}/usr/local/bin:/usr/bin:/bin",
+            "HOME": str(home), "LANG": "C.UTF-8",
+            **aws_env(self.proxy_url, region),
+            "HACOMPILE_EIP_DIR": str(eip_dir), "HACOMPILE_RUN_DIR": str(run_dir),
+            "HACOMPILE_IMDS_URL": imds_url, "HACOMPILE_EIP_TRUST_UID": str(os.getuid()),
+            "HACOMPILE_EIP_STDERR": "1", "HACOMPILE_EIP_BACKOFF_MS": "200",
+            "HACOMPILE_EIP_PRIVATE_IP_CHECK": "eni-only",
+            "HACOMPILE_LOG_SOCKET": str(base / "no-syslog.sock"),
+        }
+        start = time.monotonic()
+        proc = run_tool([str(self.script), instance], env=env, timeout=180)
+        return ClaimRun(proc.returncode, time.monotonic() - start, proc.stdout + proc.stderr)
+
+
+def _budget_env(text: str, seconds: int) -> str:
+    return re.sub(r"^BUDGET_SECONDS='\d+'$", f"BUDGET_SECONDS='{seconds}'", text,
+                  flags=re.MULTILINE)
+
+
+def _tail(log: str) -> str:
+    return " | ".join(log.strip().splitlines()[-3:])
+
+
+def _order(lbs: tuple[RenderedLb, ...], instance: str) -> list[RenderedLb]:
+    """LBs holding `instance`, highest priority (its MASTER) first."""
+    def priority(lb: RenderedLb) -> int:
+        return next(i.priority for i in lb.lb.instances if i.name == instance)
+    return sorted((lb for lb in lbs if instance in lb.eip_env), key=priority, reverse=True)
+
+
+@dataclass(frozen=True)
+class _Region:
+    name: str
+    url: str  # moto
+    lbs: tuple[RenderedLb, ...]
+    enis: Mapping[str, _Eni]
+    fixture: RegionFixture
+    imds: Mapping[str, str]  # host -> IMDS stub URL
+
+
+def _moves(ctx: Context, script: Path, aws: Path, region: _Region, instance: str) -> list[str]:
+    """Every LB holding `instance` claims it in turn (MASTER first); then a no-op re-run.
+
+    Uses a proxy of its own, so EIPs can be checked concurrently.
+    """
+    from hacompile.verify.ec2api import FaultProxy, association
+
+    found = []
+    allocation = region.fixture.eips[instance].allocation_id
+    order = _order(region.lbs, instance)
+    with FaultProxy(region.url) as proxy:
+        rig = _Rig(ctx, script, aws, proxy.url)
+        for lb in order:
+            where = f"{region.name}/{lb.lb.host}/{instance}"
+            expected = region.enis[lb.lb.host].eni_id
+            slot = next(i.slot_ip for i in lb.lb.instances if i.name == instance)
+            proxy.clear()
+            got = rig.run(lb, instance, region.name, region.imds[lb.lb.host])
+            eni, _ = association(region.url, allocation, region.name)
+            sent = [r.params.get("PrivateIpAddress") for r in proxy.calls("AssociateAddress")]
+            if got.rc != 0 or eni != expected:
+                found.append(f"{where}: claim exited {got.rc}, EIP on {eni}, expected "
+                             f"{expected}: {_tail(got.log)}")
+                continue
+            if sent[-1:] != [slot]:
+                found.append(f"{where}: associate-address sent private IP {sent}, "
+                             f"expected {slot}")
+            if lb is order[-1]:  # the second run, once per EIP, must not write
+                proxy.clear()
+                again = rig.run(lb, instance, region.name, region.imds[lb.lb.host])
+                writes = proxy.calls("AssociateAddress") + proxy.calls("DisassociateAddress")
+                if again.rc != 0 or writes:
+                    found.append(f"{where}: second run exited {again.rc} with {len(writes)} "
+                                 f"write(s); expected a no-op: {_tail(again.log)}")
+    return found
+
+
+def _faults(ctx: Context, script: Path, aws: Path, region: _Region) -> list[str]:
+    """Retries through transient faults; gives up within budget on a dead API, saying why."""
+    from hacompile.verify.ec2api import Fault, FaultProxy, association
+
+    found = []
+    instance = sorted(region.fixture.eips)[0]
+    order = _order(region.lbs, instance)
+    first = order[0]
+    with FaultProxy(region.url) as proxy:
+        rig = _Rig(ctx, script, aws, proxy.url)
+        where = f"{region.name}/{first.lb.host}/{instance}"
+        # Transient faults: two throttled writes and a 500 on a read, then success.
+        proxy.set_faults([Fault.throttle("AssociateAddress", times=2),
+                          Fault.internal_error("DescribeAddresses", times=1)])
+        got = rig.run(first, instance, region.name, region.imds[first.lb.host])
+        eni, _ = association(region.url, region.fixture.eips[instance].allocation_id,
+                             region.name)
+        tries = len(proxy.calls("AssociateAddress"))
+        if got.rc != 0 or eni != region.enis[first.lb.host].eni_id or tries < 3:
+            found.append(f"{where}: with 2 throttled writes the claim exited {got.rc} after "
+                         f"{tries} associate-address call(s), EIP on {eni}: {_tail(got.log)}")
+        # A permanently failing API: the claim must give up within its budget and say why.
+        other = order[-1]
+        proxy.set_faults([Fault.internal_error("*", times=None)])
+        text = _budget_env(other.eip_env[instance].read_text(encoding="utf-8"), GIVE_UP_BUDGET)
+        got = rig.run(other, instance, region.name, region.imds[other.lb.host], env_text=text)
+        where = f"{region.name}/{other.lb.host}/{instance}"
+        if got.rc == 0 or got.elapsed > GIVE_UP_BUDGET + _BUDGET_SLACK:
+            found.append(f"{where}: with the API always failing the claim exited {got.rc} "
+                         f"after {got.elapsed:.1f}s (budget {GIVE_UP_BUDGET}s)")
+        elif "giving up" not in got.log and "budget" not in got.log:
+            found.append(f"{where}: gave up (exit {got.rc}) without logging why: "
+                         f"{_tail(got.log)}")
+    return found
+
+
+def check_eip_scripts(ctx: Context) -> Outcome:
+    """Run the bundle's EIP claim script with its rendered settings against moto."""
+    _python_deps()
+    aws = executable("aws")
+    executable("ansible-playbook")
+    script = ctx.bundle / "ansible" / "roles" / "keepalived" / "files" / CLAIM
+    if not script.is_file():
+        return Outcome((f"{ctx.rel(script)}: missing",))
+    from hacompile.verify.ec2api import ImdsInterface, ImdsStub, MotoServer
+    from hacompile.verify.imds import imds_metadata
+
+    local = ctx.workdir / "eip-script"
+    local.mkdir(parents=True, exist_ok=True)
+    copy = local / CLAIM
+    shutil.copy2(script, copy)
+    copy.chmod(0o755)
+    findings: list[str] = []
+    claims = 0
+    with ExitStack() as stack:
+        moto = stack.enter_context(MotoServer(log_path=ctx.workdir / "moto.log"))
+        fixtures: dict[str, RegionFixture] = {}
+        enis: dict[str, dict[str, _Eni]] = {}
+        for region in bundle_regions(ctx.bundle):
+            fixtures[region], enis[region] = _create_region(
+                moto.url, region, lb_hosts(ctx.bundle, region))
+        try:
+            rendered = render_bundle(ctx.bundle, ctx.workdir / "rendered-moto", fixtures)
+        except RenderError as exc:
+            return Outcome((f"rendering the env files with Ansible failed: {exc}",))
+        regions = []
+        for name in fixtures:
+            lbs = tuple(lb for lb in rendered if lb.lb.region == name)
+            imds: dict[str, str] = {}
+            for lb in lbs:
+                eni = enis[name][lb.lb.host]
+                ips = (lb.lb.management_ip, *(i.slot_ip for i in lb.lb.instances))
+                metadata = imds_metadata([ImdsInterface(eni.mac, eni.eni_id, ips,
+                                                        eni.subnet_cidr)])
+                imds[lb.lb.host] = stack.enter_context(ImdsStub(metadata)).url
+            claims += sum(len(lb.eip_env) for lb in lbs)
+            regions.append(_Region(name, moto.url, lbs, enis[name], fixtures[name], imds))
+        jobs = [(region, instance) for region in regions for instance in region.fixture.eips]
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            for result in pool.map(lambda job: _moves(ctx, copy, aws, *job), jobs):
+                findings += result
+        if regions and regions[0].fixture.eips:
+            findings += _faults(ctx, copy, aws, regions[0])
+    return Outcome(tuple(findings), f"{claims} env files claimed on moto; retry and give-up "
+                                    "behaviour under injected faults")
