@@ -227,19 +227,7 @@ def explain(
         typer.echo(output.document("explain", not errors, explained.diagnostics,
                                    **present.data(report)))
         raise typer.Exit(2 if errors else 0)
-    style = mode.out
-    for region in report.regions:
-        typer.echo(style.paint(f"{region.region}: who holds each EIP", bold=True)
-                   + f"  (priorities {'/'.join(region.lbs)}; F = FAULT, - = down)")
-        rows = [(r.scenario, *r.cells) for r in present.table_rows(region)]
-        typer.echo(output.table(present.headers(region), rows, style) + "\n")
-    typer.echo(style.paint("Worst-case failover time", bold=True)
-               + f" (EIP claim: {report.timings[0].claim_attempts} attempts within "
-               f"{report.timings[0].claim_budget} s)")
-    typer.echo(output.table(present.TIMING_HEADERS, present.timing_rows(report), style) + "\n")
-    typer.echo(style.paint("Failback", bold=True))
-    for line in (*report.failback, report.tie_rule):
-        typer.echo(f"- {line}")
+    typer.echo(present.text(report, mode.out))
     _diagnostics(mode, explained.diagnostics)
     if errors:
         typer.echo(output.count(len(errors), "error"), err=True)

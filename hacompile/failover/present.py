@@ -13,6 +13,7 @@ from typing import Any
 
 from hacompile.failover.model import Outcome, RegionReport, Report, Row, Timing
 from hacompile.failover.scenarios import describe
+from hacompile.output import Style, table
 
 BASIC = ("healthy", "single", "node_down", "all_haproxy_down")
 
@@ -130,3 +131,20 @@ def view(report: Report) -> View:
     first = report.timings[0]
     return View(regions, TIMING_HEADERS, timing_rows(report), report.failback, report.tie_rule,
                 first.claim_attempts, first.claim_budget)
+
+
+def text(report: Report, style: Style) -> str:
+    """`hacompile explain` for a terminal or a pipe: the tables, then timing and failback."""
+    parts = []
+    for region in report.regions:
+        title = style.paint(f"{region.region}: who holds each EIP", bold=True)
+        rows = [(r.scenario, *r.cells) for r in table_rows(region)]
+        parts.append(f"{title}  (priorities {'/'.join(region.lbs)}; F = FAULT, - = down)\n"
+                     + table(headers(region), rows, style) + "\n")
+    first = report.timings[0]
+    parts.append(style.paint("Worst-case failover time", bold=True)
+                 + f" (EIP claim: {first.claim_attempts} attempts within {first.claim_budget} s)"
+                 + "\n" + table(TIMING_HEADERS, timing_rows(report), style) + "\n")
+    parts.append(style.paint("Failback", bold=True) + "\n"
+                 + "\n".join(f"- {line}" for line in (*report.failback, report.tie_rule)))
+    return "\n".join(parts)
