@@ -161,7 +161,18 @@ def located(found: tuple[Finding, ...], positions: Positions, file: str) -> tupl
     """The findings as diagnostics at their spec positions (the key, or the nearest parent)."""
     out = []
     for finding in found:
-        line, col = positions.locate(finding.loc)
+        line, col = positions.locate(_anchor(finding.loc, positions))
         out.append(Diagnostic(line, col, finding.severity, format_loc(finding.loc),
                               finding.message, file))
     return tuple(sorted(out))
+
+
+def _anchor(loc: Loc, positions: Positions) -> Loc:
+    """A check's weight that the spec does not spell out (the default checks) is located at
+    the priority it has to outweigh, the other number the user can change."""
+    if len(loc) != 4 or loc[:2] != CHECKS or loc in positions.keys:
+        return loc
+    for alternative in (("keepalived", "priority", "master"), ("keepalived", "priority")):
+        if alternative in positions.keys:
+            return alternative
+    return loc

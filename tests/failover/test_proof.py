@@ -200,3 +200,17 @@ def test_community_blueprint_warns_about_its_tie() -> None:
     kinds = [d.message for d in validated.warnings]
     assert any("tie at priority 150" in m for m in kinds)
     assert all(d.severity is Severity.WARNING for d in validated.warnings)
+
+
+def test_default_checks_are_blamed_at_the_priority(tmp_path: Path) -> None:
+    # No checks in the spec: the defaults (+6 HAProxy) cannot outweigh 110 against 100.
+    text = THREE.read_text()
+    start, end = text.index("  checks:\n"), text.index("\naccess:\n")
+    spec = tmp_path / "ha.yaml"
+    spec.write_text(text[:start] + text[end:])
+    with pytest.raises(SpecError) as caught:
+        validate(load(spec))
+    [error] = caught.value.errors
+    assert error.path == "keepalived.checks[0].weight"
+    assert error.line == line_of(spec, "priority: {master: 110")
+    assert "use 11 or more" in error.message
