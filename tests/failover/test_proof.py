@@ -213,4 +213,4 @@ def test_default_checks_are_blamed_at_the_priority(tmp_path: Path) -> None:
     [error] = caught.value.errors
     assert error.path == "keepalived.checks[0].weight"
     assert error.line == line_of(spec, "priority: {master: 110")
-    assert "use 11 or more" in error.message
+    assert "use 16 or more" in error.message  # lb3 (95) must beat lb1 (110) with lb2 down
