@@ -193,3 +193,27 @@ def test_piped_output_has_no_colour_even_without_no_color(tmp_path: Path) -> Non
 def test_manifest_is_in_the_bundle(tmp_path: Path) -> None:
     out = built(tmp_path)
     assert json.loads((out / manifest.NAME).read_text())["spec_file"] == BLOG.name
+
+
+def test_quiet_on_every_command(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    for args in (["build", str(BLOG), "-o", str(out)], ["build", str(BLOG), "-o", str(out),
+                                                        "--check"],
+                 ["diff", str(BLOG), "-o", str(out)], ["validate", str(BLOG)]):
+        result = run_cli(*args, "--quiet")
+        assert result.returncode == 0, (args, result.stderr)
+        assert result.stdout == "" and result.stderr == "", args  # the blog's warning too
+    explained = run_cli("explain", str(BLOG), "--quiet")
+    assert "all healthy" in explained.stdout and explained.stderr == ""
+    assert json.loads(run_cli("schema", "--quiet").stdout)["type"] == "object"
+
+
+def test_refused_build_as_json(tmp_path: Path) -> None:
+    out = built(tmp_path)
+    (out / "README.md").write_text("mine\n")
+    result = run_cli("build", str(BLOG), "-o", str(out), "--json")
+    assert result.returncode == 1
+    doc = json.loads(result.stdout)
+    assert doc["ok"] is False and doc["conflicts"] == [
+        {"path": "README.md", "action": "update",
+         "reason": "edited by hand since hacompile generated it"}]
