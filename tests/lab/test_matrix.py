@@ -22,25 +22,33 @@ from hacompile.lab.report import table
 from hacompile.lab.topology import LAB_ROOT, new_prefix
 
 REPO = Path(__file__).resolve().parents[2]
-SPECS = {"blog": REPO / "blueprints" / "blog-aws-keepalived.yaml",
-         "three": REPO / "blueprints" / "three-lb-existing-backends.yaml"}
+BLOG = REPO / "blueprints" / "blog-aws-keepalived.yaml"
+THREE = REPO / "blueprints" / "three-lb-existing-backends.yaml"
+SPECS = {"blog": BLOG, "three": THREE}
+# The 3-LB spec's timers (preempt_delay 20 s) make its matrix the longest, so it runs as two
+# labs; three independent labs mostly wait on timers, which keeps the whole run ~5 minutes.
+LABS = {"blog": (BLOG, None),
+        "three-a": (THREE, ["haproxy-killed", "keepalived-killed", "keepalived-stopped",
+                            "lb-lost", "link-down"]),
+        "three-b": (THREE, ["split-brain", "api-errors", "api-throttled", "two-failures"])}
 OWNER_FAILS = ("haproxy-killed", "keepalived-killed", "keepalived-stopped", "lb-lost",
                "link-down", "api-errors", "api-throttled", "two-failures")
 
 
 @pytest.fixture(scope="module")
 def runs(lab_ready: None) -> dict[str, LabRun]:
-    prefixes = {name: new_prefix() for name in SPECS}
+    prefixes = {name: new_prefix() for name in LABS}
     out: dict[str, LabRun] = {}
     errors: dict[str, BaseException] = {}
 
     def one(name: str) -> None:
+        spec, scenarios = LABS[name]
         try:
-            out[name] = run_lab(SPECS[name], prefix=prefixes[name])
+            out[name] = run_lab(spec, scenarios=scenarios, prefix=prefixes[name])
         except BaseException as exc:
             errors[name] = exc
 
-    threads = [threading.Thread(target=one, args=(n,)) for n in SPECS]
+    threads = [threading.Thread(target=one, args=(n,)) for n in LABS]
     try:
         for t in threads:
             t.start()
@@ -61,7 +69,9 @@ def runs(lab_ready: None) -> dict[str, LabRun]:
 
 
 def results(runs: dict[str, LabRun], name: str) -> dict[str, dict[str, Any]]:
-    return {r["scenario"]: r for r in runs[name].results}
+    """Scenario -> result for one spec ("three" merges its two labs)."""
+    labs = [n for n in runs if n == name or n.startswith(f"{name}-")]
+    return {r["scenario"]: r for n in labs for r in runs[n].results}
 
 
 @pytest.mark.parametrize("name", list(SPECS))
@@ -86,7 +96,8 @@ def test_failover_ranges(runs: dict[str, LabRun], name: str) -> None:
         if scenario in OWNER_FAILS:
             moved = inject["eip_moved_s"]["eip1"]
             assert 0 < moved <= r["budget_s"], (scenario, moved)
-            assert inject["serving_again_s"]["eip1"] <= r["budget_s"] + 2, scenario
+            if scenario != "two-failures":  # there eip1 is down twice
+                assert inject["serving_again_s"]["eip1"] <= r["budget_s"] + 2, scenario
             assert r["heal"]["moves"]["eip1"][-1][1] == "lb1", scenario  # failback happened
         for eip in rightful:
             assert len(inject["moves"][eip]) <= 2 and len(r["heal"]["moves"][eip]) <= 2
