@@ -16,7 +16,7 @@ from ipaddress import IPv4Network
 from hacompile import __version__, manifest
 from hacompile.plan import model as p
 from hacompile.spec import instances, network
-from hacompile.spec.model import Spec
+from hacompile.spec.model import Check, Spec
 
 CLUSTER_TAG = "hacompile:cluster"
 SCRIPT_USER = "hacompile-vrrp"
@@ -177,6 +177,18 @@ def _haproxy(spec: Spec) -> p.HAProxy:
     )
 
 
+def default_checks(flavor: p.Flavor) -> tuple[Check, ...]:
+    """Checks for a spec that lists none. HAProxy at weight 0: a node whose HAProxy is dead
+    goes to FAULT and announces priority 0, so a backup takes over after interval x fall
+    seconds; a weighted check would make the backup wait out preempt_delay as well."""
+    return (
+        Check(name="chk_haproxy", process=flavor.haproxy_process, interval=1, weight=0,
+              fall=2, rise=2),
+        Check(name="chk_sshd", process="sshd", interval=5, weight=-4, fall=2, rise=1),
+        Check(name="chk_gw", gateway=True, interval=3, weight=0, fall=2, rise=3),
+    )
+
+
 def _keepalived(spec: Spec, flavor: p.Flavor) -> p.Keepalived:
     ka = spec.keepalived
     advert = float(ka.advert_int)
@@ -191,7 +203,7 @@ def _keepalived(spec: Spec, flavor: p.Flavor) -> p.Keepalived:
             p.Check(name=c.name, kind="gateway" if c.gateway else "process",
                     process=c.process or "", interval=c.interval, weight=c.weight,
                     fall=c.fall, rise=c.rise)
-            for c in ka.checks
+            for c in (ka.checks if ka.checks is not None else default_checks(flavor))
         ),
         script_user=SCRIPT_USER,
     )

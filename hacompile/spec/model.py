@@ -163,11 +163,10 @@ class Keepalived(Strict):
     # While MASTER, re-assert the EIP every N seconds (0 = off): heals an association that an
     # API failure or a split brain left on the wrong node.
     reconcile_interval: Annotated[int, Field(ge=0, le=3600)] = 30
-    checks: list[Check] = [
-        Check(name="chk_haproxy", process="haproxy", interval=2, weight=6),
-        Check(name="chk_sshd", process="sshd", interval=5, weight=-4),
-        Check(name="chk_gw", gateway=True, interval=3, weight=0, fall=2, rise=3),
-    ]
+    # Omitted: HAProxy's own process at weight 0 (FAULT: the node resigns at once, no
+    # preemption wait), sshd at -4 (moves the EIP after preempt_delay) and the gateway at 0.
+    # The HAProxy process name follows the flavor (haproxy, or hapee-lb).
+    checks: list[Check] | None = None
 
     @field_validator("advert_int", mode="before")
     @classmethod

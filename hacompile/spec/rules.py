@@ -152,9 +152,10 @@ def _keepalived(spec: Spec, found: Findings) -> None:
     if ka.vrrp_version == 3 and (ka.advert_int > 40.95 or round(ka.advert_int * 100, 6) % 1):
         found.add(("keepalived", "advert_int"), "VRRPv3 advert_int is 0.01..40.95 seconds in "
                   "steps of 0.01")
-    names = _duplicates(c.name for c in ka.checks)
-    gateways = [i for i, c in enumerate(ka.checks) if c.gateway]
-    for ci, chk in enumerate(ka.checks):
+    checks = ka.checks or []
+    names = _duplicates(c.name for c in checks)
+    gateways = [i for i, c in enumerate(checks) if c.gateway]
+    for ci, chk in enumerate(checks):
         if chk.name in names:
             found.add(("keepalived", "checks", ci, "name"), f"check {chk.name} is defined twice")
     for ci in gateways[1:]:

@@ -38,9 +38,10 @@ def test_blog_explain_table_reads_as_the_blog_describes() -> None:
     assert rows["lb1 down"] == ["lb2 · -/106", "lb2 · -/107"]
     assert rows["HAProxy down on every node"] == ["lb1 · 101/100", "lb2 · 100/101"]
     assert rows["a load balancer is lost"][:3] == ["0 s", "3.61 s", "63.61 s"]
-    assert rows["chk_lb fails"][:3] == ["4 s", "18.61 s", "78.61 s"]
+    # preempt_delay 0, as in the blog: the backup preempts once the master-down timer runs out
+    assert rows["chk_lb fails"][:3] == ["4 s", "8.61 s", "68.61 s"]
     assert rows["chk_gw fails (FAULT)"][:3] == ["6 s", "6.61 s", "66.61 s"]
-    assert "Failback is automatic" in result.stdout and "preempt_delay 10 s" in result.stdout
+    assert "Failback is immediate (preempt_delay 0)" in result.stdout
     assert "higher primary (unicast source) IP wins" in result.stdout
     assert "1-point margin" in result.stderr  # the blog's weakness, as a warning
 
