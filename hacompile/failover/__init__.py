@@ -10,6 +10,8 @@ frozen `Report`.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from hacompile.failover.model import Report
 from hacompile.failover.proof import findings
 from hacompile.failover.scenarios import analyse_regions
@@ -24,8 +26,13 @@ TIE_RULE = (
 )
 
 
+@lru_cache(maxsize=1)
 def analyse(plan: Plan) -> Report:
-    """Every region's scenario table, the proof's findings, the timing and failback."""
+    """Every region's scenario table, the proof's findings, the timing and failback.
+
+    Cached (plans are frozen and hashable): `build` asks twice for the same plan, once in
+    validation and once for the README, and with many regions the analysis is the largest
+    part of the compile."""
     regions = analyse_regions(plan)
     return Report(
         regions=regions,

@@ -78,12 +78,14 @@ def _observations(plan: Plan, regions: tuple[RegionReport, ...]
                 if not out.holder:
                     continue
                 holder = out.node(out.holder)
-                where = _where(report.region, row, out)
                 # In a tie either node may hold the EIP (an election favours the higher IP, a
                 # running MASTER keeps it), so every tied node counts as a possible holder.
                 possible = [n for n in out.nodes
                             if n.state == "up" and n.priority == holder.priority]
                 broken = [n for n in possible if not n.haproxy_up]
+                if not broken and not out.tie and out.margin != 1:
+                    continue  # nothing to say: skip formatting the scenario (the common case)
+                where = _where(report.region, row, out)
                 if broken:
                     keeper = _best(broken)
                     others = [n for n in out.nodes if n.state == "up" and n.lb != keeper.lb]
