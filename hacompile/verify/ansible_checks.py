@@ -124,9 +124,9 @@ def check_lint(ctx: Context) -> Outcome:
     if proc.returncode != 0 and not findings:
         findings.append(f"ansible-lint exited {proc.returncode}: "
                         + (proc.stderr or proc.stdout).strip()[-2000:])
-    summary = next((ln.strip() for ln in proc.stderr.splitlines() if "files processed" in ln
-                    or "Passed" in ln), "profile production")
-    return Outcome(tuple(findings), summary)
+    counted = re.search(r"in (\d+) files processed", proc.stdout + proc.stderr)
+    files = f", {counted.group(1)} files" if counted else ""
+    return Outcome(tuple(findings), f"profile production{files}")
 
 
 def check_yamllint(ctx: Context) -> Outcome:
