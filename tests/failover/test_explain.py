@@ -10,6 +10,7 @@ from hacompile.failover import analyse
 from hacompile.failover.timing import EIP_CLAIM_ATTEMPTS, EIP_CLAIM_BUDGET_SECONDS
 from hacompile.pipeline import compile_spec
 from tests.conftest import ROOT, run_cli
+from tests.failover.specs import blog_checks, line_of, write_spec
 
 BLOG = ROOT / "blueprints" / "blog-aws-keepalived.yaml"
 EIP_ENV = ROOT / "templates" / "ansible" / "roles" / "keepalived" / "templates" / "eip.env.j2"
@@ -60,13 +61,14 @@ def test_explain_json_carries_every_scenario() -> None:
 
 
 def test_explain_shows_the_table_of_a_spec_that_fails_the_proof(tmp_path: Path) -> None:
-    spec = tmp_path / "ha.yaml"
-    spec.write_text(BLOG.read_text().replace("weight: 6,", "weight: 1,"))
+    # The blog's checks with chk_lb at +1, too small for the 1-point priority gap.
+    spec = write_spec(tmp_path, flavor="hapee", checks=blog_checks(lb_weight=1))
     result = run_cli("explain", str(spec))
     assert result.returncode == 2
     assert "chk_lb fails on lb1" in result.stdout
-    assert re.search(rf"{re.escape(str(spec))}:48:\d+: error: keepalived\.checks\[2\]\.weight",
-                     result.stderr)
+    line = line_of(spec, "chk_lb")
+    assert re.search(rf"{re.escape(str(spec))}:{line}:\d+: error: keepalived\.checks\[2\]\.weight",
+                     result.stderr), result.stderr
     quiet = run_cli("explain", str(spec), "--quiet")
     assert "warning" not in quiet.stderr and "error" in quiet.stderr
 

@@ -16,24 +16,17 @@ from hacompile.pipeline import compile_spec
 from hacompile.plan.model import Check
 from hacompile.validate import validate
 from tests.conftest import ROOT, run_cli
+from tests.failover.specs import (
+    GATEWAY,
+    LADDER,
+    blog_checks,
+    haproxy_check,
+    line_of,
+    write_spec,
+)
 
 BLOG = ROOT / "blueprints" / "blog-aws-keepalived.yaml"
-THREE = ROOT / "blueprints" / "three-lb-existing-backends.yaml"
-COMMUNITY = ROOT / "blueprints" / "community-multi-region.yaml"
-
-
-def variant(tmp_path: Path, source: Path, *edits: tuple[str, str], name: str = "ha.yaml") -> Path:
-    text = source.read_text()
-    for old, new in edits:
-        assert old in text, old
-        text = text.replace(old, new)
-    out = tmp_path / name
-    out.write_text(text)
-    return out
-
-
-def line_of(path: Path, needle: str) -> int:
-    return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if needle in line)
+SSHD = "{name: chk_sshd, process: sshd, interval: 5, weight: %d, fall: 2, rise: 1}"
 
 
 def report(path: Path) -> Report:
@@ -93,8 +86,10 @@ def test_blog_comes_out_as_the_blog_describes() -> None:
     for label in ("chk_sshd fails on lb1", "chk_lb fails on lb1", "lb1 down"):
         assert {eip: holder for eip, (holder, _) in row(rep, label).items()} == {
             "eip1": "lb2", "eip2": "lb2"}
-    # "Once the original load balancer recovers, the EIP will return to it automatically."
-    assert any(line.startswith("Failback is automatic") for line in rep.failback)
+    # "Once the original load balancer recovers, the EIP will return to it automatically": with
+    # the blog's preempt_delay 0 the owner takes it back as soon as it is highest again.
+    assert any(line.startswith("Failback is immediate (preempt_delay 0)")
+               for line in rep.failback)
     assert not [f for f in rep.findings if f.severity is Severity.ERROR]
 
 
@@ -107,8 +102,8 @@ def test_blog_warns_about_its_one_point_margin() -> None:
 
 
 def test_weight_too_small_is_rejected_at_its_line(tmp_path: Path) -> None:
-    spec = variant(tmp_path, BLOG, ("process: hapee-lb, interval: 2, weight: 6",
-                                    "process: hapee-lb, interval: 2, weight: 1"))
+    # The blog's checks with chk_lb at +1: HAProxy down on lb1 leaves 101 against lb2's 101.
+    spec = write_spec(tmp_path, flavor="hapee", checks=blog_checks(lb_weight=1))
     result = run_cli("validate", str(spec))
     assert result.returncode == 2
     errors = [ln for ln in result.stderr.splitlines() if ": error: " in ln]
@@ -119,33 +114,51 @@ def test_weight_too_small_is_rejected_at_its_line(tmp_path: Path) -> None:
     assert spec.read_text().splitlines()[line - 1][col - 1:].startswith("weight: 1")
     assert "keepalived.checks[2].weight" in errors[0]
     assert "HAProxy down" in errors[0] and "use 2 or more" in errors[0]
+    # The advised weight passes the proof.
+    fixed = write_spec(tmp_path, flavor="hapee", checks=blog_checks(lb_weight=2), name="ok.yaml")
+    assert run_cli("validate", str(fixed)).returncode == 0
 
 
 def test_negative_weight_advice_is_enough(tmp_path: Path) -> None:
-    edits = [("priority: {master: 110, backup: 100, step: 5}",
-              "priority: {master: 110, backup: 100, step: 5}"),
-             ("{name: chk_haproxy, process: haproxy, interval: 1, weight: 30, fall: 2, rise: 2}",
-              "{name: chk_haproxy, process: haproxy, interval: 1, weight: -5, fall: 2, rise: 2}")]
-    spec = variant(tmp_path, THREE, *edits)
+    def spec(weight: int, name: str) -> Path:
+        return write_spec(tmp_path, count=3, priority=LADDER, name=name,
+                          checks=[haproxy_check(weight), GATEWAY])
+
+    broken = spec(-5, "ha.yaml")
     with pytest.raises(SpecError) as caught:
-        validate(load(spec))
+        validate(load(broken))
     [error] = caught.value.errors
     assert error.path == "keepalived.checks[0].weight"
-    assert error.line == line_of(spec, "chk_haproxy")
+    assert error.line == line_of(broken, "chk_haproxy")
     advice = re.search(r"use (-\d+) or more", error.message)
     assert advice, error.message
-    fixed = variant(tmp_path, spec, ("weight: -5,", f"weight: {advice.group(1)},"), name="ok.yaml")
-    assert validate(load(fixed)).spec.keepalived.checks[0].weight == int(advice.group(1))
-    tighter = variant(tmp_path, spec, ("weight: -5,", f"weight: {int(advice.group(1)) + 1},"),
-                      name="short.yaml")
+    weight = int(advice.group(1))
+    fixed = spec(weight, "ok.yaml")
+    assert validate(load(fixed)).spec.keepalived.checks[0].weight == weight  # type: ignore[index]
     with pytest.raises(SpecError):
-        validate(load(tighter))
+        validate(load(spec(weight + 1, "short.yaml")))
+
+
+def test_positive_weight_advice_covers_the_pair_case(tmp_path: Path) -> None:
+    # 110/100/95 with +6: lb3 (95 + 6) must beat lb1 (110) while lb2 is down, so 16, not 11.
+    def spec(weight: int, name: str) -> Path:
+        return write_spec(tmp_path, count=3, priority=LADDER, name=name,
+                          checks=[haproxy_check(weight), GATEWAY])
+
+    broken = spec(6, "ha.yaml")
+    with pytest.raises(SpecError) as caught:
+        validate(load(broken))
+    [error] = caught.value.errors
+    assert error.path == "keepalived.checks[0].weight"
+    assert error.line == line_of(broken, "chk_haproxy")
+    assert "use 16 or more" in error.message
+    assert validate(load(spec(16, "ok.yaml")))
+    with pytest.raises(SpecError):
+        validate(load(spec(15, "short.yaml")))
 
 
 def test_spec_without_a_haproxy_check_is_rejected(tmp_path: Path) -> None:
-    spec = variant(tmp_path, THREE, (
-        "    - {name: chk_haproxy, process: haproxy, interval: 1, weight: 30, fall: 2, rise: 2}\n",
-        ""))
+    spec = write_spec(tmp_path, count=3, priority=LADDER, checks=[GATEWAY])
     with pytest.raises(SpecError) as caught:
         validate(load(spec))
     [error] = caught.value.errors
@@ -154,21 +167,45 @@ def test_spec_without_a_haproxy_check_is_rejected(tmp_path: Path) -> None:
     assert "no check watches the HAProxy process `haproxy`" in error.message
 
 
-def test_hapee_with_default_checks_watches_the_wrong_process(tmp_path: Path) -> None:
-    text = BLOG.read_text()
-    start, end = text.index("keepalived:\n"), text.index("access:\n")
-    spec = tmp_path / "ha.yaml"
-    spec.write_text(text[:start] + text[end:])
-    with pytest.raises(SpecError) as caught:
-        validate(load(spec))
-    assert "`hapee-lb`" in caught.value.errors[0].message
+def test_hapee_with_checks_on_the_wrong_process_is_rejected(tmp_path: Path) -> None:
+    # HAPEE runs `hapee-lb`: a check on `haproxy` never sees it die, whatever its weight.
+    for weight in (0, 30):
+        spec = write_spec(tmp_path, flavor="hapee", priority="{master: 110, backup: 100}",
+                          checks=[haproxy_check(weight, process="haproxy"), GATEWAY],
+                          name=f"w{weight}.yaml")
+        with pytest.raises(SpecError) as caught:
+            validate(load(spec))
+        [error] = caught.value.errors
+        assert error.path == "keepalived.checks"
+        assert error.line == line_of(spec, "  checks:")
+        assert "no check watches the HAProxy process `hapee-lb`" in error.message
+    # The same checks on `hapee-lb` pass.
+    right = write_spec(tmp_path, flavor="hapee", priority="{master: 110, backup: 100}",
+                       checks=[haproxy_check(0, process="hapee-lb"), GATEWAY])
+    assert analyse(compile_spec(right).plan).haproxy_checks == ("chk_haproxy",)
+
+
+@pytest.mark.parametrize("flavor,process", [("hapee", "hapee-lb"), ("community", "haproxy")])
+def test_default_checks_watch_the_flavours_haproxy(tmp_path: Path, flavor: str,
+                                                   process: str) -> None:
+    spec = write_spec(tmp_path, flavor=flavor, priority="{master: 110, backup: 100}")
+    assert "checks" not in spec.read_text()
+    validated = validate(load(spec))
+    assert not validated.warnings
+    plan = compile_spec(spec).plan
+    [watcher] = [c for c in plan.keepalived.checks if c.kind == "process"
+                 and c.process == process]
+    assert watcher.name == "chk_haproxy" and watcher.weight == 0  # FAULT: resign at once
+    rep = analyse(plan)
+    assert rep.haproxy_checks == ("chk_haproxy",) and rep.haproxy_process == process
+    assert row(rep, "chk_haproxy fails on lb1")["eip1"] == ("lb2", {"lb1": "FAULT", "lb2": "100"})
+    assert not rep.findings
 
 
 def test_tie_between_broken_and_healthy_node_is_an_error(tmp_path: Path) -> None:
     # 101/100 with +1: HAProxy down on lb1 leaves 101 against lb2's 101. An election would give
     # eip1 to lb2 (higher IP), but a running MASTER keeps it: history decides, so reject.
-    spec = variant(tmp_path, BLOG, ("process: hapee-lb, interval: 2, weight: 6",
-                                    "process: hapee-lb, interval: 2, weight: 1"))
+    spec = write_spec(tmp_path, flavor="hapee", checks=blog_checks(lb_weight=1))
     rep = report_unchecked(spec)
     outcome = next(o for r in rep.regions[0].rows if describe(r.scenario) == "chk_lb fails on lb1"
                    for o in r.outcomes if o.eip == "eip1")
@@ -183,34 +220,52 @@ def report_unchecked(spec: Path) -> Report:
     return analyse(build_plan(validate_rules(load(spec)).spec, spec.name))
 
 
-def test_three_lbs_take_over_in_ladder_order() -> None:
-    rep = report(THREE)
+@pytest.mark.parametrize("weight", [0, 30])
+def test_three_lbs_take_over_in_ladder_order(tmp_path: Path, weight: int) -> None:
+    spec = write_spec(tmp_path, count=3, priority=LADDER, checks=[haproxy_check(weight), GATEWAY])
+    rep = report(spec)
+    # Each EIP's backups in a fixed order: the next load balancer at 100, the one after at 95.
+    assert {e: h for e, (h, _) in row(rep, "all healthy").items()} == {
+        "eip1": "lb1", "eip2": "lb2", "eip3": "lb3"}
     assert row(rep, "lb1 down")["eip1"][0] == "lb2"
     assert row(rep, "lb1 down + lb2 down")["eip1"][0] == "lb3"
-    assert row(rep, "chk_haproxy fails on lb1 + lb2 down")["eip1"] == (
-        "lb3", {"lb1": "110", "lb2": "down", "lb3": "125"})
-    everyone = row(rep, "HAProxy down on every node")
-    assert {e: h for e, (h, _) in everyone.items()} == {"eip1": "lb1", "eip2": "lb2",
-                                                        "eip3": "lb3"}
+    assert row(rep, "lb2 down")["eip2"][0] == "lb3"
+    assert row(rep, "lb2 down + lb3 down")["eip2"][0] == "lb1"
+    assert row(rep, "lb3 down")["eip3"][0] == "lb1"
+    assert row(rep, "lb1 down + lb3 down")["eip3"][0] == "lb2"
+    both = row(rep, "chk_haproxy fails on lb1 + lb2 down")["eip1"]
+    everyone = {e: h for e, (h, _) in row(rep, "HAProxy down on every node").items()}
+    if weight:  # +30 while HAProxy runs: lb1 drops to 110, lb3 has 95 + 30
+        assert both == ("lb3", {"lb1": "110", "lb2": "down", "lb3": "125"})
+        assert everyone == {"eip1": "lb1", "eip2": "lb2", "eip3": "lb3"}
+    else:  # weight 0: lb1 is in FAULT and resigns
+        assert both == ("lb3", {"lb1": "FAULT", "lb2": "down", "lb3": "95"})
+        assert everyone == {"eip1": "", "eip2": "", "eip3": ""}
     assert not rep.findings
 
 
-def test_community_blueprint_warns_about_its_tie() -> None:
-    validated = validate(load(COMMUNITY))
-    kinds = [d.message for d in validated.warnings]
-    assert any("tie at priority 150" in m for m in kinds)
+def test_a_tie_is_warned_at_the_weight_that_makes_it(tmp_path: Path) -> None:
+    # 110/100 with chk_sshd -10: sshd failing on lb1 leaves it at 100, tied with lb2.
+    spec = write_spec(tmp_path, priority="{master: 110, backup: 100}",
+                      checks=[haproxy_check(0), SSHD % -10, GATEWAY])
+    validated = validate(load(spec))
+    ties = [d for d in validated.warnings if "tie at priority 100" in d.message]
+    assert len(ties) == 1, validated.warnings
+    assert ties[0].path == "keepalived.checks[1].weight"
+    assert ties[0].line == line_of(spec, "chk_sshd")
     assert all(d.severity is Severity.WARNING for d in validated.warnings)
+    # One more point of weight removes the tie (and leaves no 1-point margin either).
+    wider = write_spec(tmp_path, priority="{master: 110, backup: 100}", name="ok.yaml",
+                       checks=[haproxy_check(0), SSHD % -12, GATEWAY])
+    assert not validate(load(wider)).warnings
 
 
 def test_default_checks_are_blamed_at_the_priority(tmp_path: Path) -> None:
-    # No checks in the spec: the defaults (+6 HAProxy) cannot outweigh 110 against 100.
-    text = THREE.read_text()
-    start, end = text.index("  checks:\n"), text.index("\naccess:\n")
-    spec = tmp_path / "ha.yaml"
-    spec.write_text(text[:start] + text[end:])
-    with pytest.raises(SpecError) as caught:
-        validate(load(spec))
-    [error] = caught.value.errors
-    assert error.path == "keepalived.checks[0].weight"
-    assert error.line == line_of(spec, "priority: {master: 110")
-    assert "use 16 or more" in error.message  # lb3 (95) must beat lb1 (110) with lb2 down
+    # No checks in the spec: the default chk_sshd (-4) ties 104 with 100. Its weight appears
+    # nowhere in the spec, so the warning is located at the priority it has to outweigh.
+    spec = write_spec(tmp_path, priority="{master: 104, backup: 100}")
+    validated = validate(load(spec))
+    ties = [d for d in validated.warnings if "tie at priority 100" in d.message]
+    assert len(ties) == 1, validated.warnings
+    assert ties[0].path == "keepalived.checks[1].weight"
+    assert ties[0].line == line_of(spec, "priority: {master: 104")
