@@ -9,7 +9,9 @@ from __future__ import annotations
 import os
 import platform
 import shutil
+import signal
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -67,6 +69,10 @@ def run_lab(spec: Path, *, region: str | None = None, scenarios: list[str] | Non
     scenarios `repeat` times; the lab is torn down before this returns or raises."""
     started = time.monotonic()
     work = Path(tempfile.mkdtemp(prefix="hacompile-lab-bundle-"))
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        # SIGTERM tears down like Ctrl-C: the Lab context manager removes everything.
+        previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         build = compile_for_lab(spec, work / "bundle")
         index = region_index(build.plan, region)
@@ -89,8 +95,14 @@ def run_lab(spec: Path, *, region: str | None = None, scenarios: list[str] | Non
                     run.results.append(result)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     run.total_s = time.monotonic() - started
     return run
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def cleanup() -> list[str]:
