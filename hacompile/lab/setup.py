@@ -215,7 +215,8 @@ class Lab:
         hosts_file = self._hosts_file()
         if plan.keepalived.reconcile_interval:
             self.note(f"hacompile-eip-reconcile.timer -> a bounded loop every "
-                      f"{plan.keepalived.reconcile_interval}s as {user} (no systemd)")
+                      f"{plan.keepalived.reconcile_interval}s as {user}, only while keepalived "
+                      "runs (the unit's Requisite=; no systemd here)")
         for lb in self.topo.lbs:
             self.lbs[lb.key] = self._lb(lb.key, rendered.dirs[lb.key], user, placeholders,
                                         hosts_file)
@@ -287,7 +288,8 @@ class Lab:
         interval = self.plan.keepalived.reconcile_interval
         rec = ["setpriv", f"--reuid={user}", f"--regid={user}", "--init-groups", "sh", "-c",
                f"i=0; while [ $i -lt 2000 ]; do sleep {interval}; "
-               "/usr/local/sbin/hacompile-eip-reconcile; i=$((i+1)); done"] if interval else []
+               "! pgrep -x keepalived >/dev/null || /usr/local/sbin/hacompile-eip-reconcile; "
+               "i=$((i+1)); done"] if interval else []
         return LbHost(key, self.topo.ns(key), d, mounts, env, hap, kad, placeholders, rec)
 
 
