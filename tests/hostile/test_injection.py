@@ -390,8 +390,13 @@ def _assert_env_file(path: Path, name: str) -> None:
     """The EIP settings file is only KEY='value' lines: sh -n and shellcheck are clean, and
     sourcing it in a clean shell defines nothing but those variables."""
     text = path.read_text(encoding="utf-8")
+    # The grammar hacompile-eip-claim enforces before it sources the file (its `keys=` line).
+    claim = (Path(__file__).resolve().parents[2] / "templates" / "ansible" / "roles" /
+             "keepalived" / "files" / "hacompile-eip-claim").read_text(encoding="utf-8")
+    found = re.search(r"^keys='([A-Z_|]+)'$", claim, re.MULTILINE)
+    keys = found.group(1) if found else "[A-Z_]+"
     for line in text.splitlines():
-        assert re.fullmatch(r"#.*|[A-Z_]+='[^']*'", line), (name, line)
+        assert re.fullmatch(rf"#.*|({keys})='[^']*'", line), (name, line)
     assert subprocess.run(["sh", "-n", str(path)], timeout=10).returncode == 0
     shellcheck = shutil.which("shellcheck")
     assert shellcheck, "shellcheck is required (apt-get install shellcheck)"
