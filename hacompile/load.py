@@ -20,6 +20,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.reader import ReaderError
+from ruamel.yaml.scanner import RoundTripScanner, ScannerError
 
 from hacompile.errors import Diagnostic, Loc, Severity, SpecError
 
@@ -109,6 +110,18 @@ def read_text(path: Path) -> str:
         raise _fail(path, "is not valid UTF-8", line, col) from None
 
 
+class _Scanner(RoundTripScanner):
+    """Refuses flow nesting (``[[[[...``) deeper than MAX_DEPTH as it scans: ruamel's scanner
+    is quadratic in flow depth, so 5,000 brackets took seconds before the composer's recursion
+    limit stopped them, and the error could not say where."""
+
+    def fetch_flow_collection_start(self, TokenClass: Any, to_push: str) -> None:
+        if len(self.flow_context) >= MAX_DEPTH:
+            raise ScannerError(None, None, f"flow collections nest deeper than {MAX_DEPTH} "
+                               "levels", self.reader.get_mark())
+        super().fetch_flow_collection_start(TokenClass, to_push)
+
+
 def load(path: Path) -> Loaded:
     """Parse one spec file; raise `SpecError` with a located diagnostic on any YAML problem."""
     if not path.name.isprintable():
@@ -118,6 +131,7 @@ def load(path: Path) -> Loaded:
                     "character; rename the file")
     text = read_text(path)
     yaml = YAML(typ="rt", pure=True)
+    yaml.Scanner = _Scanner
     yaml.allow_duplicate_keys = False
     try:
         doc = yaml.load(text)
