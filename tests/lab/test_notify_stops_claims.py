@@ -18,9 +18,10 @@ NOTIFY = REPO / "templates" / "ansible" / "roles" / "keepalived" / "files" / "ha
 
 def _claim(tmp: Path, instance: str) -> subprocess.Popen[bytes]:
     fake = tmp / "sbin" / "hacompile-eip-claim"
-    fake.parent.mkdir(exist_ok=True)
-    fake.write_text("#!/bin/sh\nsleep 60\n")
-    fake.chmod(0o755)
+    if not fake.exists():  # written once: rewriting it could race a shell reading it
+        fake.parent.mkdir(exist_ok=True)
+        fake.write_text("#!/bin/sh\nsleep 60\n")
+        fake.chmod(0o755)
     return subprocess.Popen([str(fake), instance], start_new_session=True)
 
 
