@@ -476,3 +476,36 @@ def test_ansible_does_not_template_unsafe_values(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "lookup('pipe'" in proc.stdout, proc.stdout
     assert not marker.exists(), "Ansible ran the lookup: the value was templated"
+
+
+# --- the HCL templates only interpolate raw what a pattern restricts ------------------------
+
+# Raw `{{ ... }}` (without `| hcl`) in .tf templates may only format these: names whose spec
+# type is a DNS label or identifier (ClusterName, RegionName, Identifier; region.slug is the
+# region name with '_'), or integers. Everything else must go through the `hcl` filter.
+RAW_HCL_ALLOWED = {"plan.name", "region.name", "region.slug", "fe.name", "fe.port", "lb.key",
+                   "s.key", "s.name", "plan.root_volume_gb", "plan.haproxy.stats_port",
+                   "plan.backend_port", "plan.hacompile_version", "plan.spec_file",
+                   "plan.cluster_tag_key",
+                   # hacompile's own checkov-skip table, written into `# checkov:skip=` comments
+                   "skip.check", "skip.reason"}
+_INTERPOLATION = re.compile(r"{{-?\s*(.*?)\s*-?}}")
+
+
+def test_tf_templates_interpolate_raw_only_restricted_values() -> None:
+    from hacompile.render.env import template_root
+
+    offenders = []
+    for template in sorted((template_root() / "terraform").rglob("*.tf.jinja")):
+        for number, line in enumerate(template.read_text(encoding="utf-8").splitlines(), 1):
+            for expr in _INTERPOLATION.findall(line):
+                if expr.endswith("| hcl") or "| hcl " in expr or expr.startswith("'"):
+                    continue
+                if expr not in RAW_HCL_ALLOWED:
+                    offenders.append(f"{template.name}:{number}: {{{{ {expr} }}}}")
+    assert not offenders, "use `| hcl` (or extend RAW_HCL_ALLOWED with a reason):\n" + \
+        "\n".join(offenders)
+    from hacompile.render.checkov import SKIPS
+
+    for skip in SKIPS:  # inside a comment only a line break could start code
+        assert skip.check.isprintable() and skip.reason.isprintable(), skip
