@@ -25,7 +25,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _proc import REPO, machine, median, run  # noqa: E402
+from _proc import REPO, machine, median, run
 
 FLOOR = "import pydantic, jinja2, ruamel.yaml, typer"
 TARGETS = {"--help": 1.15, "validate": 1.15, "build": 1.3}
@@ -35,7 +35,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=21, help="rounds (default 21)")
     parser.add_argument("--warmup", type=int, default=2, help="unmeasured rounds (default 2)")
-    parser.add_argument("--spec", type=Path, default=REPO / "blueprints" / "blog-aws-keepalived.yaml")
+    parser.add_argument("--spec", type=Path,
+                        default=REPO / "blueprints" / "blog-aws-keepalived.yaml")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     args = parser.parse_args()
 
