@@ -183,16 +183,19 @@ class LbHost:
                 self.init.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.init.kill()
-        self.reap()
+        self.reap(wait=5)
         self.init, self.init_pid = None, 0
 
-    def reap(self) -> None:
+    def reap(self, wait: float = 0.0) -> None:
+        """Collect exited children; with `wait`, give each that long to exit (after the
+        namespace was killed), then kill the nsenter wrapper that is left."""
         for proc in self.children:
-            if proc.poll() is None:
+            if proc.poll() is None and wait > 0:
                 try:
-                    proc.wait(timeout=5)
+                    proc.wait(timeout=wait)
                 except subprocess.TimeoutExpired:
                     proc.kill()
+                    proc.wait(timeout=5)
         self.children = [p for p in self.children if p.poll() is None]
 
     def state(self, eip: str) -> str:
