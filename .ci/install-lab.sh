@@ -2,7 +2,7 @@
 # Installs what `hacompile lab` and tests/lab need beyond .ci/install-verify.sh (which provides
 # moto, boto3 and Ansible), on a fresh Debian 12 machine. Idempotent and quiet.
 set -eu
-export DEBIAN_FRONTEND=noninteractive PIP_DISABLE_PIP_VERSION_CHECK=1
+export DEBIAN_FRONTEND=noninteractive PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore
 PY=${PYTHON:-python3}
 AWSCLI_VENV=${HACOMPILE_LAB_AWSCLI_VENV:-/opt/hacompile-lab/awscli}
 

@@ -39,7 +39,8 @@ from hacompile.verify.imds import ImdsInterface, imds_metadata
 
 AWSCLI = Path(os.environ.get("HACOMPILE_LAB_AWSCLI", "/opt/hacompile-lab/awscli/bin/aws"))
 SCRIPTS = ("hacompile-eip-claim", "hacompile-vrrp-notify", "hacompile-eip-reconcile",
-           "hacompile-check-gateway", "hacompile-keepalived-configtest")
+           "hacompile-check-gateway", "hacompile-check-process",
+           "hacompile-keepalived-configtest")
 
 
 @dataclass
