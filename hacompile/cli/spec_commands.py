@@ -1,90 +1,27 @@
-"""The command line: the only place that prints or exits.
-
-Exit status: 0 success, 1 a command's own "no" (e.g. a stale bundle under --check), 2 a spec
-or usage error. Spec errors are printed one per line as FILE:LINE:COL: error: path: message.
-"""
+"""Commands that read a spec: build, diff, explain, init, validate, schema."""
 
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from hacompile import __version__, output
+from hacompile import output
+from hacompile.cli.app import (
+    SpecArg,
+    _diagnostics,
+    _say,
+    _spec_failed,
+    _write_failed,
+    app,
+)
 from hacompile.errors import Diagnostic, Severity, SpecError
 from hacompile.output import JsonOption, Mode, QuietOption
 
 if TYPE_CHECKING:
     from hacompile.render.bundle import Bundle
-
-app = typer.Typer(
-    name="hacompile",
-    help="Compile one ha.yaml into a Terraform + Ansible bundle for active-active HAProxy on AWS.",
-    no_args_is_help=True,
-    add_completion=True,
-    pretty_exceptions_enable=False,
-    # Plain click help and usage errors: rich (with markdown-it and pygments) would triple the
-    # start-up time of every command; see docs/performance.md.
-    rich_markup_mode=None,
-)
-
-# readable=False: the loader, not click, reports an unreadable spec, as FILE:LINE:COL like every
-# other spec error (tests/hostile).
-SpecArg = Annotated[Path, typer.Argument(help="The spec file (ha.yaml).", show_default=False,
-                                         readable=False)]
-
-
-def _print_diagnostics(diagnostics: tuple[Diagnostic, ...]) -> None:
-    for diag in diagnostics:
-        typer.echo(diag.render(), err=True)
-
-
-def _fail(exc: SpecError) -> typer.Exit:
-    _print_diagnostics(exc.diagnostics)
-    count = len(exc.errors)
-    typer.echo(f"{count} error{'s' if count != 1 else ''}", err=True)
-    return typer.Exit(2)
-
-
-def _diagnostics(mode: Mode, diagnostics: tuple[Diagnostic, ...]) -> None:
-    """Diagnostics on stderr, warnings hidden by --quiet; --json puts them in the document."""
-    if mode.json:
-        return
-    for diag in diagnostics:
-        if not (mode.quiet and diag.severity is not Severity.ERROR):
-            typer.echo(output.diagnostic(diag, mode.err), err=True)
-
-
-def _spec_failed(mode: Mode, command: str, exc: SpecError) -> typer.Exit:
-    if mode.json:
-        typer.echo(output.document(command, False, exc.diagnostics))
-    else:
-        _diagnostics(mode, exc.diagnostics)
-        typer.echo(output.count(len(exc.errors), "error"), err=True)
-    return typer.Exit(2)
-
-
-def _say(mode: Mode, text: str) -> None:
-    """Chatter for people: not under --json or --quiet."""
-    if not (mode.json or mode.quiet):
-        typer.echo(text)
-
-
-def _write_failed(mode: Mode, command: str, warnings: tuple[Diagnostic, ...],
-                  exc: Exception) -> typer.Exit:
-    from hacompile.write import Conflict
-
-    if mode.json:
-        conflicts = [{"path": c.path, "action": c.action, "reason": c.conflict}
-                     for c in exc.conflicts] if isinstance(exc, Conflict) else []
-        typer.echo(output.document(command, False, warnings, error=str(exc),
-                                   conflicts=conflicts))
-    else:
-        typer.echo(f"{mode.err.paint('error:', 'red', bold=True)} {exc}", err=True)
-    return typer.Exit(2 if not isinstance(exc, Conflict) else 1)
 
 
 @app.command()
@@ -128,7 +65,9 @@ def build(
     _say(mode, f"{out}: {len(result.written)} written, {len(result.removed)} removed, "
          f"{len(result.unchanged)} unchanged ({len(compiled.bundle.files)} files)")
     if verify_bundle:
-        _run_verify(out, None)
+        from hacompile.cli.tool_commands import run_verify
+
+        run_verify(out, None)
 
 
 def _build_check(mode: Mode, bundle: Bundle, warnings: tuple[Diagnostic, ...],
@@ -283,52 +222,6 @@ def init(
     _say(mode, f"{path}: written; next: hacompile explain {path} && hacompile build {path}")
 
 
-def _run_verify(bundle: Path, only: list[str] | None) -> None:
-    """Run the checkers, one line each as they finish; exit 1 if any available one failed."""
-    from hacompile.verify.base import CheckResult, Status
-    from hacompile.verify.runner import CHECKERS, run_checks
-
-    unknown = [name for name in only or [] if name not in CHECKERS]
-    if unknown:
-        typer.echo(f"unknown checker(s): {', '.join(unknown)}; known: {', '.join(CHECKERS)}",
-                   err=True)
-        raise typer.Exit(2)
-    if not bundle.is_dir():
-        typer.echo(f"{bundle}: not a directory", err=True)
-        raise typer.Exit(2)
-    width = max(len(name) for name in CHECKERS)
-
-    def show(result: CheckResult) -> None:
-        detail = f"  ({result.detail})" if result.detail else ""
-        if result.status is Status.UNAVAILABLE:
-            detail = f": {result.detail}"
-        count = len(result.findings)
-        noun = f", {count} finding{'s' if count != 1 else ''}" if count else ""
-        typer.echo(f"{result.name:<{width}}  {result.status.value}{noun}{detail}"
-                   f"  [{result.seconds:.1f}s]")
-        for finding in result.findings:
-            typer.echo("    " + finding.replace("\n", "\n    "))
-
-    results = run_checks(bundle, only, on_result=show)
-    failed = [r.name for r in results if r.status is Status.FAILED]
-    missing = [r.name for r in results if r.status is Status.UNAVAILABLE]
-    passed = len(results) - len(failed) - len(missing)
-    typer.echo(f"{bundle}: {passed} passed, {len(failed)} failed, {len(missing)} not available")
-    if failed:
-        raise typer.Exit(1)
-
-
-@app.command()
-def verify(
-    bundle: Annotated[Path, typer.Argument(help="A bundle written by `hacompile build`.",
-                                           show_default=False)],
-    only: Annotated[list[str] | None, typer.Option(
-        "--only", help="Run only this checker (repeatable).")] = None,
-) -> None:
-    """Prove a bundle with the real tools, offline: one line per checker; exit 1 on a failure."""
-    _run_verify(bundle, only)
-
-
 @app.command()
 def validate(spec: SpecArg, json_: JsonOption = False, quiet: QuietOption = False) -> None:
     """Check SPEC, including the failover proof, and report every problem at once."""
@@ -360,76 +253,3 @@ def schema(json_: JsonOption = False, quiet: QuietOption = False) -> None:
         typer.echo(output.document("schema", True, schema=document))
         return
     typer.echo(json.dumps(document, indent=2, sort_keys=True))
-
-
-@app.command()
-def lab(
-    spec: Annotated[Path | None, typer.Argument(help="The spec file (ha.yaml).",
-                                                show_default=False)] = None,
-    region: Annotated[str | None, typer.Option(help="Region to stand up (default: the first).")
-                      ] = None,
-    scenario: Annotated[list[str] | None, typer.Option(
-        "--scenario", help="Run only this scenario (repeatable; default: the whole matrix).")
-                        ] = None,
-    repeat: Annotated[int, typer.Option(min=1, max=50, help="Repetitions of each scenario.")
-                      ] = 1,
-    json_file: Annotated[Path | None, typer.Option("--json", help="Write the results here.")
-                         ] = None,
-    cleanup: Annotated[bool, typer.Option("--cleanup", help="Only remove what crashed lab "
-                                          "runs left behind (namespaces, processes, files).")
-                       ] = False,
-) -> None:
-    """Run SPEC's LB tier locally in network namespaces and fail it over (root, Linux)."""
-    from hacompile.lab import main as labmain
-    from hacompile.lab import report
-    from hacompile.lab.netns import LabError
-
-    problem = labmain.preflight()
-    if problem:
-        typer.echo(f"error: {problem}", err=True)
-        raise typer.Exit(2)
-    if cleanup:
-        removed = labmain.cleanup()
-        typer.echo(f"removed {len(removed)} leftover(s)" + "".join(f"\n  {r}" for r in removed))
-        return
-    if spec is None:
-        typer.echo("error: SPEC is required (or --cleanup)", err=True)
-        raise typer.Exit(2)
-    try:
-        run = labmain.run_lab(spec, region=region, scenarios=scenario, repeat=repeat,
-                              say=typer.echo)
-    except SpecError as exc:
-        raise _fail(exc) from None
-    except (LabError, ValueError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
-    for result in run.results:
-        typer.echo("\n".join(report.timeline(result)))
-    typer.echo("\n".join(report.table(run.results)))
-    if json_file is not None:
-        json_file.write_text(json.dumps(run.as_json(), indent=2) + "\n", encoding="utf-8")
-        typer.echo(f"results written to {json_file}")
-    typer.echo(f"{'PASS' if run.passed else 'FAIL'} ({run.total_s:.0f}s)")
-    raise typer.Exit(0 if run.passed else 1)
-
-
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"hacompile {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def main_options(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Show the version and exit.")] = False,
-) -> None:
-    """hacompile: one ha.yaml in, a Terraform + Ansible bundle out."""
-
-
-def main() -> None:
-    try:
-        app()
-    except KeyboardInterrupt:
-        typer.echo("interrupted", err=True)
-        sys.exit(130)
