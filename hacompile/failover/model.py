@@ -71,10 +71,16 @@ class Row:
 
 @dataclass(frozen=True)
 class RegionReport:
+    """One region's scenario table. Regions with the same layout (see
+    `hacompile.failover.scenarios.layout`) share the first such region's `rows`, named in
+    `same_as`: every outcome is then identical except `NodeState.ip`, which is that region's
+    (only the order of the IPs decides anything, and the layout includes it)."""
+
     region: str
     lbs: tuple[str, ...]
     eips: tuple[str, ...]
     rows: tuple[Row, ...]
+    same_as: str = ""  # the region analysed for this one; "" when it was analysed itself
 
 
 @dataclass(frozen=True)

@@ -103,7 +103,7 @@ def data(report: Report) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class RegionView:
-    region: str
+    region: str  # the regions this table applies to, comma-separated
     lbs: str  # "lb1/lb2": the order of the priorities in each cell
     headers: tuple[str, ...]
     basic: tuple[TableRow, ...]  # healthy, single failures, nodes down, every HAProxy down
@@ -124,10 +124,15 @@ class View:
 
 
 def view(report: Report) -> View:
+    """One table per distinct layout, titled with every region it applies to: regions with
+    the same layout have identical tables (a 50-region spec would repeat one 50 times)."""
+    names: dict[str, list[str]] = {}
+    for r in report.regions:
+        names.setdefault(r.same_as or r.region, []).append(r.region)
     regions = tuple(
-        RegionView(r.region, "/".join(r.lbs), headers(r), table_rows(r, BASIC),
-                   table_rows(r, ("pair",)))
-        for r in report.regions)
+        RegionView(", ".join(names[r.region]), "/".join(r.lbs), headers(r),
+                   table_rows(r, BASIC), table_rows(r, ("pair",)))
+        for r in report.regions if not r.same_as)
     first = report.timings[0]
     return View(regions, TIMING_HEADERS, timing_rows(report), report.failback, report.tie_rule,
                 first.claim_attempts, first.claim_budget)

@@ -69,10 +69,20 @@ def _fragile_loc(plan: Plan, row: Row, outcome: Outcome) -> Loc:
 
 
 def _observations(plan: Plan, regions: tuple[RegionReport, ...]
-                  ) -> Iterator[tuple[str, Loc, Severity, str, int]]:
+                  ) -> Iterator[tuple[str, Loc, Severity, str, int, int]]:
+    """Each observation once per analysed region, with how many regions share its rows: the
+    first region of a layout is also the first to show any of its observations, so the example
+    text is the one a region-by-region pass would give, and the counts are the same."""
     watchers = haproxy_checks(plan)
     haproxy_loc = _weight_loc(plan, watchers[0].name) if watchers else CHECKS
+    shared: dict[str, int] = {}
     for report in regions:
+        if report.same_as:
+            shared[report.same_as] = shared.get(report.same_as, 0) + 1
+    for report in regions:
+        if report.same_as:
+            continue
+        times = 1 + shared.get(report.region, 0)
         for row in report.rows:
             for out in row.outcomes:
                 if not out.holder:
@@ -97,38 +107,38 @@ def _observations(plan: Plan, regions: tuple[RegionReport, ...]
                         yield ("haproxy_down_keeps", haproxy_loc, Severity.ERROR,
                                f"{where}: {keeper.lb} keeps it with HAProxy down at priority "
                                f"{keeper.priority}{tied} although {peer.lb} is healthy at "
-                               f"{peer.priority}", keeper.priority - peer.priority + 1)
+                               f"{peer.priority}", keeper.priority - peer.priority + 1, times)
                     elif serving:
                         peer = _best(serving)
                         yield ("degraded_keeps", haproxy_loc, Severity.WARNING,
                                f"{where}: {keeper.lb} keeps it with HAProxy down at priority "
                                f"{keeper.priority}{tied} although HAProxy runs on {peer.lb} "
-                               f"(priority {peer.priority})", 0)
+                               f"(priority {peer.priority})", 0, times)
                 if out.tie:
                     runner = out.node(out.runner_up)
                     yield ("tie", _fragile_loc(plan, row, out), Severity.WARNING,
                            f"{where}: {holder.lb} and {runner.lb} tie at priority "
                            f"{holder.priority}; an election goes to the higher IP "
                            f"({holder.ip}), but a BACKUP never preempts an equal MASTER, so "
-                           "the holder depends on history", 0)
+                           "the holder depends on history", 0, times)
                 elif out.margin == 1:
                     runner = out.node(out.runner_up)
                     yield ("margin", _fragile_loc(plan, row, out), Severity.WARNING,
                            f"{where}: {holder.lb} holds it at priority {holder.priority} "
-                           f"against {runner.lb}'s {runner.priority}, a 1-point margin", 0)
+                           f"against {runner.lb}'s {runner.priority}, a 1-point margin", 0, times)
 
 
 def findings(plan: Plan, regions: tuple[RegionReport, ...]) -> tuple[Finding, ...]:
     groups: dict[tuple[str, Loc], _Group] = {}
-    for kind, loc, severity, text, need in _observations(plan, regions):
+    for kind, loc, severity, text, need, times in _observations(plan, regions):
         key = (kind, loc)
         if kind in ("tie", "margin"):
             key = next((k for k in groups if k[0] == kind), key)
         group = groups.get(key)
         if group is None:
-            groups[key] = _Group(severity, text, need=need)
+            groups[key] = _Group(severity, text, times, need)
         else:
-            group.count += 1
+            group.count += times
             group.need = max(group.need, need)
     out = []
     for (kind, loc), group in groups.items():

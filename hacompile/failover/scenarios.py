@@ -167,8 +167,32 @@ def _decide_keyed(eip: str, owner: str, keyed: list[tuple[NodeState, tuple[int, 
                    top.priority == runner.priority)
 
 
+def layout(region: Region) -> tuple[object, ...]:
+    """Everything a region's scenario table depends on besides the plan-wide checks: the LB
+    and EIP names, each instance's priority, each EIP's owner, and the order of the LBs'
+    primary IPs (the tie-break), but not the IPs themselves or the region's name."""
+    lbs = region.load_balancers
+    ips = sorted({_ip_order(lb.private_ip) for lb in lbs})
+    return (tuple((lb.key, tuple(i.priority for i in lb.instances)) for lb in lbs),
+            tuple((e.key, e.master) for e in region.eips),
+            tuple(ips.index(_ip_order(lb.private_ip)) for lb in lbs))
+
+
 def analyse_regions(plan: Plan) -> tuple[RegionReport, ...]:
-    return tuple(analyse_region(plan, region) for region in plan.regions)
+    """Each distinct layout is analysed once, for its first region; later regions with the
+    same layout share those rows (`RegionReport.same_as`): 50 regions of one shape cost one."""
+    done: dict[tuple[object, ...], RegionReport] = {}
+    out = []
+    for region in plan.regions:
+        key = layout(region)
+        first = done.get(key)
+        if first is None:
+            first = done[key] = analyse_region(plan, region)
+            out.append(first)
+        else:
+            out.append(RegionReport(region.name, first.lbs, first.eips, first.rows,
+                                    first.region))
+    return tuple(out)
 
 
 def describe(scenario: Scenario) -> str:
