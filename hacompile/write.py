@@ -11,6 +11,16 @@ The bundle carries a manifest (`hacompile.manifest`) of what hacompile wrote las
   any failure rolls every rename back, and a crash mid-way is rolled back by the next `write`
   (or `recover`) from the journal. The old bundle is either kept byte for byte or fully
   replaced.
+Durability costs one `syncfs(2)` of the output's file system after staging and one after the
+renames, not an `fsync` per file (~0.8 ms each: 0.55 s for a 690-file bundle). What the
+guarantee needs is an order, not a flush per file: (1) the journal is durable before anything
+else changes (it keeps its own fsync of file and directory); (2) every staged file's data is
+durable before the first rename can reach the disk, so a rename never exposes an empty or torn
+file; (3) the renames and backup links are durable before the journal is removed. One
+`syncfs` at (2) writes back all staged data at once and one at (3) the directory entries of
+every subdirectory (the old code only fsynced the top directory there). Until the journal is
+gone, a crash at any point is rolled back from it. Where `syncfs` is unavailable (not Linux,
+no libc) the writer falls back to an fsync of each staged file and of the top directory.
 Files get the mode the bundle says (scripts 0755, the rest 0644), whatever the umask.
 `preview` computes the same plan without writing, for `build --check` and `hacompile diff`.
 """
@@ -168,9 +178,10 @@ def _apply(out_dir: Path, changes: list[Change], files: dict[str, File]) -> None
         _side(target, OLD).unlink(missing_ok=True)
     try:
         _write_journal(out_dir / JOURNAL, journal)
-        for change, target in zip(changes, targets, strict=True):  # stage everything first
-            if change.action != "remove":
-                _stage(target, files[change.path])
+        staged = [_stage(target, files[change.path])  # stage everything first
+                  for change, target in zip(changes, targets, strict=True)
+                  if change.action != "remove"]
+        _sync(out_dir, staged)  # (2): staged data durable before any rename
         for change, target in zip(changes, targets, strict=True):
             if target.exists() or target.is_symlink():
                 _backup(target)
@@ -178,7 +189,7 @@ def _apply(out_dir: Path, changes: list[Change], files: dict[str, File]) -> None
                 target.unlink()
             else:
                 os.replace(_side(target, NEW), target)
-        _fsync_dir(out_dir)
+        _sync(out_dir, [])  # (3): renames and backup links durable before the commit point
     except BaseException:
         recover(out_dir)
         raise
@@ -187,16 +198,42 @@ def _apply(out_dir: Path, changes: list[Change], files: dict[str, File]) -> None
         _side(target, OLD).unlink(missing_ok=True)
 
 
-def _stage(target: Path, file: File) -> None:
+def _stage(target: Path, file: File) -> Path:
+    """Write `file` next to `target`, not yet durable: `_sync` flushes all staged files."""
     target.parent.mkdir(parents=True, exist_ok=True)
     staged = _side(target, NEW)
     staged.unlink(missing_ok=True)
     fd = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as handle:
         handle.write(file.content)
-        handle.flush()
-        os.fsync(handle.fileno())
     os.chmod(staged, file.mode)
+    return staged
+
+
+def _syncfs(path: Path) -> bool:
+    """`syncfs(2)` on the file system holding `path`; False if it is unavailable or failed."""
+    try:
+        import ctypes  # only here: `validate` and `--help` never pay for the import
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        syncfs = libc.syncfs
+    except (OSError, AttributeError):
+        return False
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return bool(syncfs(fd) == 0)
+    finally:
+        os.close(fd)
+
+
+def _sync(out_dir: Path, staged: list[Path]) -> None:
+    """Make everything written under `out_dir` so far durable (see the module docstring)."""
+    if _syncfs(out_dir):
+        return
+    for path in staged:
+        with open(path, "rb") as handle:
+            os.fsync(handle.fileno())
+    _fsync_dir(out_dir)
 
 
 def _backup(target: Path) -> None:
