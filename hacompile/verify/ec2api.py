@@ -38,6 +38,7 @@ from hacompile.verify.imds import (
     ImdsStub,
     OwnedHTTPServer,
     QuietHandler,
+    ServedStub,
     imds_metadata,
 )
 
@@ -214,7 +215,7 @@ class _ProxyHandler(QuietHandler):
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _handle
 
 
-class FaultProxy:
+class FaultProxy(ServedStub):
     """Threaded reverse proxy in front of `upstream` that injects Faults and records requests."""
 
     def __init__(self, upstream: str, faults: Sequence[Fault] = ()) -> None:
@@ -263,17 +264,8 @@ class FaultProxy:
         """Requests per EC2 Action, failed ones included."""
         return Counter(r.action for r in self.requests)
 
-    def __enter__(self) -> Self:
-        self._server = OwnedHTTPServer(_ProxyHandler, self)
-        self.url = self._server.start()
-        return self
-
-    def __exit__(
-        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
+    def _new_server(self) -> OwnedHTTPServer:
+        return OwnedHTTPServer(_ProxyHandler, self)
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,32 @@ class OwnedHTTPServer(ThreadingHTTPServer):
         self.server_close()
 
 
+class ServedStub:
+    """Context-manager half shared by the loopback stubs: serve on enter, stop on exit.
+
+    Subclasses say which handler and address to serve with `_new_server`; `url` is set while
+    the stub runs.
+    """
+
+    url: str
+    _server: OwnedHTTPServer | None
+
+    def _new_server(self) -> OwnedHTTPServer:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        self._server = self._new_server()
+        self.url = self._server.start()
+        return self
+
+    def __exit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+
 class QuietHandler(BaseHTTPRequestHandler):
     """No per-request stderr noise; `send` always sets Content-Length."""
 
@@ -119,7 +145,7 @@ class _ImdsHandler(QuietHandler):
             self.send(200, answer.encode(), [("Content-Type", "text/plain")])
 
 
-class ImdsStub:
+class ImdsStub(ServedStub):
     """IMDSv2: PUT /latest/api/token (TTL header required), then GETs that need the token (401)."""
 
     def __init__(self, metadata: Mapping[str, str], host: str = LOCALHOST, port: int = 0) -> None:
@@ -163,17 +189,8 @@ class ImdsStub:
                 children[head + sep] = None
         return "\n".join(children) if children else None
 
-    def __enter__(self) -> Self:
-        self._server = OwnedHTTPServer(_ImdsHandler, self, self.host, self.port)
-        self.url = self._server.start()
-        return self
-
-    def __exit__(
-        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
+    def _new_server(self) -> OwnedHTTPServer:
+        return OwnedHTTPServer(_ImdsHandler, self, self.host, self.port)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
