@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, TextIO
 
-import click
 import typer
 
 from hacompile.errors import Diagnostic, Severity
@@ -45,7 +44,7 @@ class Style:
               dim: bool = False) -> str:
         if not self.color:
             return text
-        return click.style(text, fg=fg, bold=bold, dim=dim)
+        return typer.style(text, fg=fg, bold=bold, dim=dim)
 
 
 @dataclass(frozen=True)
@@ -59,8 +58,8 @@ class Mode:
 
     @classmethod
     def detect(cls, json_: bool, quiet: bool) -> Mode:
-        stdout = click.get_text_stream("stdout")
-        stderr = click.get_text_stream("stderr")
+        stdout = typer.get_text_stream("stdout")
+        stderr = typer.get_text_stream("stderr")
         return cls(json_, quiet, Style.detect(stdout), Style.detect(stderr))
 
 
