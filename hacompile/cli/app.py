@@ -4,20 +4,15 @@ Exit status: 0 success, 1 a command's own "no" (e.g. a stale bundle under --chec
 or usage error. Spec errors are printed one per line as FILE:LINE:COL: error: path: message.
 """
 
-from __future__ import annotations
-
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from hacompile import __version__, output
 from hacompile.errors import Diagnostic, Severity, SpecError
 from hacompile.output import Mode
-
-if TYPE_CHECKING:
-    pass
 
 app = typer.Typer(
     name="hacompile",

@@ -1,7 +1,5 @@
 """Commands that read a spec: build, diff, explain, init, validate, schema."""
 
-from __future__ import annotations
-
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -70,7 +68,7 @@ def build(
         run_verify(out, None)
 
 
-def _build_check(mode: Mode, bundle: Bundle, warnings: tuple[Diagnostic, ...],
+def _build_check(mode: Mode, bundle: "Bundle", warnings: tuple[Diagnostic, ...],
                  out: Path) -> typer.Exit:
     """`build --check`: exit 0 when `out` is what build would write, else 1 with the list."""
     from hacompile.write import WriteError, preview

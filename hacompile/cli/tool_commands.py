@@ -1,8 +1,6 @@
 """Commands that run real tools on a bundle: verify (offline checkers) and lab (failover in
 network namespaces)."""
 
-from __future__ import annotations
-
 import json
 from pathlib import Path
 from typing import Annotated

@@ -7,8 +7,6 @@ VPC, priority ladders, ENI limits ...) live in `hacompile.spec.rules`, where the
 all at once with positions.
 """
 
-from __future__ import annotations
-
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -132,7 +130,7 @@ class Check(Strict):
     rise: Annotated[int, Field(ge=1, le=255)] = 1
 
     @model_validator(mode="after")
-    def _one_kind(self) -> Check:
+    def _one_kind(self) -> "Check":
         if (self.process is None) == (not self.gateway):
             raise ValueError("a check needs exactly one of `process: NAME` or `gateway: true`")
         return self
