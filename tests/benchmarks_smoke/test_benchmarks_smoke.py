@@ -20,11 +20,14 @@ def _run(*args: str) -> dict:  # type: ignore[type-arg]
 
 def test_compile_benchmark_reports_every_command() -> None:
     report = _run("benchmarks/compile.py", "--runs", "1", "--warmup", "0", "--json")
-    assert [r["command"] for r in report["results"]] == ["floor", "--help", "validate", "build",
+    assert [r["command"] for r in report["results"]] == ["floor", "deps", "stack", "stack+jinja",
+                                                       "--help", "validate", "build",
                                                        "rebuild"]
     for row in report["results"]:
         assert row["median_ms"] > 0 and row["peak_rss_mb"] > 0
-        assert (row["target"] is None) == (row["command"] == "floor")
+        assert (row["target"] is None) == (row["command"] in {"floor", "deps", "stack",
+                                                              "stack+jinja"})
+    assert set(report["own_work"]) == {"validate_ms", "build_ms"}
     assert "CPUs" in report["machine"]
 
 
