@@ -17,7 +17,8 @@ def _write(tmp_path: Path, text: str) -> Path:
 
 
 def test_positions_of_keys_items_and_values(tmp_path: Path) -> None:
-    loaded = load(_write(tmp_path, "version: 1\nregions:\n  - name: us-east-1\n    zones: [a, b]\n"))
+    text = "version: 1\nregions:\n  - name: us-east-1\n    zones: [a, b]\n"
+    loaded = load(_write(tmp_path, text))
     assert loaded.data == {"version": 1, "regions": [{"name": "us-east-1", "zones": ["a", "b"]}]}
     pos = loaded.positions
     assert pos.keys[("regions",)] == (2, 1)

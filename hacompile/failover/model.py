@@ -1,11 +1,12 @@
 """Frozen values of the failover proof, shared by the analysis, the CLI and the README.
 
 They hold numbers and names only; wording for people is done where the values are printed.
+`NamedTuple`s for the start-up cost, as in `hacompile.plan.model`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from hacompile.errors import Loc, Severity
 
@@ -13,8 +14,7 @@ NODE_DOWN = ""  # Failure.check for "the whole node is down"
 HAPROXY_DOWN = "*haproxy*"  # Failure.check when no check watches HAProxy but it died anyway
 
 
-@dataclass(frozen=True, order=True)
-class Failure:
+class Failure(NamedTuple):
     """One thing that broke: a check failing on a load balancer, or the whole node down."""
 
     lb: str
@@ -25,14 +25,12 @@ class Failure:
         return self.check == NODE_DOWN
 
 
-@dataclass(frozen=True)
-class Scenario:
+class Scenario(NamedTuple):
     kind: str  # healthy | single | node_down | pair | all_haproxy_down
     failures: tuple[Failure, ...]
 
 
-@dataclass(frozen=True)
-class NodeState:
+class NodeState(NamedTuple):
     """One load balancer's side of one VRRP instance in one scenario."""
 
     lb: str
@@ -43,8 +41,7 @@ class NodeState:
     healthy: bool  # up, every check passing
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(NamedTuple):
     """Who holds one EIP in one scenario, and by how much."""
 
     eip: str
@@ -63,14 +60,12 @@ class Outcome:
         return next(n for n in self.nodes if n.lb == lb)
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):
     scenario: Scenario
     outcomes: tuple[Outcome, ...]  # one per EIP, in EIP order
 
 
-@dataclass(frozen=True)
-class RegionReport:
+class RegionReport(NamedTuple):
     """One region's scenario table. Regions with the same layout (see
     `hacompile.failover.scenarios.layout`) share the first such region's `rows`, named in
     `same_as`: every outcome is then identical except `NodeState.ip`, which is that region's
@@ -83,8 +78,7 @@ class RegionReport:
     same_as: str = ""  # the region analysed for this one; "" when it was analysed itself
 
 
-@dataclass(frozen=True)
-class Timing:
+class Timing(NamedTuple):
     """Worst case for one kind of failure: VRRP decides within `decide`, the EIP has moved
     within `total` (decide + the claim script's time budget)."""
 
@@ -99,16 +93,14 @@ class Timing:
     formula: str
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(NamedTuple):
     loc: Loc
     severity: Severity
     kind: str  # haproxy_down_keeps | degraded_keeps | tie | margin | no_haproxy_check
     message: str
 
 
-@dataclass(frozen=True)
-class Report:
+class Report(NamedTuple):
     regions: tuple[RegionReport, ...]
     timings: tuple[Timing, ...]
     failback: tuple[str, ...]  # sentences, in order

@@ -6,7 +6,6 @@ part of it because a tie goes to the higher IP (swapping two IPs changes who hol
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -47,10 +46,10 @@ def swap_ips(plan: Plan, index: int) -> Plan:
     """Region `index` with its two LBs' primary IPs exchanged (lb1 now has the higher one)."""
     region = plan.regions[index]
     a, b = region.load_balancers
-    lbs = (replace(a, private_ip=b.private_ip), replace(b, private_ip=a.private_ip))
+    lbs = (a._replace(private_ip=b.private_ip), b._replace(private_ip=a.private_ip))
     regions = list(plan.regions)
-    regions[index] = replace(region, load_balancers=lbs)
-    return replace(plan, regions=tuple(regions))
+    regions[index] = region._replace(load_balancers=lbs)
+    return plan._replace(regions=tuple(regions))
 
 
 def outcomes(report: RegionReport) -> list[object]:
