@@ -12,9 +12,8 @@ import os
 import re
 import stat
 import sys
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
@@ -36,8 +35,7 @@ _PLAIN_TAGS = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class Positions:
+class Positions(NamedTuple):
     """1-based (line, column) of every mapping key and every value, by data path."""
 
     keys: dict[Loc, tuple[int, int]]
@@ -54,8 +52,7 @@ class Positions:
         return (1, 1)
 
 
-@dataclass(frozen=True)
-class Loaded:
+class Loaded(NamedTuple):
     path: Path
     data: Any
     positions: Positions

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Any
+from typing import Any, NamedTuple
 
 NAME = ".hacompile-manifest.json"
 FORMAT = 1
@@ -30,14 +29,12 @@ def spec_digest(data: Any) -> str:
     return "sha256:" + sha256(text.encode())
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(NamedTuple):
     sha256: str
     mode: int
 
 
-@dataclass(frozen=True)
-class Manifest:
+class Manifest(NamedTuple):
     version: str
     spec_file: str
     spec_digest: str

@@ -14,8 +14,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Annotated, Any, TextIO
+from typing import Annotated, Any, NamedTuple, TextIO
 
 import typer
 
@@ -27,8 +26,7 @@ QuietOption = Annotated[bool, typer.Option(
     "--quiet", "-q", help="Print only errors (and the command's own output).")]
 
 
-@dataclass(frozen=True)
-class Style:
+class Style(NamedTuple):
     color: bool
 
     @classmethod
@@ -47,8 +45,7 @@ class Style:
         return typer.style(text, fg=fg, bold=bold, dim=dim)
 
 
-@dataclass(frozen=True)
-class Mode:
+class Mode(NamedTuple):
     """How a command reports: JSON or text, quiet or not, and with which styles."""
 
     json: bool

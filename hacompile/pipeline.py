@@ -6,9 +6,8 @@ prints or exits.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from hacompile.errors import Diagnostic
 from hacompile.failover import Report, analyse
@@ -22,8 +21,7 @@ if TYPE_CHECKING:  # rendering (Jinja) is imported by compile_spec only: `valida
     from hacompile.render.bundle import Bundle
 
 
-@dataclass(frozen=True)
-class Compiled:
+class Compiled(NamedTuple):
     validated: Validated
     plan: Plan
     bundle: Bundle
@@ -33,8 +31,7 @@ class Compiled:
         return self.validated.warnings
 
 
-@dataclass(frozen=True)
-class Explained:
+class Explained(NamedTuple):
     """The failover analysis of a spec that passed the rules (it may fail the proof)."""
 
     plan: Plan

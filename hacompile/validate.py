@@ -7,7 +7,7 @@ through the same spec paths (``keepalived.checks[2].weight``) as every other dia
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from pydantic import ValidationError
 
@@ -21,8 +21,7 @@ from hacompile.spec.locate import diagnostics_from
 from hacompile.spec.model import Spec
 
 
-@dataclass(frozen=True)
-class Validated:
+class Validated(NamedTuple):
     spec: Spec
     warnings: tuple[Diagnostic, ...]
     file: str
@@ -36,7 +35,7 @@ def validate(loaded: Loaded) -> Validated:
     found = tuple(sorted((*validated.warnings, *proof)))
     if any(d.severity is Severity.ERROR for d in proof):
         raise SpecError(found)
-    return replace(validated, warnings=found)
+    return validated._replace(warnings=found)
 
 
 def validate_rules(loaded: Loaded) -> Validated:

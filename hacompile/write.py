@@ -32,8 +32,8 @@ import json
 import os
 import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from hacompile import manifest
 from hacompile.render.bundle import Bundle, File
@@ -42,15 +42,13 @@ JOURNAL = ".hacompile-journal.json"
 NEW, OLD = ".hacompile-new", ".hacompile-old"
 
 
-@dataclass(frozen=True)
-class Change:
+class Change(NamedTuple):
     path: str
     action: str  # create | update | remove
     conflict: str = ""  # why a plain build refuses this change ("" = it does not)
 
 
-@dataclass(frozen=True)
-class Preview:
+class Preview(NamedTuple):
     changes: tuple[Change, ...]
     unchanged: tuple[str, ...]
 
@@ -59,8 +57,7 @@ class Preview:
         return tuple(c for c in self.changes if c.conflict)
 
 
-@dataclass(frozen=True)
-class WriteResult:
+class WriteResult(NamedTuple):
     written: tuple[str, ...]  # created or changed
     unchanged: tuple[str, ...]
     removed: tuple[str, ...] = ()

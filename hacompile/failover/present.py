@@ -8,8 +8,7 @@ nodes down, pairs, every HAProxy down.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from hacompile.failover.model import Outcome, RegionReport, Report, Row, Timing
 from hacompile.failover.scenarios import describe
@@ -18,8 +17,7 @@ from hacompile.output import Style, table
 BASIC = ("healthy", "single", "node_down", "all_haproxy_down")
 
 
-@dataclass(frozen=True)
-class TableRow:
+class TableRow(NamedTuple):
     scenario: str
     kind: str
     cells: tuple[str, ...]
@@ -101,8 +99,7 @@ def data(report: Report) -> dict[str, Any]:
     }
 
 
-@dataclass(frozen=True)
-class RegionView:
+class RegionView(NamedTuple):
     region: str  # the regions this table applies to, comma-separated
     lbs: str  # "lb1/lb2": the order of the priorities in each cell
     headers: tuple[str, ...]
@@ -110,8 +107,7 @@ class RegionView:
     pairs: tuple[TableRow, ...]
 
 
-@dataclass(frozen=True)
-class View:
+class View(NamedTuple):
     """What the bundle README shows of the report, every value computed here."""
 
     regions: tuple[RegionView, ...]

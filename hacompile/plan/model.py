@@ -4,11 +4,12 @@ Templates may only format these values. Anything that needs a decision (addresse
 VRIDs, which process a check watches, which files exist) is decided in `hacompile.plan.build`,
 where it can be unit-tested without rendering a single file.
 
-The records are `NamedTuple`s: immutable, hashable, compared by value, like frozen dataclasses,
-and about six times cheaper to define. Every run of hacompile imports this module and the
-failover model; on Python 3.11 a frozen dataclass compiles each generated method from source
-when its class is created (~0.8 ms a class), so the 21 records cost ~20 ms of a ~280 ms
-`validate` (docs/performance.md). Change a copy with `record._replace(field=value)`.
+The records are `NamedTuple`s, as are the other values that pass between the stages: immutable,
+hashable and compared by value like frozen dataclasses, and about six times cheaper to define.
+On Python 3.11 a frozen dataclass compiles each of its generated methods from source when the
+class is created (~0.8 ms a class); the ~40 records every `validate` or `build` imports cost
+~30 ms of a ~280 ms run that way (docs/performance.md). Change a copy with
+`record._replace(field=value)`.
 """
 
 from __future__ import annotations

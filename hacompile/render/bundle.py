@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, NamedTuple
 
 from hacompile import manifest
 from hacompile.failover import analyse, present
@@ -29,15 +28,13 @@ EXECUTABLE = 0o755
 REGULAR = 0o644
 
 
-@dataclass(frozen=True, order=True)
-class File:
+class File(NamedTuple):
     path: PurePosixPath
     content: bytes
     mode: int = REGULAR
 
 
-@dataclass(frozen=True)
-class Bundle:
+class Bundle(NamedTuple):
     files: tuple[File, ...]
 
     def by_path(self) -> dict[str, File]:

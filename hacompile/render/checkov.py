@@ -9,15 +9,14 @@ inline skip has a reason and is listed in the README.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from hacompile.plan.model import Plan
 
 __all__ = ["SKIPS", "CheckovSkip", "skips_for", "skips_for_plan"]
 
 
-@dataclass(frozen=True)
-class CheckovSkip:
+class CheckovSkip(NamedTuple):
     resource: str  # Terraform address without index, e.g. "aws_instance.lb"
     check: str
     reason: str
