@@ -28,14 +28,15 @@ from hacompile.verify.base import Context, Outcome, run_tool
 from hacompile.verify.netns import Namespace
 from hacompile.verify.tools import executable
 
-__all__ = ["check_haproxy", "check_keepalived", "check_shellcheck", "rendered"]
+__all__ = ["check_haproxy", "check_keepalived", "check_shellcheck", "priority_findings",
+           "rendered"]
 
-START_SECONDS = 1
+START_SECONDS = 2
 # Lines keepalived prints at start-up that are findings. "SECURITY" covers script security,
 # "runcat" the auth_pass/router_id truncation warnings.
 _BAD = re.compile(
     r"SECURITY|[Tt]runcat|WARNING|Unknown keyword|[Ee]rror|[Ii]nvalid|insecure|not accessible"
-    r"|not executable|doesn't exist|does not exist|unsafe|[Cc]annot|failed"
+    r"|not executable|doesn't exist|does not exist|unsafe|[Cc]annot|failed|Unable to"
 )
 # ...except these, which are expected in this architecture or in the sandbox:
 _EXPECTED = re.compile(
@@ -56,13 +57,37 @@ _HAPROXY_GROUP = re.compile(r"^\s*group\s+(\S+)", re.MULTILINE)
 # starts with that server disabled until DNS answers, which is what the bundle asks for.
 _HAPROXY_OFFLINE = re.compile(r"WARNING.*could not resolve address '[^']+', disabling server")
 _INTERFACE = re.compile(r"^\s*interface\s+(\S+)", re.MULTILINE)
+_VRRP_PRIORITY = re.compile(r"^\s*vrrp_priority\s+(-?\d+)", re.MULTILINE)
+_CHILD_NICE = re.compile(r"^hacompile-child-nice: (-?\d+)$", re.MULTILINE)
 
 _SANDBOX = """set -eu
 mount -t tmpfs -o mode=0755 hacompile-run /run
 mount --bind "$1" /usr/local/sbin
 if [ -n "$4" ]; then mount --bind "$4" /etc/passwd; mount --bind "$5" /etc/group; fi
 if [ "$3" = test ]; then exec "$6" -t -f "$2"; fi
-exec timeout -s TERM -k 3 "$3" "$6" -n -l --no-syslog -f "$2"
+timeout -s TERM -k 3 "$3" "$6" -n -l --no-syslog -f "$2" &
+runner=$!
+# The nice value of each process the keepalived parent forked (the VRRP child), to show that
+# vrrp_priority took effect; children of this run only, as other keepalived processes may run
+# on the host. Polled (at most 12 x 0.1 s) so that a slow start is not mistaken for none.
+sleep 0.3
+tries=0
+while [ "$tries" -lt 12 ]; do
+    tries=$((tries + 1))
+    kids=
+    for parent in $(pgrep -P "$runner" || :); do
+        kids="$kids $(pgrep -P "$parent" || :)"
+    done
+    if [ -n "$(echo $kids)" ]; then
+        sleep 0.1
+        for child in $kids; do
+            echo "hacompile-child-nice: $(ps -o ni= -p "$child" | tr -d ' ')"
+        done
+        break
+    fi
+    sleep 0.1
+done
+wait "$runner"
 """
 
 
@@ -172,12 +197,31 @@ def keepalived_findings(
     log = start.stdout + start.stderr
     if "Startup complete" not in log and "Starting VRRP child" not in log:
         findings.append(f"{label}: keepalived did not start: {log.strip()[-1500:]}")
+    else:
+        findings += priority_findings(label, text, log)
     for line in log.splitlines():
+        if line.startswith("hacompile-child-nice: "):
+            continue
         if _BAD.search(line) and not _EXPECTED.search(line):
             message = line.split(": ", 1)[1] if re.match(r"^\w{3} \w{3} ", line) else line
             message = message.strip().replace(str(conf), conf.name)
             findings.append(f"{label}: keepalived start: {message}")
     return findings
+
+
+def priority_findings(label: str, conf_text: str, log: str) -> list[str]:
+    """The config's `vrrp_priority` against the nice value the sandbox saw on the VRRP child:
+    a priority keepalived could not apply is only an INFO line in its log."""
+    wanted = _VRRP_PRIORITY.search(conf_text)
+    if not wanted:
+        return []
+    seen = _CHILD_NICE.findall(log)
+    if not seen:
+        return [f"{label}: keepalived start: no VRRP child seen to check vrrp_priority on"]
+    if wanted.group(1) not in seen:
+        return [f"{label}: keepalived start: vrrp_priority {wanted.group(1)} did not take "
+                f"effect (the VRRP child runs at nice {', '.join(seen)})"]
+    return []
 
 
 def _one_keepalived(ctx: Context, keepalived: Path, lb: RenderedLb) -> list[str]:

@@ -18,7 +18,7 @@ import pytest
 
 from hacompile.lab import netns
 from hacompile.lab.main import LabRun, run_lab
-from hacompile.lab.report import table
+from hacompile.lab.report import table, timeline
 from hacompile.lab.topology import LAB_ROOT, new_prefix
 
 REPO = Path(__file__).resolve().parents[2]
@@ -83,7 +83,9 @@ def test_every_scenario_passes(runs: dict[str, LabRun], name: str) -> None:
         expected.add("two-failures")
     assert set(got) == expected
     failed = {s: r["problems"] for s, r in got.items() if not r["passed"]}
-    assert not failed
+    # The timelines of the failed scenarios: a lab failure must be diagnosable from CI's log.
+    assert not failed, "\n".join([repr(failed)] + [line for s in failed
+                                                   for line in timeline(got[s])])
 
 
 @pytest.mark.parametrize("name", list(SPECS))
