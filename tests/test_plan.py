@@ -36,11 +36,11 @@ def test_three_lbs_rotate_backup_priorities() -> None:
     plan = _plan("three-lb-existing-backends.yaml")
     lbs = plan.regions[0].load_balancers
     table = {lb.key: {i.name: i.priority for i in lb.instances} for lb in lbs}
-    # master 110; the next LB in rotation backs up at 100, the one after at 95
+    # master 110; the next LB in rotation backs up at 100, the one after at 90 (step 10)
     assert table == {
-        "lb1": {"eip1": 110, "eip2": 95, "eip3": 100},
-        "lb2": {"eip1": 100, "eip2": 110, "eip3": 95},
-        "lb3": {"eip1": 95, "eip2": 100, "eip3": 110},
+        "lb1": {"eip1": 110, "eip2": 90, "eip3": 100},
+        "lb2": {"eip1": 100, "eip2": 110, "eip3": 90},
+        "lb3": {"eip1": 90, "eip2": 100, "eip3": 110},
     }
     for eip in ("eip1", "eip2", "eip3"):
         prios = sorted(t[eip] for t in table.values())

@@ -1,5 +1,8 @@
-"""The whole fault matrix, once, on the blog blueprint and on the 3-LB blueprint (in parallel:
-the labs are independent namespaces and mostly wait on Keepalived's timers).
+"""The whole fault matrix, once, on the blog blueprint and on the 3-LB blueprint, one lab after
+the other. They ran in parallel once, to save time; on a 2-vCPU machine one lab's set-up
+(moto, daemons, AWS CLI runs) then delayed another's Keepalived enough to change who won a
+takeover (docs/failover.md, "Two backups, one takeover"), which fails the run for a reason no
+real load balancer shares with its neighbours' test harness.
 
 Asserts the pass criteria and ranges, never exact times: every EIP back on its rightful owner
 after each heal, no ping-pong, no EIP left on a failed node beyond the budget derived from the
@@ -10,7 +13,6 @@ its own prefix and is destroyed in a finally, also when the run raises.
 from __future__ import annotations
 
 import shutil
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +27,7 @@ REPO = Path(__file__).resolve().parents[2]
 BLOG = REPO / "blueprints" / "blog-aws-keepalived.yaml"
 THREE = REPO / "blueprints" / "three-lb-existing-backends.yaml"
 SPECS = {"blog": BLOG, "three": THREE}
-# The 3-LB spec's timers (preempt_delay 20 s) make its matrix the longest, so it runs as two
-# labs; three independent labs mostly wait on timers, which keeps the whole run ~5 minutes.
-LABS = {"blog": (BLOG, None),
-        "three-a": (THREE, ["haproxy-killed", "keepalived-killed", "keepalived-stopped",
-                            "lb-lost", "link-down"]),
-        "three-b": (THREE, ["split-brain", "api-errors", "api-throttled", "two-failures"])}
+LABS = {"blog": BLOG, "three": THREE}
 OWNER_FAILS = ("haproxy-killed", "keepalived-killed", "keepalived-stopped", "lb-lost",
                "link-down", "api-errors", "api-throttled", "two-failures")
 
@@ -39,27 +36,13 @@ OWNER_FAILS = ("haproxy-killed", "keepalived-killed", "keepalived-stopped", "lb-
 def runs(lab_ready: None) -> dict[str, LabRun]:
     prefixes = {name: new_prefix() for name in LABS}
     out: dict[str, LabRun] = {}
-    errors: dict[str, BaseException] = {}
-
-    def one(name: str) -> None:
-        spec, scenarios = LABS[name]
-        try:
-            out[name] = run_lab(spec, scenarios=scenarios, prefix=prefixes[name])
-        except BaseException as exc:
-            errors[name] = exc
-
-    threads = [threading.Thread(target=one, args=(n,)) for n in LABS]
     try:
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=900)
+        for name, spec in LABS.items():  # every wait inside run_lab is bounded
+            out[name] = run_lab(spec, prefix=prefixes[name])
     finally:
         for prefix in prefixes.values():
             netns.destroy(prefix)
             shutil.rmtree(LAB_ROOT / prefix, ignore_errors=True)
-    assert not errors, errors
-    assert not any(t.is_alive() for t in threads), "a lab run did not finish in 15 minutes"
     for prefix in prefixes.values():
         assert netns.lab_namespaces(prefix) == [], "namespaces left behind"
         assert not (LAB_ROOT / prefix).exists()
@@ -69,9 +52,8 @@ def runs(lab_ready: None) -> dict[str, LabRun]:
 
 
 def results(runs: dict[str, LabRun], name: str) -> dict[str, dict[str, Any]]:
-    """Scenario -> result for one spec ("three" merges its two labs)."""
-    labs = [n for n in runs if n == name or n.startswith(f"{name}-")]
-    return {r["scenario"]: r for n in labs for r in runs[n].results}
+    """Scenario -> result for one spec."""
+    return {r["scenario"]: r for r in runs[name].results}
 
 
 @pytest.mark.parametrize("name", list(SPECS))
