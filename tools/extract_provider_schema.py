@@ -8,7 +8,9 @@ resource's config properties (their exact Terraform names sit in the docs link a
 of arguments such as `get_password_data`), and the TypeScript source embedded in each
 `lib/<dir>/index.js` source map carries `// name - computed: .., optional: .., required: ..`
 comments plus the HCL synthesis table (`isBlock`, list/set/simple/map). Together they give what
-the offline checker (hacompile/verify/tfschema.py) needs, in well under 1 MB of JSON.
+the offline checker (hacompile/verify/tfschema.py) needs, in well under 1 MB of JSON. The
+`provider "aws"` block's own schema is extracted too (`provider_config`): the stand-in provider
+that real `terraform validate`/`plan` run against (hacompile/verify/tfprovider_stub.py) serves it.
 
 Usage (one command; downloads the tarball with npm into a temp dir, nothing is committed):
 
@@ -106,10 +108,12 @@ CLASS_RE = re.compile(r"^\s*(?:export )?class (\w+) extends")
 GETTER_RE = re.compile(r"^\s*(?:public )?get (\w+)\(\)")
 HCL_FN_RE = re.compile(r"function (\w+)ToHclTerraform\(")
 HCL_ATTR_RE = re.compile(
-    r"^\s*(\w+): \{\s*value: [^\n]*\n\s*isBlock: (true|false),\s*type: \"(\w+)\",\s*"
+    r"^\s*(\w+): \{\s*value: ([^\n]*)\n\s*isBlock: (true|false),\s*type: \"(\w+)\",\s*"
     r"storageClassType: \"(\w+)\"",
     re.M,
 )
+# The property an HCL synthesis entry reads: `this._accessKey` (a class) or `struct!.tags`.
+HCL_PROP_RE = re.compile(r"(?:this\._|struct!?\.)(\w+)\)")
 LINK_RE = re.compile(r"\{@link (\S+) ([\w#]+)\}")
 GETTER_TYPES = {
     "getStringAttribute": "string",
@@ -137,6 +141,9 @@ class Source:
             text = (source_map.get("sourcesContent") or [text])[0]
         self.comments: dict[str, dict[str, tuple[bool, bool, bool, str]]] = {}
         self.hcl: dict[str, dict[str, tuple[bool, str, str]]] = {}
+        # owner -> camelCase property -> Terraform name, read off the same synthesis tables: the
+        # provider's own config properties carry no docs anchor to take the name from.
+        self.names: dict[str, dict[str, str]] = {}
         self._scan(text)
 
     def _scan(self, text: str) -> None:
@@ -166,9 +173,13 @@ class Source:
         starts.sort()
         for idx, (pos, owner) in enumerate(starts):
             end = starts[idx + 1][0] if idx + 1 < len(starts) else len(text)
-            table = self.hcl.setdefault(owner[:1].upper() + owner[1:], {})
+            key = owner[:1].upper() + owner[1:]
+            table = self.hcl.setdefault(key, {})
+            names = self.names.setdefault(key, {})
             for m in HCL_ATTR_RE.finditer(text, pos, end):
-                table[m.group(1)] = (m.group(2) == "true", m.group(3), m.group(4))
+                table[m.group(1)] = (m.group(3) == "true", m.group(4), m.group(5))
+                if prop := HCL_PROP_RE.search(m.group(2)):
+                    names[prop.group(1)] = m.group(1)
 
 
 def _getter_type(body: str) -> str:
@@ -230,9 +241,32 @@ class Extractor:
         src = self.source_for(cls)
         return self.block(config_fqn, cls["name"], src.hcl.get("__resource__", {}), src)
 
+    def provider_schema(self) -> Json:
+        """The `provider "aws"` block's own schema (Terraform's `alias` meta-argument left out).
+
+        Why: a real `terraform validate` checks the provider block against it, so the stand-in
+        provider (hacompile/verify/tfprovider_stub.py) must serve it.
+        """
+        cls = self.types[f"{self.meta['name']}.provider.AwsProvider"]
+        config_fqn = next(
+            p["type"]["fqn"] for p in cls["initializer"]["parameters"] if p["name"] == "config"
+        )
+        src = self.source_for(cls)
+        hcl = src.hcl.get("__resource__", {})
+        schema = self.block(config_fqn, cls["name"], hcl, src, src.names.get("__resource__", {}))
+        del schema["attributes"]["alias"]
+        return schema
+
     def block(
-        self, struct_fqn: str, class_name: str, hcl: dict[str, tuple[bool, str, str]], src: Source
+        self,
+        struct_fqn: str,
+        class_name: str,
+        hcl: dict[str, tuple[bool, str, str]],
+        src: Source,
+        names: dict[str, str] | None = None,
     ) -> Json:
+        """`names` (camelCase -> Terraform name) is the fallback for properties whose docs carry
+        no `#anchor` (the provider's config); only properties `hcl` synthesizes are kept then."""
         struct = self.types[struct_fqn]
         comments = src.comments.get(class_name, {})
         attributes: Json = {}
@@ -240,9 +274,14 @@ class Extractor:
         for prop in struct.get("properties", []):
             docs = prop.get("docs", {})
             link = LINK_RE.search(docs.get("summary", "") + " " + docs.get("remarks", ""))
-            if not link or "#" not in link.group(1):
+            if names is not None and (not link or "#" not in link.group(1)):
+                if names.get(prop["name"]) not in hcl:
+                    raise SystemExit(f"{struct_fqn}.{prop['name']}: no Terraform name found")
+                name = names[prop["name"]]
+            elif not link or "#" not in link.group(1):
                 raise SystemExit(f"{struct_fqn}.{prop['name']}: no docs anchor")
-            name = link.group(1).rsplit("#", 1)[1]
+            else:
+                name = link.group(1).rsplit("#", 1)[1]
             computed, _, required, _ = comments.get(name, (False, True, False, "any"))
             required = required or not prop.get("optional", False)
             is_block, hcl_kind, _ = hcl.get(name, (False, "simple", ""))
@@ -254,6 +293,7 @@ class Extractor:
                     child_name + "OutputReference",
                     src.hcl.get(child_name, {}),
                     src,
+                    None if names is None else src.names.get(child_name, {}),
                 )
                 if is_block:
                     nesting = ("set" if hcl_kind == "set" else "list") if repeated else "single"
@@ -312,6 +352,7 @@ def build(pkg: Path) -> Json:
         "package": {"name": ex.meta["name"], "version": ex.meta["version"]},
         "provider": ex.meta.get("cdktf", {}).get("provider", {}),
         "removed_in_v6": REMOVED_IN_V6,
+        "provider_config": ex.provider_schema(),
         "resources": {},
         "data_sources": {},
     }
