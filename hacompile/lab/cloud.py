@@ -25,13 +25,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from hacompile.standins.imds import OwnedHTTPServer
 from hacompile.verify.ec2api import (
     Fault,
     FaultProxy,
     MotoServer,
     ec2_client,
 )
-from hacompile.verify.imds import OwnedHTTPServer
 
 EDGE_TABLE = "hclab"
 

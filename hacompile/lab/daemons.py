@@ -49,7 +49,7 @@ def backend(name: str, port: int) -> None:
 
 
 def imds(path: Path, port: int) -> None:
-    from hacompile.verify.imds import ImdsStub
+    from hacompile.standins.imds import ImdsStub
 
     with ImdsStub(json.loads(path.read_text(encoding="utf-8")), host=IMDS_IP, port=port) as stub:
         print(f"READY {stub.url}", flush=True)

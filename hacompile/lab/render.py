@@ -1,7 +1,7 @@
 """The bundle's own LB artefacts for the lab, rendered by Ansible from the bundle's roles.
 
 Why Ansible and not a re-implementation: the lab must exercise what `ansible-playbook site.yml`
-would put on a load balancer. `hacompile.verify.ansible_render` runs the roles' own template
+would put on a load balancer. `hacompile.standins.ansible_render` runs the roles' own template
 steps over a copy of the bundle with the Terraform-output inventory filled from a fixture; the
 lab's fixture is the IDs its moto server handed out. Lab-only values (users that do not exist
 here, limits of this machine) go in as Ansible extra vars, and each is reported with its reason.
@@ -29,7 +29,7 @@ class Rendered:
 def render(bundle: Path, topo: Topology, ids: dict[str, Any], out: Path,
            extra: dict[str, Any], reasons: dict[str, str]) -> Rendered:
     """Render every LB of `topo` from `bundle` (a written bundle directory) into `out`."""
-    from hacompile.verify.ansible_render import (
+    from hacompile.standins.ansible_render import (
         EipFixture,
         HostFixture,
         RegionFixture,

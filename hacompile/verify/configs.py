@@ -23,7 +23,7 @@ import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from hacompile.verify.ansible_render import RenderedLb, RenderError, render_bundle
+from hacompile.standins.ansible_render import RenderedLb, RenderError, render_bundle
 from hacompile.verify.base import Context, Outcome, run_tool
 from hacompile.verify.netns import Namespace
 from hacompile.verify.tools import executable

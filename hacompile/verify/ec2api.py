@@ -32,7 +32,7 @@ from types import TracebackType
 from typing import Any, Self, cast
 from xml.sax.saxutils import escape
 
-from hacompile.verify.imds import (
+from hacompile.standins.imds import (
     LOCALHOST,
     ImdsInterface,
     ImdsStub,

@@ -27,7 +27,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
-from hacompile.verify.ansible_render import (
+from hacompile.standins.ansible_render import (
     EipFixture,
     HostFixture,
     LbHost,
@@ -243,8 +243,8 @@ def check_eip_scripts(ctx: Context) -> Outcome:
     script = ctx.bundle / "ansible" / "roles" / "keepalived" / "files" / CLAIM
     if not script.is_file():
         return Outcome((f"{ctx.rel(script)}: missing",))
+    from hacompile.standins.imds import imds_metadata
     from hacompile.verify.ec2api import ImdsInterface, ImdsStub, MotoServer
-    from hacompile.verify.imds import imds_metadata
 
     local = ctx.workdir / "eip-script"
     local.mkdir(parents=True, exist_ok=True)

@@ -335,7 +335,7 @@ def test_tricky_values_stay_data(tmp_path: Path) -> None:
     . and spaces), built by the CLI: HCL keeps them as literals (parsed), YAML as strings, and
     the configs Ansible renders from them pass keepalived/haproxy checks with exactly the
     directives of a benign build."""
-    from hacompile.verify.ansible_render import render_bundle
+    from hacompile.standins.ansible_render import render_bundle
     from hacompile.verify.runner import run_checks
 
     _dump(_tricky(), tmp_path / "tricky.yaml")

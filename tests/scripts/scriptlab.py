@@ -161,7 +161,7 @@ class Netns:
         md_file = workdir / "imds.json"
         md_file.write_text(json.dumps(dict(metadata)), encoding="utf-8")
         env = {**os.environ, "PYTHONPATH": str(REPO)}
-        cmd = [sys.executable, "-m", "hacompile.verify.imds", "--metadata", str(md_file)]
+        cmd = [sys.executable, "-m", "hacompile.standins.imds", "--metadata", str(md_file)]
         proc = subprocess.Popen(
             ["ip", "netns", "exec", self.name, *cmd],
             stdout=subprocess.PIPE,

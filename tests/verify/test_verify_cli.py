@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from hacompile.pipeline import compile_spec
-from hacompile.verify.ansible_render import (
+from hacompile.standins.ansible_render import (
     EipFixture,
     HostFixture,
     RegionFixture,

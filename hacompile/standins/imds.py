@@ -3,7 +3,7 @@
 Why: the EIP notify script and the secondary-IP script read instance metadata (IMDSv2 only:
 token PUT first, then token-authenticated GETs), which exists only on EC2. This stub serves the
 paths they read from a plain dict. It imports only the standard library, so a test can run it as
-`python -m hacompile.verify.imds --metadata FILE` inside a network namespace it created.
+`python -m hacompile.standins.imds --metadata FILE` inside a network namespace it created.
 """
 
 from __future__ import annotations
@@ -195,7 +195,7 @@ class ImdsStub(ServedStub):
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Serve IMDS from a JSON file until terminated; prints `READY <url>` once listening."""
-    parser = argparse.ArgumentParser(prog="python -m hacompile.verify.imds")
+    parser = argparse.ArgumentParser(prog="python -m hacompile.standins.imds")
     parser.add_argument("--metadata", type=Path, required=True, help="JSON object: path -> value")
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args(argv)

@@ -13,6 +13,9 @@ bundle's ansible/ directory, with two stand-ins for what only exists after deplo
 
 The play includes each role with `tasks_from` a small render-only task file written into the
 scratch copy, so role defaults apply exactly as in the real run and the real templates are used.
+`ansible-playbook` is found the way `hacompile verify` finds its tools (hacompile.verify.tools),
+and its absence raises verify's `Unavailable`: verify reports it as "not available", the lab
+names what to install.
 
 API (used by `hacompile verify` and by the failover lab):
 

@@ -1,0 +1,11 @@
+"""Stand-ins for what only exists on AWS or after a deployment, shared by verify and the lab.
+
+Why one package: `hacompile verify` and `hacompile lab` both run the bundle's own artefacts
+against emulations of the cloud, and each emulation must behave the same for both (a claim
+that passes verify's EIP check must meet the same EC2 in the lab). Neither imports the other's
+internals; both import from here:
+
+- imds: the IMDSv2 stand-in and the small loopback HTTP server base the stubs share
+- ansible_render: the Ansible run that renders the roles' templates from Terraform-output
+  fixtures
+"""
