@@ -25,36 +25,24 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from hacompile.standins.imds import OwnedHTTPServer
-from hacompile.verify.ec2api import (
-    Fault,
-    FaultProxy,
-    MotoServer,
-    ec2_client,
-)
+from hacompile.standins.faultproxy import Fault, FaultProxy
+from hacompile.standins.moto import MotoServer, ec2_client
 
 EDGE_TABLE = "hclab"
 
 
 class LabFaultProxy(FaultProxy):
-    """The verify FaultProxy, listening on the cloud host's lab address instead of 127.0.0.1,
-    and waking the edge sync whenever an address call passes."""
+    """The stand-ins' FaultProxy, listening on the cloud host's lab address instead of
+    127.0.0.1, and waking the edge sync whenever an address call passes."""
 
     def __init__(self, upstream: str, host: str, port: int, kick: threading.Event) -> None:
-        super().__init__(upstream)
-        self.host, self.port, self.kick = host, port, kick
+        super().__init__(upstream, host=host, port=port)
+        self.kick = kick
 
-    def _admit(self, action: str, params: Mapping[str, str]) -> Fault | None:
+    def admit(self, action: str, params: Mapping[str, str]) -> Fault | None:
         if action in ("AssociateAddress", "DisassociateAddress"):
             self.kick.set()
-        return super()._admit(action, params)
-
-    def __enter__(self) -> LabFaultProxy:
-        from hacompile.verify.ec2api import _ProxyHandler
-
-        self._server = OwnedHTTPServer(_ProxyHandler, self, self.host, self.port)
-        self.url = self._server.start()
-        return self
+        return super().admit(action, params)
 
 
 def seed(endpoint: str, cfg: Mapping[str, Any]) -> dict[str, Any]:

@@ -25,7 +25,7 @@ class Fault:
 
 @dataclass(frozen=True)
 class ApiFault:
-    """EC2 API misbehaviour for the scenario (verify.ec2api.Fault fields)."""
+    """EC2 API misbehaviour for the scenario (hacompile.standins.faultproxy.Fault fields)."""
 
     action: str
     status: int

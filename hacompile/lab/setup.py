@@ -35,7 +35,7 @@ from hacompile.lab.render import render
 from hacompile.lab.topology import API_PORT, CLOUD_IP, Topology, build, new_prefix
 from hacompile.plan.model import Plan
 from hacompile.standins.imds import ImdsInterface, imds_metadata
-from hacompile.verify.ec2api import aws_env
+from hacompile.standins.moto import aws_env
 
 AWSCLI = Path(os.environ.get("HACOMPILE_LAB_AWSCLI", "/opt/hacompile-lab/awscli/bin/aws"))
 SCRIPTS = ("hacompile-eip-claim", "hacompile-vrrp-notify", "hacompile-eip-reconcile",

@@ -1,4 +1,4 @@
-"""An IMDSv2 stand-in on 127.0.0.1, plus the tiny HTTP server base shared with ec2api.
+"""An IMDSv2 stand-in on 127.0.0.1, plus the tiny HTTP server base shared with faultproxy.
 
 Why: the EIP notify script and the secondary-IP script read instance metadata (IMDSv2 only:
 token PUT first, then token-authenticated GETs), which exists only on EC2. This stub serves the

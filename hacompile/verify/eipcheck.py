@@ -9,9 +9,9 @@ allocations; renders the env files with those IDs; then, per EIP, lets every LB 
 turn (master first) and checks that the EIP landed on that LB's ENI with its slot IP as the
 requested private IP, that a second run makes no write, that throttling and 5xx answers are
 retried through, and that an API that always fails makes the script give up within its time
-budget, with the reason logged. moto ignores the requested private IP (see ec2api), so the
-sent PrivateIpAddress is asserted at the proxy and the script runs with
-HACOMPILE_EIP_PRIVATE_IP_CHECK=eni-only.
+budget, with the reason logged. moto ignores the requested private IP (see
+hacompile.standins.moto), so the sent PrivateIpAddress is asserted at the proxy and the script
+runs with HACOMPILE_EIP_PRIVATE_IP_CHECK=eni-only.
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def _python_deps() -> None:
 def _create_region(url: str, region: str, lbs: tuple[LbHost, ...]) -> tuple[
         RegionFixture, dict[str, _Eni]]:
     """What Terraform creates for `region`, in moto: VPC, subnets, ENIs with slots, EIPs."""
-    from hacompile.verify.ec2api import ec2_client
+    from hacompile.standins.moto import ec2_client
 
     ec2 = ec2_client(url, region)
     nets = {lb.host: ipaddress.ip_network(f"{lb.management_ip}/24", strict=False) for lb in lbs}
@@ -110,7 +110,7 @@ class _Rig:
 
     def run(self, lb: RenderedLb, instance: str, region: str, imds_url: str,
             env_text: str | None = None) -> ClaimRun:
-        from hacompile.verify.ec2api import aws_env
+        from hacompile.standins.moto import aws_env
 
         base = self.ctx.workdir / "eip" / region / lb.lb.host
         eip_dir, run_dir, home = base / "etc", base / "run", base / "home"
@@ -167,7 +167,8 @@ def _moves(ctx: Context, script: Path, aws: Path, region: _Region, instance: str
 
     Uses a proxy of its own, so EIPs can be checked concurrently.
     """
-    from hacompile.verify.ec2api import FaultProxy, association
+    from hacompile.standins.ec2fixture import association
+    from hacompile.standins.faultproxy import FaultProxy
 
     found = []
     allocation = region.fixture.eips[instance].allocation_id
@@ -201,7 +202,8 @@ def _moves(ctx: Context, script: Path, aws: Path, region: _Region, instance: str
 
 def _faults(ctx: Context, script: Path, aws: Path, region: _Region) -> list[str]:
     """Retries through transient faults; gives up within budget on a dead API, saying why."""
-    from hacompile.verify.ec2api import Fault, FaultProxy, association
+    from hacompile.standins.ec2fixture import association
+    from hacompile.standins.faultproxy import Fault, FaultProxy
 
     found = []
     instance = sorted(region.fixture.eips)[0]
@@ -243,8 +245,8 @@ def check_eip_scripts(ctx: Context) -> Outcome:
     script = ctx.bundle / "ansible" / "roles" / "keepalived" / "files" / CLAIM
     if not script.is_file():
         return Outcome((f"{ctx.rel(script)}: missing",))
-    from hacompile.standins.imds import imds_metadata
-    from hacompile.verify.ec2api import ImdsInterface, ImdsStub, MotoServer
+    from hacompile.standins.imds import ImdsInterface, ImdsStub, imds_metadata
+    from hacompile.standins.moto import MotoServer
 
     local = ctx.workdir / "eip-script"
     local.mkdir(parents=True, exist_ok=True)

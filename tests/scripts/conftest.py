@@ -18,16 +18,10 @@ from pathlib import Path
 import pytest
 from scriptlab import ClaimRig, Netns, SyslogSink, stop_process
 
-from hacompile.verify.ec2api import (
-    Ec2Lab,
-    FaultProxy,
-    ImdsInterface,
-    ImdsStub,
-    MotoServer,
-    aws_env,
-    create_lab,
-    imds_metadata,
-)
+from hacompile.standins.ec2fixture import Ec2Lab, create_lab
+from hacompile.standins.faultproxy import FaultProxy
+from hacompile.standins.imds import ImdsInterface, ImdsStub, imds_metadata
+from hacompile.standins.moto import MotoServer, aws_env
 
 
 @pytest.fixture(scope="session")

@@ -23,11 +23,9 @@ REPO = Path(__file__).resolve().parents[2]
 if importlib.util.find_spec("hacompile") is None:  # not installed: use the checkout
     sys.path.insert(0, str(REPO))
 
-from hacompile.verify.ec2api import (  # noqa: E402
-    Ec2Lab,
-    FaultProxy,
-    ImdsStub,
-)
+from hacompile.standins.ec2fixture import Ec2Lab  # noqa: E402
+from hacompile.standins.faultproxy import FaultProxy  # noqa: E402
+from hacompile.standins.imds import ImdsStub  # noqa: E402
 
 ROLES = REPO / "templates" / "ansible" / "roles"
 EIP_CLAIM = ROLES / "keepalived" / "files" / "hacompile-eip-claim"

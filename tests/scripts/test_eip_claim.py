@@ -9,7 +9,9 @@ import jinja2
 import pytest
 from scriptlab import INSTANCE, ROLES, ClaimRig
 
-from hacompile.verify.ec2api import Fault, association, ec2_client
+from hacompile.standins.ec2fixture import association
+from hacompile.standins.faultproxy import Fault
+from hacompile.standins.moto import ec2_client
 
 EX_USAGE, EX_GAVE_UP, EX_REFUSED, EX_CONFIG = 64, 75, 77, 78
 

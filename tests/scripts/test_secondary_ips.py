@@ -8,7 +8,7 @@ from pathlib import Path
 
 from scriptlab import SECONDARY_IPS, Netns
 
-from hacompile.verify.ec2api import ImdsInterface, imds_metadata
+from hacompile.standins.imds import ImdsInterface, imds_metadata
 
 MAC_A, MAC_B, MAC_GONE = "02:00:00:aa:00:01", "02:00:00:aa:00:02", "02:00:00:aa:00:09"
 

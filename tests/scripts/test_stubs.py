@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 
 import pytest
 
-from hacompile.verify.ec2api import Fault, FaultProxy, ImdsInterface, ImdsStub, imds_metadata
+from hacompile.standins.faultproxy import Fault, FaultProxy
+from hacompile.standins.imds import ImdsInterface, ImdsStub, imds_metadata
+from hacompile.standins.moto import free_port
 
 MAC = "02:00:00:aa:00:01"
 
@@ -61,3 +64,24 @@ def test_fault_proxy_fails_first_n_then_forwards(fault: Fault, code: int) -> Non
         assert status != code
         assert proxy.counts()["DescribeAddresses"] == 2
         assert [r.failed_with for r in proxy.requests] == [code, None]
+
+
+def test_fault_proxy_listens_where_told_and_subclasses_see_each_call() -> None:
+    """The lab's cloud host relies on exactly this public surface: host/port, and `admit` as
+    the one hook that sees every request before the rules decide it."""
+    seen: list[str] = []
+
+    class Watching(FaultProxy):
+        def admit(self, action: str, params: Mapping[str, str]) -> Fault | None:
+            seen.append(action)
+            return super().admit(action, params)
+
+    port = free_port()
+    with Watching("http://127.0.0.1:9", [Fault.throttle("AssociateAddress")],
+                  host="127.0.0.1", port=port) as proxy:
+        assert proxy.url == f"http://127.0.0.1:{port}"
+        body = b"Action=AssociateAddress&Version=2016-11-15"
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        assert _call(urllib.request.Request(proxy.url, data=body, headers=headers))[0] == 503
+    assert seen == ["AssociateAddress"]
+    assert [r.failed_with for r in proxy.requests] == [503]
