@@ -30,6 +30,11 @@ PROVIDED_BY = {
     "moto": "moto",
     "parliament": "parliament",
     "yamllint": "yamllint",
+    # the stand-in AWS provider (hacompile/verify/tfprovider_stub.py)
+    "tf": "tf",
+    "grpc": "grpcio",
+    "msgpack": "msgpack",
+    "cryptography": "cryptography",
 }
 
 

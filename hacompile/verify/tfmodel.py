@@ -62,6 +62,8 @@ class Schema:
     data_sources: Mapping[str, BlockSchema]
     # "resource.aws_eip" -> {"vpc": "removed in provider 6: use domain = \"vpc\""}
     removed: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # the `provider "aws"` block's own schema, which the stand-in provider serves to Terraform
+    provider_config: BlockSchema | None = None
 
     def lookup(self, kind: str, type_name: str) -> BlockSchema | None:
         """Schema for ("resource" | "data", type), or None when the snapshot lacks it."""
@@ -101,6 +103,7 @@ def schema_from_json(raw: Mapping[str, Any]) -> Schema:
         resources={k: _block(v) for k, v in raw.get("resources", {}).items()},
         data_sources={k: _block(v) for k, v in raw.get("data_sources", {}).items()},
         removed={k: dict(v) for k, v in raw.get("removed_in_v6", {}).items()},
+        provider_config=_block(raw["provider_config"]) if "provider_config" in raw else None,
     )
 
 
