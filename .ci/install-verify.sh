@@ -41,7 +41,10 @@ if [ -n "$need" ]; then
     if [ -n "$saved" ]; then mv "$saved" "$policy"; else rm -f "$policy"; fi
 fi
 
-# --- hacompile's `verify` extra: python-hcl2, parliament, yamllint, moto, boto3, the AWS CLI.
+# --- hacompile's `verify` extra: python-hcl2, parliament, yamllint, moto, boto3, the AWS CLI,
+# and the stand-in AWS provider's tf (tfplugin6 protobuf code), grpcio, msgpack, cryptography.
+# terraform itself is not installed: no registry here serves it. Where a terraform >= 1.6 is
+# on PATH the `terraform-real` checker runs it; elsewhere it reports "not available".
 quiet "$PY" -m pip install -q -e ".[verify]"
 
 # --- checkov in its own venv.

@@ -26,6 +26,7 @@ Checker = Callable[[Context], Outcome]
 CHECKERS: dict[str, str] = {
     "terraform": "hacompile.verify.terraform:check_schema",
     "terraform-fmt": "hacompile.verify.terraform:check_fmt",
+    "terraform-real": "hacompile.verify.tfreal:check_terraform_real",
     "checkov": "hacompile.verify.terraform:check_checkov",
     "iam": "hacompile.verify.iam:check_iam",
     "ansible-syntax": "hacompile.verify.ansible_checks:check_syntax",

@@ -1,0 +1,154 @@
+"""The `terraform-real` checker: real `terraform` fmt/validate/plan against the stand-in provider.
+
+It passes on every blueprint's golden bundle and fails, naming the problem, on hand-made
+mutations that only Terraform itself (or the plan comparison) catches. The tests that run
+Terraform skip, with the reason, where no terraform >= 1.6 is on PATH; the "not available"
+tests run everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from hacompile.verify.base import CheckResult, Status, Unavailable
+from hacompile.verify.runner import run_checks
+from hacompile.verify.tfreal import find_terraform
+
+ROOT = Path(__file__).resolve().parents[2]
+GOLDEN = sorted(p for p in (ROOT / "tests" / "golden").iterdir() if p.is_dir())
+TF = "terraform/us-east-1/"
+Broken = Callable[[str, str, str], Path]
+
+
+def _terraform_reason() -> str:
+    """Why the checker cannot run here (its own "not available" message), or ""."""
+    try:
+        find_terraform()
+    except Unavailable as exc:
+        return str(exc)
+    return ""
+
+
+REASON = _terraform_reason()
+needs_terraform = pytest.mark.skipif(bool(REASON), reason=REASON)
+
+
+def real(bundle: Path) -> CheckResult:
+    (result,) = run_checks(bundle, ["terraform-real"])
+    return result
+
+
+def failed_with(result: CheckResult, *needles: str) -> str:
+    assert result.status is Status.FAILED, result
+    text = "\n".join(result.findings)
+    for needle in needles:
+        assert needle in text, text
+    return text
+
+
+@needs_terraform
+@pytest.mark.parametrize("golden", GOLDEN, ids=[p.name for p in GOLDEN])
+def test_passes_on_every_golden_bundle(golden: Path) -> None:
+    before = sorted(str(p.relative_to(golden)) for p in golden.rglob("*"))
+    result = real(golden)
+    assert result.status is Status.PASSED, result
+    modules = len([p for p in (golden / "terraform").iterdir() if p.is_dir()])
+    assert f"of {modules} module(s)" in result.detail, result.detail
+    compared = int(result.detail.rsplit("; ", 1)[1].split()[0])
+    assert compared >= 25 * modules, result.detail  # every LB, EIP, port and CIDR was seen
+    assert sorted(str(p.relative_to(golden)) for p in golden.rglob("*")) == before
+
+
+@needs_terraform
+def test_misspelled_function(broken_bundle: Broken) -> None:
+    bundle = broken_bundle(TF + "instances.tf", "coalesce(var.lb_ami_id", "coalesec(var.lb_ami_id")
+    failed_with(real(bundle), "instances.tf:30:", "validate: Call to unknown function",
+                'no function named "coalesec"')
+
+
+@needs_terraform
+def test_each_without_for_each(broken_bundle: Broken) -> None:
+    bundle = broken_bundle(TF + "eips.tf", '  for_each = toset(["eip1", "eip2"])\n', "")
+    failed_with(real(bundle), "eips.tf:", 'validate: Reference to "each" in context without '
+                "for_each")
+
+
+@needs_terraform
+def test_dependency_cycle(broken_bundle: Broken) -> None:
+    bundle = broken_bundle(TF + "network.tf", '  cidr_block           = "10.0.0.0/16"\n',
+                           '  cidr_block           = "10.0.0.0/16"\n'
+                           "  depends_on           = [aws_subnet.public]\n")
+    failed_with(real(bundle), "validate: Cycle:", "aws_vpc.main", "aws_subnet.public")
+
+
+@needs_terraform
+def test_misspelled_provider_argument(broken_bundle: Broken) -> None:
+    bundle = broken_bundle(TF + "providers.tf", '  region = "us-east-1"', '  regoin = "us-east-1"')
+    failed_with(real(bundle), "providers.tf:2:", "validate: Unsupported argument",
+                '"regoin" is not expected here')
+
+
+@needs_terraform
+def test_for_each_resource_indexed_by_a_missing_key(broken_bundle: Broken) -> None:
+    bundle = broken_bundle(TF + "instances.tf", 'lb1 = { subnet = "a"', 'lb1 = { subnet = "c"')
+    failed_with(real(bundle), "instances.tf:33:", "plan: Invalid index",
+                'each.value.subnet is "c"')
+
+
+@needs_terraform
+def test_private_ip_differs_from_the_compilers_plan(broken_bundle: Broken) -> None:
+    bundle = broken_bundle(TF + "instances.tf", 'private_ip = "10.0.1.10"',
+                           'private_ip = "10.0.1.20"')
+    failed_with(real(bundle),
+                'plan: aws_instance.lb["lb1"].private_ip is 10.0.1.20 in the plan, but the '
+                "compiler planned 10.0.1.10 (keepalived_unicast_src_ip of "
+                "hapee-blog-us-east-1-lb1)",
+                'peers of aws_instance.lb["lb2"]) is [10.0.1.20]')
+
+
+@needs_terraform
+def test_slot_ip_outside_the_subnet_and_port_differ(broken_bundle: Broken) -> None:
+    broken_bundle(TF + "instances.tf", '"10.0.2.11", "10.0.2.12"', '"10.0.2.11", "10.0.9.12"')
+    broken_bundle("ansible/inventory/hacompile.yml", "slot_ip: 10.0.2.12", "slot_ip: 10.0.9.12")
+    bundle = broken_bundle(TF + "security.tf", "webapp = 80", "webapp = 8080")
+    failed_with(real(bundle),
+                "hapee-blog-us-east-1-lb2 slot IP 10.0.9.12 (from ansible/inventory/hacompile.yml)"
+                " is in no planned subnet",
+                'lb_frontend["webapp"].from_port is 8080 in the plan, but the compiler planned 80')
+
+
+@needs_terraform
+def test_unformatted_file(broken_bundle: Broken) -> None:
+    bundle = broken_bundle(TF + "eips.tf", '  domain = "vpc"', '  domain    =  "vpc"')
+    failed_with(real(bundle), "terraform/us-east-1/eips.tf: not in `terraform fmt` layout",
+                '+  domain = "vpc"')
+
+
+def _fake_terraform(tmp_path: Path, version_output: str) -> Path:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "terraform"
+    fake.write_text(f"#!/bin/sh\necho '{version_output}'\n", encoding="utf-8")
+    fake.chmod(0o755)
+    return bin_dir
+
+
+def test_not_available_without_terraform(blog_bundle: Path, tmp_path: Path,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setenv("HACOMPILE_TOOLS_DIR", str(tmp_path))
+    result = real(blog_bundle)
+    assert result.status is Status.UNAVAILABLE, result
+    assert result.detail.startswith("terraform not found on PATH"), result.detail
+
+
+@pytest.mark.parametrize("output", ['{"terraform_version": "1.5.7"}', "Terraform v0.12.31"])
+def test_not_available_with_terraform_older_than_1_6(
+        blog_bundle: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, output: str) -> None:
+    monkeypatch.setenv("PATH", f"{_fake_terraform(tmp_path, output)}:/usr/bin:/bin")
+    result = real(blog_bundle)
+    assert result.status is Status.UNAVAILABLE, result
+    assert "is older than 1.6" in result.detail, result.detail
