@@ -29,13 +29,8 @@ class Rendered:
 def render(bundle: Path, topo: Topology, ids: dict[str, Any], out: Path,
            extra: dict[str, Any], reasons: dict[str, str]) -> Rendered:
     """Render every LB of `topo` from `bundle` (a written bundle directory) into `out`."""
-    from hacompile.standins.ansible_render import (
-        EipFixture,
-        HostFixture,
-        RegionFixture,
-        RenderError,
-        render_region,
-    )
+    from hacompile.standins.ansible_render import RenderError, render_region
+    from hacompile.standins.inventory import EipFixture, HostFixture, RegionFixture
     from hacompile.verify.base import Unavailable
 
     fixture = RegionFixture(

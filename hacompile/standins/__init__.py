@@ -9,6 +9,6 @@ internals; both import from here:
 - faultproxy: a reverse proxy in front of it that injects EC2's 5xx and throttling answers
 - imds: the IMDSv2 stand-in and the small loopback HTTP server base the stubs share
 - ec2fixture: what Terraform would create in that API for the script tests (VPC, ENIs, EIPs)
-- ansible_render: the Ansible run that renders the roles' templates from Terraform-output
-  fixtures
+- inventory: what the bundle's inventory says per LB, and the Terraform-output fixtures
+- ansible_render: the Ansible run that renders the roles' templates from those fixtures
 """

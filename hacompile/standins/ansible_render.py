@@ -7,7 +7,7 @@ module runs a local play (connection local, no fact gathering) over a scratch co
 bundle's ansible/ directory, with two stand-ins for what only exists after deployment:
 
 - the Terraform-output inventory (`terraform-<region>.json`: per LB `eni_id`, `instance_id`,
-  `ansible_host`; per region `hacompile_eips`), built from a `RegionFixture`, and
+  `ansible_host`; per region `hacompile_eips`), built from an inventory.RegionFixture, and
 - the facts the roles read (`ansible_default_ipv4`: the LB's management IP on `interface`),
   plus `keepalived_auth_source: provided` with fixed 8-character passwords instead of SSM.
 
@@ -17,7 +17,7 @@ scratch copy, so role defaults apply exactly as in the real run and the real tem
 and its absence raises verify's `Unavailable`: verify reports it as "not available", the lab
 names what to install.
 
-API (used by `hacompile verify` and by the failover lab):
+API (used by `hacompile verify` and by the failover lab; the first two from inventory):
 
     lbs = lb_hosts(bundle, region)                     # what the inventory says
     fixture = fixture_for(bundle, region)              # deterministic fake IDs (or your own)
@@ -29,7 +29,6 @@ Output layout: out_dir/<region>/<inventory host>/{keepalived.conf, haproxy.cfg, 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -39,22 +38,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hacompile.standins.inventory import (
+    LbHost,
+    RegionFixture,
+    fixture_for,
+    lb_hosts,
+    region_groups,
+    terraform_inventory,
+)
 from hacompile.verify.base import run_tool
 from hacompile.verify.tools import executable
 
 __all__ = [
     "DEFAULT_INTERFACE",
-    "EipFixture",
-    "HostFixture",
-    "LbHost",
-    "RegionFixture",
     "RenderError",
     "RenderedLb",
-    "VrrpInstance",
-    "auth_password",
-    "bundle_regions",
-    "fixture_for",
-    "lb_hosts",
     "render_bundle",
     "render_region",
 ]
@@ -120,48 +118,6 @@ class RenderError(RuntimeError):
 
 
 @dataclass(frozen=True)
-class VrrpInstance:
-    name: str
-    vrid: int
-    priority: int
-    slot_ip: str
-    master: bool
-
-
-@dataclass(frozen=True)
-class LbHost:
-    """One load balancer as the generated inventory (hacompile.yml) describes it."""
-
-    region: str
-    host: str  # inventory hostname
-    group: str  # region group, e.g. us_east_1
-    management_ip: str  # keepalived_unicast_src_ip, the primary private IP
-    peers: tuple[str, ...]
-    instances: tuple[VrrpInstance, ...]
-
-
-@dataclass(frozen=True)
-class HostFixture:
-    eni_id: str
-    instance_id: str
-    ansible_host: str = "192.0.2.10"
-
-
-@dataclass(frozen=True)
-class EipFixture:
-    allocation_id: str
-    public_ip: str
-
-
-@dataclass(frozen=True)
-class RegionFixture:
-    """What `terraform output ansible_inventory` would say for one region."""
-
-    hosts: Mapping[str, HostFixture]  # inventory hostname -> IDs (load balancers only)
-    eips: Mapping[str, EipFixture]  # VRRP instance name (eip1...) -> allocation
-
-
-@dataclass(frozen=True)
 class RenderedLb:
     lb: LbHost
     directory: Path
@@ -169,79 +125,6 @@ class RenderedLb:
     haproxy_cfg: Path
     eip_env: Mapping[str, Path] = field(default_factory=dict)  # instance name -> env file
     interface: str = DEFAULT_INTERFACE
-
-
-def _inventory(bundle: Path) -> dict[str, Any]:
-    from ruamel.yaml import YAML
-
-    path = bundle / "ansible" / "inventory" / "hacompile.yml"
-    data = YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
-    return data if isinstance(data, dict) else {}
-
-
-def _region_groups(bundle: Path) -> dict[str, tuple[str, dict[str, Any]]]:
-    """region name -> (group name, group body) for every group carrying hacompile_region."""
-    children = (_inventory(bundle).get("all") or {}).get("children") or {}
-    found = {}
-    for group, body in children.items():
-        region = ((body or {}).get("vars") or {}).get("hacompile_region")
-        if region:
-            found[str(region)] = (str(group), body)
-    return found
-
-
-def bundle_regions(bundle: Path) -> tuple[str, ...]:
-    """The regions of a bundle, in inventory order."""
-    return tuple(_region_groups(bundle))
-
-
-def lb_hosts(bundle: Path, region: str) -> tuple[LbHost, ...]:
-    """The load balancers of `region` with their VRRP instances, from hacompile.yml."""
-    group, body = _region_groups(bundle)[region]
-    hosts = (((body.get("children") or {}).get(f"{group}_lb") or {}).get("hosts")) or {}
-    result = []
-    for host, hv in hosts.items():
-        instances = tuple(
-            VrrpInstance(str(i["name"]), int(i["vrid"]), int(i["priority"]), str(i["slot_ip"]),
-                         bool(i["master"]))
-            for i in hv.get("keepalived_instances") or []
-        )
-        result.append(LbHost(region, str(host), group, str(hv["keepalived_unicast_src_ip"]),
-                             tuple(str(p) for p in hv.get("keepalived_unicast_peers") or []),
-                             instances))
-    return tuple(result)
-
-
-def _hex(seed: str, length: int) -> str:
-    return hashlib.sha256(seed.encode()).hexdigest()[:length]
-
-
-def fixture_for(bundle: Path, region: str) -> RegionFixture:
-    """Deterministic, well-formed fake IDs (eni-/i-/eipalloc- + 17 hex, TEST-NET-3 IPs)."""
-    lbs = lb_hosts(bundle, region)
-    hosts = {lb.host: HostFixture(f"eni-{_hex('eni' + lb.host, 17)}",
-                                  f"i-{_hex('i' + lb.host, 17)}", f"192.0.2.{10 + n}")
-             for n, lb in enumerate(lbs)}
-    names = sorted({i.name for lb in lbs for i in lb.instances})
-    eips = {name: EipFixture(f"eipalloc-{_hex(region + name, 17)}", f"203.0.113.{10 + n}")
-            for n, name in enumerate(names)}
-    return RegionFixture(hosts, eips)
-
-
-def auth_password(region: str, instance: str) -> str:
-    """The fixed VRRP password used for rendering: 8 characters, as keepalived uses."""
-    return "hc" + _hex(f"{region}/{instance}", 6)
-
-
-def _terraform_inventory(region: str, group: str, fixture: RegionFixture) -> dict[str, Any]:
-    """The Terraform-output inventory, plus the region's fixed VRRP passwords as group vars."""
-    hosts = {name: {"ansible_host": h.ansible_host, "instance_id": h.instance_id,
-                    "eni_id": h.eni_id} for name, h in fixture.hosts.items()}
-    eips = {name: {"allocation_id": e.allocation_id, "public_ip": e.public_ip}
-            for name, e in fixture.eips.items()}
-    passwords = {name: auth_password(region, name) for name in fixture.eips}
-    group_vars = {"hacompile_eips": eips, "keepalived_auth_passwords": passwords}
-    return {"all": {"children": {group: {"vars": group_vars, "hosts": hosts}}}}
 
 
 def render_bundle(
@@ -263,7 +146,7 @@ def render_bundle(
     playbook = executable("ansible-playbook")
     bundle = bundle.resolve()
     out_dir = out_dir.resolve()
-    groups = _region_groups(bundle)
+    groups = region_groups(bundle)
     chosen = list(regions) if regions is not None else list(groups)
     fixtures = dict(fixtures or {})
     for region in chosen:
@@ -278,7 +161,7 @@ def render_bundle(
         (project / "roles/haproxy/tasks/hacompile_render.yml").write_text(_HAPROXY_TASKS)
         (project / "roles/keepalived/tasks/hacompile_render.yml").write_text(_KEEPALIVED_TASKS)
         for region in chosen:
-            inv = _terraform_inventory(region, groups[region][0], fixtures[region])
+            inv = terraform_inventory(region, groups[region][0], fixtures[region])
             (project / "inventory" / f"terraform-{region}.json").write_text(json.dumps(inv))
         extra = {
             "hacompile_render_hosts": ":".join(f"{groups[r][0]}_lb" for r in chosen),

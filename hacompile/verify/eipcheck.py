@@ -27,16 +27,14 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
-from hacompile.standins.ansible_render import (
+from hacompile.standins.ansible_render import RenderedLb, RenderError, render_bundle
+from hacompile.standins.inventory import (
     EipFixture,
     HostFixture,
     LbHost,
     RegionFixture,
-    RenderedLb,
-    RenderError,
     bundle_regions,
     lb_hosts,
-    render_bundle,
 )
 from hacompile.verify.base import Context, Outcome, Unavailable, run_tool
 from hacompile.verify.tools import executable

@@ -9,13 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from hacompile.pipeline import compile_spec
-from hacompile.standins.ansible_render import (
-    EipFixture,
-    HostFixture,
-    RegionFixture,
-    lb_hosts,
-    render_region,
-)
+from hacompile.standins.ansible_render import render_region
+from hacompile.standins.inventory import EipFixture, HostFixture, RegionFixture, lb_hosts
 from hacompile.verify.base import Status
 from hacompile.verify.iam import policy_findings
 from hacompile.verify.runner import run_checks
