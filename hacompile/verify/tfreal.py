@@ -157,12 +157,17 @@ class _Run:
         proc = self.tf(root, "fmt", "-check", "-recursive", "-diff", "-no-color")
         if proc.returncode == 0:
             return []
-        if proc.returncode == 3 and proc.stdout.strip():
-            files = [ln for ln in proc.stdout.splitlines() if ln.endswith(".tf") and " " not in ln]
-            diff = "\n".join("    " + ln for ln in proc.stdout.splitlines()
-                             if ln and ln not in files)[:3000]
-            return [f"terraform/{f}: not in `terraform fmt` layout:\n{diff}" for f in files]
-        return [_failed("terraform", "terraform fmt -check", proc)]
+        if proc.returncode != 3 or not proc.stdout.strip():
+            return [_failed("terraform", "terraform fmt -check", proc)]
+        # stdout: each file's name on a line of its own, then its diff
+        diffs: dict[str, list[str]] = {}
+        for line in proc.stdout.splitlines():
+            if line.endswith(".tf") and not line.startswith(("-", "+", "@", " ")):
+                diffs[line] = []
+            elif diffs and line:
+                diffs[list(diffs)[-1]].append("    " + line)
+        return [f"terraform/{name}: not in `terraform fmt` layout:\n" + "\n".join(diff[:20])
+                for name, diff in diffs.items()]
 
     def module(self, module: Path, rel: str) -> tuple[list[str], dict[str, Any] | None]:
         """init, validate and plan one region module; the plan JSON when they all pass."""
