@@ -5,6 +5,7 @@ set -eu
 export DEBIAN_FRONTEND=noninteractive PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore
 PY=${PYTHON:-python3}
 AWSCLI_VENV=${HACOMPILE_LAB_AWSCLI_VENV:-/opt/hacompile-lab/awscli}
+REPO=$(cd "$(dirname "$0")/.." && pwd)
 
 # --- Debian packages: the real keepalived/haproxy, namespaces (iproute2, util-linux), the
 # edge's DNAT (nftables), and what the bundle's scripts call (curl, ping, pgrep, flock, logger).
@@ -26,8 +27,9 @@ if [ -n "$need" ]; then
     if [ -n "$saved" ]; then mv "$saved" "$policy"; else rm -f "$policy"; fi
 fi
 
-# --- moto's server and boto3 for the lab's cloud host (same pins as install-verify.sh).
-"$PY" -m pip install -q "moto[server]==5.2.1" "boto3"
+# --- hacompile's `lab` extra: moto's server and boto3 for the lab's cloud host (the pins live
+# in pyproject.toml, shared with the `verify` extra).
+"$PY" -m pip install -q -e "$REPO[lab]"
 
 # --- The AWS CLI the EIP scripts call, in a venv of Debian's python3 that the unprivileged
 # script user can execute (as the keepalived role does on the instances).

@@ -3,8 +3,9 @@
 `pip install .` installs only what pyproject.toml lists, so an import of a package that merely
 happens to be installed here (as `click` was: typer 0.29 vendors its own copy and no longer
 pulls it in) works on this machine and fails with ImportError on a user's clean venv. The
-verifier (`hacompile/verify/`) and the stand-ins it runs (`hacompile/standins/`) may use the
-`verify` extra; everything else only the runtime dependencies.
+verifier (`hacompile/verify/`) may use the `verify` extra, the lab (`hacompile/lab/`) the `lab`
+extra, and the stand-ins both of them run (`hacompile/standins/`) only what both extras bring;
+everything else only the runtime dependencies.
 """
 
 from __future__ import annotations
@@ -42,11 +43,21 @@ def _distribution(requirement: str) -> str:
     return re.split(r"[\s\[<>=!~;]", requirement, maxsplit=1)[0].lower()
 
 
-def _declared() -> tuple[set[str], set[str]]:
+def _extras() -> dict[str, list[str]]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    runtime = {_distribution(r) for r in project["dependencies"]}
-    verify = {_distribution(r) for r in project["optional-dependencies"]["verify"]}
-    return runtime, runtime | verify
+    return {"": project["dependencies"], **project["optional-dependencies"]}
+
+
+def _allowed(path: Path) -> set[str]:
+    """The distributions a module at `path` may import: runtime plus its part's extra."""
+    extras = {name: {_distribution(r) for r in reqs} for name, reqs in _extras().items()}
+    parts = {PACKAGE / "verify": extras["verify"], PACKAGE / "lab": extras["lab"],
+             PACKAGE / "standins": extras["verify"] & extras["lab"]}
+    allowed = set(extras[""])
+    for part, dists in parts.items():
+        if part in path.parents:
+            allowed |= dists
+    return allowed
 
 
 def _third_party_imports(path: Path) -> set[str]:
@@ -66,11 +77,9 @@ def _third_party_imports(path: Path) -> set[str]:
 
 
 def test_every_import_is_a_declared_dependency() -> None:
-    runtime, with_verify = _declared()
     problems = []
     for path in sorted(PACKAGE.rglob("*.py")):
-        extra = {PACKAGE / "verify", PACKAGE / "standins"} & set(path.parents)
-        allowed = with_verify if extra else runtime
+        allowed = _allowed(path)
         for name in sorted(_third_party_imports(path)):
             dist = PROVIDED_BY.get(name)
             if dist is None or dist not in allowed:
@@ -84,3 +93,23 @@ def test_the_check_sees_an_undeclared_import(tmp_path: Path) -> None:
     module = tmp_path / "m.py"
     module.write_text("import os\nimport click\nfrom typer import Option\nfrom . import x\n")
     assert _third_party_imports(module) == {"click", "typer"}
+
+
+def test_the_lab_extra_brings_moto_server_and_boto3_pinned_like_verify() -> None:
+    """`pip install 'hacompile[lab]'` must bring what the lab's cloud host runs (moto's server,
+    which needs moto's `server` extra, and boto3), at the pins verify and install-lab.sh use."""
+    extras = _extras()
+    lab = {_distribution(r): r for r in extras["lab"]}
+    verify = {_distribution(r): r for r in extras["verify"]}
+    assert {"moto", "boto3"} <= set(lab)
+    assert lab["moto"].startswith("moto[server]")
+    assert {name: verify.get(name) for name in lab} == lab
+    script = (ROOT / ".ci" / "install-lab.sh").read_text()
+    assert '-e "$REPO[lab]"' in script  # the lab's Python parts come from the extra itself
+
+
+def test_a_standin_may_use_only_what_both_extras_bring() -> None:
+    """A stand-in importing something only verify's extra has would fail under `[lab]`."""
+    assert "python-hcl2" not in _allowed(PACKAGE / "standins" / "m.py")
+    assert "python-hcl2" in _allowed(PACKAGE / "verify" / "m.py")
+    assert {"moto", "boto3"} <= _allowed(PACKAGE / "standins" / "m.py")
