@@ -20,7 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from hacompile.lab.main import preflight, run_lab  # noqa: E402
+from hacompile.lab.main import run_lab  # noqa: E402
+from hacompile.lab.prereqs import check_prerequisites  # noqa: E402
 from hacompile.lab.report import aggregate, table  # noqa: E402
 
 FIGURES = ("eip_moved_s", "downtime_s", "serving_again_s", "failback_s", "failback_downtime_s")
@@ -35,9 +36,9 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    problem = preflight()
-    if problem:
-        print(f"error: {problem}", file=sys.stderr)
+    ready = check_prerequisites()
+    if not ready.ok:
+        print(f"error: {ready.message()}", file=sys.stderr)
         return 2
     scenarios = args.scenario or ["haproxy-killed", "lb-lost"]
     run = run_lab(args.spec, scenarios=scenarios, repeat=args.repeat,

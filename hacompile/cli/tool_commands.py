@@ -75,14 +75,17 @@ def lab(
                        ] = False,
 ) -> None:
     """Run SPEC's LB tier locally in network namespaces and fail it over (root, Linux)."""
+    from hacompile.lab.prereqs import check_prerequisites
+
+    # First, before the spec is read or anything is built: what this machine lacks.
+    ready = check_prerequisites(cleanup=cleanup)
+    if not ready.ok:
+        typer.echo(f"error: {ready.message()}", err=True)
+        raise typer.Exit(2)
     from hacompile.lab import main as labmain
     from hacompile.lab import report
     from hacompile.lab.netns import LabError
 
-    problem = labmain.preflight()
-    if problem:
-        typer.echo(f"error: {problem}", err=True)
-        raise typer.Exit(2)
     if cleanup:
         removed = labmain.cleanup()
         typer.echo(f"removed {len(removed)} leftover(s)" + "".join(f"\n  {r}" for r in removed))

@@ -1,13 +1,12 @@
-"""`hacompile lab` as a function: preflight, build, stand up, run the matrix, always tear down.
+"""`hacompile lab` as a function: build, stand up, run the matrix, always tear down.
 
 Why here and not in cli.py: the CLI only prints and exits; the benchmark and the tests call
-`run_lab` directly with their own `say`.
+`run_lab` directly with their own `say`. What must be installed first is checked before any
+of this by hacompile.lab.prereqs.
 """
 
 from __future__ import annotations
 
-import os
-import platform
 import shutil
 import signal
 import tempfile
@@ -24,9 +23,6 @@ from hacompile.lab.runner import run_scenario
 from hacompile.lab.scenarios import select
 from hacompile.lab.setup import Lab
 from hacompile.lab.topology import LAB_ROOT, PREFIX_RE, new_prefix
-
-TOOLS = ("ip", "unshare", "nsenter", "nft", "keepalived", "haproxy", "setpriv", "curl",
-         "ping", "flock", "pgrep")
 
 
 @dataclass
@@ -46,20 +42,6 @@ class LabRun:
         return {"spec": self.spec, "region": self.region, "passed": self.passed,
                 "substitutions": self.substitutions, "setup_s": round(self.setup_s, 1),
                 "total_s": round(self.total_s, 1), "results": self.results}
-
-
-def preflight() -> str | None:
-    """Why the lab cannot run here, or None."""
-    if platform.system() != "Linux":
-        return "hacompile lab needs Linux (network, PID and mount namespaces)"
-    if os.geteuid() != 0:
-        return "hacompile lab needs root (it creates namespaces and runs keepalived)"
-    missing = [t for t in TOOLS if shutil.which(t, path=os.environ.get("PATH", "") +
-                                                ":/usr/sbin:/sbin") is None]
-    if missing:
-        return (f"hacompile lab needs {', '.join(missing)} (see docs/lab.md; "
-                ".ci/install-lab.sh installs everything)")
-    return None
 
 
 def run_lab(spec: Path, *, region: str | None = None, scenarios: list[str] | None = None,

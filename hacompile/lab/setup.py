@@ -31,13 +31,13 @@ from hacompile.lab import netns
 from hacompile.lab.hosts import LbHost, in_netns, py_env, spawn, wait_ready
 from hacompile.lab.netns import LabError
 from hacompile.lab.observe import JsonlTail, Observer
+from hacompile.lab.prereqs import AWSCLI, awscli_install
 from hacompile.lab.render import render
 from hacompile.lab.topology import API_PORT, CLOUD_IP, Topology, build, new_prefix
 from hacompile.plan.model import Plan
 from hacompile.standins.imds import ImdsInterface, imds_metadata
 from hacompile.standins.moto import aws_env
 
-AWSCLI = Path(os.environ.get("HACOMPILE_LAB_AWSCLI", "/opt/hacompile-lab/awscli/bin/aws"))
 SCRIPTS = ("hacompile-eip-claim", "hacompile-vrrp-notify", "hacompile-eip-reconcile",
            "hacompile-check-gateway", "hacompile-check-process",
            "hacompile-keepalived-configtest")
@@ -96,7 +96,7 @@ class Lab:
     def start(self) -> None:
         if not AWSCLI.is_file():
             raise LabError(f"{AWSCLI} missing: the EIP scripts run as an unprivileged user and "
-                           "need an AWS CLI it can execute (.ci/install-lab.sh installs it)")
+                           f"need an AWS CLI it can execute; install it: {awscli_install()}")
         self.dir.mkdir(parents=True, mode=0o755)
         os.chmod(self.dir.parent, 0o755)
         user = self.plan.keepalived.script_user

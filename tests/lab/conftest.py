@@ -1,15 +1,16 @@
-"""The lab tests need root, Linux and the tools .ci/install-lab.sh installs; without them they
-fail with that message (CI must not skip them silently)."""
+"""The lab tests need root, Linux and what .ci/install-lab.sh installs; without them they fail
+with the lab's own message, which names each missing piece and its install command (CI must
+not skip them silently)."""
 
 from __future__ import annotations
 
 import pytest
 
-from hacompile.lab.main import preflight
+from hacompile.lab.prereqs import check_prerequisites
 
 
 @pytest.fixture(scope="session")
 def lab_ready() -> None:
-    problem = preflight()
-    if problem:
-        pytest.fail(f"{problem}; run .ci/install-lab.sh (as root)", pytrace=False)
+    ready = check_prerequisites()
+    if not ready.ok:
+        pytest.fail(ready.message(), pytrace=False)

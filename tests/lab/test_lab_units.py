@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from hacompile.cli import app
-from hacompile.lab import main as labmain
+from hacompile.lab import prereqs
 from hacompile.lab.observe import Probe, outage
 from hacompile.lab.report import aggregate, table
 from hacompile.lab.scenarios import MATRIX, expected_owners, resolve, select
@@ -107,14 +107,14 @@ def test_report_table_and_aggregate() -> None:
 
 
 def test_lab_refuses_without_root(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(labmain.os, "geteuid", lambda: 1000)
+    monkeypatch.setattr(prereqs.os, "geteuid", lambda: 1000)
     result = CliRunner().invoke(app, ["lab", str(BLOG)])
     assert result.exit_code == 2
     assert "needs root" in result.output
 
 
 def test_lab_refuses_off_linux(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(labmain.platform, "system", lambda: "Darwin")
+    monkeypatch.setattr(prereqs.platform, "system", lambda: "Darwin")
     result = CliRunner().invoke(app, ["lab", "--cleanup"])
     assert result.exit_code == 2
     assert "needs Linux" in result.output
