@@ -43,6 +43,21 @@ def spawn(cmd: Sequence[str], log: Path, env: Mapping[str, str],
                                 stdin=subprocess.DEVNULL, start_new_session=True)
 
 
+def log_tails(*logs: Path, lines: int = 8) -> str:
+    """The last lines of each log, for an error message: the lab's directory (and so every
+    log in it) is removed on teardown unless HACOMPILE_LAB_KEEP=1, so a path alone would
+    point at nothing."""
+    out = [f"its logs end (HACOMPILE_LAB_KEEP=1 keeps {logs[0].parent if logs else 'them'}):"]
+    for log in logs:
+        try:
+            text = log.read_text(encoding="utf-8", errors="replace").strip()
+        except OSError:
+            text = ""
+        tail = text.splitlines()[-lines:] or ["(empty)"]
+        out += [f"  {log.name}: {line}" for line in tail]
+    return "\n".join(out)
+
+
 def wait_ready(proc: subprocess.Popen[str], what: str, timeout: float = 30) -> str:
     """Wait for the first stdout line (the daemons print READY ...)."""
     import selectors

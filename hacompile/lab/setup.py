@@ -28,7 +28,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from hacompile.lab import netns
-from hacompile.lab.hosts import LbHost, in_netns, py_env, spawn, wait_ready
+from hacompile.lab.hosts import LbHost, in_netns, log_tails, py_env, spawn, wait_ready
 from hacompile.lab.netns import LabError
 from hacompile.lab.observe import JsonlTail, Observer
 from hacompile.lab.prereqs import AWSCLI, awscli_install
@@ -161,7 +161,10 @@ class Lab:
         deadline = time.monotonic() + 60
         while not ids_file.exists():
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise LabError(f"the cloud host did not start; see {self.dir}/cloud.log")
+                # The lab's directory goes with the teardown: quote the logs, do not point there.
+                how = "timed out" if proc.poll() is None else f"exited {proc.poll()}"
+                raise LabError(f"the cloud host did not start ({how}); "
+                               + log_tails(self.dir / "cloud.log", self.dir / "moto.log"))
             time.sleep(0.1)
         self.ids = json.loads(ids_file.read_text(encoding="utf-8"))
 

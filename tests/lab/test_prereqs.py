@@ -1,5 +1,6 @@
 """`hacompile lab` checks what it needs before it does anything, and names each missing piece
-with the exact command that installs it."""
+with the exact command that installs it; a cloud host that fails quotes its logs, because the
+teardown removes the directory they were in."""
 
 from __future__ import annotations
 
@@ -12,10 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from hacompile.lab import prereqs
+from hacompile.lab import prereqs, setup
+from hacompile.lab.netns import LabError
 from hacompile.lab.prereqs import check_prerequisites
+from hacompile.lab.setup import Lab
+from hacompile.lab.topology import new_prefix
+from hacompile.pipeline import compile_spec
 
 REPO = Path(__file__).resolve().parents[2]
+BLOG = REPO / "blueprints" / "blog-aws-keepalived.yaml"
 APT = "apt-get install -y --no-install-recommends"
 
 # What the lab runs, and the Debian package that brings it (written out here, not read from
@@ -99,3 +105,26 @@ def test_the_cli_checks_before_it_reads_the_spec(tmp_path: Path) -> None:
     assert "-m pip install 'hacompile[lab]'" in proc.stderr
     assert "no-such-spec" not in proc.stderr + proc.stdout
 
+
+def test_a_cloud_host_that_cannot_start_quotes_its_logs(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real cloud host, run without a namespace, with an interpreter where moto's server
+    cannot be imported: the error carries both logs' last lines (they are gone afterwards)."""
+    shadow = tmp_path / "shadow" / "moto"
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text("raise ImportError('moto is not installed (test)')\n")
+    env = {"PYTHONPATH": f"{shadow.parent}{os.pathsep}{REPO}"}
+    monkeypatch.setattr(setup, "in_netns", lambda ns, cmd: list(cmd))
+    monkeypatch.setattr(setup, "py_env", lambda extra=None: {**os.environ, **env})
+    monkeypatch.setenv("HACOMPILE_LAB_KEEP", "0")
+    lab = Lab(compile_spec(BLOG).plan, tmp_path / "bundle", prefix=new_prefix())
+    lab.dir.mkdir(parents=True)
+    try:
+        with pytest.raises(LabError) as caught:
+            lab.start_cloud()
+    finally:
+        lab.close()
+    message = str(caught.value)
+    assert not lab.dir.exists()  # so a bare path to cloud.log would point at nothing
+    assert "cloud.log: RuntimeError: moto.server exited during startup" in message
+    assert "moto.log: " in message and "moto is not installed (test)" in message
