@@ -189,6 +189,25 @@ def default_checks(flavor: p.Flavor) -> tuple[Check, ...]:
     )
 
 
+# hacompile-check-process watches the process until just before keepalived's next run (a death is
+# seen at once) and then exits: WATCH_GAP_MS before the next whole-second run is what starting
+# sh, pgrep, timeout and tail may take on a busy host. A run still going when the next is due is
+# skipped by keepalived ("expect idle - skipping run"), not failed; a run over `timeout` is
+# killed and counts as a FAILURE, so the timeout sits a whole second beyond the watch. (Found on
+# a booted host at load 3 on two vCPUs: a 850 ms watch in a 1 s timeout timed out, and with
+# weight 0 every instance went FAULT.) keepalived 2.2 takes whole seconds for both.
+WATCH_CAP_S = 2
+WATCH_GAP_MS = 300
+
+
+def check_watch_ms(interval: int) -> int:
+    return max(0, min(interval, WATCH_CAP_S) * 1000 - WATCH_GAP_MS)
+
+
+def check_timeout(interval: int) -> int:
+    return min(interval, WATCH_CAP_S) + 1
+
+
 def _keepalived(spec: Spec, flavor: p.Flavor) -> p.Keepalived:
     ka = spec.keepalived
     advert = float(ka.advert_int)
@@ -202,7 +221,8 @@ def _keepalived(spec: Spec, flavor: p.Flavor) -> p.Keepalived:
         checks=tuple(
             p.Check(name=c.name, kind="gateway" if c.gateway else "process",
                     process=c.process or "", interval=c.interval, weight=c.weight,
-                    fall=c.fall, rise=c.rise)
+                    fall=c.fall, rise=c.rise, timeout=check_timeout(c.interval),
+                    watch_ms=check_watch_ms(c.interval))
             for c in (ka.checks if ka.checks is not None else default_checks(flavor))
         ),
         script_user=SCRIPT_USER,

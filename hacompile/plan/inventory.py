@@ -78,7 +78,8 @@ def lb_group_vars(plan: Plan) -> dict[str, Any]:
         "keepalived_reconcile_interval": ka.reconcile_interval,
         "keepalived_checks": [
             {"name": c.name, "kind": c.kind, "process": c.process, "interval": c.interval,
-             "weight": c.weight, "fall": c.fall, "rise": c.rise}
+             "weight": c.weight, "fall": c.fall, "rise": c.rise, "timeout": c.timeout,
+             "watch_ms": c.watch_ms}
             for c in ka.checks
         ],
     }

@@ -78,6 +78,8 @@ class Check(NamedTuple):
     weight: int
     fall: int
     rise: int
+    timeout: int = 0  # vrrp_script timeout (s): keepalived kills a run that takes longer
+    watch_ms: int = 0  # how long hacompile-check-process watches the process (script mode)
 
 
 class Flavor(NamedTuple):
