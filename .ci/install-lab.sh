@@ -41,3 +41,27 @@ fi
 # --- keepalived's script_user (the role creates it on the instances).
 id hacompile-vrrp >/dev/null 2>&1 ||
     useradd --system --no-create-home --shell /usr/sbin/nologin hacompile-vrrp
+
+# --- Booted hosts (hacompile lab --booted): mmdebstrap builds the hosts' Debian 12 image, and
+# systemd-nspawn boots it. systemd-container is unpacked, not installed: installing it would
+# upgrade this machine's own systemd packages to match. dpkg-deb (dpkg) indexes the mirror.
+NSPAWN_DIR=${HACOMPILE_LAB_NSPAWN_DIR:-/opt/hacompile-lab/nspawn}
+command -v mmdebstrap >/dev/null 2>&1 || {
+    apt-get update -qq
+    apt-get install -y -qq mmdebstrap >/dev/null
+}
+if [ ! -x "$NSPAWN_DIR/usr/bin/systemd-nspawn" ] && ! command -v systemd-nspawn >/dev/null 2>&1; then
+    debs=$(mktemp -d)
+    (cd "$debs" && apt-get download -qq systemd-container 2>/dev/null) ||
+        { apt-get update -qq && (cd "$debs" && apt-get download -qq systemd-container); }
+    mkdir -p "$NSPAWN_DIR"
+    dpkg -x "$debs"/systemd-container_*.deb "$NSPAWN_DIR"
+    rm -rf "$debs"
+fi
+
+# --- The booted lab's controller runs the bundle's SSM tasks (amazon.aws/community.aws on
+# localhost), which need boto3 in Ansible's own venv (.ci/install-verify.sh creates it).
+ANSIBLE_VENV=${HACOMPILE_TOOLS_DIR:-/opt/hacompile-tools}/ansible
+if [ -x "$ANSIBLE_VENV/bin/python" ] && ! "$ANSIBLE_VENV/bin/python" -c 'import boto3' 2>/dev/null; then
+    "$ANSIBLE_VENV/bin/pip" install -q "boto3>=1.34"
+fi

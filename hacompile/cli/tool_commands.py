@@ -73,12 +73,18 @@ def lab(
     cleanup: Annotated[bool, typer.Option("--cleanup", help="Only remove what crashed lab "
                                           "runs left behind (namespaces, processes, files).")
                        ] = False,
+    booted: Annotated[bool, typer.Option("--booted", help="Boot every LB as a Debian host "
+                                         "(systemd, SSH) and deploy it with the bundle's own "
+                                         "playbook first: converge, idempotence, checks.")
+                      ] = False,
+    deploy_only: Annotated[bool, typer.Option("--deploy-only", help="With --booted: stop "
+                                              "after the deploy and its checks.")] = False,
 ) -> None:
     """Run SPEC's LB tier locally in network namespaces and fail it over (root, Linux)."""
     from hacompile.lab.prereqs import check_prerequisites
 
     # First, before the spec is read or anything is built: what this machine lacks.
-    ready = check_prerequisites(cleanup=cleanup)
+    ready = check_prerequisites(cleanup=cleanup, booted=booted)
     if not ready.ok:
         typer.echo(f"error: {ready.message()}", err=True)
         raise typer.Exit(2)
@@ -94,8 +100,9 @@ def lab(
         typer.echo("error: SPEC is required (or --cleanup)", err=True)
         raise typer.Exit(2)
     try:
-        run = labmain.run_lab(spec, region=region, scenarios=scenario, repeat=repeat,
-                              say=typer.echo)
+        run = labmain.run_lab(spec, region=region,
+                              scenarios=[] if booted and deploy_only else scenario,
+                              repeat=repeat, say=typer.echo, booted=booted)
     except SpecError as exc:
         raise _fail(exc) from None
     except (LabError, ValueError) as exc:

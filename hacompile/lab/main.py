@@ -18,6 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from hacompile.lab import netns
+from hacompile.lab.booted.lab import BootedLab
+from hacompile.lab.booted.machine import unmount_leftovers
+from hacompile.lab.booted.report import deploy_lines, deploy_report
 from hacompile.lab.compile import compile_for_lab, region_index
 from hacompile.lab.runner import run_scenario
 from hacompile.lab.scenarios import select
@@ -33,22 +36,31 @@ class LabRun:
     results: list[dict[str, Any]] = field(default_factory=list)
     setup_s: float = 0.0
     total_s: float = 0.0
+    hosts: str = "netns"  # netns | booted
+    deploy: dict[str, Any] | None = None  # booted: converge, idempotence, post-deploy checks
 
     @property
     def passed(self) -> bool:
-        return bool(self.results) and all(r["passed"] for r in self.results)
+        deployed = self.deploy is None or bool(self.deploy["passed"])
+        return deployed and (bool(self.results) or self.deploy is not None) and all(
+            r["passed"] for r in self.results)
 
     def as_json(self) -> dict[str, Any]:
-        return {"spec": self.spec, "region": self.region, "passed": self.passed,
-                "substitutions": self.substitutions, "setup_s": round(self.setup_s, 1),
-                "total_s": round(self.total_s, 1), "results": self.results}
+        return {"spec": self.spec, "region": self.region, "hosts": self.hosts,
+                "passed": self.passed, "substitutions": self.substitutions,
+                "setup_s": round(self.setup_s, 1), "total_s": round(self.total_s, 1),
+                "deploy": self.deploy, "results": self.results}
 
 
 def run_lab(spec: Path, *, region: str | None = None, scenarios: list[str] | None = None,
             repeat: int = 1, say: Callable[[str], None] = lambda _: None,
-            prefix: str | None = None) -> LabRun:
+            prefix: str | None = None, booted: bool = False) -> LabRun:
     """Build SPEC, stand one region up under `prefix` (default: a fresh one), run the chosen
-    scenarios `repeat` times; the lab is torn down before this returns or raises."""
+    scenarios `repeat` times; the lab is torn down before this returns or raises.
+
+    `booted`: every LB (and demo backend) is a booted host that the bundle's own playbook
+    deploys over SSH (converge, idempotence run, post-deploy checks) before the scenarios;
+    `scenarios=[]` then stops after the deploy."""
     started = time.monotonic()
     work = Path(tempfile.mkdtemp(prefix="hacompile-lab-bundle-"))
     previous = None
@@ -58,9 +70,12 @@ def run_lab(spec: Path, *, region: str | None = None, scenarios: list[str] | Non
     try:
         build = compile_for_lab(spec, work / "bundle")
         index = region_index(build.plan, region)
-        chosen = select(scenarios, len(build.plan.regions[index].load_balancers))
-        run = LabRun(str(spec), build.plan.regions[index].name, list(build.notes))
-        with Lab(build.plan, build.bundle_dir, index, prefix=prefix or new_prefix()) as lab:
+        lbs = len(build.plan.regions[index].load_balancers)
+        chosen = [] if scenarios == [] else select(scenarios, lbs, booted=booted)
+        run = LabRun(str(spec), build.plan.regions[index].name, list(build.notes),
+                     hosts="booted" if booted else "netns")
+        kind = BootedLab if booted else Lab
+        with kind(build.plan, build.bundle_dir, index, prefix=prefix or new_prefix()) as lab:
             run.substitutions.extend(lab.substitutions)
             for line in run.substitutions:
                 say(f"substitution: {line}")
@@ -68,6 +83,10 @@ def run_lab(spec: Path, *, region: str | None = None, scenarios: list[str] | Non
             say(f"lab {lab.prefix} up in {run.setup_s:.1f}s: {len(lab.topo.lbs)} LBs, "
                 f"{len(lab.topo.backends)} backends, EIPs at "
                 f"{', '.join(e.address for e in lab.topo.eips)}")
+            if isinstance(lab, BootedLab):
+                run.deploy = deploy_report(lab)
+                for line in deploy_lines(run.deploy):
+                    say(line)
             obs = lab.observer()
             for rep in range(repeat):
                 for scenario in chosen:
@@ -88,8 +107,10 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def cleanup() -> list[str]:
-    """Remove what crashed runs left: their namespaces (and processes) and directories."""
+    """Remove what crashed runs left: their namespaces (and processes, booted hosts included),
+    the booted hosts' overlay mounts and cgroups, and the run directories."""
     removed = netns.destroy(None)
+    removed += unmount_leftovers()
     if LAB_ROOT.is_dir():
         for entry in LAB_ROOT.iterdir():
             if PREFIX_RE.match(entry.name):

@@ -60,6 +60,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "logger": ("bsdutils", "logging in the bundle's scripts"),
 }
 CLEANUP_COMMANDS = ("ip",)  # --cleanup only lists and deletes namespaces
+# --booted also builds and boots Debian hosts and deploys them over SSH
+BOOTED_COMMANDS: dict[str, tuple[str, str]] = {
+    "mmdebstrap": ("mmdebstrap", "building the booted hosts' Debian 12 image"),
+    "ssh": ("openssh-client", "Ansible's connection to the booted hosts"),
+    "ssh-keygen": ("openssh-client", "the deploy key and each host's host keys"),
+    "dpkg-deb": ("dpkg", "indexing the hosts' local apt repository"),
+    "du": ("coreutils", "measuring each host's disk"),
+}
 
 # import name -> what it is for; all come with the `lab` extra
 PYTHON_MODULES: dict[str, str] = {
@@ -108,7 +116,8 @@ class Prerequisites:
         return "\n".join(lines)
 
 
-def check_prerequisites(*, cleanup: bool = False, path: str | None = None) -> Prerequisites:
+def check_prerequisites(*, cleanup: bool = False, path: str | None = None,
+                        booted: bool = False) -> Prerequisites:
     """Can `hacompile lab` (or, with `cleanup`, `hacompile lab --cleanup`) run here?
 
     `path` is where commands are looked for; by default $PATH plus /usr/sbin and /sbin (sudo
@@ -125,7 +134,38 @@ def check_prerequisites(*, cleanup: bool = False, path: str | None = None) -> Pr
                for cmd in names if shutil.which(cmd, path=search) is None]
     if not cleanup:
         missing += _python_modules() + _awscli() + _ansible()
+    if booted and not cleanup:
+        missing += [Missing(cmd, why, f"{APT} {package}")
+                    for cmd, (package, why) in BOOTED_COMMANDS.items()
+                    if shutil.which(cmd, path=search) is None]
+        missing += _nspawn(search) + _ansible_boto3()
     return Prerequisites(refusal, tuple(missing))
+
+
+def _nspawn(search: str) -> list[Missing]:
+    from hacompile.lab.booted.image import NSPAWN_DIR
+
+    if shutil.which("systemd-nspawn", path=search) or (
+            NSPAWN_DIR / "usr" / "bin" / "systemd-nspawn").is_file():
+        return []
+    return [Missing("systemd-nspawn", "booting the hosts (systemd as PID 1)",
+                    f"cd \"$(mktemp -d)\" && apt-get download systemd-container && dpkg -x "
+                    f"systemd-container_*.deb {NSPAWN_DIR} (unpacked: installing it would "
+                    "upgrade this machine's systemd)")]
+
+
+def _ansible_boto3() -> list[Missing]:
+    """The bundle's SSM tasks run on the controller, in Ansible's own Python."""
+    try:
+        python = executable("ansible-playbook").parent / "python"
+    except Unavailable:
+        return []  # _ansible() names Ansible itself
+    if not python.is_file():
+        return []  # Ansible from PATH: its Python is not ours to judge
+    ok = subprocess.run([str(python), "-c", "import boto3"], capture_output=True, timeout=60,
+                        check=False).returncode == 0
+    return [] if ok else [Missing(f"boto3 for {python}", "the bundle's SSM password tasks",
+                                  f"{python} -m pip install 'boto3>=1.34'")]
 
 
 def awscli_install() -> str:

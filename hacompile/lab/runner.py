@@ -19,7 +19,7 @@ from typing import Any
 
 from hacompile.lab import netns
 from hacompile.lab.observe import Observer, cloud_call, outage
-from hacompile.lab.scenarios import Fault, Scenario, expected_owners, resolve
+from hacompile.lab.scenarios import TRANSIENT, Fault, Scenario, expected_owners, resolve
 from hacompile.lab.setup import Lab
 
 SETTLE = 1.0  # seconds the edge, VRRP and client must agree
@@ -34,7 +34,8 @@ def budget(lab: Lab, scenario: Scenario) -> float:
 
     model = {(t.event, t.check): t.decide for t in timings(lab.plan)}
     decide = model[("node_lost", "")]
-    if any(f.kind == "kill-haproxy" for f in scenario.faults):
+    if any(f.kind in ("kill-haproxy", "stop-haproxy", "crash-haproxy")
+           for f in scenario.faults):
         names = [c.name for c in lab.plan.keepalived.checks
                  if c.kind == "process" and c.process == lab.plan.flavor.haproxy_process]
         decide = max((v for (event, check), v in model.items() if check in names),
@@ -53,9 +54,13 @@ def heal_timeout(lab: Lab) -> float:
 
 
 def apply(lab: Lab, fault: Fault) -> None:
-    host = lab.lbs[fault.lb]
-    if fault.kind == "kill-haproxy":
+    host: Any = lab.lbs[fault.lb]
+    if fault.kind in ("kill-haproxy", "crash-haproxy"):
         host.signal(lab.plan.flavor.haproxy_process, signal.SIGKILL)
+    elif fault.kind == "stop-haproxy":
+        host.stop_haproxy()
+    elif fault.kind == "poweroff":
+        host.poweroff()
     elif fault.kind == "kill-keepalived":
         host.signal("keepalived", signal.SIGKILL)
     elif fault.kind == "stop-keepalived":
@@ -78,21 +83,37 @@ def apply(lab: Lab, fault: Fault) -> None:
             "}\n"))
 
 
-def heal(lab: Lab, fault: Fault) -> None:
-    host = lab.lbs[fault.lb]
-    if fault.kind == "kill-haproxy":
+def heal(lab: Lab, fault: Fault) -> str:
+    """Undo `fault`; what went wrong doing so ('' if nothing)."""
+    host: Any = lab.lbs[fault.lb]
+    if fault.kind in ("kill-haproxy", "stop-haproxy"):
         host.start_haproxy()
+    elif fault.kind == "crash-haproxy":  # the unit restarts it: check that it did
+        process = lab.plan.flavor.haproxy_process
+        deadline = time.monotonic() + 30
+        while not host.pids(process):
+            if time.monotonic() > deadline:
+                return f"{process} on {fault.lb} was not restarted by its unit within 30s"
+            time.sleep(0.1)
+    elif fault.kind == "kill-keepalived" and getattr(host, "supervised", False):
+        # A booted host's unit must bring a crashed Keepalived back by itself (Restart=).
+        deadline = time.monotonic() + 30
+        while not host.pids("keepalived"):
+            if time.monotonic() > deadline:
+                return f"keepalived on {fault.lb} was not restarted by its unit within 30s"
+            time.sleep(0.1)
     elif fault.kind in ("kill-keepalived", "stop-keepalived"):
         host.wait_gone("keepalived")
         host.reap()
         host.start_keepalived()
-    elif fault.kind == "lose-lb":
+    elif fault.kind in ("lose-lb", "poweroff"):
         host.boot()
     elif fault.kind == "link-down":
         netns.link(lab.topo, fault.lb, up=True)
     elif fault.kind == "partition":
         netns.sh("ip", "netns", "exec", host.ns, "nft", "delete", "table", "ip",
                  "hclab_partition")
+    return ""
 
 
 def signal_pid(pid: int, sig: signal.Signals) -> None:
@@ -173,7 +194,8 @@ def run_scenario(lab: Lab, obs: Observer, scenario: Scenario,
         result["passed"] = False
         return result
     faults = resolve(region, scenario)
-    down = {f.lb for f in faults if f.kind != "partition"}
+    down = {f.lb for f in faults if f.kind != "partition" and f.kind not in TRANSIENT}
+    crashed = {f.lb for f in faults if f.kind in TRANSIENT}
     limit = budget(lab, scenario)
     calls0, _ = obs.calls(0)
     cloud_call(obs.control, {"op": "faults", "faults": [vars(f) for f in scenario.api]})
@@ -185,11 +207,18 @@ def run_scenario(lab: Lab, obs: Observer, scenario: Scenario,
         hit_at.setdefault(fault.lb, time.time() - t0)
         apply(lab, fault)
         applied.append(fault)
+        if fault.kind in TRANSIENT:
+            # Whatever the checks make of a crash shows within the detection budget; then the
+            # EIPs must be (back) home.
+            time.sleep(limit)
         owners = expected_owners(region, applied)
         wait = limit + (lab.plan.keepalived.reconcile_interval + 10 if scenario.split_brain
                         else 0) + 15
+        if fault.kind in TRANSIENT:
+            wait = heal_timeout(lab)
         ok, _, why = wait_steady(lab, obs, owners, {f.lb for f in applied
-                                                   if f.kind != "partition"}, wait,
+                                                   if f.kind != "partition"
+                                                   and f.kind not in TRANSIENT}, wait,
                                  split=scenario.split_brain)
         if not ok:
             problems.append(f"no steady state after {fault.kind} on {fault.lb}: {why}")
@@ -200,7 +229,9 @@ def run_scenario(lab: Lab, obs: Observer, scenario: Scenario,
     t2 = time.time()
     for fault in reversed(applied):
         say(f"  heal {fault.kind} on {fault.lb}")
-        heal(lab, fault)
+        trouble = heal(lab, fault)
+        if trouble:
+            problems.append(trouble)
     ok, _, why = wait_steady(lab, obs, rightful, set(), heal_timeout(lab))
     if not ok:
         problems.append(f"not back to the rightful owners after the heal: {why}")
@@ -211,7 +242,7 @@ def run_scenario(lab: Lab, obs: Observer, scenario: Scenario,
     for eip, owner in rightful.items():
         if result["final_owners"].get(eip) != owner:
             problems.append(f"{eip} ended on {result['final_owners'].get(eip)}, not {owner}")
-        allowed = 2 if scenario.split_brain else len(faults)
+        allowed = 2 if scenario.split_brain or owner in crashed else len(faults)
         for phase, data in (("inject", inject), ("heal", healed)):
             if len(data["moves"][eip]) > allowed:
                 problems.append(f"ping-pong: {eip} moved {len(data['moves'][eip])} times "
@@ -225,7 +256,7 @@ def run_scenario(lab: Lab, obs: Observer, scenario: Scenario,
             if moved is None or moved > limit:
                 problems.append(f"{eip} stayed on failed {owner} beyond the {limit:.1f}s "
                                 f"detection budget (moved: {moved})")
-        elif not scenario.split_brain and inject["moves"][eip]:
+        elif not scenario.split_brain and owner not in crashed and inject["moves"][eip]:
             problems.append(f"{eip} moved although its owner {owner} was healthy")
     result["budget_s"] = round(limit, 1)
     result["passed"] = not problems

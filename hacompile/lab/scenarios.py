@@ -14,7 +14,13 @@ from dataclasses import dataclass
 from hacompile.plan.model import Region
 
 KINDS = ("kill-haproxy", "kill-keepalived", "stop-keepalived", "lose-lb", "link-down",
-         "partition")
+         "partition",
+         # booted hosts only: a stop through systemd, a crash the unit's Restart= undoes, a
+         # clean shutdown
+         "stop-haproxy", "crash-haproxy", "poweroff")
+# Faults that leave the LB able to serve again by themselves (the unit restarts what died):
+# the LB does not count as down, and its own EIPs may move away and back.
+TRANSIENT = ("crash-haproxy",)
 
 
 @dataclass(frozen=True)
@@ -77,11 +83,33 @@ MATRIX: tuple[Scenario, ...] = (
              (Fault("kill-haproxy", "lb1"), Fault("kill-haproxy", "")), min_lbs=3),
 )
 
+# On booted hosts systemd supervises the daemons: HAProxy's unit restarts it 100 ms after a
+# SIGKILL (Restart=always), so "killed" becomes a crash the unit undoes, and a fault that must
+# keep HAProxy down is `systemctl stop`; a clean power-off joins the matrix.
+BOOTED_MATRIX: tuple[Scenario, ...] = (
+    Scenario("haproxy-stopped", "HAProxy stopped (systemctl stop) on the EIP's master",
+             (Fault("stop-haproxy", "lb1"),)),
+    Scenario("haproxy-killed", "HAProxy SIGKILLed on the EIP's master; its unit restarts it",
+             (Fault("crash-haproxy", "lb1"),)),
+    *(s for s in MATRIX if s.name in ("keepalived-killed", "keepalived-stopped")),
+    Scenario("lb-lost", "Whole LB lost (power cut: SIGKILL to its PID 1), then booted",
+             (Fault("lose-lb", "lb1"),)),
+    Scenario("lb-poweroff", "LB shut down cleanly (systemctl poweroff), then booted",
+             (Fault("poweroff", "lb1"),)),
+    *(s for s in MATRIX if s.name in ("link-down", "split-brain")),
+    Scenario("api-errors", "EC2 API fails the first 3 AssociateAddress calls (HTTP 500)",
+             (Fault("stop-haproxy", "lb1"),), api=(_api_error(3),)),
+    Scenario("api-throttled", "EC2 API throttles the first 4 calls (RequestLimitExceeded)",
+             (Fault("stop-haproxy", "lb1"),), api=(_throttle(4),)),
+    Scenario("two-failures", "Two failures in a row: lb1's HAProxy, then its successor's",
+             (Fault("stop-haproxy", "lb1"), Fault("stop-haproxy", "")), min_lbs=3),
+)
+
 FAST = ("haproxy-killed", "lb-lost")  # the benchmark's default scenarios
 
 
-def select(names: list[str] | None, lb_count: int) -> list[Scenario]:
-    known = {s.name: s for s in MATRIX}
+def select(names: list[str] | None, lb_count: int, booted: bool = False) -> list[Scenario]:
+    known = {s.name: s for s in (BOOTED_MATRIX if booted else MATRIX)}
     if names:
         unknown = [n for n in names if n not in known]
         if unknown:
@@ -89,7 +117,7 @@ def select(names: list[str] | None, lb_count: int) -> list[Scenario]:
                              f"{', '.join(known)}")
         chosen = [known[n] for n in names]
     else:
-        chosen = list(MATRIX)
+        chosen = list(known.values())
     return [s for s in chosen if s.min_lbs <= lb_count]
 
 
@@ -111,7 +139,7 @@ def resolve(region: Region, scenario: Scenario) -> list[Fault]:
     for fault in scenario.faults:
         lb = fault.lb or successor(region, region.eips[0].key, down)
         out.append(Fault(fault.kind, lb))
-        if fault.kind != "partition":
+        if fault.kind != "partition" and fault.kind not in TRANSIENT:
             down.add(lb)
     return out
 
@@ -119,5 +147,5 @@ def resolve(region: Region, scenario: Scenario) -> list[Fault]:
 def expected_owners(region: Region, faults: list[Fault]) -> dict[str, str]:
     """Where each EIP belongs while `faults` last. A partition moves nothing for good: the
     owner's reconcile takes its EIP back, and the other side never re-claims."""
-    down = {f.lb for f in faults if f.kind != "partition"}
+    down = {f.lb for f in faults if f.kind != "partition" and f.kind not in TRANSIENT}
     return {e.key: successor(region, e.key, down) for e in region.eips}

@@ -28,6 +28,7 @@ ROUTER_SERVICE_IP = "198.18.0.1"
 EDGE_IP = "198.18.0.2"
 CLIENT_IP = "198.18.0.3"
 CLOUD_IP = "198.18.0.4"
+CONTROLLER_IP = "198.18.0.5"  # booted hosts only: Ansible, the package mirror, the resolver
 API_PORT = 80
 IMDS_IP = "169.254.169.254"
 LAB_ROOT = Path("/tmp/hacompile-lab")
@@ -106,8 +107,9 @@ def new_prefix() -> str:
     return "hcl" + secrets.token_hex(3)
 
 
-def build(region: Region, prefix: str, lab_root: Path = LAB_ROOT) -> Topology:
-    """Lay one plan region out as lab hosts."""
+def build(region: Region, prefix: str, lab_root: Path = LAB_ROOT,
+          controller: bool = False) -> Topology:
+    """Lay one plan region out as lab hosts (with `controller`, also the deploy host)."""
     if not PREFIX_RE.match(prefix):
         raise ValueError(f"bad lab prefix {prefix!r}")
     nets = {s.key: ipaddress.ip_network(s.cidr) for s in region.subnets}
@@ -137,6 +139,8 @@ def build(region: Region, prefix: str, lab_root: Path = LAB_ROOT) -> Topology:
     add("edge", "edge", EDGE_IP, SERVICE_NET)
     add("client", "client", CLIENT_IP, SERVICE_NET)
     add("cloud", "cloud", CLOUD_IP, SERVICE_NET)
+    if controller:
+        add("ctl", "controller", CONTROLLER_IP, SERVICE_NET)
     eips = tuple(
         LabEip(e.key, str(EIP_NET.network_address + 11 + i), e.master)
         for i, e in enumerate(region.eips)

@@ -14,3 +14,10 @@ def lab_ready() -> None:
     ready = check_prerequisites()
     if not ready.ok:
         pytest.fail(ready.message(), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def booted_ready() -> None:
+    ready = check_prerequisites(booted=True)
+    if not ready.ok:
+        pytest.fail(ready.message(), pytrace=False)

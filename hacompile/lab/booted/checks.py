@@ -1,0 +1,112 @@
+"""After the deploy: is the tier really up? The checks that a converged, idempotent play with no
+EIP claimed (today's first real deploy) would have failed.
+
+Why these: a play can pass while HAProxy serves the distribution's stock config (a reload that
+failed at run time), while a unit failed, or while no notify script could record a state or
+claim an EIP (keepalived's umask). Each check asks the running host or the emulated cloud, never
+the files Ansible wrote.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, NamedTuple
+
+from hacompile.lab.netns import LabError
+from hacompile.lab.observe import cloud_call
+
+if TYPE_CHECKING:
+    from hacompile.lab.booted.lab import BootedLab
+
+
+class Result(NamedTuple):
+    name: str
+    ok: bool
+    detail: str
+
+
+def host_checks(lab: BootedLab) -> list[Result]:
+    """What each host itself says: failed units, listeners, answers, secondary IPs."""
+    out: list[Result] = []
+    region = lab.plan.regions[lab.region_index]
+    ports = [f.port for f in lab.plan.haproxy.frontends]
+    http = next((f.port for f in lab.plan.haproxy.frontends if f.mode == "http"), 0)
+    for key, machine in lab.machines.items():
+        failed = machine.systemctl("--failed", "--no-legend", "--plain", check=False).strip()
+        out.append(Result(f"{key}: no failed units", not failed, failed or "none"))
+    for lb in region.load_balancers:
+        machine = lab.machines[lb.key]
+        listen = machine.run("ss", "-Hltnp", check=False).stdout
+        process = lab.plan.flavor.haproxy_process
+        for port in ports:
+            mine = [line for line in listen.splitlines()
+                    if line.split()[3].endswith(f":{port}") and f'"{process}"' in line]
+            out.append(Result(f"{lb.key}: {process} listens on :{port}", bool(mine),
+                              mine[0].split()[3] if mine else "no listener"))
+        if http:
+            got = machine.run("curl", "-fsS", "--max-time", "5",
+                              f"http://{lb.private_ip}:{http}/", check=False)
+            out.append(Result(f"{lb.key}: :{http} answers from a backend (generated config)",
+                              got.returncode == 0 and bool(got.stdout.strip()),
+                              (got.stdout or got.stderr).strip().splitlines()[0][:80]
+                              if (got.stdout or got.stderr).strip() else "no answer"))
+        # One start, no reload: the converge writes the config once and the idempotence run
+        # not at all (a reload right after the first start was finding 7).
+        unit = lab.plan.flavor.keepalived_service
+        journal = machine.run("journalctl", "-u", unit, "-o", "cat", "--no-pager",
+                              check=False).stdout
+        reloads = journal.count("Reloading")
+        out.append(Result(f"{lb.key}: {unit} started once and never reloaded", reloads == 0,
+                          f"{reloads} reload(s)"))
+        addrs = machine.run("ip", "-4", "-o", "addr", "show", check=False).stdout
+        missing = [ip for ip in lb.slot_ips if f" {ip}/" not in addrs]
+        out.append(Result(f"{lb.key}: secondary IPs {', '.join(lb.slot_ips)}", not missing,
+                          f"missing {', '.join(missing)}" if missing else "present"))
+    return out
+
+
+def vrrp_checks(lab: BootedLab) -> list[Result]:
+    """VRRP state recorded by the notify hook, one MASTER per EIP, each EIP on its owner's slot
+    in the cloud (the association moto holds, and the slot the claim asked for)."""
+    out: list[Result] = []
+    region = lab.plan.regions[lab.region_index]
+    states = {lb.key: {i.name: lab.machines[lb.key].state(i.name) for i in lb.instances}
+              for lb in region.load_balancers}
+    for lb, by_eip in states.items():
+        unset = [eip for eip, state in by_eip.items() if not state]
+        out.append(Result(f"{lb}: VRRP state recorded for every instance", not unset,
+                          f"none for {', '.join(unset)}" if unset else
+                          ", ".join(f"{e}={s}" for e, s in sorted(by_eip.items()))))
+    try:
+        mapping = cloud_call(lab.dir / "cloud.sock", {"op": "state"})["mapping"]
+        calls = cloud_call(lab.dir / "cloud.sock", {"op": "calls"})["calls"]
+    except (OSError, KeyError, LabError) as exc:
+        return [*out, Result("the cloud answers", False, str(exc))]
+    for eip in region.eips:
+        masters = sorted(lb for lb, by_eip in states.items() if by_eip.get(eip.key) == "MASTER")
+        out.append(Result(f"{eip.key}: exactly one MASTER ({eip.master})",
+                          masters == [eip.master], ", ".join(masters) or "none"))
+        owner = next(lb for lb in region.load_balancers if lb.key == eip.master)
+        slot = owner.slot_ips[[e.key for e in region.eips].index(eip.key)]
+        alloc = lab.ids["eips"][eip.key]["allocation_id"]
+        last = [c for c in calls if c["action"] == "AssociateAddress" and c["alloc"] == alloc
+                and not c["failed"]]
+        asked = last[-1]["ip"] if last else ""
+        held = mapping.get(eip.key, "")
+        out.append(Result(f"{eip.key}: associated with {eip.master}'s slot {slot}",
+                          held == eip.master and asked == slot,
+                          f"on {held or 'nothing'}, last claim for {asked or 'nothing'}"))
+    return out
+
+
+def post_deploy(lab: BootedLab, timeout: float) -> tuple[list[Result], float]:
+    """All checks, asked again until they pass or `timeout` runs out (the owners may still be
+    waiting out preempt_delay); returns the last results and how long it took."""
+    started = time.monotonic()
+    results: list[Result] = []
+    for _ in range(10_000):
+        results = host_checks(lab) + vrrp_checks(lab)
+        if all(r.ok for r in results) or time.monotonic() - started > timeout:
+            break
+        time.sleep(1.0)
+    return results, time.monotonic() - started

@@ -1,0 +1,148 @@
+"""The deploy rehearsal: the blog and the 3-LB blueprints on booted hosts (systemd as PID 1, SSH,
+packages from the lab's mirror), deployed by the bundle's own `ansible-playbook site.yml`, then
+the booted fault matrix on those hosts.
+
+What would have failed on the bundle before issue 10's fixes: the converge itself (apt lists,
+python3-packaging), the post-deploy checks (no VRRP state, no EIP claimed, a reload right after
+the first start), keepalived-killed (no Restart= in the unit), and the reload test below (the
+play passed while HAProxy kept the stock config). Pass criteria are the namespace lab's; the
+runs are one after the other (two labs at once on 2 vCPUs change who wins a takeover), and
+every run is torn down by its own prefix, also when it fails.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hacompile.lab import netns
+from hacompile.lab.booted.lab import BootedLab
+from hacompile.lab.compile import compile_for_lab
+from hacompile.lab.main import LabRun, run_lab
+from hacompile.lab.netns import LabError
+from hacompile.lab.report import table, timeline
+from hacompile.lab.topology import LAB_ROOT, new_prefix
+
+REPO = Path(__file__).resolve().parents[2]
+SPECS = {"blog": REPO / "blueprints" / "blog-aws-keepalived.yaml",
+         "three": REPO / "blueprints" / "three-lb-existing-backends.yaml"}
+OWNER_DOWN = ("haproxy-stopped", "keepalived-killed", "keepalived-stopped", "lb-lost",
+              "lb-poweroff", "link-down", "api-errors", "api-throttled", "two-failures")
+
+
+def _gone(prefix: str) -> None:
+    """Nothing of the run is left: namespaces, mounts, cgroups, files."""
+    assert netns.lab_namespaces(prefix) == [], "namespaces left behind"
+    assert not (LAB_ROOT / prefix).exists(), "run directory left behind"
+    mounts = Path("/proc/self/mounts").read_text()
+    assert str(LAB_ROOT / prefix) not in mounts, "overlay mounts left behind"
+    for base in (Path("/sys/fs/cgroup/unified"), Path("/sys/fs/cgroup/systemd")):
+        assert not list((base / "hacompile-lab").glob(f"{prefix}-*")), "cgroups left behind"
+
+
+@pytest.fixture(scope="module")
+def runs(booted_ready: None) -> dict[str, LabRun]:
+    prefixes = {name: new_prefix() for name in SPECS}
+    out: dict[str, LabRun] = {}
+    try:
+        for name, spec in SPECS.items():  # every wait inside run_lab is bounded
+            out[name] = run_lab(spec, prefix=prefixes[name], booted=True)
+    finally:
+        for prefix in prefixes.values():
+            netns.destroy(prefix)
+            shutil.rmtree(LAB_ROOT / prefix, ignore_errors=True)
+    for prefix in prefixes.values():
+        _gone(prefix)
+    for name, run in out.items():
+        print(f"\n{name} (booted):\n" + "\n".join(table(run.results)))
+    return out
+
+
+def results(runs: dict[str, LabRun], name: str) -> dict[str, dict[str, Any]]:
+    return {r["scenario"]: r for r in runs[name].results}
+
+
+@pytest.mark.parametrize("name", list(SPECS))
+def test_converge_is_idempotent_and_the_tier_is_up(runs: dict[str, LabRun], name: str) -> None:
+    deploy = runs[name].deploy
+    assert deploy is not None
+    region_hosts = 5 if name == "blog" else 3  # the blog's 3 demo backends are hosts too
+    assert deploy["converge"]["returncode"] == 0
+    assert len(deploy["converge"]["recap"]) == region_hosts
+    assert all(r["changed"] > 0 for r in deploy["converge"]["recap"].values())
+    assert {h: r["changed"] for h, r in deploy["idempotence"]["recap"].items()} == {
+        h: 0 for h in deploy["converge"]["recap"]}
+    failed = [c for c in deploy["checks"] if not c["ok"]]
+    assert not failed, failed
+    names = " | ".join(c["check"] for c in deploy["checks"])
+    lbs = 2 if name == "blog" else 3
+    for k in range(1, lbs + 1):
+        for expect in (f"lb{k}: no failed units", f"lb{k}: VRRP state recorded",
+                       f"eip{k}: exactly one MASTER (lb{k})", f"eip{k}: associated with lb{k}",
+                       "answers from a backend", "started once and never reloaded"):
+            assert expect in names, expect
+    for size in deploy["hosts"].values():
+        assert 0 < size["memory_mib"] < 512 and 0 < size["disk_mib"] < 1024, size
+
+
+@pytest.mark.parametrize("name", list(SPECS))
+def test_every_booted_scenario_passes(runs: dict[str, LabRun], name: str) -> None:
+    got = results(runs, name)
+    expected = {"haproxy-stopped", "haproxy-killed", "keepalived-killed", "keepalived-stopped",
+                "lb-lost", "lb-poweroff", "link-down", "split-brain", "api-errors",
+                "api-throttled"} | ({"two-failures"} if name == "three" else set())
+    assert set(got) == expected
+    failed = {s: r["problems"] for s, r in got.items() if not r["passed"]}
+    assert not failed, "\n".join([repr(failed)] + [line for s in failed
+                                                   for line in timeline(got[s])])
+
+
+@pytest.mark.parametrize("name", list(SPECS))
+def test_booted_failover_ranges(runs: dict[str, LabRun], name: str) -> None:
+    lbs = 3 if name == "three" else 2
+    rightful = {f"eip{k + 1}": f"lb{k + 1}" for k in range(lbs)}
+    for scenario, r in results(runs, name).items():
+        assert r["final_owners"] == rightful, scenario
+        inject = r["inject"]
+        if scenario in OWNER_DOWN:
+            moved = inject["eip_moved_s"]["eip1"]
+            assert 0 < moved <= r["budget_s"], (scenario, moved)
+            assert r["heal"]["moves"]["eip1"][-1][1] == "lb1" or (
+                scenario == "keepalived-killed" and inject["moves"]["eip1"][-1][1] == "lb1"
+            ), scenario  # failback (a restarted keepalived may take it home before the heal)
+        for eip in rightful:
+            assert len(inject["moves"][eip]) <= 2 and len(r["heal"]["moves"][eip]) <= 2
+
+
+@pytest.mark.parametrize("name", list(SPECS))
+def test_a_crashed_haproxy_is_restarted_by_its_unit(runs: dict[str, LabRun], name: str) -> None:
+    """SIGKILL: Restart=always brings HAProxy back well before `fall` failed checks (both
+    blueprints' HAProxy check has fall 2), so no EIP moves at all."""
+    crash = results(runs, name)["haproxy-killed"]
+    assert crash["passed"], crash["problems"]
+    assert all(not moves for moves in crash["inject"]["moves"].values()), crash["inject"]
+
+
+def test_a_reload_that_fails_at_run_time_fails_the_play(booted_ready: None,
+                                                         tmp_path: Path) -> None:
+    """maxconn 20000 needs ~40,050 descriptors; this machine allows 20000. `haproxy -c` passes,
+    the master-worker reload fails to load the config, systemd says "Reloaded": the play must
+    fail on the serving check, not pass with the stock config (finding 2)."""
+    build = compile_for_lab(SPECS["three"], tmp_path / "bundle")
+    prefix = new_prefix()
+    lab = BootedLab(build.plan, build.bundle_dir, 0, prefix=prefix,
+                    extra_vars={"haproxy_maxconn": 20000})
+    try:
+        with pytest.raises(LabError) as failure, lab:
+            pass
+    finally:
+        lab.close()
+        netns.destroy(prefix)
+        shutil.rmtree(LAB_ROOT / prefix, ignore_errors=True)
+    _gone(prefix)
+    message = str(failure.value)
+    assert "ansible-playbook (converge) failed" in message
+    assert "hacompile-haproxy-serving" in message and "did not load it" in message, message
