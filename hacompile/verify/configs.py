@@ -62,6 +62,8 @@ _CHILD_NICE = re.compile(r"^hacompile-child-nice: (-?\d+)$", re.MULTILINE)
 
 _SANDBOX = """set -eu
 mount -t tmpfs -o mode=0755 hacompile-run /run
+# What the keepalived role creates on a host (tmpfiles.d): the state and track-file directory.
+mkdir -p /run/hacompile/state
 mount --bind "$1" /usr/local/sbin
 if [ -n "$4" ]; then mount --bind "$4" /etc/passwd; mount --bind "$5" /etc/group; fi
 if [ "$3" = test ]; then exec "$6" -t -f "$2"; fi
