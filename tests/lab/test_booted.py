@@ -84,6 +84,10 @@ def test_converge_is_idempotent_and_the_tier_is_up(runs: dict[str, LabRun], name
                        f"eip{k}: exactly one MASTER (lb{k})", f"eip{k}: associated with lb{k}",
                        "answers from a backend", "started once and never reloaded"):
             assert expect in names, expect
+    # Each EIP claimed once, by its owner: the first elections went to the owners, not to
+    # whichever node started Keepalived first (finding 7: that node took every EIP and kept
+    # them for preempt_delay).
+    assert deploy["claims"] == {f"eip{k}": [f"lb{k}"] for k in range(1, lbs + 1)}
     for size in deploy["hosts"].values():
         assert 0 < size["memory_mib"] < 512 and 0 < size["disk_mib"] < 1024, size
 

@@ -46,9 +46,11 @@ class PlayRun(NamedTuple):
 class Deployment(NamedTuple):
     converge: PlayRun
     idempotence: PlayRun
+    ping: PlayRun  # baseline: every host reached once (SSH, sudo, Python) from the controller
 
     def as_json(self) -> dict[str, Any]:
-        return {"converge": self.converge.as_json(), "idempotence": self.idempotence.as_json()}
+        return {"converge": self.converge.as_json(), "idempotence": self.idempotence.as_json(),
+                "ping": self.ping.as_json()}
 
 
 def terraform_inventory(lab: BootedLab) -> dict[str, Any]:
@@ -69,8 +71,9 @@ def terraform_inventory(lab: BootedLab) -> dict[str, Any]:
                                                "hosts": hosts}}}}
 
 
-def play(lab: BootedLab, key: Path, name: str) -> PlayRun:
-    """One `ansible-playbook site.yml` run from the controller namespace."""
+def play(lab: BootedLab, key: Path, name: str, ping: bool = False) -> PlayRun:
+    """One `ansible-playbook site.yml` run from the controller namespace (with `ping`, one
+    `ansible all -m ping` instead: the cost of reaching every host once, a baseline)."""
     from hacompile.verify.tools import executable
 
     playbook = executable("ansible-playbook")
@@ -89,7 +92,9 @@ def play(lab: BootedLab, key: Path, name: str) -> PlayRun:
         **aws_env(lab.topo.api_url, lab.topo.region),
     }
     cmd = ["ip", "netns", "exec", lab.topo.ns("ctl"), str(playbook), "site.yml"]
-    if lab.extra_vars:
+    if ping:
+        cmd[4:] = [str(playbook.parent / "ansible"), "all", "-m", "ansible.builtin.ping"]
+    elif lab.extra_vars:
         cmd += ["-e", f"@{extra}"]
     log = lab.dir / f"ansible-{name}.log"
     started = time.monotonic()
@@ -104,6 +109,9 @@ def play(lab: BootedLab, key: Path, name: str) -> PlayRun:
     text = log.read_text(encoding="utf-8", errors="replace")
     recap = {m["host"]: {k: int(m[k]) for k in ("ok", "changed", "unreachable", "failed")}
              for m in RECAP.finditer(text)}
+    if ping:
+        recap = {h: {"ok": 1, "changed": 0, "unreachable": 0, "failed": 0}
+                 for h in re.findall(r"^(\S+) \| SUCCESS", text, re.M)}
     return PlayRun(seconds, proc.returncode, recap, log)
 
 
@@ -122,7 +130,8 @@ def converge(lab: BootedLab, key: Path) -> Deployment:
         raise LabError(f"the second run is not idempotent: changed="
                        f"{ {h: r['changed'] for h, r in second.recap.items()} }; "
                        f"see {second.log}")
-    return Deployment(first, second)
+    baseline = play(lab, key, "ping", ping=True)
+    return Deployment(first, second, baseline)
 
 
 def _require(run: PlayRun, name: str) -> None:

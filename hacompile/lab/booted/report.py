@@ -36,6 +36,21 @@ def _disk_mib(path: Path) -> float:
     return round(int(out[0]) / 1024, 1) if out else 0.0
 
 
+def _claims(lab: BootedLab) -> dict[str, list[str]]:
+    """Per EIP, the LBs whose AssociateAddress calls got through during the deploy, in order:
+    one entry per EIP (its owner) when the first elections went to the owners."""
+    from hacompile.lab.observe import cloud_call
+
+    eni_lb = {v["eni_id"]: k for k, v in lab.ids["enis"].items()}
+    alloc_eip = {v["allocation_id"]: k for k, v in lab.ids["eips"].items()}
+    calls = cloud_call(lab.dir / "cloud.sock", {"op": "calls"})["calls"]
+    out: dict[str, list[str]] = {eip: [] for eip in alloc_eip.values()}
+    for call in calls:
+        if call["action"] == "AssociateAddress" and not call["failed"]:
+            out[alloc_eip.get(call["alloc"], "?")].append(eni_lb.get(call["eni"], "?"))
+    return out
+
+
 def deploy_report(lab: BootedLab) -> dict[str, Any]:
     assert lab.deployment is not None
     checks = [{"check": r.name, "ok": r.ok, "detail": r.detail} for r in lab.checks]
@@ -43,6 +58,7 @@ def deploy_report(lab: BootedLab) -> dict[str, Any]:
              for key, m in lab.machines.items()}
     return {"passed": all(r.ok for r in lab.checks), **lab.deployment.as_json(),
             "checks": checks, "checks_s": round(lab.checks_s, 1), "hosts": hosts,
+            "claims": _claims(lab),
             "image": str(lab.machines[next(iter(lab.machines))].image),
             "cpus": os.cpu_count()}
 
@@ -54,6 +70,8 @@ def deploy_lines(report: dict[str, Any]) -> list[str]:
         changed = sum(r["changed"] for r in run["recap"].values())
         out.append(f"{name}: {run['seconds']:.1f}s, {len(run['recap'])} hosts, "
                    f"changed={changed}")
+    out.append("EIP claims during the deploy: " + ", ".join(
+        f"{eip} by {' then '.join(lbs) or 'nobody'}" for eip, lbs in report["claims"].items()))
     bad = [c for c in report["checks"] if not c["ok"]]
     out.append(f"post-deploy checks: {len(report['checks']) - len(bad)} passed, {len(bad)} "
                f"failed (settled after {report['checks_s']}s)")
