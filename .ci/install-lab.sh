@@ -46,10 +46,10 @@ id hacompile-vrrp >/dev/null 2>&1 ||
 # systemd-nspawn boots it. systemd-container is unpacked, not installed: installing it would
 # upgrade this machine's own systemd packages to match. dpkg-deb (dpkg) indexes the mirror.
 NSPAWN_DIR=${HACOMPILE_LAB_NSPAWN_DIR:-/opt/hacompile-lab/nspawn}
-command -v mmdebstrap >/dev/null 2>&1 || {
+if ! command -v mmdebstrap >/dev/null 2>&1 || ! command -v ssh-keygen >/dev/null 2>&1; then
     apt-get update -qq
-    apt-get install -y -qq mmdebstrap >/dev/null
-}
+    apt-get install -y -qq mmdebstrap openssh-client >/dev/null
+fi
 if [ ! -x "$NSPAWN_DIR/usr/bin/systemd-nspawn" ] && ! command -v systemd-nspawn >/dev/null 2>&1; then
     debs=$(mktemp -d)
     (cd "$debs" && apt-get download -qq systemd-container 2>/dev/null) ||
@@ -59,9 +59,3 @@ if [ ! -x "$NSPAWN_DIR/usr/bin/systemd-nspawn" ] && ! command -v systemd-nspawn 
     rm -rf "$debs"
 fi
 
-# --- The booted lab's controller runs the bundle's SSM tasks (amazon.aws/community.aws on
-# localhost), which need boto3 in Ansible's own venv (.ci/install-verify.sh creates it).
-ANSIBLE_VENV=${HACOMPILE_TOOLS_DIR:-/opt/hacompile-tools}/ansible
-if [ -x "$ANSIBLE_VENV/bin/python" ] && ! "$ANSIBLE_VENV/bin/python" -c 'import boto3' 2>/dev/null; then
-    "$ANSIBLE_VENV/bin/pip" install -q "boto3>=1.34"
-fi

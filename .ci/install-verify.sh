@@ -58,6 +58,11 @@ if ! "$TOOLS/ansible/bin/ansible-lint" --version >/dev/null 2>&1; then
     quiet "$PY" -m venv "$TOOLS/ansible"
     quiet "$TOOLS/ansible/bin/pip" install -q "ansible==12.3.0" "ansible-lint==26.10.1"
 fi
+# boto3 in Ansible's own Python: the bundle's SSM tasks (amazon.aws, community.aws) run on the
+# controller, which `hacompile lab --booted` exercises for real.
+if ! "$TOOLS/ansible/bin/python" -c 'import boto3' >/dev/null 2>&1; then
+    quiet "$TOOLS/ansible/bin/pip" install -q "boto3>=1.34"
+fi
 
 # --- HashiCorp's HCL parser and formatter (WebAssembly builds) for node.
 if [ ! -f "$TOOLS/npm/node_modules/@cdktn/hcl-tools/package.json" ] ||
