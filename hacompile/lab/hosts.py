@@ -77,8 +77,57 @@ def in_netns(ns: str, cmd: Sequence[str]) -> list[str]:
     return ["ip", "netns", "exec", ns, *cmd]
 
 
+class PidNamespaceProcesses:
+    """Processes of one host's PID namespace, found from the host side by its init's PID:
+    shared by the namespace LB and the booted host, which the fault runner drives alike."""
+
+    init_pid: int
+
+    def process_name(self, comm: str) -> str:
+        """What a process the runner names is called on this host (HAPEE renames some)."""
+        return comm
+
+    def pids(self, comm: str | None = None) -> list[int]:
+        """Live (non-zombie) processes of this LB's PID namespace, optionally by name."""
+        try:
+            mine = os.readlink(f"/proc/{self.init_pid}/ns/pid")
+        except OSError:
+            return []
+        out = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit() or int(entry) == self.init_pid:
+                continue
+            try:
+                if os.readlink(f"/proc/{entry}/ns/pid") != mine:
+                    continue
+                stat = Path(f"/proc/{entry}/stat").read_text()
+                name = Path(f"/proc/{entry}/comm").read_text().strip()
+            except OSError:
+                continue
+            if stat.rsplit(")", 1)[1].split()[0] == "Z":
+                continue
+            if comm is None or name == self.process_name(comm):
+                out.append(int(entry))
+        return out
+
+    def signal(self, comm: str, sig: signal.Signals) -> int:
+        pids = self.pids(comm)
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, sig)
+        return len(pids)
+
+    def wait_gone(self, comm: str, timeout: float = 10) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self.pids(comm):
+                return True
+            time.sleep(0.05)
+        return False
+
+
 @dataclass
-class LbHost:
+class LbHost(PidNamespaceProcesses):
     """One load balancer: PID-namespace init plus the processes the lab starts inside it."""
 
     key: str
@@ -149,44 +198,6 @@ class LbHost:
         for name in ("keepalived.pid", "vrrp.pid"):  # stale after a SIGKILL
             (self.dir / "run" / name).unlink(missing_ok=True)
         self.enter(self.keepalived_cmd, "keepalived")
-
-    def pids(self, comm: str | None = None) -> list[int]:
-        """Live (non-zombie) processes of this LB's PID namespace, optionally by name."""
-        try:
-            mine = os.readlink(f"/proc/{self.init_pid}/ns/pid")
-        except OSError:
-            return []
-        out = []
-        for entry in os.listdir("/proc"):
-            if not entry.isdigit() or int(entry) == self.init_pid:
-                continue
-            try:
-                if os.readlink(f"/proc/{entry}/ns/pid") != mine:
-                    continue
-                stat = Path(f"/proc/{entry}/stat").read_text()
-                name = Path(f"/proc/{entry}/comm").read_text().strip()
-            except OSError:
-                continue
-            if stat.rsplit(")", 1)[1].split()[0] == "Z":
-                continue
-            if comm is None or name == comm:
-                out.append(int(entry))
-        return out
-
-    def signal(self, comm: str, sig: signal.Signals) -> int:
-        pids = self.pids(comm)
-        for pid in pids:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, sig)
-        return len(pids)
-
-    def wait_gone(self, comm: str, timeout: float = 10) -> bool:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if not self.pids(comm):
-                return True
-            time.sleep(0.05)
-        return False
 
     def lose(self) -> None:
         """The whole instance dies: SIGKILL to PID 1 kills its namespace."""

@@ -97,28 +97,36 @@ class Lab:
         if not AWSCLI.is_file():
             raise LabError(f"{AWSCLI} missing: the EIP scripts run as an unprivileged user and "
                            f"need an AWS CLI it can execute; install it: {awscli_install()}")
-        self.dir.mkdir(parents=True, mode=0o755)
-        os.chmod(self.dir.parent, 0o755)
         user = self.plan.keepalived.script_user
         ensure_user(user, self.note)
+        self.start_network()
+        self.render_and_prepare(user)
+        for backend in self.topo.backends:
+            self.start_backend(backend.name, backend.port)
+        for host in self.lbs.values():
+            host.boot(keepalived=False)
+        for host in self.lbs.values():
+            host.start_vrrp()
+        self.start_probe()
+
+    def start_network(self) -> None:
+        """The run directory, the namespaces and their wiring, the cloud, the LBs' MACs."""
+        self.dir.mkdir(parents=True, mode=0o755)
+        os.chmod(self.dir.parent, 0o755)
         netns.create(self.topo)
         netns.sh("ip", "netns", "exec", self.topo.ns("edge"), "sysctl", "-q", "-w",
                  "net.ipv4.ip_forward=1")
         self.start_cloud()
         for lb in self.topo.lbs:
             netns.set_mac(self.topo.ns(lb.key), self.ids["enis"][lb.key]["mac"])
-        self.render_and_prepare(user)
-        for backend in self.topo.backends:
-            proc = spawn(in_netns(self.topo.ns(backend.name), [
-                sys.executable, "-m", "hacompile.lab.daemons", "backend", backend.name,
-                str(backend.port)]), self.dir / f"{backend.name}.log", py_env(), True)
-            self.procs.append(proc)
-            wait_ready(proc, f"backend {backend.name}")
-        for host in self.lbs.values():
-            host.boot(keepalived=False)
-        for host in self.lbs.values():
-            host.start_vrrp()
-        self.start_probe()
+
+    def start_backend(self, name: str, port: int) -> None:
+        """A lab backend daemon answering "backend NAME" in that backend's namespace."""
+        proc = spawn(in_netns(self.topo.ns(name), [
+            sys.executable, "-m", "hacompile.lab.daemons", "backend", name, str(port)]),
+            self.dir / f"{name}.log", py_env(), True)
+        self.procs.append(proc)
+        wait_ready(proc, f"backend {name}")
 
     def start_probe(self) -> None:
         """The client: every EIP's lab address, every 50 ms, through the edge."""

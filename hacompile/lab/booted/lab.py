@@ -11,7 +11,6 @@ with its reason.
 from __future__ import annotations
 
 import json
-import os
 import resource
 import subprocess
 import sys
@@ -58,14 +57,7 @@ class BootedLab(Lab):
         super().close()
 
     def start(self) -> None:
-        self.dir.mkdir(parents=True, mode=0o755)
-        os.chmod(self.dir.parent, 0o755)
-        netns.create(self.topo)
-        netns.sh("ip", "netns", "exec", self.topo.ns("edge"), "sysctl", "-q", "-w",
-                 "net.ipv4.ip_forward=1")
-        self.start_cloud()
-        for lb in self.topo.lbs:
-            netns.set_mac(self.topo.ns(lb.key), self.ids["enis"][lb.key]["mac"])
+        self.start_network()
         self._lab_vars()
         image = base_image()
         hapee = self.plan.flavor.name == "hapee"
@@ -81,13 +73,8 @@ class BootedLab(Lab):
         key = self._ssh_key()
         self._make_machines(image, key, hapee)
         for backend in self.topo.backends:
-            if backend.name in self.machines:
-                continue
-            proc = spawn(in_netns(self.topo.ns(backend.name), [
-                sys.executable, "-m", "hacompile.lab.daemons", "backend", backend.name,
-                str(backend.port)]), self.dir / f"{backend.name}.log", py_env(), True)
-            self.procs.append(proc)
-            wait_ready(proc, f"backend {backend.name}")
+            if backend.name not in self.machines:  # an existing backend, not a demo host
+                self.start_backend(backend.name, backend.port)
         with ThreadPoolExecutor(max_workers=len(self.machines)) as pool:
             list(pool.map(lambda m: m.boot(), self.machines.values()))
         if hapee:

@@ -24,13 +24,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hacompile.lab.booted.image import nspawn
+from hacompile.lab.hosts import PidNamespaceProcesses
 from hacompile.lab.netns import LabError
 
 CGROUP_ROOTS = (Path("/sys/fs/cgroup/unified"), Path("/sys/fs/cgroup/systemd"))
 
 
 @dataclass
-class BootedHost:
+class BootedHost(PidNamespaceProcesses):
     key: str  # lb1, web1
     hostname: str  # the inventory name
     ns: str
@@ -165,42 +166,8 @@ class BootedHost:
     def stop_haproxy(self) -> None:
         self.systemctl("stop", self.haproxy_service)
 
-    def pids(self, comm: str | None = None) -> list[int]:
-        """Live processes of this host (host PIDs), optionally by name; PID 1 excluded."""
-        try:
-            mine = os.readlink(f"/proc/{self.init_pid}/ns/pid")
-        except OSError:
-            return []
-        out = []
-        for entry in os.listdir("/proc"):
-            if not entry.isdigit() or int(entry) == self.init_pid:
-                continue
-            try:
-                if os.readlink(f"/proc/{entry}/ns/pid") != mine:
-                    continue
-                stat = Path(f"/proc/{entry}/stat").read_text()
-                name = Path(f"/proc/{entry}/comm").read_text().strip()
-            except OSError:
-                continue
-            if stat.rsplit(")", 1)[1].split()[0] != "Z" and (
-                    comm is None or name == self.names.get(comm, comm)):
-                out.append(int(entry))
-        return out
-
-    def signal(self, comm: str, sig: signal.Signals) -> int:
-        pids = self.pids(comm)
-        for pid in pids:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, sig)
-        return len(pids)
-
-    def wait_gone(self, comm: str, timeout: float = 10) -> bool:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if not self.pids(comm):
-                return True
-            time.sleep(0.05)
-        return False
+    def process_name(self, comm: str) -> str:
+        return self.names.get(comm, comm)
 
     def reap(self, wait: float = 0.0) -> None:
         del wait
