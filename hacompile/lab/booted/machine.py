@@ -209,6 +209,7 @@ class BootedHost(PidNamespaceProcesses):
     def close(self) -> None:
         """Power lost, overlay unmounted, cgroups removed (only what this host made)."""
         self.lose()
+        kill_cgroups(self.cgroups)
         if self.root.is_mount():
             _run("umount", str(self.root), check=False)
         for group in self.cgroups:
@@ -218,6 +219,24 @@ class BootedHost(PidNamespaceProcesses):
                         sub.rmdir()
             with contextlib.suppress(OSError):
                 group.rmdir()
+
+
+def kill_cgroups(groups: list[Path], timeout: float = 10) -> None:
+    """Kill whatever still runs in these cgroups (cgroup.kill, unified hierarchy) and wait for
+    them to empty: a host whose PID 1 was never found must not outlive its run."""
+    for group in groups:
+        with contextlib.suppress(OSError):
+            (group / "cgroup.kill").write_text("1")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and any(_busy(g) for g in groups):
+        time.sleep(0.1)
+
+
+def _busy(group: Path) -> bool:
+    try:
+        return any(p.read_text().strip() for p in group.rglob("cgroup.procs"))
+    except OSError:  # a sub-cgroup went away while we looked: look again
+        return True
 
 
 def _join(groups: list[Path]) -> None:
@@ -268,6 +287,11 @@ def unmount_leftovers(root: Path = Path("/tmp/hacompile-lab")) -> list[str]:
         parent = base / "hacompile-lab"
         for group in sorted(parent.glob("hcl*")) if parent.is_dir() else []:
             if PREFIX_RE.match(group.name.split("-", 1)[0]):
+                kill_cgroups([group])
+                for sub in sorted(group.rglob("*"), key=lambda p: len(p.parts), reverse=True):
+                    if sub.is_dir():
+                        with contextlib.suppress(OSError):
+                            sub.rmdir()
                 with contextlib.suppress(OSError):
                     group.rmdir()
                     removed.append(str(group))
