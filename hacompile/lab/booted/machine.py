@@ -213,12 +213,7 @@ class BootedHost(PidNamespaceProcesses):
         if self.root.is_mount():
             _run("umount", str(self.root), check=False)
         for group in self.cgroups:
-            for sub in sorted(group.rglob("*"), key=lambda p: len(p.parts), reverse=True):
-                if sub.is_dir():
-                    with contextlib.suppress(OSError):
-                        sub.rmdir()
-            with contextlib.suppress(OSError):
-                group.rmdir()
+            remove_cgroup(group)
 
 
 def kill_cgroups(groups: list[Path], timeout: float = 10) -> None:
@@ -230,6 +225,19 @@ def kill_cgroups(groups: list[Path], timeout: float = 10) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and any(_busy(g) for g in groups):
         time.sleep(0.1)
+
+
+def remove_cgroup(group: Path) -> bool:
+    """Remove an (emptied) cgroup and the sub-cgroups systemd made in it, deepest first."""
+    for sub in sorted(group.rglob("*"), key=lambda p: len(p.parts), reverse=True):
+        if sub.is_dir():
+            with contextlib.suppress(OSError):
+                sub.rmdir()
+    try:
+        group.rmdir()
+    except OSError:
+        return False
+    return True
 
 
 def _busy(group: Path) -> bool:
@@ -288,11 +296,6 @@ def unmount_leftovers(root: Path = Path("/tmp/hacompile-lab")) -> list[str]:
         for group in sorted(parent.glob("hcl*")) if parent.is_dir() else []:
             if PREFIX_RE.match(group.name.split("-", 1)[0]):
                 kill_cgroups([group])
-                for sub in sorted(group.rglob("*"), key=lambda p: len(p.parts), reverse=True):
-                    if sub.is_dir():
-                        with contextlib.suppress(OSError):
-                            sub.rmdir()
-                with contextlib.suppress(OSError):
-                    group.rmdir()
+                if remove_cgroup(group):
                     removed.append(str(group))
     return removed
