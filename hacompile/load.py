@@ -17,7 +17,10 @@ from typing import Any, NamedTuple
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.composer import Composer
+from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.scanner import RoundTripScanner, ScannerError
 
@@ -26,6 +29,13 @@ from hacompile.errors import Diagnostic, Loc, Severity, SpecError
 MAX_BYTES = 1_000_000  # a real spec is a few KB; 1 MB leaves room for 50 regions and comments
 MAX_NODES = 200_000  # counted with aliases expanded: the alias-bomb guard
 MAX_DEPTH = 64
+# No list or mapping in a spec needs more entries than this (the longest, regions[].backends, is
+# capped at 256 by the model): a longer one is refused at its first extra item while it is being
+# parsed, so a 10,000-item list costs milliseconds, not the seconds ruamel needs to parse it all.
+MAX_ITEMS = 256
+# Integers as every YAML reader reads them alike: YAML 1.1 (PyYAML, Ansible) reads 010 as 8 where
+# 1.2 reads 10, and ruamel still accepts the 1.1-only 0b101 and 8_0. Refused like `yes`/`no`.
+_PLAIN_INT = re.compile(r"[-+]?(0|[1-9][0-9]*)")
 # Python refuses to turn longer digit strings into an int (CVE-2020-10735); ruamel then raises a
 # bare ValueError, which we locate ourselves.
 _LONG_NUMBER = re.compile(rf"[-+]?[0-9][0-9_]{{{sys.get_int_max_str_digits() - 1},}}")
@@ -119,6 +129,68 @@ class _Scanner(RoundTripScanner):
         super().fetch_flow_collection_start(TokenClass, to_push)
 
 
+class _Refused(Exception):
+    """A value refused while parsing, with its 0-based mark: raised through ruamel's load."""
+
+    def __init__(self, message: str, mark: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.where = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+
+
+class _Composer(Composer):
+    """Counts entries as they are composed and stops at the first past MAX_ITEMS."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if isinstance(parent, SequenceNode) and isinstance(index, int) and index >= MAX_ITEMS:
+            raise _Refused(f"a list of more than {MAX_ITEMS} items: no list in a spec may be "
+                           "that long", self.parser.peek_event().start_mark)
+        if isinstance(parent, MappingNode) and index is None and len(parent.value) >= MAX_ITEMS:
+            raise _Refused(f"a mapping of more than {MAX_ITEMS} keys: no mapping in a spec may "
+                           "be that large", self.parser.peek_event().start_mark)
+        return super().compose_node(parent, index)
+
+
+def _int_form(text: str) -> str:
+    """What makes an integer scalar ambiguous, in words; "" for plain decimal."""
+    digits = text.lstrip("+-")
+    if _PLAIN_INT.fullmatch(text):
+        return ""
+    if "_" in text:
+        return "has an underscore (a YAML 1.1 digit separator that YAML 1.2 does not have)"
+    kind = {"0o": "is octal (YAML 1.2 reads 0o10 as 8, YAML 1.1 readers as text)",
+            "0b": "is binary (a YAML 1.1 form that YAML 1.2 does not have)",
+            "0x": "is hexadecimal (no number in a spec is written that way; one form for all "
+                  "keeps reviews simple)"}.get(digits[:2].lower())
+    if kind:
+        return kind
+    return (f"has a leading zero (YAML 1.1 readers such as PyYAML and Ansible read it as "
+            f"{f'octal {int(digits, 8)}' if set(digits) <= set('01234567') else 'text'}, "
+            f"YAML 1.2 as decimal {int(digits)})")
+
+
+class _Constructor(RoundTripConstructor):
+    """Refuses integer and float forms that YAML readers read differently, at the scalar."""
+
+    def _int(self, node: ScalarNode) -> Any:
+        why = _int_form(str(node.value))
+        if why:
+            raise _Refused(f"the number {node.value} {why}: write it in plain decimal, or quote "
+                           "it if you mean text", node.start_mark)
+        return self.construct_yaml_int(node)
+
+    def _float(self, node: ScalarNode) -> Any:
+        if "_" in str(node.value):
+            raise _Refused(f"the number {node.value} has an underscore (a YAML 1.1 digit "
+                           "separator that YAML 1.2 does not have): write it without",
+                           node.start_mark)
+        return self.construct_yaml_float(node)
+
+
+_Constructor.add_constructor("tag:yaml.org,2002:int", _Constructor._int)
+_Constructor.add_constructor("tag:yaml.org,2002:float", _Constructor._float)
+
+
 def load(path: Path) -> Loaded:
     """Parse one spec file; raise `SpecError` with a located diagnostic on any YAML problem."""
     if not path.name.isprintable():
@@ -129,9 +201,13 @@ def load(path: Path) -> Loaded:
     text = read_text(path)
     yaml = YAML(typ="rt", pure=True)
     yaml.Scanner = _Scanner
+    yaml.Composer = _Composer
+    yaml.Constructor = _Constructor
     yaml.allow_duplicate_keys = False
     try:
         doc = yaml.load(text)
+    except _Refused as exc:
+        raise _fail(path, exc.message, *exc.where) from None
     except ReaderError as exc:  # a control character: ruamel reports a character offset
         line, col = _line_col(text, exc.position)
         raise _fail(path, f"character U+{exc.character:04X} is not allowed in YAML", line, col) \

@@ -71,3 +71,57 @@ def test_missing_file_and_directory(tmp_path: Path) -> None:
         load(tmp_path / "absent.yaml")
     with pytest.raises(SpecError, match="is a directory"):
         load(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("scalar", "words"),
+    [
+        ("010", "leading zero"),  # YAML 1.2 (ruamel) reads 10, YAML 1.1 (PyYAML, Ansible) 8
+        ("-010", "leading zero"),
+        ("00", "leading zero"),
+        ("0o10", "octal"),  # YAML 1.2 reads 8, YAML 1.1 the string "0o10"
+        ("0x50", "hexadecimal"),
+        ("0b101", "binary"),  # YAML 1.1 only; ruamel still reads 5
+        ("8_0", "underscore"),  # YAML 1.1 only; ruamel still reads 80
+        ("10_", "underscore"),
+        ("1_0.5", "underscore"),
+    ],
+)
+def test_ambiguous_number_forms_are_refused_at_the_scalar(tmp_path: Path, scalar: str,
+                                                          words: str) -> None:
+    with pytest.raises(SpecError) as info:
+        load(_write(tmp_path, f"version: 1\nhaproxy:\n  maxconn: {scalar}\n"))
+    (diag,) = info.value.diagnostics
+    assert (diag.line, diag.column) == (3, 12)
+    assert words in diag.message and scalar in diag.message
+
+
+@pytest.mark.parametrize(("scalar", "value"),
+                         [("0", 0), ("80", 80), ("-5", -5), ("+5", 5), ("1.5", 1.5),
+                          ("0.25", 0.25), ("1e3", 1000.0), ("'010'", "010")])
+def test_plain_decimal_numbers_still_load(tmp_path: Path, scalar: str, value: object) -> None:
+    """Every YAML reader agrees on these, so they stay; a quoted 010 is a string."""
+    assert load(_write(tmp_path, f"a: {scalar}\n")).data == {"a": value}
+
+
+def test_an_oversized_list_is_refused_while_parsing(tmp_path: Path) -> None:
+    """Refused at the first item past the cap, before the rest of the file is parsed (a
+    10,000-item list took seconds to parse before pydantic refused its length)."""
+    from hacompile.load import MAX_ITEMS
+    items = "".join(f"  - {{name: f{i}, port: {1000 + i}}}\n" for i in range(MAX_ITEMS + 5))
+    with pytest.raises(SpecError) as info:
+        load(_write(tmp_path, "version: 1\nfrontends:\n" + items))
+    (diag,) = info.value.diagnostics
+    assert (diag.line, diag.column) == (3 + MAX_ITEMS, 5)
+    assert f"more than {MAX_ITEMS} items" in diag.message
+    at_cap = "".join(f"  - {i}\n" for i in range(MAX_ITEMS))
+    assert len(load(_write(tmp_path, "a:\n" + at_cap)).data["a"]) == MAX_ITEMS
+
+
+def test_an_oversized_mapping_is_refused_while_parsing(tmp_path: Path) -> None:
+    from hacompile.load import MAX_ITEMS
+    keys = ", ".join(f"k{i}: {i}" for i in range(MAX_ITEMS + 1))
+    with pytest.raises(SpecError) as info:
+        load(_write(tmp_path, "tags: {" + keys + "}\n"))
+    (diag,) = info.value.diagnostics
+    assert diag.line == 1 and f"more than {MAX_ITEMS} keys" in diag.message
