@@ -28,6 +28,7 @@ from hacompile.spec.types import (
     TagKey,
     TagValue,
     Weight,
+    WholeNumber,
     ZoneName,
 )
 
@@ -146,7 +147,7 @@ class PriorityLadder(Strict):
 
 
 class Keepalived(Strict):
-    vrrp_version: Literal[2, 3] = 2
+    vrrp_version: Annotated[Literal[2, 3], WholeNumber] = 2
     # Seconds between adverts. VRRPv2 takes whole seconds; VRRPv3 takes centiseconds (0.01-40.95).
     advert_int: Annotated[float, Field(ge=0.01, le=255)] = 1
     vrid_base: Annotated[int, Field(ge=1, le=255)] = 51
@@ -183,7 +184,7 @@ class Access(Strict):
 class Spec(Strict):
     """One ha.yaml: a named cluster of active-active HAProxy load balancers per region."""
 
-    version: Literal[1]
+    version: Annotated[Literal[1], WholeNumber]
     name: ClusterName
     regions: Annotated[list[Region], Field(min_length=1, max_length=64)]
     load_balancers: LoadBalancers = LoadBalancers()

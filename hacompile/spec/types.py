@@ -12,7 +12,7 @@ import ipaddress
 import re
 from typing import Annotated
 
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
 
 PRIVATE_RANGES = tuple(
     ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
@@ -72,9 +72,42 @@ def _backend_address(value: str) -> str:
     return value
 
 
+# Tag keys the bundle sets itself. `hacompile:` is its prefix (hacompile:cluster names the
+# cluster on every resource, and the IAM policy matches interfaces by it); Name and Role are set
+# on each resource, and a resource's own tags override the provider's default_tags, so a user
+# value for any of them would be dropped without a word.
+RESERVED_TAG_PREFIX = "hacompile:"
+RESERVED_TAG_KEYS = ("Name", "Role")
+
+
 def _tag_key(value: str) -> str:
     if value.lower().startswith("aws:"):
         raise ValueError("tag keys starting with `aws:` are reserved by AWS")
+    if value.lower().startswith(RESERVED_TAG_PREFIX):
+        raise ValueError(f"tag keys starting with `{RESERVED_TAG_PREFIX}` are reserved: the "
+                         "bundle sets hacompile:cluster on every resource itself")
+    if value in RESERVED_TAG_KEYS:
+        raise ValueError(f"the bundle sets the `{value}` tag on each resource itself, and a "
+                         "resource's own tags override the provider's default tags: yours "
+                         "would be dropped")
+    return value
+
+
+# HAProxy keeps timeouts in milliseconds as a signed 32-bit int and refuses larger ones.
+MAX_DURATION_MS = 2**31 - 1
+_UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000}
+
+
+def duration_ms(value: str) -> int:
+    """A Duration (``30s``) in milliseconds."""
+    unit = value.lstrip("0123456789")
+    return int(value[: -len(unit)]) * _UNIT_MS[unit]
+
+
+def _duration(value: str) -> str:
+    if duration_ms(value) > MAX_DURATION_MS:
+        raise ValueError(f"{value} is {duration_ms(value)} ms; HAProxy refuses timeouts past "
+                         f"{MAX_DURATION_MS} ms (2^31-1, about 596 h or 24.8 days)")
     return value
 
 
@@ -84,12 +117,27 @@ TagKey = Annotated[
     str, StringConstraints(pattern=r"^[A-Za-z0-9 _.:/=+@-]{1,128}$"), AfterValidator(_tag_key)
 ]
 TagValue = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9 _.:/=+@-]{0,256}$")]
-Duration = Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]{0,6}(ms|s|m|h)$")]
+Duration = Annotated[
+    str, StringConstraints(pattern=r"^[1-9][0-9]{0,6}(ms|s|m|h)$"), AfterValidator(_duration)
+]
 HttpPath = Annotated[str, StringConstraints(pattern=r"^/[A-Za-z0-9._~/-]{0,200}$")]
 CookieName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
 Port = Annotated[int, Field(ge=1, le=65535)]
 Weight = Annotated[int, Field(ge=-253, le=253)]
 Priority = Annotated[int, Field(ge=1, le=254)]
+
+
+def _whole(value: object) -> object:
+    """`Literal[1]` admits True and 1.0 (True == 1 == 1.0), strict mode or not: refuse them."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected an integer, got the boolean {str(value).lower()}")
+    if isinstance(value, float):
+        raise ValueError(f"expected an integer, got float {value!r}")
+    return value
+
+
+# Put before an integer `Literal` (version, vrrp_version).
+WholeNumber = BeforeValidator(_whole)
 
 
 def _help() -> dict[str, str]:
