@@ -28,6 +28,7 @@ CHECKERS: dict[str, str] = {
     "terraform-fmt": "hacompile.verify.terraform:check_fmt",
     "terraform-real": "hacompile.verify.tfreal:check_terraform_real",
     "checkov": "hacompile.verify.terraform:check_checkov",
+    "trivy": "hacompile.verify.trivy:check_trivy",
     "iam": "hacompile.verify.iam:check_iam",
     "ansible-syntax": "hacompile.verify.ansible_checks:check_syntax",
     "ansible-lint": "hacompile.verify.ansible_checks:check_lint",
