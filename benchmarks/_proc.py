@@ -37,8 +37,8 @@ class Sample:
 
 
 def run(argv: Sequence[str], *, cwd: Path | None = None, environ: dict[str, str] | None = None,
-        timeout: float = 300) -> Sample:
-    """Run one process to completion; raise if it fails."""
+        timeout: float = 300, expect: Sequence[int] = (0,)) -> Sample:
+    """Run one process to completion; raise if its exit status is not in `expect`."""
     start = time.perf_counter()
     proc = subprocess.Popen(list(argv), cwd=cwd, env=environ or env(),
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -56,7 +56,7 @@ def run(argv: Sequence[str], *, cwd: Path | None = None, environ: dict[str, str]
     stderr = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
     if proc.stderr:
         proc.stderr.close()
-    if proc.returncode != 0:
+    if proc.returncode not in expect:
         raise RuntimeError(f"{' '.join(argv)} exited {proc.returncode}:\n{stderr[-2000:]}")
     return Sample(elapsed, usage.ru_utime + usage.ru_stime, int(usage.ru_maxrss))
 

@@ -125,3 +125,12 @@ def test_an_oversized_mapping_is_refused_while_parsing(tmp_path: Path) -> None:
         load(_write(tmp_path, "tags: {" + keys + "}\n"))
     (diag,) = info.value.diagnostics
     assert diag.line == 1 and f"more than {MAX_ITEMS} keys" in diag.message
+
+
+def test_the_loader_cap_admits_every_list_the_model_bounds() -> None:
+    """The loader's cap is a coarse early stop; each field's own bound (and its message) is
+    the model's, so no bounded list may be longer than the cap."""
+    from hacompile.load import MAX_ITEMS
+    from hacompile.spec import bounds
+    limits = {k: v for k, v in vars(bounds).items() if k.startswith("MAX_")}
+    assert limits and max(limits.values()) <= MAX_ITEMS, limits

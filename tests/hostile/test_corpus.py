@@ -66,6 +66,27 @@ def _wide_mapping(tmp: Path) -> str:
     return "wide.yaml"
 
 
+_SPEC_HEAD = ("version: 1\nname: demo\nregions:\n  - name: us-east-1\n    vpc_cidr: 10.0.0.0/16\n"
+              "    zones: [us-east-1a, us-east-1b]\n")
+
+
+def _ten_thousand_frontends(tmp: Path) -> str:
+    """Took 2-16 s to parse before pydantic refused the length; the loader now stops at the
+    257th item (docs/hostile-input.md, "Bounds")."""
+    items = "".join(f"    - {{name: f{i}, port: {1000 + i}}}\n" for i in range(10_000))
+    (tmp / "frontends.yaml").write_text(_SPEC_HEAD + "haproxy:\n  frontends:\n" + items,
+                                        encoding="utf-8")
+    return "frontends.yaml"
+
+
+def _ten_thousand_checks(tmp: Path) -> str:
+    """Past 100 s and 4 GB in the failover proof before checks had a bound."""
+    items = "".join(f"    - {{name: c{i}, process: p{i}, weight: -1}}\n" for i in range(10_000))
+    (tmp / "checks.yaml").write_text(_SPEC_HEAD + "keepalived:\n  checks:\n" + items,
+                                     encoding="utf-8")
+    return "checks.yaml"
+
+
 def _missing(tmp: Path) -> str:
     return "does-not-exist.yaml"
 
@@ -99,6 +120,10 @@ GENERATED: dict[str, tuple[Callable[[Path], str], str]] = {
              "most 1000000 bytes"),
     "wide": (_wide_mapping, "wide.yaml:2:2604: error: a mapping of more than 256 keys: no "
              "mapping in a spec may be that large"),
+    "10k_frontends": (_ten_thousand_frontends, "frontends.yaml:265:7: error: a list of more "
+                      "than 256 items: no list in a spec may be that long"),
+    "10k_checks": (_ten_thousand_checks, "checks.yaml:265:7: error: a list of more than 256 "
+                   "items: no list in a spec may be that long"),
     "missing": (_missing, "does-not-exist.yaml:1:1: error: no such file"),
     "directory": (_directory, "ha.yaml:1:1: error: is a directory, not a spec file"),
     "symlink_loop": (_symlink_loop, "loop-a.yaml:1:1: error: cannot read: Too many levels of "

@@ -1,0 +1,43 @@
+"""How long each list in a spec may be, and why: chosen from what a real tier needs.
+
+Every list is bounded so that the work a spec can ask for is bounded: validation, the
+failover proof (quadratic in load balancers x checks, see `hacompile.failover.scenarios`) and
+the bundle's size. The loader refuses any list or mapping past `hacompile.load.MAX_ITEMS`
+while parsing, before the model sees it; these are the precise per-field bounds, shown in
+`hacompile schema` through each field's description.
+"""
+
+from __future__ import annotations
+
+# AWS has about 35 regions (commercial, GovCloud, China); 64 leaves room and bounds the proof.
+MAX_REGIONS = 64
+# The most availability zones any region has is 6 (us-east-1).
+MAX_ZONES = 6
+# HAProxy serves hundreds of servers per backend without trouble; a tier fronting more uses a
+# service-discovery resolver, not a list in ha.yaml.
+MAX_EXISTING_BACKENDS = 256
+MAX_FRONTENDS = 16
+# Each check is a reason to move an EIP: HAProxy, sshd, the gateway and a few sidecars. The
+# failover proof enumerates every pair of failures, (load balancers x checks)^2 of them.
+MAX_CHECKS = 8
+# Each CIDR is a security-group ingress rule; AWS's default quota is 60 inbound rules per
+# group, shared with the frontends and the VRRP and health-check rules.
+MAX_CIDRS = 20
+# AWS allows 50 tags per resource; the bundle sets Name, Role and hacompile:cluster itself.
+MAX_TAGS = 40
+
+REGIONS = f"1 to {MAX_REGIONS} regions."
+ZONES = f"2 to {MAX_ZONES} availability zones; the load balancers are spread over them."
+EXISTING_BACKENDS = (f"Existing servers in this region, at most {MAX_EXISTING_BACKENDS}; not "
+                     "the load balancers' own addresses, loopback, link-local (the metadata "
+                     "service), multicast or broadcast.")
+FRONTENDS = (f"1 to {MAX_FRONTENDS} listeners, each on its own port (not 22, not the stats "
+             "port).")
+CHECKS = (f"At most {MAX_CHECKS} Keepalived checks: the failover proof tries every pair of "
+          "failures, so its cost grows with (load balancers x checks)^2.")
+SSH_CIDRS = (f"1 to {MAX_CIDRS} networks allowed to SSH in (one security-group rule each); "
+             "together they may not cover the whole internet or more than a /8 of it.")
+STATS_CIDRS = (f"1 to {MAX_CIDRS} networks allowed to the stats page (one security-group rule "
+               "each); together they may not cover more than a /8 of the internet.")
+TAGS = (f"At most {MAX_TAGS} tags added to every resource; keys aws:*, hacompile:*, Name and "
+        "Role are reserved.")
