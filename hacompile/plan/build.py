@@ -204,6 +204,13 @@ def check_watch_ms(interval: int) -> int:
     return max(0, min(interval, WATCH_CAP_S) * 1000 - WATCH_GAP_MS)
 
 
+def process_pattern(name: str) -> str:
+    """`name` as a POSIX extended regular expression matching only itself, for `pgrep -x`.
+    ProcessName admits letters, digits, `_`, `-` and `.`; of those only `.` is special, and
+    `[.]` needs no backslash, which keepalived's script parser would eat."""
+    return name.replace(".", "[.]")
+
+
 def check_timeout(interval: int) -> int:
     return min(interval, WATCH_CAP_S) + 1
 
@@ -222,7 +229,8 @@ def _keepalived(spec: Spec, flavor: p.Flavor) -> p.Keepalived:
             p.Check(name=c.name, kind="gateway" if c.gateway else "process",
                     process=c.process or "", interval=c.interval, weight=c.weight,
                     fall=c.fall, rise=c.rise, timeout=check_timeout(c.interval),
-                    watch_ms=check_watch_ms(c.interval))
+                    watch_ms=check_watch_ms(c.interval),
+                    pattern=process_pattern(c.process or ""))
             for c in (ka.checks if ka.checks is not None else default_checks(flavor))
         ),
         script_user=SCRIPT_USER,

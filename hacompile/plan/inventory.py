@@ -79,7 +79,7 @@ def lb_group_vars(plan: Plan) -> dict[str, Any]:
         "keepalived_checks": [
             {"name": c.name, "kind": c.kind, "process": c.process, "interval": c.interval,
              "weight": c.weight, "fall": c.fall, "rise": c.rise, "timeout": c.timeout,
-             "watch_ms": c.watch_ms}
+             "watch_ms": c.watch_ms, "pattern": c.pattern}
             for c in ka.checks
         ],
     }

@@ -80,6 +80,9 @@ class Check(NamedTuple):
     rise: int
     timeout: int = 0  # vrrp_script timeout (s): keepalived kills a run that takes longer
     watch_ms: int = 0  # how long hacompile-check-process watches the process (script mode)
+    # `process` as the regular expression script mode hands to `pgrep -x`: each `.` as `[.]`,
+    # so it matches the same process as track_process's exact name (not `sleep` for `sl..p`).
+    pattern: str = ""
 
 
 class Flavor(NamedTuple):
