@@ -119,6 +119,12 @@ def inline_ignores(ctx: Context) -> Iterator[Ignore]:
                 yield Ignore(ctx.rel(tf), index + 1, token.group(1), reason, placed)
 
 
+def _by_place(finding: str) -> tuple[str, int, str]:
+    """Sort key: file, then line as a number (security.tf:97 before security.tf:168)."""
+    match = re.match(r"([^:\s]+):(\d+): ", finding)
+    return (match.group(1), int(match.group(2)), finding) if match else (finding, 0, "")
+
+
 def _where(target: str, start: Any) -> str:
     return f"{target}:{start}" if isinstance(start, int) and start > 0 else target
 
@@ -187,6 +193,6 @@ def check_trivy(ctx: Context) -> Outcome:
         if ig.check not in readme:
             findings.append(f"{where} is not listed in README.md")
     version = (report.get("Trivy") or {}).get("Version", "?")
-    return Outcome(tuple(sorted(findings)),
+    return Outcome(tuple(sorted(findings, key=_by_place)),
                    f"trivy {version}: {passed} checks passed, {len(ignores)} ignored inline "
                    "(listed in README.md), secrets scanned")

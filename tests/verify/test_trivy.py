@@ -155,3 +155,13 @@ def test_inline_ignores_are_read_wherever_trivy_reads_them(tmp_path: Path) -> No
                      # trivy drops 0110: a plain comment line parts it from the block
                      (18, "AWS-0110", REASON_TEXT, False),
                      (20, "AWS-0111", "another reason", True)]
+
+
+@needs_trivy
+def test_findings_come_in_file_and_line_order(tmp_path: Path) -> None:
+    root = bundle(tmp_path)
+    main = root / "terraform/eu-west-1/main.tf"
+    far = "\n" * 90 + SSH_RULE.replace('"ssh"', '"ssh_far"')
+    main.write_text(main.read_text(encoding="utf-8") + far, encoding="utf-8")
+    lines = [int(f.split(":")[1]) for f in trivy(root, tmp_path)]
+    assert len(lines) == 2 and lines[0] < 100 <= lines[1], lines  # not "…:108" before "…:9"
