@@ -319,8 +319,10 @@ def _tricky() -> dict[str, Any]:
     spec = _base_existing()
     spec["name"] = "a-b-c"
     spec["tags"] = TRICKY_TAGS
-    # a DNS name (haproxy -c resolves it, so one that resolves offline)
-    spec["regions"][0]["backends"][0]["address"] = "localhost"
+    # a DNS name with both of the characters a name may have besides letters and digits; it
+    # need not resolve (init-addr last,libc,none). Not localhost: that is the LB's own loopback,
+    # refused since issue 11.
+    spec["regions"][0]["backends"][0]["address"] = "app-1.backend-2.internal"
     spec["access"]["ssh_key_name"] = "..-_.key.pem"
     spec["access"]["ssh_user"] = "_-"
     spec["backends"]["health_check_path"] = "/../~a/./b-c_d.e//"
@@ -360,7 +362,7 @@ def test_tricky_values_stay_data(tmp_path: Path) -> None:
     # YAML: the inventory carries the backend address and the health path as plain strings.
     inventory = inert.load_yaml((out / "ansible/inventory/hacompile.yml").read_text())
     backend = inventory["all"]["children"]["us_east_1"]["vars"]["haproxy_backend"]
-    assert backend["servers"][0]["address"] == "localhost"
+    assert backend["servers"][0]["address"] == "app-1.backend-2.internal"
     assert backend["health_check_path"] == "/../~a/./b-c_d.e//"
 
     # The configs Ansible renders: same directive skeleton as the benign build, and both pass
