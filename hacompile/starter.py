@@ -52,6 +52,21 @@ def instance_type(lbs: int) -> str:
     return _TYPES[-1]
 
 
+# hacompile knows no Marketplace product code for the default HAPEE version (plan/amis.py), so
+# the starter writes a placeholder that matches no image: the spec builds as it is, and
+# `terraform plan` fails until the real code is filled in, instead of falling back to an image
+# name any Marketplace seller can publish.
+PLACEHOLDER_PRODUCT_CODE = "0" * 25
+
+
+def _product_code(flavor: str) -> str:
+    if flavor != "hapee":
+        return ""
+    return ("  # REPLACE with the product code of the HAProxy Enterprise product you subscribed\n"
+            "  # to: aws ec2 describe-images --image-ids AMI --query 'Images[].ProductCodes'\n"
+            f'  ami_product_code: "{PLACEHOLDER_PRODUCT_CODE}"\n')
+
+
 def render(c: Choices) -> str:
     c.check()
     process = "hapee-lb" if c.flavor == "hapee" else "haproxy"
@@ -75,7 +90,7 @@ load_balancers:
   count: {c.lbs}  # each is MASTER of one Elastic IP and backs up the others
   instance_type: {instance_type(c.lbs)}  # needs count + 1 private IPs per network interface
   flavor: {c.flavor}  # {flavor_note}
-
+{_product_code(c.flavor)}
 backends:
   port: 80
   demo:  # demo web servers created by the bundle; or list yours under regions[].backends

@@ -82,5 +82,6 @@ def test_iam_policy_is_scoped(tmp_path: Path) -> None:
                        "ec2:AssociateAddress", "ec2:DisassociateAddress"}
     write = next(s for s in doc["Statement"] if "ec2:AssociateAddress" in s["Action"])
     assert write["Resource"] != "*"
-    assert write["Condition"] == {"StringEquals": {"aws:ResourceTag/hacompile:cluster":
-                                                   "hapee-blog"}}
+    # the role's own deployment tag, not the cluster name another deployment can share
+    assert write["Condition"] == {"StringEquals": {
+        "aws:ResourceTag/hacompile:deployment": "${aws:PrincipalTag/hacompile:deployment}"}}

@@ -14,11 +14,16 @@ from __future__ import annotations
 from ipaddress import IPv4Network
 
 from hacompile import __version__, manifest
+from hacompile.plan import amis, security
 from hacompile.plan import model as p
 from hacompile.spec import instances, network
 from hacompile.spec.model import Check, Spec
 
 CLUSTER_TAG = "hacompile:cluster"
+# One deployment (cluster, region, Terraform state): the tag the instance role's EIP moves are
+# scoped by. Its value ends in an ID Terraform generates once (terraform_data), so two
+# clusters of the same name in one account and region never match each other (plan/iam.py).
+DEPLOYMENT_TAG = "hacompile:deployment"
 SCRIPT_USER = "hacompile-vrrp"
 
 
@@ -44,6 +49,7 @@ def build_plan(spec: Spec, spec_file: str) -> p.Plan:
         ssh_user=spec.access.ssh_user,
         tags=tuple(sorted({**spec.tags, CLUSTER_TAG: spec.name}.items())),
         cluster_tag_key=CLUSTER_TAG,
+        deployment_tag_key=DEPLOYMENT_TAG,
         partition="aws-us-gov" if any("-gov-" in r.name for r in spec.regions) else "aws",
         spec_digest=manifest.spec_digest(spec.model_dump(mode="json")),
     )
@@ -91,7 +97,7 @@ def _region(spec: Spec, index: int) -> p.Region:
             instances=instances_,
             peers=tuple(other[1] for j, other in enumerate(placed) if j != k),
         ))
-    return p.Region(
+    planned = p.Region(
         name=region.name,
         slug=region.name.replace("-", "_"),
         vpc_cidr=region.vpc_cidr,
@@ -100,7 +106,11 @@ def _region(spec: Spec, index: int) -> p.Region:
         eips=eips,
         servers=_servers(spec, index, subnet_nets, subnets),
         demo_backends=spec.backends.demo is not None,
+        ami_id=region.ami_id or "",
+        flow_logs=security.flow_logs(spec, region.name),
     )
+    return planned._replace(lb_egress=security.lb_egress(spec, planned),
+                            backend_egress=security.backend_egress(spec, planned))
 
 
 def _priority(spec: Spec, *, owner: int, lb: int, count: int) -> int:
@@ -137,7 +147,9 @@ def _flavor(spec: Spec) -> p.Flavor:
     if lbs.flavor == "hapee":
         v = lbs.hapee_version
         return p.Flavor(
-            name="hapee", ami_owner="aws-marketplace", ami_name=f"hapee-ubuntu-*-amd64-hvm-{v}*",
+            name="hapee", ami_owner=amis.MARKETPLACE_OWNER,
+            ami_name=f"hapee-ubuntu-*-amd64-hvm-{v}*",
+            ami_product_code=amis.hapee_product_code(v, lbs.ami_product_code),
             haproxy_package="", haproxy_service=f"hapee-{v}-lb",
             haproxy_config=f"/etc/hapee-{v}/hapee-lb.cfg",
             haproxy_binary=f"/opt/hapee-{v}/sbin/hapee-lb", haproxy_process="hapee-lb",
@@ -149,8 +161,9 @@ def _flavor(spec: Spec) -> p.Flavor:
         )
     arch = "arm64" if instances.architecture(lbs.instance_type) == "arm64" else "amd64"
     return p.Flavor(
-        name="community", ami_owner="099720109477",
+        name="community", ami_owner=amis.CANONICAL_OWNER,
         ami_name=f"ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-{arch}-server-*",
+        ami_product_code="",
         haproxy_package="haproxy", haproxy_service="haproxy",
         haproxy_config="/etc/haproxy/haproxy.cfg", haproxy_binary="/usr/sbin/haproxy",
         haproxy_process="haproxy", haproxy_user="haproxy", haproxy_group="haproxy",

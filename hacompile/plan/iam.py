@@ -3,8 +3,10 @@
 Least privilege for the load balancers' instance role. At run time Keepalived only needs to
 look at addresses and interfaces (Describe*: AWS allows no resource scoping there) and to
 associate (and, for completeness, disassociate) this cluster's EIPs with this cluster's
-interfaces in this region. Both resources are matched by the cluster tag, which the role cannot
-write: no ec2:CreateTags, no Allocate/Release/Assign/Unassign.
+interfaces in this region. Both resources are matched by the deployment tag, which the role
+cannot write: no ec2:CreateTags, no Allocate/Release/Assign/Unassign. What that does not stop:
+anyone else in the account allowed ec2:CreateTags can put our tag value on another EIP and let
+our load balancers move it (an SCP or tag policy denying CreateTags on the key closes that).
 """
 
 from __future__ import annotations
@@ -29,7 +31,14 @@ def assume_role_policy() -> dict[str, Any]:
 
 
 def eip_failover_policy(plan: Plan, region: Region) -> dict[str, Any]:
+    """Associate only where the EIP and the interface both carry the role's own deployment tag.
+
+    The value is compared with `${aws:PrincipalTag/...}`, the same tag on the role itself: the
+    policy stays a static file, and the tag value (cluster, region and an ID Terraform
+    generates once, see plan/build.py DEPLOYMENT_TAG) differs between two deployments of the
+    same name in one account. A role without the tag matches nothing."""
     arn = f"arn:{plan.partition}:ec2:{region.name}:*"
+    key = plan.deployment_tag_key
     return {
         "Version": "2012-10-17",
         "Statement": [
@@ -45,8 +54,59 @@ def eip_failover_policy(plan: Plan, region: Region) -> dict[str, Any]:
                 "Action": ["ec2:AssociateAddress", "ec2:DisassociateAddress"],
                 "Resource": [f"{arn}:elastic-ip/*", f"{arn}:network-interface/*"],
                 "Condition": {
-                    "StringEquals": {f"aws:ResourceTag/{plan.cluster_tag_key}": plan.name}
+                    "StringEquals": {
+                        f"aws:ResourceTag/{key}": f"${{aws:PrincipalTag/{key}}}"
+                    }
                 },
+            },
+        ],
+    }
+
+
+def flow_logs_assume_role_policy(plan: Plan, region: Region) -> dict[str, Any]:
+    """Only the flow-logs service, and only for flow logs of this account in this region (the
+    confused-deputy guard AWS recommends). `${account_id}` is filled in by Terraform's
+    templatefile from aws_caller_identity: the account is not known at compile time."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "VpcFlowLogsOfThisAccountAssumeTheDeliveryRole",
+                "Effect": "Allow",
+                "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": "${account_id}"},
+                    "ArnLike": {"aws:SourceArn": f"arn:{plan.partition}:ec2:{region.name}:"
+                                "${account_id}:vpc-flow-log/*"},
+                },
+            }
+        ],
+    }
+
+
+def flow_logs_delivery_policy(plan: Plan, region: Region) -> dict[str, Any]:
+    """Write to this region's flow-log group and nothing else; the group is created by
+    Terraform, so the role needs no logs:CreateLogGroup."""
+    group = (f"arn:{plan.partition}:logs:{region.name}:*:log-group:"
+             f"{region.flow_logs.log_group}")
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "DeliverFlowLogsToThisClustersLogGroup",
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents",
+                           "logs:DescribeLogStreams"],
+                "Resource": [group, f"{group}:*"],
+            },
+            {
+                # In AWS's documented delivery policy; IAM takes it on "*" only. It lists log
+                # group names and settings, never their contents.
+                "Sid": "FindTheLogGroup",
+                "Effect": "Allow",
+                "Action": "logs:DescribeLogGroups",
+                "Resource": "*",
             },
         ],
     }

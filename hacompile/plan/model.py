@@ -59,6 +59,26 @@ class Server(NamedTuple):
     host: str = ""
 
 
+class EgressRule(NamedTuple):
+    """One outbound rule of a security group, decided in hacompile.plan.security."""
+
+    key: str  # Terraform resource name suffix: lb_egress_<key>
+    description: str
+    protocol: str  # tcp | udp | 112 | -1
+    from_port: int = 0  # 0 with protocol 112 or -1: no ports
+    to_port: int = 0
+    cidr: str = ""  # either a CIDR ...
+    to_group: str = ""  # ... or one of our security groups: lb | backend
+    internet: str = ""  # why a rule to 0.0.0.0/0 is accepted (a trivy:ignore reason)
+
+
+class FlowLogs(NamedTuple):
+    destination: str  # cloudwatch | s3 | none
+    retention_days: int = 0
+    s3_bucket_arn: str = ""
+    log_group: str = ""  # CloudWatch log group name
+
+
 class Region(NamedTuple):
     name: str
     slug: str  # us_east_1: Ansible group names take no dashes
@@ -68,6 +88,10 @@ class Region(NamedTuple):
     eips: tuple[Eip, ...]
     servers: tuple[Server, ...]
     demo_backends: bool
+    ami_id: str = ""  # pinned load balancer AMI: "" looks the image up
+    flow_logs: FlowLogs = FlowLogs("none")
+    lb_egress: tuple[EgressRule, ...] = ()
+    backend_egress: tuple[EgressRule, ...] = ()
 
 
 class Check(NamedTuple):
@@ -91,6 +115,7 @@ class Flavor(NamedTuple):
     name: str  # community | hapee
     ami_owner: str
     ami_name: str
+    ami_product_code: str  # hapee: the Marketplace product filter; community: ""
     haproxy_package: str  # empty: shipped on the AMI
     haproxy_service: str
     haproxy_config: str
@@ -154,5 +179,6 @@ class Plan(NamedTuple):
     ssh_user: str
     tags: tuple[tuple[str, str], ...]  # sorted; always includes the hacompile cluster tag
     cluster_tag_key: str
+    deployment_tag_key: str  # its value names one deployment: the IAM scope (plan/iam.py)
     partition: str  # aws, aws-us-gov: the first field of every ARN
     spec_digest: str = ""  # hacompile.manifest.spec_digest of the validated spec

@@ -82,6 +82,11 @@ def _terraform(plan: Plan) -> Iterator[File]:
             "ec2-assume-role.json": iam.assume_role_policy(),
             "eip-failover.json": iam.eip_failover_policy(plan, region),
         }
+        if region.flow_logs.destination == "cloudwatch":
+            # .tftpl: Terraform's templatefile fills in the account ID, unknown at compile time
+            policies["flow-logs-assume-role.json.tftpl"] = iam.flow_logs_assume_role_policy(
+                plan, region)
+            policies["flow-logs-delivery.json"] = iam.flow_logs_delivery_policy(plan, region)
         for name, document in policies.items():
             text = json.dumps(document, indent=2, sort_keys=False) + "\n"
             yield File(out / "policies" / name, text.encode())

@@ -21,6 +21,7 @@ class CheckovSkip(NamedTuple):
     check: str
     reason: str
     demo_only: bool = False  # the resource exists only with demo backends
+    when: str = ""  # a spec setting the skip depends on: see `_conditions`
 
 
 SKIPS: tuple[CheckovSkip, ...] = (
@@ -37,8 +38,20 @@ SKIPS: tuple[CheckovSkip, ...] = (
                 "demo backends call no AWS API, so least privilege means no IAM role",
                 demo_only=True),
     CheckovSkip("aws_vpc.main", "CKV2_AWS_11",
-                "VPC flow logs need a destination, retention and budget the operator chooses; "
-                "hacompile does not create one"),
+                "the spec turns VPC flow logs off (security.flow_logs.destination: none)",
+                when="flow_logs_none"),
+    CheckovSkip("aws_cloudwatch_log_group.flow_logs", "CKV_AWS_158",
+                "flow-log records (addresses, ports, byte counts; no payload) are encrypted at "
+                "rest by CloudWatch Logs with AWS-managed keys; a customer-managed KMS key "
+                "would add a key policy to get right, a monthly charge per region and a "
+                "7-30 day deletion window to every teardown, for no reader it would exclude "
+                "that IAM does not already exclude", when="flow_logs_cloudwatch"),
+    CheckovSkip("aws_vpc_security_group_egress_rule.lb_egress_all", "CKV_AWS_382",
+                "the spec opens all egress (security.egress.unrestricted: true)",
+                when="egress_open"),
+    CheckovSkip("aws_vpc_security_group_egress_rule.backend_egress_all", "CKV_AWS_382",
+                "the spec opens all egress (security.egress.unrestricted: true)",
+                demo_only=True, when="egress_open"),
     CheckovSkip("aws_vpc_security_group_ingress_rule.lb_frontend", "CKV_AWS_260",
                 "the frontends are public services: ingress from anywhere on their ports is "
                 "the point of the load balancer"),
@@ -48,12 +61,27 @@ SKIPS: tuple[CheckovSkip, ...] = (
 )
 
 
-def skips_for(resource: str) -> tuple[CheckovSkip, ...]:
-    """The skips to write inside `resource`'s block (a template emits the block or not)."""
-    return tuple(s for s in SKIPS if s.resource == resource)
+def _conditions(plan: Plan) -> frozenset[str]:
+    """The spec settings that decide whether a conditional skip's resource or finding exists
+    (all regions share them: they come from spec-wide settings)."""
+    out = set()
+    for region in plan.regions:
+        out.add(f"flow_logs_{region.flow_logs.destination}")
+        if any(rule.protocol == "-1" for rule in region.lb_egress):
+            out.add("egress_open")
+    return frozenset(out)
+
+
+def skips_for(resource: str, plan: Plan | None = None) -> tuple[CheckovSkip, ...]:
+    """The skips to write inside `resource`'s block (a template emits the block or not).
+    Conditional skips (`when`) need the plan."""
+    active = _conditions(plan) if plan is not None else frozenset()
+    return tuple(s for s in SKIPS if s.resource == resource and (not s.when or s.when in active))
 
 
 def skips_for_plan(plan: Plan) -> tuple[CheckovSkip, ...]:
     """The skips present somewhere in this plan's bundle, for the README."""
     demo = any(region.demo_backends for region in plan.regions)
-    return tuple(s for s in SKIPS if demo or not s.demo_only)
+    active = _conditions(plan)
+    return tuple(s for s in SKIPS
+                 if (demo or not s.demo_only) and (not s.when or s.when in active))

@@ -20,7 +20,7 @@ from jinja2 import (
     StrictUndefined,
 )
 
-from hacompile.render import checkov, hcl
+from hacompile.render import checkov, hcl, trivyignore
 
 
 @cache
@@ -60,4 +60,6 @@ def environment() -> Environment:
     env.filters["hcl"] = hcl.literal
     env.globals["checkov_skips"] = checkov.skips_for
     env.globals["checkov_skips_for_plan"] = checkov.skips_for_plan
+    env.globals["trivy_ignores"] = trivyignore.ignores_for
+    env.globals["trivy_ignores_for_plan"] = trivyignore.ignores_for_plan
     return env

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from hacompile.spec import bounds
+from hacompile.spec.security import AmiId, AmiProductCode, Security
 from hacompile.spec.types import (
     BackendAddress,
     Cidr,
@@ -58,6 +59,8 @@ class Region(Strict):
                                        description=bounds.ZONES)]
     backends: Annotated[list[ExistingBackend], Field(max_length=bounds.MAX_EXISTING_BACKENDS,
                                                      description=bounds.EXISTING_BACKENDS)] = []
+    # Pin the load balancers' AMI in this region: no image lookup at all (either flavor).
+    ami_id: AmiId | None = None
 
     @field_validator("zones", mode="before")
     @classmethod
@@ -77,6 +80,9 @@ class LoadBalancers(Strict):
     root_volume_gb: Annotated[int, Field(ge=8, le=1024)] = 16
     # Only for instance types missing from hacompile's table of per-ENI IPv4 limits.
     ipv4_per_eni: Annotated[int, Field(ge=2, le=50)] | None = None
+    # HAPEE only: the Marketplace product code the AMI lookup filters by, for a hapee_version
+    # missing from hacompile's table (hacompile.plan.amis) or to override it.
+    ami_product_code: AmiProductCode | None = None
 
 
 class DemoBackends(Strict):
@@ -199,6 +205,7 @@ class Spec(Strict):
     backends: Backends = Backends()
     haproxy: HAProxy = HAProxy()
     keepalived: Keepalived = Keepalived()
+    security: Security = Security()
     access: Access
     tags: Annotated[dict[TagKey, TagValue], Field(max_length=bounds.MAX_TAGS,
                                                   description=bounds.TAGS)] = {}

@@ -12,7 +12,7 @@ from ipaddress import IPv4Network
 
 from hacompile.errors import Diagnostic, Loc, Severity, format_loc
 from hacompile.load import Positions
-from hacompile.spec import instances, network, safety
+from hacompile.spec import instances, network, safety, security_rules
 from hacompile.spec.model import Spec
 from hacompile.spec.types import PRIVATE_RANGES
 
@@ -40,6 +40,7 @@ def check(spec: Spec, positions: Positions, file: str) -> tuple[Diagnostic, ...]
     _haproxy(spec, found)
     _access(spec, found)
     safety.check(spec, found)
+    security_rules.check(spec, found)
     return tuple(found.items)
 
 

@@ -68,7 +68,26 @@ class Schema:
     def lookup(self, kind: str, type_name: str) -> BlockSchema | None:
         """Schema for ("resource" | "data", type), or None when the snapshot lacks it."""
         table = self.resources if kind == "resource" else self.data_sources
-        return table.get(type_name)
+        found = table.get(type_name)
+        if found is None and kind == "resource":
+            return builtin_resources().get(type_name)
+        return found
+
+
+def builtin_resources() -> Mapping[str, BlockSchema]:
+    """Terraform's own resources (provider terraform.io/builtin/terraform, never downloaded),
+    which the AWS snapshot cannot list. The bundle uses terraform_data for the deployment ID."""
+    return {
+        "terraform_data": BlockSchema(
+            attributes={
+                "input": Attribute("input", "optional", "any"),
+                "triggers_replace": Attribute("triggers_replace", "optional", "any"),
+                "output": Attribute("output", "computed", "any", computed=True),
+                "id": Attribute("id", "computed", "string", computed=True),
+            },
+            blocks={},
+        )
+    }
 
 
 def _block(raw: Mapping[str, Any]) -> BlockSchema:

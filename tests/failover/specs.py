@@ -27,6 +27,8 @@ def write_spec(tmp_path: Path, *, count: int = 2, flavor: str = "community",
         f"  count: {count}",
         "  instance_type: t3.small",
         f"  flavor: {flavor}",
+        # HAPEE needs a Marketplace product code to validate (hacompile/plan/amis.py)
+        *(["  ami_product_code: 483gxnuft87jy44d3q8n4kvt1"] if flavor == "hapee" else []),
         "backends:",
         "  port: 80",
         "  demo: {count: 2, instance_type: t3.micro}",

@@ -77,9 +77,11 @@ def _base_demo() -> dict[str, Any]:
         "name": "inj",
         "regions": [{"name": "us-east-1", "vpc_cidr": "10.0.0.0/16",
                      "zones": [{"name": "us-east-1a", "subnet_cidr": "10.0.1.0/24"},
-                               "us-east-1b"]}],
+                               "us-east-1b"],
+                     "ami_id": "ami-0123456789abcdef0"}],
         "load_balancers": {"count": 2, "instance_type": "t3.small", "flavor": "hapee",
-                           "hapee_version": "3.0"},
+                           "hapee_version": "3.0",
+                           "ami_product_code": "483gxnuft87jy44d3q8n4kvt1"},
         "backends": {"port": 80, "demo": {"count": 3, "instance_type": "t3.micro"},
                      "health_check_path": "/health"},
         "haproxy": {"balance": "roundrobin", "sticky_cookie": "SERVERID",
@@ -92,6 +94,10 @@ def _base_demo() -> dict[str, Any]:
         "access": {"ssh_key_name": "mykey", "ssh_cidrs": ["203.0.113.0/24"],
                    "ssh_user": "ubuntu"},
         "tags": {"project": "inj"},
+        "security": {"flow_logs": {"destination": "s3",
+                                   "s3_bucket_arn": "arn:aws:s3:::inj-flow-logs"},
+                     "egress": {"allow": [{"cidr": "10.9.0.0/16", "port": 5432,
+                                           "protocol": "tcp"}]}},
     }
 
 
@@ -117,6 +123,12 @@ FIELDS: dict[str, tuple[str, tuple[str | int, ...]]] = {
     "lb.instance_type": ("demo", ("load_balancers", "instance_type")),
     "lb.flavor": ("demo", ("load_balancers", "flavor")),
     "lb.hapee_version": ("demo", ("load_balancers", "hapee_version")),
+    "lb.ami_product_code": ("demo", ("load_balancers", "ami_product_code")),
+    "region.ami_id": ("demo", ("regions", 0, "ami_id")),
+    "flow_logs.destination": ("demo", ("security", "flow_logs", "destination")),
+    "flow_logs.s3_bucket_arn": ("demo", ("security", "flow_logs", "s3_bucket_arn")),
+    "egress.cidr": ("demo", ("security", "egress", "allow", 0, "cidr")),
+    "egress.protocol": ("demo", ("security", "egress", "allow", 0, "protocol")),
     "demo.instance_type": ("demo", ("backends", "demo", "instance_type")),
     "backends.health_check_path": ("demo", ("backends", "health_check_path")),
     "haproxy.balance": ("demo", ("haproxy", "balance")),
@@ -490,7 +502,16 @@ RAW_HCL_ALLOWED = {"plan.name", "region.name", "region.slug", "fe.name", "fe.por
                    "plan.backend_port", "plan.hacompile_version", "plan.spec_file",
                    "plan.cluster_tag_key",
                    # hacompile's own checkov-skip table, written into `# checkov:skip=` comments
-                   "skip.check", "skip.reason"}
+                   "skip.check", "skip.reason",
+                   # hacompile's constant tag key; a retention from a fixed set of integers
+                   "plan.deployment_tag_key", "region.flow_logs.retention_days",
+                   # the accepted trivy findings (hacompile.render.trivyignore), in comments
+                   "ignore.check", "ignore.reason",
+                   # egress rules (hacompile.plan.security): resource names and group names
+                   # hacompile chooses, integer ports; the macro that writes them
+                   "group", "rule.key", "rule.to_group", "rule.from_port", "rule.to_port",
+                   'egress("lb", region.lb_egress, plan)',
+                   'egress("backend", region.backend_egress, plan)'}
 _INTERPOLATION = re.compile(r"{{-?\s*(.*?)\s*-?}}")
 
 
@@ -511,3 +532,9 @@ def test_tf_templates_interpolate_raw_only_restricted_values() -> None:
 
     for skip in SKIPS:  # inside a comment only a line break could start code
         assert skip.check.isprintable() and skip.reason.isprintable(), skip
+    from hacompile.pipeline import compile_spec
+    from hacompile.render.trivyignore import ignores_for_plan
+
+    for blueprint in sorted((template_root().parent / "blueprints").glob("*.yaml")):
+        for ignore in ignores_for_plan(compile_spec(blueprint).plan):
+            assert ignore.check.isprintable() and ignore.reason.isprintable(), ignore

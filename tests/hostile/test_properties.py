@@ -105,6 +105,23 @@ def valid_specs(draw: st.DrawFn) -> dict[str, Any]:
     }
     if demo:
         spec["backends"]["demo"] = {"count": draw(st.integers(1, 12))}
+    if flavor == "hapee":  # the AMI needs a product code hacompile knows, the spec's, or a pin
+        how = draw(st.sampled_from(["known", "code", "pinned"]))
+        if how == "known":
+            spec["load_balancers"]["hapee_version"] = "1.8"
+        elif how == "code":
+            spec["load_balancers"]["ami_product_code"] = "483gxnuft87jy44d3q8n4kvt1"
+        else:
+            for region in regions:
+                region["ami_id"] = "ami-0123456789abcdef0"
+    spec["security"] = {
+        "flow_logs": draw(st.sampled_from([
+            {}, {"destination": "none"}, {"retention_days": 30},
+            {"destination": "s3", "s3_bucket_arn": "arn:aws:s3:::flow-logs/x"}])),
+        "egress": draw(st.sampled_from([
+            {}, {"unrestricted": True},
+            {"allow": [{"cidr": "192.168.0.0/16", "port": 5432, "protocol": "tcp"}]}])),
+    }
     if draw(st.booleans()):
         spec["haproxy"]["stats"] = {"port": 8404, "cidrs": ["10.0.0.0/8"]}
         assume(all(f["port"] != 8404 for f in spec["haproxy"]["frontends"]))
@@ -251,3 +268,31 @@ def test_mangled_yaml_builds_or_fails_located(raw: bytes) -> None:
     result = _compile_text(raw)
     if not isinstance(result, SpecError):
         inert.summary(result)
+
+
+# Backend addresses that are never a server: each is refused, located at the address itself.
+UNSAFE_ADDRESSES = st.one_of(
+    *(st.ip_addresses(v=4, network=net).map(str)
+      for net in ("127.0.0.0/8", "169.254.0.0/16", "224.0.0.0/4", "240.0.0.0/4")),
+    st.sampled_from(["0.0.0.0", "localhost", "ip6-localhost", "localhost.localdomain",
+                     "instance-data", "instance-data.ec2.internal"]),
+    st.from_regex(r"[a-z][a-z0-9-]{0,10}\.localhost", fullmatch=True),
+)
+
+
+@settings(settings.get_profile(PROFILE))
+@given(valid_specs(), UNSAFE_ADDRESSES)
+def test_unsafe_backend_addresses_are_refused_at_the_address(spec: dict[str, Any],
+                                                             address: str) -> None:
+    region = spec["regions"][-1]
+    if "backends" not in region:
+        spec["backends"].pop("demo", None)
+        for other in spec["regions"]:
+            other["backends"] = [{"name": "app0", "address": "app0.internal.example.com"}]
+    index = len(spec["regions"]) - 1
+    region["backends"][0]["address"] = address
+    result = _compile_text(_dump(spec))
+    assert isinstance(result, SpecError), address
+    wanted = f"regions[{index}].backends[0].address"
+    assert any(d.path == wanted and d.severity is Severity.ERROR
+               for d in result.diagnostics), (address, result.diagnostics)

@@ -115,8 +115,10 @@ def test_init_flags(tmp_path: Path) -> None:
         "region": "eu-west-1", "lbs": 4, "flavor": "hapee"}
     data = yaml.safe_load(spec.read_text())
     assert data["regions"][0]["name"] == "eu-west-1"
+    # a placeholder product code that matches no image: `terraform plan` fails until it is
+    # replaced, the lookup never falls back to a name any Marketplace seller can publish
     assert data["load_balancers"] == {"count": 4, "instance_type": "t3.medium",
-                                      "flavor": "hapee"}
+                                      "flavor": "hapee", "ami_product_code": "0" * 25}
     assert data["keepalived"]["checks"][0]["process"] == "hapee-lb"
     assert run_cli("validate", str(spec)).stderr == ""
     again = run_piped("init", str(spec))
