@@ -27,12 +27,16 @@ from ruamel.yaml.scanner import RoundTripScanner, ScannerError
 from hacompile.errors import Diagnostic, Loc, Severity, SpecError
 
 MAX_BYTES = 1_000_000  # a real spec is a few KB; 1 MB leaves room for 50 regions and comments
-MAX_NODES = 200_000  # counted with aliases expanded: the alias-bomb guard
+# Values in a document, counted while parsing (ruamel spends ~30 us on each, so 200,000 took
+# 9 s) and again with aliases expanded (the alias-bomb guard). The largest valid spec, every
+# list at its bound, has about 25,000.
+MAX_NODES = 50_000
 MAX_DEPTH = 64
-# No list or mapping in a spec needs more entries than this (the longest, regions[].backends, is
-# capped at 256 by the model): a longer one is refused at its first extra item while it is being
-# parsed, so a 10,000-item list costs milliseconds, not the seconds ruamel needs to parse it all.
-MAX_ITEMS = 256
+# No list or mapping in a spec needs more entries than this (the longest, regions and
+# regions[].backends, are capped at 64 by the model): a longer one is refused at its first extra
+# item while it is being parsed, so a 10,000-item list costs milliseconds, not the seconds
+# ruamel needs to parse it all, and lists nested in lists stay small.
+MAX_ITEMS = 64
 # Integers as every YAML reader reads them alike: YAML 1.1 (PyYAML, Ansible) reads 010 as 8 where
 # 1.2 reads 10, and ruamel still accepts the 1.1-only 0b101 and 8_0. Refused like `yes`/`no`.
 _PLAIN_INT = re.compile(r"[-+]?(0|[1-9][0-9]*)")
@@ -139,9 +143,16 @@ class _Refused(Exception):
 
 
 class _Composer(Composer):
-    """Counts entries as they are composed and stops at the first past MAX_ITEMS."""
+    """Counts entries as they are composed and stops at the first past MAX_ITEMS, and at the
+    first value past MAX_NODES in the whole document."""
+
+    composed = 0
 
     def compose_node(self, parent: Any, index: Any) -> Any:
+        self.composed += 1
+        if self.composed > MAX_NODES:
+            raise _Refused(f"document has more than {MAX_NODES} values: no spec needs that "
+                           "many", self.parser.peek_event().start_mark)
         if isinstance(parent, SequenceNode) and isinstance(index, int) and index >= MAX_ITEMS:
             raise _Refused(f"a list of more than {MAX_ITEMS} items: no list in a spec may be "
                            "that long", self.parser.peek_event().start_mark)

@@ -13,9 +13,10 @@ from __future__ import annotations
 MAX_REGIONS = 64
 # The most availability zones any region has is 6 (us-east-1).
 MAX_ZONES = 6
-# HAProxy serves hundreds of servers per backend without trouble; a tier fronting more uses a
-# service-discovery resolver, not a list in ha.yaml.
-MAX_EXISTING_BACKENDS = 256
+# A listed backend is a server someone maintains by hand: a handful to a few dozen. A tier
+# fronting more names them by DNS (HAProxy re-resolves names at run time). 64 also keeps the
+# largest spec (64 regions x 64 backends, ~190 KB) parsing in about a second.
+MAX_EXISTING_BACKENDS = 64
 MAX_FRONTENDS = 16
 # Each check is a reason to move an EIP: HAProxy, sshd, the gateway and a few sidecars. The
 # failover proof enumerates every pair of failures, (load balancers x checks)^2 of them.
