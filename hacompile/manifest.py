@@ -12,11 +12,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-from pathlib import PurePosixPath
+import re
+from pathlib import Path, PurePosixPath
 from typing import Any, NamedTuple
+
+from hacompile import outdir
+from hacompile.outdir import WriteError, checked, field
 
 NAME = ".hacompile-manifest.json"
 FORMAT = 1
+_MODE = re.compile("0[0-7]{3}")
 
 
 def sha256(content: bytes) -> str:
@@ -59,13 +64,43 @@ def build(files: list[tuple[PurePosixPath, bytes, int]], version: str, spec_file
                     {str(path): Entry(sha256(content), mode) for path, content, mode in files})
 
 
-def parse(content: bytes) -> Manifest | None:
-    """The manifest in `content`, or None if it is not one (then nothing counts as ours)."""
+def read(path: Path) -> Manifest | None:
+    """The manifest at `path`, None if there is none; `WriteError` if it is not one.
+
+    A manifest hacompile cannot read says nothing about which files are its own, so it is an
+    error, not "nothing is ours": the old reading made every file a conflict and `--force`
+    then overwrote them all, while a hostile entry could name any file. Now a build, `--check`
+    and `diff` stop at it, name it, and touch nothing; every listed path is checked
+    (`outdir.checked`) before anything acts on it.
+    """
     try:
-        document = json.loads(content)
-        files = {str(path): Entry(str(e["sha256"]), int(str(e["mode"]), 8))
-                 for path, e in document["files"].items()}
-        return Manifest(str(document["hacompile_version"]), str(document["spec_file"]),
-                        str(document["spec_digest"]), files)
-    except (ValueError, KeyError, TypeError, AttributeError):
-        return None
+        document = outdir.read_json(path)
+        return None if document is None else parse(document, str(path))
+    except WriteError as exc:
+        raise WriteError(f"{exc}; hacompile cannot tell its files from yours by it: check it, "
+                         "then remove it and build with --force (which replaces the files the "
+                         "bundle needs and removes none)", exc.where) from None
+
+
+def parse(document: object, where: str) -> Manifest:
+    """The manifest in a loaded JSON `document`; `WriteError` (located at `where`) if not."""
+    if not isinstance(document, dict):
+        raise WriteError("must be a JSON object: not a manifest hacompile wrote", where)
+    if document.get("generator") != "hacompile":
+        generator = outdir.shown(str(document.get("generator")))
+        raise WriteError(f"generator: not a hacompile manifest (generator {generator})", where)
+    if field(document, "format", int, where) != FORMAT:
+        raise WriteError(f"format: {document['format']} is not {FORMAT}, the format this "
+                         "hacompile reads", where)
+    files = {}
+    for rel, entry in field(document, "files", dict, where).items():
+        name = f"files[{outdir.shown(rel)}]"
+        digest = field(entry, "sha256", str, where, name)
+        mode = field(entry, "mode", str, where, name)
+        if not _MODE.fullmatch(mode):
+            raise WriteError(f"{name}.mode: {outdir.shown(mode)} is not an octal file mode",
+                             where)
+        files[checked(rel, where, name)] = Entry(digest, int(mode, 8))
+    return Manifest(str(field(document, "hacompile_version", str, where)),
+                    str(field(document, "spec_file", str, where)),
+                    str(field(document, "spec_digest", str, where)), files)

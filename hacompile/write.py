@@ -23,11 +23,16 @@ gone, a crash at any point is rolled back from it. Where `syncfs` is unavailable
 no libc) the writer falls back to an fsync of each staged file and of the top directory.
 Files get the mode the bundle says (scripts 0755, the rest 0644), whatever the umask.
 `preview` computes the same plan without writing, for `build --check` and `hacompile diff`.
+
+The output directory is untrusted (`hacompile.outdir`): every path the manifest or journal
+names is checked before anything acts on it, no target is reached through a linked directory,
+and `.X.hacompile-old`/`-new` files left beside the bundle's files are changes (`--check` never
+calls them up to date) that the next build removes. One build at a time holds the directory's
+lock (`hacompile.outlock`); `preview` holds it shared.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
@@ -35,11 +40,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
-from hacompile import manifest
+from hacompile import journal, manifest
+from hacompile.journal import fsync_dir, recover
+from hacompile.outdir import JOURNAL, NEW, OLD, Tree, WriteError, side
+from hacompile.outlock import locked
 from hacompile.render.bundle import Bundle, File
 
-JOURNAL = ".hacompile-journal.json"
-NEW, OLD = ".hacompile-new", ".hacompile-old"
+__all__ = ["JOURNAL", "NEW", "OLD", "Change", "Conflict", "Preview", "WriteError",
+           "WriteResult", "preview", "recover", "write"]
 
 
 class Change(NamedTuple):
@@ -51,6 +59,7 @@ class Change(NamedTuple):
 class Preview(NamedTuple):
     changes: tuple[Change, ...]
     unchanged: tuple[str, ...]
+    leftovers: tuple[str, ...] = ()  # stray backups and staged files; also in `changes`
 
     @property
     def conflicts(self) -> tuple[Change, ...]:
@@ -63,10 +72,6 @@ class WriteResult(NamedTuple):
     removed: tuple[str, ...] = ()
 
 
-class WriteError(Exception):
-    """The output directory cannot be written as asked; the message says why and what to do."""
-
-
 class Conflict(WriteError):
     def __init__(self, conflicts: tuple[Change, ...]) -> None:
         self.conflicts = conflicts
@@ -74,15 +79,8 @@ class Conflict(WriteError):
         super().__init__(f"refusing to overwrite: {names} (use --force to overwrite)")
 
 
-def _target(out_dir: Path, rel: str) -> Path:
-    return out_dir.joinpath(*rel.split("/"))
-
-
 def _old_manifest(out_dir: Path) -> dict[str, manifest.Entry]:
-    path = out_dir / manifest.NAME
-    if not path.is_file() or path.is_symlink():
-        return {}
-    listed = manifest.parse(path.read_bytes())
+    listed = manifest.read(out_dir / manifest.NAME)
     return listed.files if listed else {}
 
 
@@ -106,51 +104,73 @@ def _classify(file: File, target: Path, ours: manifest.Entry | None) -> Change |
 
 def preview(bundle: Bundle, out_dir: Path) -> Preview:
     """What `write` would do, without writing anything."""
-    if (out_dir / JOURNAL).exists():
+    with locked(out_dir, shared=True):
+        return _plan(bundle, out_dir)
+
+
+def _plan(bundle: Bundle, out_dir: Path) -> Preview:
+    if journal.read(out_dir / JOURNAL) is not None:
         raise WriteError(f"{out_dir} holds an interrupted build ({JOURNAL}): run "
                          "`hacompile build` to roll it back first")
     old = _old_manifest(out_dir)
+    tree = Tree(out_dir)
     changes: list[Change] = []
     unchanged: list[str] = []
     wanted = bundle.by_path()
+    targets = {rel: tree.target(rel) for rel in wanted}
     for rel, file in wanted.items():
-        change = _classify(file, _target(out_dir, rel), old.get(rel))
+        change = _classify(file, targets[rel], old.get(rel))
         if change is None:
             unchanged.append(rel)
         else:
             changes.append(change)
     for rel, entry in old.items():
-        target = _target(out_dir, rel)
-        if rel in wanted or not (target.exists() or target.is_symlink()):
-            continue
+        target = tree.target(rel, str(out_dir / manifest.NAME), f"files[{json.dumps(rel)}]")
+        targets[rel] = target
+        if rel in wanted or not (target.exists() or target.is_symlink()) or target.is_dir():
+            continue  # a directory where a file was is the user's: never removed
         if target.is_symlink() or not target.is_file():
             changes.append(Change(rel, "remove", "is no longer a regular file"))
         elif manifest.sha256(target.read_bytes()) != entry.sha256:
             changes.append(Change(rel, "remove", "edited by hand; the spec no longer needs it"))
         else:
             changes.append(Change(rel, "remove"))
-    return Preview(tuple(sorted(changes, key=lambda c: c.path)), tuple(sorted(unchanged)))
+    leftovers = _leftovers(out_dir, targets)
+    changes += [Change(rel, "remove") for rel in leftovers]
+    return Preview(tuple(sorted(changes, key=lambda c: c.path)), tuple(sorted(unchanged)),
+                   leftovers)
+
+
+def _leftovers(out_dir: Path, targets: dict[str, Path]) -> tuple[str, ...]:
+    """Backups and staged files beside the bundle's files that no journal accounts for."""
+    found = []
+    for target in [out_dir / JOURNAL, *targets.values()]:
+        for suffix in (NEW, OLD):
+            stray = side(target, suffix)
+            if stray.is_symlink() or stray.is_file():
+                found.append(stray.relative_to(out_dir).as_posix())
+    return tuple(sorted(found))
 
 
 def write(bundle: Bundle, out_dir: Path, *, force: bool = False) -> WriteResult:
     """Make `out_dir` hold `bundle`; raise `Conflict` (before writing) on hand-edited files."""
-    recover(out_dir)
-    plan = preview(bundle, out_dir)
-    if plan.conflicts and not force:
-        raise Conflict(plan.conflicts)
-    files = bundle.by_path()
-    # The manifest goes last: until it is replaced, the old one describes the old files.
-    ordered = sorted(plan.changes, key=lambda c: (c.path == manifest.NAME, c.path))
-    _apply(out_dir, ordered, files)
-    removed = tuple(c.path for c in ordered if c.action == "remove")
-    for rel in removed:
-        _prune(out_dir, _target(out_dir, rel).parent)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with locked(out_dir):
+        journal.rollback(out_dir)
+        plan = _plan(bundle, out_dir)
+        if plan.conflicts and not force:
+            raise Conflict(plan.conflicts)
+        for rel in plan.leftovers:  # no journal names them: debris, not part of any bundle
+            out_dir.joinpath(*rel.split("/")).unlink(missing_ok=True)
+        # The manifest goes last: until it is replaced, the old one describes the old files.
+        ordered = sorted((c for c in plan.changes if c.path not in plan.leftovers),
+                         key=lambda c: (c.path == manifest.NAME, c.path))
+        _apply(out_dir, ordered, bundle.by_path())
+        removed = tuple(c.path for c in ordered if c.action == "remove")
+        for rel in removed:
+            _prune(out_dir, out_dir.joinpath(*rel.split("/")).parent)
     return WriteResult(tuple(c.path for c in ordered if c.action != "remove"), plan.unchanged,
-                       removed)
-
-
-def _side(target: Path, suffix: str) -> Path:
-    return target.with_name(f".{target.name}{suffix}")
+                       removed + plan.leftovers)
 
 
 def _missing_dirs(out_dir: Path, targets: list[Path]) -> list[str]:
@@ -165,16 +185,15 @@ def _missing_dirs(out_dir: Path, targets: list[Path]) -> list[str]:
 
 
 def _apply(out_dir: Path, changes: list[Change], files: dict[str, File]) -> None:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    targets = [_target(out_dir, c.path) for c in changes]
+    targets = [out_dir.joinpath(*c.path.split("/")) for c in changes]
     entries: list[dict[str, object]] = [
         {"path": c.path, "backup": t.exists() or t.is_symlink()}
         for c, t in zip(changes, targets, strict=True)]
-    journal = {"entries": entries, "dirs": _missing_dirs(out_dir, targets)}
+    record = {"entries": entries, "dirs": _missing_dirs(out_dir, targets)}
     for target in targets:  # a stale backup must never be mistaken for this write's
-        _side(target, OLD).unlink(missing_ok=True)
+        side(target, OLD).unlink(missing_ok=True)
     try:
-        _write_journal(out_dir / JOURNAL, journal)
+        journal.write(out_dir / JOURNAL, record)
         staged = [_stage(target, files[change.path])  # stage everything first
                   for change, target in zip(changes, targets, strict=True)
                   if change.action != "remove"]
@@ -185,20 +204,20 @@ def _apply(out_dir: Path, changes: list[Change], files: dict[str, File]) -> None
             if change.action == "remove":
                 target.unlink()
             else:
-                os.replace(_side(target, NEW), target)
+                os.replace(side(target, NEW), target)
         _sync(out_dir, [])  # (3): renames and backup links durable before the commit point
     except BaseException:
-        recover(out_dir)
+        journal.rollback(out_dir)
         raise
     (out_dir / JOURNAL).unlink()  # the commit point: from here on the new bundle stands
     for target in targets:
-        _side(target, OLD).unlink(missing_ok=True)
+        side(target, OLD).unlink(missing_ok=True)
 
 
 def _stage(target: Path, file: File) -> Path:
     """Write `file` next to `target`, not yet durable: `_sync` flushes all staged files."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    staged = _side(target, NEW)
+    staged = side(target, NEW)
     staged.unlink(missing_ok=True)
     fd = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as handle:
@@ -230,68 +249,17 @@ def _sync(out_dir: Path, staged: list[Path]) -> None:
     for path in staged:
         with open(path, "rb") as handle:
             os.fsync(handle.fileno())
-    _fsync_dir(out_dir)
+    fsync_dir(out_dir)
 
 
 def _backup(target: Path) -> None:
     """Keep the old content under a second name; the target itself stays in place."""
-    backup = _side(target, OLD)
+    backup = side(target, OLD)
     backup.unlink(missing_ok=True)
     try:
         os.link(target, backup, follow_symlinks=False)
     except OSError:  # a file system without hard links
         shutil.copy2(target, backup, follow_symlinks=False)
-
-
-def _write_journal(path: Path, journal: dict[str, object]) -> None:
-    tmp = _side(path, NEW)
-    tmp.write_text(json.dumps(journal, indent=1) + "\n")
-    with open(tmp, "rb") as handle:
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def recover(out_dir: Path) -> bool:
-    """Roll back an interrupted write from its journal; True if there was one."""
-    path = out_dir / JOURNAL
-    if not path.is_file():
-        _side(path, NEW).unlink(missing_ok=True)
-        return False
-    journal = json.loads(path.read_text())
-    for entry in journal["entries"]:
-        target = _target(out_dir, str(entry["path"]))
-        backup = _side(target, OLD)
-        if entry["backup"]:
-            if _same(backup, target):  # rename(2) of two links to one inode does nothing
-                backup.unlink()
-            elif backup.exists() or backup.is_symlink():
-                os.replace(backup, target)
-        elif target.exists() and not target.is_symlink():
-            target.unlink()
-        _side(target, NEW).unlink(missing_ok=True)
-    for rel in journal.get("dirs", []):
-        with contextlib.suppress(OSError):
-            _target(out_dir, str(rel)).rmdir()
-    _fsync_dir(out_dir)
-    path.unlink()
-    return True
-
-
-def _same(a: Path, b: Path) -> bool:
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return False
 
 
 def _prune(out_dir: Path, directory: Path) -> None:

@@ -69,15 +69,18 @@ def _say(mode: Mode, text: str) -> None:
 
 def _write_failed(mode: Mode, command: str, warnings: tuple[Diagnostic, ...],
                   exc: Exception) -> typer.Exit:
-    from hacompile.write import Conflict
+    from hacompile.write import Conflict, WriteError
 
+    where = exc.where if isinstance(exc, WriteError) else ""  # FILE or FILE:LINE:COL
     if mode.json:
         conflicts = [{"path": c.path, "action": c.action, "reason": c.conflict}
                      for c in exc.conflicts] if isinstance(exc, Conflict) else []
+        located = {"where": where} if where else {}
         typer.echo(output.document(command, False, warnings, error=str(exc),
-                                   conflicts=conflicts))
-    else:
-        typer.echo(f"{mode.err.paint('error:', 'red', bold=True)} {exc}", err=True)
+                                   conflicts=conflicts, **located))
+    else:  # a located error reads as every other one: WHERE: error: MESSAGE
+        prefix = f"{where}: " if where else ""
+        typer.echo(f"{prefix}{mode.err.paint('error:', 'red', bold=True)} {exc}", err=True)
     return typer.Exit(2 if not isinstance(exc, Conflict) else 1)
 
 

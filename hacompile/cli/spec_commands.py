@@ -105,6 +105,7 @@ def diff(
     Like diff(1): 0 when the output directory is current, 1 when it differs, 2 on errors.
     """
     from hacompile.bundlediff import unified
+    from hacompile.outlock import locked
     from hacompile.pipeline import compile_spec
     from hacompile.write import WriteError, preview
 
@@ -115,8 +116,9 @@ def diff(
         raise _spec_failed(mode, "diff", exc) from None
     _diagnostics(mode, compiled.warnings)
     try:
-        plan = preview(compiled.bundle, out)
-        text = unified(compiled.bundle, out, plan)
+        with locked(out, shared=True):  # no build may change what is being compared
+            plan = preview(compiled.bundle, out)
+            text = unified(compiled.bundle, out, plan)
     except (WriteError, OSError) as exc:
         raise _write_failed(mode, "diff", compiled.warnings, exc) from None
     if mode.json:
