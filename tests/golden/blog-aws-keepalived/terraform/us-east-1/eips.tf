@@ -7,6 +7,7 @@ resource "aws_eip" "service" {
   domain = "vpc"
 
   tags = {
-    Name = "hapee-blog-us-east-1-${each.key}"
+    Name                   = "hapee-blog-us-east-1-${each.key}"
+    "hacompile:deployment" = local.deployment_tag
   }
 }

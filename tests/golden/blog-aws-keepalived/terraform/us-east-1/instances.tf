@@ -2,6 +2,13 @@ data "aws_ami" "lb" {
   most_recent = true
   owners      = ["aws-marketplace"]
 
+  # Only images of this one Marketplace product (HAProxy Technologies'): "aws-marketplace" and a
+  # name pattern alone would admit any seller's image of a matching name.
+  filter {
+    name   = "product-code"
+    values = ["0000000000000000000000000"]
+  }
+
   filter {
     name   = "name"
     values = ["hapee-ubuntu-*-amd64-hvm-3.0*"]
@@ -62,14 +69,14 @@ resource "aws_instance" "lb" {
   }
 }
 
-# The IAM policy matches interfaces by this tag; EC2 does not copy instance tags to the
-# primary network interface, so tag it explicitly.
-resource "aws_ec2_tag" "lb_eni_cluster" {
+# The IAM policy matches interfaces by the deployment tag (iam.tf); EC2 does not copy instance
+# tags to the primary network interface, so tag it explicitly.
+resource "aws_ec2_tag" "lb_eni_deployment" {
   for_each = aws_instance.lb
 
   resource_id = each.value.primary_network_interface_id
-  key         = "hacompile:cluster"
-  value       = "hapee-blog"
+  key         = "hacompile:deployment"
+  value       = local.deployment_tag
 }
 
 data "aws_ami" "ubuntu" {

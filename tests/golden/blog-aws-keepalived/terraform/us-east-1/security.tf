@@ -51,12 +51,65 @@ resource "aws_vpc_security_group_ingress_rule" "lb_ssh" {
   to_port           = 22
 }
 
-# Egress: the EC2 API (EIP moves), package mirrors and the backends.
-resource "aws_vpc_security_group_egress_rule" "lb_all" {
+
+# Egress: only what the load balancers need (hacompile.plan.security): the backends, VRRP to the
+# peers, the VPC resolver, HTTPS/HTTP for the EC2 API and package mirrors, and what the spec
+# adds under security.egress.
+
+resource "aws_vpc_security_group_egress_rule" "lb_egress_backends" {
+  security_group_id            = aws_security_group.lb.id
+  description                  = "Demo backends on the backend port"
+  referenced_security_group_id = aws_security_group.backend.id
+  ip_protocol                  = "tcp"
+  from_port                    = 80
+  to_port                      = 80
+}
+
+resource "aws_vpc_security_group_egress_rule" "lb_egress_vrrp" {
+  security_group_id            = aws_security_group.lb.id
+  description                  = "VRRP adverts to the other load balancers"
+  referenced_security_group_id = aws_security_group.lb.id
+  ip_protocol                  = "112"
+}
+
+resource "aws_vpc_security_group_egress_rule" "lb_egress_dns_udp" {
   security_group_id = aws_security_group.lb.id
-  description       = "EC2 API, package mirrors and backends"
+  description       = "DNS to the VPC resolver"
+  cidr_ipv4         = "10.0.0.2/32"
+  ip_protocol       = "udp"
+  from_port         = 53
+  to_port           = 53
+}
+
+resource "aws_vpc_security_group_egress_rule" "lb_egress_dns_tcp" {
+  security_group_id = aws_security_group.lb.id
+  description       = "DNS over TCP to the VPC resolver"
+  cidr_ipv4         = "10.0.0.2/32"
+  ip_protocol       = "tcp"
+  from_port         = 53
+  to_port           = 53
+}
+
+# trivy AVD-AWS-0104 accepted: the EC2 API (EIP moves) and the package mirrors have no fixed addresses; add an EC2 VPC endpoint and a mirror to close it
+#trivy:ignore:AVD-AWS-0104
+resource "aws_vpc_security_group_egress_rule" "lb_egress_https" {
+  security_group_id = aws_security_group.lb.id
+  description       = "HTTPS: EC2 API and package mirrors"
   cidr_ipv4         = "0.0.0.0/0"
-  ip_protocol       = "-1"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+}
+
+# trivy AVD-AWS-0104 accepted: the Ubuntu archive serves its signed packages over plain HTTP
+#trivy:ignore:AVD-AWS-0104
+resource "aws_vpc_security_group_egress_rule" "lb_egress_http" {
+  security_group_id = aws_security_group.lb.id
+  description       = "HTTP: package mirrors"
+  cidr_ipv4         = "0.0.0.0/0"
+  ip_protocol       = "tcp"
+  from_port         = 80
+  to_port           = 80
 }
 
 resource "aws_security_group" "backend" {
@@ -90,9 +143,44 @@ resource "aws_vpc_security_group_ingress_rule" "backend_ssh" {
   to_port           = 22
 }
 
-resource "aws_vpc_security_group_egress_rule" "backend_all" {
+# Egress: package mirrors (HTTP/HTTPS) and the VPC resolver only.
+
+resource "aws_vpc_security_group_egress_rule" "backend_egress_dns_udp" {
   security_group_id = aws_security_group.backend.id
-  description       = "Package mirrors"
+  description       = "DNS to the VPC resolver"
+  cidr_ipv4         = "10.0.0.2/32"
+  ip_protocol       = "udp"
+  from_port         = 53
+  to_port           = 53
+}
+
+resource "aws_vpc_security_group_egress_rule" "backend_egress_dns_tcp" {
+  security_group_id = aws_security_group.backend.id
+  description       = "DNS over TCP to the VPC resolver"
+  cidr_ipv4         = "10.0.0.2/32"
+  ip_protocol       = "tcp"
+  from_port         = 53
+  to_port           = 53
+}
+
+# trivy AVD-AWS-0104 accepted: the package mirrors have no fixed addresses; a mirror in the VPC would close it
+#trivy:ignore:AVD-AWS-0104
+resource "aws_vpc_security_group_egress_rule" "backend_egress_https" {
+  security_group_id = aws_security_group.backend.id
+  description       = "HTTPS: package mirrors"
   cidr_ipv4         = "0.0.0.0/0"
-  ip_protocol       = "-1"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+}
+
+# trivy AVD-AWS-0104 accepted: the Ubuntu archive serves its signed packages over plain HTTP
+#trivy:ignore:AVD-AWS-0104
+resource "aws_vpc_security_group_egress_rule" "backend_egress_http" {
+  security_group_id = aws_security_group.backend.id
+  description       = "HTTP: package mirrors"
+  cidr_ipv4         = "0.0.0.0/0"
+  ip_protocol       = "tcp"
+  from_port         = 80
+  to_port           = 80
 }

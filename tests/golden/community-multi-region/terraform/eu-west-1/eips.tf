@@ -7,6 +7,7 @@ resource "aws_eip" "service" {
   domain = "vpc"
 
   tags = {
-    Name = "shop-eu-west-1-${each.key}"
+    Name                   = "shop-eu-west-1-${each.key}"
+    "hacompile:deployment" = local.deployment_tag
   }
 }

@@ -7,6 +7,7 @@ resource "aws_eip" "service" {
   domain = "vpc"
 
   tags = {
-    Name = "shop-us-east-2-${each.key}"
+    Name                   = "shop-us-east-2-${each.key}"
+    "hacompile:deployment" = local.deployment_tag
   }
 }

@@ -7,6 +7,7 @@ resource "aws_eip" "service" {
   domain = "vpc"
 
   tags = {
-    Name = "api-us-west-2-${each.key}"
+    Name                   = "api-us-west-2-${each.key}"
+    "hacompile:deployment" = local.deployment_tag
   }
 }

@@ -63,12 +63,12 @@ resource "aws_instance" "lb" {
   }
 }
 
-# The IAM policy matches interfaces by this tag; EC2 does not copy instance tags to the
-# primary network interface, so tag it explicitly.
-resource "aws_ec2_tag" "lb_eni_cluster" {
+# The IAM policy matches interfaces by the deployment tag (iam.tf); EC2 does not copy instance
+# tags to the primary network interface, so tag it explicitly.
+resource "aws_ec2_tag" "lb_eni_deployment" {
   for_each = aws_instance.lb
 
   resource_id = each.value.primary_network_interface_id
-  key         = "hacompile:cluster"
-  value       = "api"
+  key         = "hacompile:deployment"
+  value       = local.deployment_tag
 }
