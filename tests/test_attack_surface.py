@@ -142,6 +142,17 @@ def test_the_eip_role_is_scoped_to_one_deployment() -> None:
         assert "hacompile:cluster" not in json.dumps(policy)
 
 
+def test_verify_knows_terraforms_builtin_terraform_data() -> None:
+    # the schema checker of `hacompile verify` reads an AWS-only snapshot; terraform_data is
+    # built into Terraform and must not be reported as an unknown resource type
+    from hacompile.verify.tfmodel import load_schema_json, schema_from_json
+
+    schema = schema_from_json(load_schema_json())
+    found = schema.lookup("resource", "terraform_data")
+    assert found is not None and "id" in found.referenceable
+    assert schema.lookup("data", "terraform_data") is None
+
+
 def test_the_bundle_readme_says_what_ec2_create_tags_still_allows() -> None:
     readme = _files(MULTI)["README.md"]
     assert "ec2:CreateTags" in readme and "SCP" in readme
