@@ -84,7 +84,8 @@ def test_community_refuses_a_product_code(tmp_path: Path) -> None:
         data["load_balancers"]["ami_product_code"] = CODE
     with pytest.raises(SpecError) as caught:
         compile_spec(_spec(tmp_path, MULTI, change))
-    assert any(d.path == "load_balancers.ami_product_code" for d in caught.value.diagnostics)
+    assert any(d.path == "load_balancers.ami_product_code" and "Canonical" in d.message
+               for d in caught.value.diagnostics)
 
 
 def test_the_community_lookup_keeps_canonicals_owner() -> None:
