@@ -27,7 +27,17 @@ class Journal(NamedTuple):
 
 
 def read(path: Path) -> Journal | None:
-    """The journal at `path` (None if there is none), every path checked."""
+    """The journal at `path` (None if there is none), every path checked; a `WriteError` that
+    says what to do if it is not one hacompile could have written."""
+    try:
+        return _read(path)
+    except WriteError as exc:
+        raise WriteError(f"{exc}; nothing was rolled back: check the files it names (an "
+                         "interrupted build's backups are the .NAME.hacompile-old files beside "
+                         "them), then remove it", exc.where) from None
+
+
+def _read(path: Path) -> Journal | None:
     document = read_json(path)
     if document is None:
         return None
