@@ -15,7 +15,7 @@ MAX_REGIONS = 64
 MAX_ZONES = 6
 # A listed backend is a server someone maintains by hand: a handful to a few dozen. A tier
 # fronting more names them by DNS (HAProxy re-resolves names at run time). 64 also keeps the
-# largest spec (64 regions x 64 backends, ~190 KB) parsing in about a second.
+# largest spec (64 regions x 64 backends, ~190 KB) parsing in 1-1.5 s.
 MAX_EXISTING_BACKENDS = 64
 MAX_FRONTENDS = 16
 # Each check is a reason to move an EIP: HAProxy, sshd, the gateway and a few sidecars. The

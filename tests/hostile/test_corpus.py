@@ -87,6 +87,14 @@ def _ten_thousand_checks(tmp: Path) -> str:
     return "checks.yaml"
 
 
+def _cube(tmp: Path) -> str:
+    """40 x 64 x 64 nested scalars, every list within the loader's cap: 330 KB that took 9-15 s
+    to parse before the value budget counted while parsing."""
+    cube = "[" + ",".join(["[" + ",".join(["[" + ",".join(["1"] * 64) + "]"] * 64) + "]"] * 40)
+    (tmp / "cube.yaml").write_text("version: 1\nregions: " + cube + "]\n", encoding="utf-8")
+    return "cube.yaml"
+
+
 def _missing(tmp: Path) -> str:
     return "does-not-exist.yaml"
 
@@ -124,6 +132,8 @@ GENERATED: dict[str, tuple[Callable[[Path], str], str]] = {
                       "than 64 items: no list in a spec may be that long"),
     "10k_checks": (_ten_thousand_checks, "checks.yaml:73:7: error: a list of more than 64 "
                    "items: no list in a spec may be that long"),
+    "cube": (_cube, "cube.yaml:2:79999: error: document has more than 40000 values: no spec "
+             "needs that many"),
     "missing": (_missing, "does-not-exist.yaml:1:1: error: no such file"),
     "directory": (_directory, "ha.yaml:1:1: error: is a directory, not a spec file"),
     "symlink_loop": (_symlink_loop, "loop-a.yaml:1:1: error: cannot read: Too many levels of "
