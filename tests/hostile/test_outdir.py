@@ -148,7 +148,8 @@ CORRUPT = {  # content -> what the message must say (after the file name)
     "unknown_keys": (b'{"x": 1}', ": error: entries: missing"),
     "a_list": (b"[]", ": error: must be a JSON object"),
     "path_not_a_string": (b'{"entries": [{"path": 5}]}', ": error: entries[0].path: must be a"),
-    "no_backup_flag": (b'{"entries": [{"path": "README.md"}]}', ": error: entries[0].backup: missing"),
+    "no_backup_flag": (b'{"entries": [{"path": "README.md"}]}',
+                       ": error: entries[0].backup: missing"),
     "dirs_not_strings": (b'{"entries": [], "dirs": [3]}', ": error: dirs[0]: must be a"),
     "deep_nesting": (b"[" * 100_000, ": error: nests too deeply"),
 }
@@ -163,6 +164,15 @@ def test_corrupt_journal_is_a_located_error(site: Path, name: str, command: str)
     args = {"build": ["build"], "check": ["build", "--check"], "diff": ["diff"]}[command]
     refused(hacompile(site, *args, "ha.yaml", "-o", "out"), f"out/{JOURNAL}{message}")
     assert snapshot(site) == before
+
+
+def test_located_error_as_json(site: Path) -> None:
+    (site / "out" / JOURNAL).write_bytes(b"{not json")
+    result = hacompile(site, "build", "ha.yaml", "-o", "out", "--json")
+    document = json.loads(result.stdout)
+    assert result.rc == 2 and not document["ok"], result.stderr
+    assert document["where"] == f"out/{JOURNAL}:1:2"
+    assert document["error"].startswith("not JSON: ")
 
 
 def test_linked_journal_is_refused(site: Path) -> None:

@@ -52,7 +52,7 @@ def test_concurrent_builds_are_serialised(tmp_path: Path) -> None:
                 "three": _start(tmp_path, "build", "three.yaml", "-o", "out", "--force")}
         succeeded = []
         for name, proc in runs.items():
-            stdout, stderr = proc.communicate(timeout=120)
+            _, stderr = proc.communicate(timeout=120)
             assert "Traceback" not in stderr, stderr
             assert proc.returncode == 0 or (proc.returncode == 2 and BUSY in stderr), \
                 (round_, name, proc.returncode, stderr)
