@@ -5,12 +5,13 @@ runs each, next to a baseline measured in the same run: the smallest valid spec.
 
     baseline      2 load balancers, the default checks, one region
     checks@bound  8 load balancers x 8 checks, one region (the failover proof's worst layout)
-    all@bound     64 regions x 6 zones x 8 LBs x 8 checks, 16 frontends, 256 existing backends
+    all@bound     64 regions x 6 zones x 8 LBs x 8 checks, 16 frontends, 64 existing backends
                   per region, 20 SSH and 20 stats CIDRs, 40 tags; each region's subnets in
                   another order, so no two regions share a layout and the proof runs 64 times
     checks+1      9 checks: refused by the model
-    10k frontends / 10k backends / 10k checks: refused by the loader at item 257
+    10k frontends / 10k backends / 10k checks: refused by the loader at item 65
     1 MB comment  the largest file the size limit admits (ruamel's parse cost per byte)
+    330 KB cube   40 x 64 x 64 nested scalars: refused by the loader's value budget
 
 Prints the medians, peak RSS and the ratio to the baseline. Not a test: nothing asserts;
 figures go in docs/hostile-input.md ("Bounds").
@@ -67,8 +68,8 @@ def all_at_bound() -> dict[str, Any]:
             "name": name, "vpc_cidr": f"10.{i}.0.0/16",
             "zones": [{"name": f"{name}{z}", "subnet_cidr": f"10.{i}.{order[k] + 1}.0/24"}
                       for k, z in enumerate("abcdef")],
-            "backends": [{"name": f"b{b}", "address": f"10.{i}.{100 + b // 200}.{10 + b % 200}"}
-                         for b in range(256)],
+            "backends": [{"name": f"b{b}", "address": f"10.{i}.100.{10 + b}"}
+                         for b in range(64)],
         })
     return {**checks_at_bound(), "regions": regions, "backends": {"port": 8080},
             "haproxy": {"frontends": [{"name": f"f{k}", "port": 8000 + k} for k in range(16)],
@@ -102,6 +103,7 @@ def main() -> int:
         ("10k frontends", over("frontends"), False), ("10k backends", over("backends"), False),
         ("10k checks", over("checks"), False),
         ("1 MB comment", "version: 1\n" + ("#" + "x" * 99 + "\n") * 9_990, False),
+        ("330 KB cube", "version: 1\nregions: " + json.dumps([[[1] * 64] * 64] * 40), False),
     ]
     results = []
     try:
