@@ -37,3 +37,39 @@ def test_scaling_benchmark_builds_its_generated_specs() -> None:
     assert {(r["regions"], r["load_balancers"]) for r in rows} >= {(2, 8)}
     for row in rows:
         assert row["files"] > 0 and row["output_mb"] > 0 and row["peak_rss_mb"] > 0
+
+
+def test_bounds_benchmark_specs_are_what_its_rows_say(tmp_path: Path) -> None:
+    """benchmarks/bounds.py times specs at and past the bounds; they must stay that: the
+    at-bound ones pass the shape and the rules (the proof is what the benchmark times), every
+    list of all@bound is at its bound, and each over-bound one is refused."""
+    import pytest
+
+    from hacompile.errors import SpecError
+    from hacompile.load import load
+    from hacompile.spec import bounds as b
+    from hacompile.validate import validate_rules
+
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    try:
+        import bounds as bench
+    finally:
+        sys.path.remove(str(REPO / "benchmarks"))
+    spec = bench.all_at_bound()
+    assert len(spec["regions"]) == b.MAX_REGIONS
+    assert {len(r["backends"]) for r in spec["regions"]} == {b.MAX_EXISTING_BACKENDS}
+    assert {len(r["zones"]) for r in spec["regions"]} == {b.MAX_ZONES}
+    assert len(spec["keepalived"]["checks"]) == b.MAX_CHECKS
+    assert len(spec["haproxy"]["frontends"]) == b.MAX_FRONTENDS
+    assert len(spec["access"]["ssh_cidrs"]) == len(spec["haproxy"]["stats"]["cidrs"]) \
+        == b.MAX_CIDRS
+    assert len(spec["tags"]) == b.MAX_TAGS
+    for name, data in (("all", spec), ("checks", bench.checks_at_bound())):
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(json.dumps(data), encoding="utf-8")
+        validate_rules(load(path))
+    for kind in ("frontends", "backends", "checks", "checks+1"):
+        path = tmp_path / f"over-{kind}.yaml"
+        path.write_text(json.dumps(bench.over(kind)), encoding="utf-8")
+        with pytest.raises(SpecError):
+            validate_rules(load(path))
