@@ -5,9 +5,12 @@ runs each, next to a baseline measured in the same run: the smallest valid spec.
 
     baseline      2 load balancers, the default checks, one region
     checks@bound  8 load balancers x 8 checks, one region (the failover proof's worst layout)
-    all@bound     64 regions x 6 zones x 8 LBs x 8 checks, 16 frontends, 64 existing backends
-                  per region, 20 SSH and 20 stats CIDRs, 40 tags; each region's subnets in
-                  another order, so no two regions share a layout and the proof runs 64 times
+    all@bound     8 regions x 6 zones x 8 LBs x 8 checks (64 LB instances, the bound), 16
+                  frontends, 64 existing backends per region, 20 SSH and 20 stats CIDRs, 40
+                  tags; each region's subnets in another order, so no two regions share a
+                  layout and the proof runs 8 times (the proof's worst valid spec)
+    regions@bound 32 regions x 2 LBs x 64 existing backends (the parser's worst valid spec)
+    lbs+1         9 regions x 8 LBs: refused by the rules before the proof
     checks+1      9 checks: refused by the model
     10k frontends / 10k backends / 10k checks: refused by the loader at item 65
     1 MB comment  the largest file the size limit admits (ruamel's parse cost per byte)
@@ -57,10 +60,10 @@ def checks_at_bound(checks: int = 8) -> dict[str, Any]:
                            "checks": _checks(checks)}}
 
 
-def all_at_bound() -> dict[str, Any]:
+def all_at_bound(regions_: int = 8, lbs: int = 8) -> dict[str, Any]:
     orders = itertools.permutations(range(6))
     regions = []
-    for i, name in enumerate(region_names(64)):
+    for i, name in enumerate(region_names(regions_)):
         order = next(orders) if i else tuple(range(6))
         for _ in range(7):  # spread the permutations: neighbours differ in more places
             order = next(orders, order)
@@ -71,7 +74,9 @@ def all_at_bound() -> dict[str, Any]:
             "backends": [{"name": f"b{b}", "address": f"10.{i}.100.{10 + b}"}
                          for b in range(64)],
         })
-    return {**checks_at_bound(), "regions": regions, "backends": {"port": 8080},
+    spec = checks_at_bound()
+    spec["load_balancers"] = {**spec["load_balancers"], "count": lbs}
+    return {**spec, "regions": regions, "backends": {"port": 8080},
             "haproxy": {"frontends": [{"name": f"f{k}", "port": 8000 + k} for k in range(16)],
                         "stats": {"cidrs": [f"198.51.{k}.0/24" for k in range(20)]}},
             "access": {"ssh_key_name": "bench",
@@ -79,7 +84,13 @@ def all_at_bound() -> dict[str, Any]:
             "tags": {f"tag{k}": "x" for k in range(40)}}
 
 
+def regions_at_bound() -> dict[str, Any]:
+    return all_at_bound(32, 2)
+
+
 def over(kind: str) -> dict[str, Any]:
+    if kind == "lbs+1":
+        return all_at_bound(9, 8)
     if kind == "frontends":
         return {**BASE, "haproxy": {"frontends": [{"name": f"f{k}", "port": 1000 + k}
                                                   for k in range(10_000)]}}
@@ -99,7 +110,8 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="hacompile-bounds-"))
     rows: list[tuple[str, dict[str, Any] | str, bool]] = [
         ("baseline", BASE, True), ("checks@bound", checks_at_bound(), True),
-        ("all@bound", all_at_bound(), True), ("checks+1", over("checks+1"), False),
+        ("all@bound", all_at_bound(), True), ("regions@bound", regions_at_bound(), True),
+        ("lbs+1", over("lbs+1"), False), ("checks+1", over("checks+1"), False),
         ("10k frontends", over("frontends"), False), ("10k backends", over("backends"), False),
         ("10k checks", over("checks"), False),
         ("1 MB comment", "version: 1\n" + ("#" + "x" * 99 + "\n") * 9_990, False),

@@ -15,10 +15,12 @@ Cost: with L load balancers and C checks a region has F = L*(C+1) single failure
 F^2/2 pairs, each decided for L EIPs over L nodes: O(L^3 C^2) per distinct layout, quadratic
 in checks by design (the pairs), linear in regions (`analyse_regions` analyses each distinct
 layout once). It is bounded by the spec's bounds (`hacompile.spec.bounds`: L <= 8, C <= 8,
-64 regions): 2,566 scenarios per layout, ~0.1 s; the worst case, 64 regions whose subnets are
-all ordered differently so no two share a layout, ~16 s and ~420 MB for `validate` on the
-benchmark machine (benchmarks/bounds.py, docs/hostile-input.md "Bounds"). Before checks had a
-bound, 100 checks on 8 load balancers took 43 s and 850 MB, 10,000 ran past 100 s and 4 GB.
+at most 64 load balancers in all, so at most 8 layouts of 8): 2,566 scenarios per layout,
+~0.1-0.2 s; the worst case, 8 regions of 8 whose subnets are all ordered differently so no two
+share a layout, ~1.7 s for a whole `validate` on the benchmark machine (benchmarks/bounds.py,
+docs/hostile-input.md "Bounds"); 64 such regions, before the instance bound, took 16 s.
+Before checks had a bound, 100 checks on 8 load balancers took 43 s and 850 MB, 10,000 ran
+past 100 s and 4 GB.
 """
 
 from __future__ import annotations

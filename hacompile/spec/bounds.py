@@ -9,13 +9,21 @@ while parsing, before the model sees it; these are the precise per-field bounds,
 
 from __future__ import annotations
 
-# AWS has about 35 regions (commercial, GovCloud, China); 64 leaves room and bounds the proof.
-MAX_REGIONS = 64
+# AWS has about 35 regions (commercial, GovCloud, China). One tier in more than 32 of them is
+# several tiers; 32 of the smallest (2 load balancers) is also `MAX_LB_INSTANCES`.
+MAX_REGIONS = 32
+# Load balancer instances in the whole spec (regions x load_balancers.count): 8 regions of 8,
+# 16 of 4 or 32 of 2. The failover proof costs O(L^3 C^2) per region layout (L load balancers,
+# C checks: every pair of failures), so this bound, not the region count alone, is what keeps
+# the proof of the largest valid spec near a second (benchmarks/bounds.py): 64 regions of 8
+# took 16 s. An active-active pair or trio per region is the norm; 64 instances is more than
+# any one tier needs, and each is an EC2 quota and a Keepalived peer to keep.
+MAX_LB_INSTANCES = 64
 # The most availability zones any region has is 6 (us-east-1).
 MAX_ZONES = 6
 # A listed backend is a server someone maintains by hand: a handful to a few dozen. A tier
 # fronting more names them by DNS (HAProxy re-resolves names at run time). 64 also keeps the
-# largest spec (64 regions x 64 backends, ~190 KB) parsing in 1-1.5 s.
+# largest spec (32 regions x 64 backends, ~100 KB) parsing in well under a second.
 MAX_EXISTING_BACKENDS = 64
 MAX_FRONTENDS = 16
 # Each check is a reason to move an EIP: HAProxy, sshd, the gateway and a few sidecars. The
@@ -27,7 +35,10 @@ MAX_CIDRS = 20
 # AWS allows 50 tags per resource; the bundle sets Name, Role and hacompile:cluster itself.
 MAX_TAGS = 40
 
-REGIONS = f"1 to {MAX_REGIONS} regions."
+REGIONS = (f"1 to {MAX_REGIONS} regions, and at most {MAX_LB_INSTANCES} load balancers in all "
+           "(regions x load_balancers.count).")
+LB_COUNT = (f"Load balancers per region, 2 to 8; regions x count may not exceed "
+            f"{MAX_LB_INSTANCES}.")
 ZONES = f"2 to {MAX_ZONES} availability zones; the load balancers are spread over them."
 EXISTING_BACKENDS = (f"Existing servers in this region, at most {MAX_EXISTING_BACKENDS}; not "
                      "the load balancers' own addresses, loopback, link-local (the metadata "

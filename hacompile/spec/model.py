@@ -72,7 +72,7 @@ class Region(Strict):
 
 
 class LoadBalancers(Strict):
-    count: Annotated[int, Field(ge=2, le=8)] = 2
+    count: Annotated[int, Field(ge=2, le=8, description=bounds.LB_COUNT)] = 2
     instance_type: InstanceType = "t3.small"
     flavor: Literal["hapee", "community"] = "community"
     # HAPEE major version: names the AMI, the service (hapee-3.0-lb) and the config paths.

@@ -12,7 +12,7 @@ from ipaddress import IPv4Network
 
 from hacompile.errors import Diagnostic, Loc, Severity, format_loc
 from hacompile.load import Positions
-from hacompile.spec import instances, network, safety, security_rules
+from hacompile.spec import bounds, instances, network, safety, security_rules
 from hacompile.spec.model import Spec
 from hacompile.spec.types import PRIVATE_RANGES
 
@@ -126,6 +126,13 @@ def _load_balancers(spec: Spec, found: Findings) -> None:
                   f"{lbs.count} load balancers need {lbs.count + 1} private IPv4 addresses per "
                   f"ENI (1 management + 1 slot per EIP), but {lbs.instance_type} allows {limit}; "
                   "use fewer load balancers or a larger instance type")
+    total = lbs.count * len(spec.regions)
+    if total > bounds.MAX_LB_INSTANCES:
+        found.add(("load_balancers", "count"),
+                  f"{lbs.count} load balancers in each of {len(spec.regions)} regions make "
+                  f"{total}; a spec may have at most {bounds.MAX_LB_INSTANCES} (the failover "
+                  "proof tries every pair of failures in every region): use fewer per region, "
+                  "or split the regions over several specs")
     if lbs.flavor == "hapee" and instances.architecture(lbs.instance_type) != "x86_64":
         found.add(("load_balancers", "instance_type"),
                   "the HAProxy Enterprise Marketplace AMI is x86_64; pick an x86_64 type")

@@ -56,7 +56,8 @@ def test_bounds_benchmark_specs_are_what_its_rows_say(tmp_path: Path) -> None:
     finally:
         sys.path.remove(str(REPO / "benchmarks"))
     spec = bench.all_at_bound()
-    assert len(spec["regions"]) == b.MAX_REGIONS
+    assert len(spec["regions"]) * spec["load_balancers"]["count"] == b.MAX_LB_INSTANCES
+    assert len(bench.regions_at_bound()["regions"]) == b.MAX_REGIONS
     assert {len(r["backends"]) for r in spec["regions"]} == {b.MAX_EXISTING_BACKENDS}
     assert {len(r["zones"]) for r in spec["regions"]} == {b.MAX_ZONES}
     assert len(spec["keepalived"]["checks"]) == b.MAX_CHECKS
@@ -64,11 +65,12 @@ def test_bounds_benchmark_specs_are_what_its_rows_say(tmp_path: Path) -> None:
     assert len(spec["access"]["ssh_cidrs"]) == len(spec["haproxy"]["stats"]["cidrs"]) \
         == b.MAX_CIDRS
     assert len(spec["tags"]) == b.MAX_TAGS
-    for name, data in (("all", spec), ("checks", bench.checks_at_bound())):
+    for name, data in (("all", spec), ("checks", bench.checks_at_bound()),
+                       ("regions", bench.regions_at_bound())):
         path = tmp_path / f"{name}.yaml"
         path.write_text(json.dumps(data), encoding="utf-8")
         validate_rules(load(path))
-    for kind in ("frontends", "backends", "checks", "checks+1"):
+    for kind in ("frontends", "backends", "checks", "checks+1", "lbs+1"):
         path = tmp_path / f"over-{kind}.yaml"
         path.write_text(json.dumps(bench.over(kind)), encoding="utf-8")
         with pytest.raises(SpecError):
