@@ -6,7 +6,7 @@ data "aws_ami" "lb" {
   # name pattern alone would admit any seller's image of a matching name.
   filter {
     name   = "product-code"
-    values = ["0000000000000000000000000"]
+    values = ["483gxnuft87jy44d3q8n4kvt1"]
   }
 
   filter {
