@@ -58,10 +58,18 @@ def test_hcl_syntax_error_reported_by_hashicorps_parser(broken_bundle: Broken) -
 
 
 def test_checkov_finding_and_unlisted_skip(broken_bundle: Broken) -> None:
-    broken_bundle(TF + "network.tf", "  # checkov:skip=CKV2_AWS_11:", "  # was:")
+    broken_bundle(TF + "network.tf", "  # checkov:skip=CKV_AWS_158:", "  # was:")
     bundle = broken_bundle("README.md", "| CKV2_AWS_19 |", "| (removed) |")
-    failed_with(only(bundle, "checkov")["checkov"], "aws_vpc.main: CKV2_AWS_11",
+    failed_with(only(bundle, "checkov")["checkov"],
+                "aws_cloudwatch_log_group.flow_logs: CKV_AWS_158",
                 "checkov:skip=CKV2_AWS_19 is not listed in README.md")
+
+
+def test_trivy_finding_when_an_inline_ignore_is_removed(broken_bundle: Broken) -> None:
+    """The blog bundle's accepted trivy findings are real: without its ignore line, the
+    internet-bound HTTPS egress rule is reported (AWS-0104)."""
+    bundle = broken_bundle(TF + "security.tf", "#trivy:ignore:AVD-AWS-0104\n", "")
+    failed_with(only(bundle, "trivy")["trivy"], "AWS-0104")
 
 
 def test_iam_unknown_action_and_unscoped_resource(broken_bundle: Broken) -> None:
