@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from hacompile.failover.model import Timing
 from hacompile.plan.model import Plan
+from hacompile.spec.vrrp import skew_unit
 
 # Must match templates/ansible/roles/keepalived/templates/eip.env.j2 (a test compares them).
 EIP_CLAIM_ATTEMPTS = 8
@@ -35,8 +36,7 @@ def _lowest_backup(plan: Plan) -> int:
 
 def skew(plan: Plan, priority: int) -> float:
     ka = plan.keepalived
-    unit = float(ka.advert_int) if ka.vrrp_version == 3 else 1.0
-    return (256 - priority) / 256 * unit
+    return (256 - priority) / 256 * skew_unit(ka.vrrp_version, float(ka.advert_int))
 
 
 def master_down(plan: Plan) -> tuple[float, str]:
