@@ -58,7 +58,9 @@ def timings(plan: Plan) -> tuple[Timing, ...]:
         return Timing(event, check, detect, round(takeover, 2), decide, budget, attempts,
                       round(decide + budget, 2), formula)
 
-    out = [timing("node_lost", "", 0.0, down, down_formula)]
+    # A lost node sends nothing: its silence is the detection, and the first backup whose
+    # master-down timer runs out has detected it and takes over at the same moment.
+    out = [timing("node_lost", "", down, 0.0, f"no advert for {down_formula}")]
     for check in ka.checks:
         detect = float(check.interval * check.fall)
         head = f"interval {_s(check.interval)} x fall {check.fall}"

@@ -344,6 +344,8 @@ def _tricky() -> dict[str, Any]:
     return spec
 
 
+@pytest.mark.root  # the keepalived checker's network namespace
+@pytest.mark.tools
 def test_tricky_values_stay_data(tmp_path: Path) -> None:
     """Values each pattern admits, with the characters that mean something somewhere (= / : @ -
     . and spaces), built by the CLI: HCL keeps them as literals (parsed), YAML as strings, and
@@ -469,6 +471,7 @@ def test_yaml_dumper_round_trips_and_marks_jinja_unsafe(label: str) -> None:
     assert isinstance(loaded["x"], inert.Unsafe) == jinja
 
 
+@pytest.mark.tools  # ansible
 def test_ansible_does_not_template_unsafe_values(tmp_path: Path) -> None:
     """Real Ansible reads a dumped inventory: the Jinja in a value stays text, and no command
     runs (the pipe lookup would create the marker file)."""
