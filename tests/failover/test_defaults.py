@@ -1,15 +1,18 @@
 """The defaults a newcomer meets: a spec that leaves keepalived out validates without a
-warning at every size, and `priority.step` is checked against the takeover race it exists to
-avoid."""
+warning at every size, `priority.step` is checked against the takeover race it exists to
+avoid, and `explain` stays readable (100 columns) and honest at 8 load balancers."""
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import pytest
 
 from hacompile.failover import analyse
 from hacompile.pipeline import check, compile_spec
+from tests.conftest import run_cli
 from tests.failover.specs import line_of
 
 INSTANCE = {2: "t3.small", 3: "t3.small", 4: "t3.medium", 5: "t3.medium", 6: "c5.xlarge",
@@ -92,4 +95,42 @@ def test_no_step_reaches_the_gap_says_so(tmp_path: Path) -> None:
           "  priority: {master: 200, backup: 180, step: 50}\n")
     [warning] = _step_warnings(minimal(tmp_path, 3, ka))
     assert "no step" in warning and "advert_int" in warning
+
+
+def test_explain_fits_100_columns_at_eight_load_balancers(tmp_path: Path) -> None:
+    result = run_cli("explain", str(minimal(tmp_path, 8)))
+    assert result.returncode == 0, result.stderr
+    wide = [line for line in result.stdout.splitlines() if len(line) > 100]
+    assert wide == [], f"{len(wide)} lines over 100 columns, e.g. {wide[0]!r}"
+    # every EIP's outcomes are still there, each with every node's priority
+    for k in range(1, 9):
+        assert re.search(rf"^eip{k} \(owner lb{k}\)", result.stdout, re.M), k
+    assert "HAProxy down on every node" in result.stdout
+
+
+def test_explain_keeps_the_one_table_where_it_fits(tmp_path: Path) -> None:
+    result = run_cli("explain", str(minimal(tmp_path, 2)))
+    header = next(line for line in result.stdout.splitlines() if line.startswith("scenario"))
+    assert "eip1 (owner lb1)" in header and "eip2 (owner lb2)" in header
+
+
+def test_explain_json_is_the_same_shape_at_eight(tmp_path: Path) -> None:
+    doc = json.loads(run_cli("explain", str(minimal(tmp_path, 8)), "--json").stdout)
+    [region] = doc["regions"]
+    assert region["eips"] == [f"eip{k}" for k in range(1, 9)]
+    assert set(region["scenarios"][0]["eips"]["eip8"]["nodes"]) == {f"lb{k}" for k in range(1, 9)}
+
+
+def test_a_lost_node_is_detected_by_its_silence(tmp_path: Path) -> None:
+    # Before: "detected within 0 s". The backups learn of it only when the adverts have
+    # stopped for a master-down interval, which is also when the first one takes over.
+    report = analyse(compile_spec(minimal(tmp_path, 2)).plan)
+    lost = report.timings[0]
+    assert lost.event == "node_lost"
+    assert lost.detect == lost.decide > 3
+    assert lost.takeover == 0
+    result = run_cli("explain", str(minimal(tmp_path, 2)))
+    row = next(line for line in result.stdout.splitlines() if "load balancer is lost" in line)
+    assert " 0 s " not in row, row
+    assert "a load balancer is lost: no advert for 3 x advert_int 1 s + skew" in result.stdout
 
