@@ -45,6 +45,20 @@ def test_all_defaults_validate_without_a_warning(tmp_path: Path, count: int) -> 
     assert validated.warnings == (), [d.message for d in validated.warnings]
 
 
+def test_all_defaults_validate_without_a_warning_for_hapee_over_three_zones(
+        tmp_path: Path) -> None:
+    # Three zones reorder the LBs' IPs (the tie-break); HAPEE renames the HAProxy process.
+    text = minimal(tmp_path, 8).read_text()
+    text = text.replace("[us-east-1a, us-east-1b]", "[us-east-1a, us-east-1b, us-east-1c]")
+    text = text.replace("instance_type: c5.xlarge}", "instance_type: c5.xlarge, flavor: hapee, "
+                        "ami_product_code: 483gxnuft87jy44d3q8n4kvt1}")
+    spec = tmp_path / "hapee.yaml"
+    spec.write_text(text)
+    validated = check(spec)
+    assert validated.spec.load_balancers.flavor == "hapee"
+    assert validated.warnings == (), [d.message for d in validated.warnings]
+
+
 def test_default_haproxy_check_is_weight_zero_and_fails_over_fast(tmp_path: Path) -> None:
     report = analyse(compile_spec(minimal(tmp_path, 3)).plan)
     [haproxy] = [t for t in report.timings if t.check == "chk_haproxy"]
