@@ -7,13 +7,13 @@ import re
 from pathlib import Path
 
 from hacompile.failover import analyse
-from hacompile.failover.timing import EIP_CLAIM_ATTEMPTS, EIP_CLAIM_BUDGET_SECONDS
 from hacompile.pipeline import compile_spec
+from hacompile.plan.build import EIP_CLAIM
 from tests.conftest import ROOT, run_cli
 from tests.failover.specs import blog_checks, line_of, write_spec
 
 BLOG = ROOT / "blueprints" / "blog-aws-keepalived.yaml"
-EIP_ENV = ROOT / "templates" / "ansible" / "roles" / "keepalived" / "templates" / "eip.env.j2"
+EIP_ENV = "ansible/roles/keepalived/templates/eip.env.j2"
 
 
 def cells(line: str) -> list[str]:
@@ -21,9 +21,14 @@ def cells(line: str) -> list[str]:
 
 
 def test_claim_budget_matches_the_eip_script_settings() -> None:
-    text = EIP_ENV.read_text()
-    assert f"ATTEMPTS='{EIP_CLAIM_ATTEMPTS}'" in text
-    assert f"BUDGET_SECONDS='{EIP_CLAIM_BUDGET_SECONDS}'" in text
+    """The proof's claim bounds and the bundle's eip.env.j2 are one value: the plan's."""
+    result = compile_spec(BLOG)
+    assert result.plan.eip_claim == EIP_CLAIM
+    text = result.bundle.by_path()[EIP_ENV].content.decode()
+    assert f"ATTEMPTS='{EIP_CLAIM.attempts}'" in text
+    assert f"BUDGET_SECONDS='{EIP_CLAIM.budget_seconds}'" in text
+    timing = analyse(result.plan).timings[0]
+    assert (timing.claim_attempts, timing.claim_budget) == EIP_CLAIM
 
 
 def test_blog_explain_table_reads_as_the_blog_describes() -> None:
