@@ -141,3 +141,19 @@ def test_egress_table_words() -> None:
     rows = {(r.group, r.protocol, r.port, r.to) for r in plan.regions[0].egress_table}
     assert ("load balancers", "VRRP (112)", "", "the load balancers' group") in rows
     assert ("load balancers", "tcp", "443", "0.0.0.0/0") in rows
+
+
+def test_copied_files_keep_the_plans_values() -> None:
+    """Two files are copied verbatim, so they cannot take a plan field; they hold a checked
+    copy instead: the claim script's fallbacks when run without ATTEMPTS/BUDGET_SECONDS, and
+    the keepalived role's documented default SSM path (the bundle README's comes from the plan).
+    """
+    from hacompile.plan.build import vrrp_ssm_prefix
+
+    roles = template_root() / "ansible" / "roles" / "keepalived"
+    claim = (roles / "files" / "hacompile-eip-claim").read_text(encoding="utf-8")
+    assert f"ATTEMPTS=${{ATTEMPTS:-{EIP_CLAIM.attempts}}}\n" in claim
+    assert f"BUDGET_SECONDS=${{BUDGET_SECONDS:-{EIP_CLAIM.budget_seconds}}}\n" in claim
+    defaults = (roles / "defaults" / "main.yml").read_text(encoding="utf-8")
+    ansible = vrrp_ssm_prefix("{{ hacompile_cluster }}", "{{ hacompile_region }}")
+    assert f'keepalived_ssm_prefix: "{ansible}"\n' in defaults
