@@ -11,8 +11,10 @@ sshd -15 (enough to move an EIP on its own, after preempt_delay; never a tie wit
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from hacompile.spec import instances
 
@@ -123,3 +125,17 @@ access:
   ssh_key_name: {c.name}-admin  # an EC2 key pair that exists in {c.region}
   ssh_cidrs: [203.0.113.0/24]  # documentation range: replace with your admin network
 """
+
+
+def write_starter(path: Path, choices: Choices, *, force: bool = False) -> None:
+    """Write the starter spec to `path`, refusing an existing file unless `force`.
+
+    Here and not in the CLI, which only prints and exits. Written beside `path` and renamed
+    over it, so an interrupted `init --force` leaves the old spec whole. Raises StarterError
+    (bad choices, existing file) or OSError."""
+    text = render(choices)
+    if path.exists() and not force:
+        raise StarterError(f"{path} exists; use --force to overwrite it")
+    tmp = path.with_name(f".{path.name}.hacompile-new")
+    tmp.write_text(text)
+    os.replace(tmp, path)

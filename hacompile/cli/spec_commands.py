@@ -184,10 +184,9 @@ def init(
 
     On a terminal, asks for the values not given as options; otherwise uses the defaults.
     """
-    import os
     import sys as _sys
 
-    from hacompile.starter import Choices, StarterError, render
+    from hacompile.starter import Choices, StarterError, write_starter
 
     mode = Mode.detect(json_, quiet)
     defaults = Choices()
@@ -199,12 +198,7 @@ def init(
     choices = Choices(name or defaults.name, region or defaults.region, lbs or defaults.lbs,
                       flavor or defaults.flavor)
     try:
-        text = render(choices)
-        if path.exists() and not force:
-            raise StarterError(f"{path} exists; use --force to overwrite it")
-        tmp = path.with_name(f".{path.name}.hacompile-new")
-        tmp.write_text(text)
-        os.replace(tmp, path)
+        write_starter(path, choices, force=force)
     except (StarterError, OSError) as exc:
         raise Failure(str(exc)) from None
     if mode.json:

@@ -1,7 +1,6 @@
 """Commands that run real tools on a bundle: verify (offline checkers) and lab (failover in
 network namespaces)."""
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -128,7 +127,7 @@ def lab(
     if not mode.json:  # the table and the verdict are what the lab exists to print
         typer.echo("\n".join(report.table(run.results)))
     if results is not None:
-        results.write_text(json.dumps(run.as_json(), indent=2) + "\n", encoding="utf-8")
+        run.save(results)
         say(mode, f"results written to {results}")
     if mode.json:
         typer.echo(output.document("lab", run.passed, **run.as_json()))
