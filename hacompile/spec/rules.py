@@ -6,6 +6,7 @@ run. Positions come from the loader, keyed by the same data path the message nam
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Iterable
 from ipaddress import IPv4Network
@@ -190,9 +191,14 @@ def _takeover_gap(spec: Spec, found: Findings) -> None:
     if wanted <= room:
         advice = (f"use step: {wanted} or more ("
                   f"{vrrp.takeover_gap(wanted, ka.vrrp_version, advert) * 1000:.1f} ms)")
+    elif wanted > 50:  # only VRRPv3's short adverts: step is at most 50
+        least = math.ceil(round(vrrp.MIN_TAKEOVER_GAP_S * 256 / 50 * 100, 9)) / 100
+        advice = (f"no step reaches {limit} at advert_int {advert:g} s (step: {wanted} would be "
+                  f"needed; steps stop at 50): use advert_int {least:g} or more")
     else:
-        advice = (f"no step reaches {limit} with backup {prio.backup} and {n} load balancers "
-                  f"(step: {wanted} would be needed): raise advert_int or backup")
+        advice = (f"step: {wanted} would reach it, but with {n} load balancers the ladder then "
+                  f"needs backup {wanted * (n - 2) + 1} or more (it is {prio.backup}): raise "
+                  "backup (and master) or advert_int")
     found.add(("keepalived", "priority", "step"),
               f"backups {prio.step} priority point(s) apart fire their takeover timers "
               f"{gap * 1000:.1f} ms apart (step {prio.step} x {unit} / 256); under {limit} a "

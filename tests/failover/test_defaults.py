@@ -108,7 +108,11 @@ def test_no_step_reaches_the_gap_says_so(tmp_path: Path) -> None:
     ka = ("keepalived:\n  vrrp_version: 3\n  advert_int: 0.05\n"
           "  priority: {master: 200, backup: 180, step: 50}\n")
     [warning] = _step_warnings(minimal(tmp_path, 3, ka))
-    assert "no step" in warning and "advert_int" in warning
+    assert "no step reaches 20 ms" in warning and "use advert_int 0.11 or more" in warning
+    # a step that exists but that the ladder has no room for: 8 LBs at backup 30 fit step 4 at most
+    low = ("keepalived:\n  priority: {master: 40, backup: 30, step: 4}\n")
+    [warning] = _step_warnings(minimal(tmp_path, 8, low, "low.yaml"))
+    assert "step: 6 would reach it" in warning and "needs backup 37 or more" in warning
 
 
 def test_explain_fits_100_columns_at_eight_load_balancers(tmp_path: Path) -> None:
