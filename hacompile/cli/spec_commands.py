@@ -55,16 +55,20 @@ def build(
         result = write(compiled.bundle, out, force=force)
     except (WriteError, OSError) as exc:
         raise write_failure(compiled.warnings, exc) from None
-    if mode.json:
-        typer.echo(output.document("build", True, compiled.warnings, out=str(out),
-                                   written=list(result.written), removed=list(result.removed),
-                                   unchanged=len(result.unchanged)))
     say(mode, f"{out}: {len(result.written)} written, {len(result.removed)} removed, "
         f"{len(result.unchanged)} unchanged ({len(compiled.bundle.files)} files)")
-    if verify_bundle:
+    verified, checks = True, {}
+    if verify_bundle:  # under --json its result goes into build's one document
         from hacompile.cli.tool_commands import run_verify
 
-        run_verify(out, None, mode)
+        verified, fields = run_verify(out, None, mode)
+        checks = {"verify": fields}
+    if mode.json:
+        typer.echo(output.document("build", verified, compiled.warnings, out=str(out),
+                                   written=list(result.written), removed=list(result.removed),
+                                   unchanged=len(result.unchanged), **checks))
+    if not verified:
+        raise typer.Exit(1)
 
 
 def _build_check(mode: Mode, bundle: "Bundle", warnings: tuple[Diagnostic, ...],

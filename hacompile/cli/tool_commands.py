@@ -2,7 +2,7 @@
 network namespaces)."""
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -11,11 +11,10 @@ from hacompile.cli.app import Failure, app, reports_errors, say
 from hacompile.output import JsonOption, Mode, QuietOption
 
 
-def run_verify(bundle: Path, only: list[str] | None, mode: Mode) -> None:
-    """Run the checkers, one line each as they finish; exit 1 if any available one failed.
-
-    --quiet prints only the checkers that failed (with their findings); --json prints one
-    document at the end instead of the lines."""
+def run_verify(bundle: Path, only: list[str] | None, mode: Mode) -> tuple[bool, dict[str, Any]]:
+    """Run the checkers, one line each as they finish (--quiet: only those that failed, with
+    their findings; --json: none); return whether none failed and the --json fields, which
+    `verify` prints as its document and `build --verify` puts in its own."""
     from hacompile.verify.base import CheckResult, Status
     from hacompile.verify.runner import CHECKERS, run_checks
 
@@ -43,16 +42,13 @@ def run_verify(bundle: Path, only: list[str] | None, mode: Mode) -> None:
     failed = [r.name for r in results if r.status is Status.FAILED]
     missing = [r.name for r in results if r.status is Status.UNAVAILABLE]
     passed = len(results) - len(failed) - len(missing)
-    if mode.json:
-        typer.echo(output.document(
-            "verify", not failed, bundle=str(bundle), passed=passed, failed=len(failed),
-            unavailable=len(missing),
-            checks=[{"name": r.name, "status": r.status.value, "detail": r.detail,
-                     "findings": list(r.findings), "seconds": round(r.seconds, 1)}
-                    for r in results]))
     say(mode, f"{bundle}: {passed} passed, {len(failed)} failed, {len(missing)} not available")
-    if failed:
-        raise typer.Exit(1)
+    return not failed, {
+        "bundle": str(bundle), "passed": passed, "failed": len(failed),
+        "unavailable": len(missing),
+        "checks": [{"name": r.name, "status": r.status.value, "detail": r.detail,
+                    "findings": list(r.findings), "seconds": round(r.seconds, 1)}
+                   for r in results]}
 
 
 @app.command()
@@ -66,7 +62,12 @@ def verify(
     quiet: QuietOption = False,
 ) -> None:
     """Prove a bundle with the real tools, offline: one line per checker; exit 1 on a failure."""
-    run_verify(bundle, only, Mode.detect(json_, quiet))
+    mode = Mode.detect(json_, quiet)
+    ok, fields = run_verify(bundle, only, mode)
+    if mode.json:
+        typer.echo(output.document("verify", ok, **fields))
+    if not ok:
+        raise typer.Exit(1)
 
 
 @app.command()

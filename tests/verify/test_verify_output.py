@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
+import hacompile.verify.runner
 from hacompile.cli import app
+from hacompile.verify.base import CheckResult, Status
+
+BLOG = Path(__file__).resolve().parents[2] / "blueprints" / "blog-aws-keepalived.yaml"
 
 
 def _verify(*args: str) -> tuple[int, str, str]:
@@ -59,3 +65,26 @@ def test_verify_quiet_prints_only_the_failed_checkers(broken_bundle: object) -> 
     assert code == 1
     assert out.startswith("terraform       failed, ") and "domian" in out
     assert "passed," not in out  # no summary line
+
+
+def _one_checker(result: CheckResult, monkeypatch: pytest.MonkeyPatch) -> None:
+    def run_checks(bundle: Path, only: object, on_result: Callable[[CheckResult], None]
+                   ) -> list[CheckResult]:
+        on_result(result)
+        return [result]
+
+    monkeypatch.setattr(hacompile.verify.runner, "run_checks", run_checks)
+
+
+@pytest.mark.parametrize(("status", "code"), [(Status.PASSED, 0), (Status.FAILED, 1)])
+def test_build_verify_json_is_still_one_document(monkeypatch: pytest.MonkeyPatch,
+                                                 tmp_path: Path, status: Status,
+                                                 code: int) -> None:
+    _one_checker(CheckResult("terraform", status, ("x.tf: broken",) * (code == 1)), monkeypatch)
+    result = CliRunner().invoke(app, ["build", str(BLOG), "-o", str(tmp_path / "out"),
+                                      "--verify", "--json"])
+    assert result.exit_code == code, result.output
+    document = json.loads(result.stdout)
+    assert document["command"] == "build" and document["ok"] is (code == 0)
+    assert document["written"] and document["verify"]["bundle"] == str(tmp_path / "out")
+    assert [c["status"] for c in document["verify"]["checks"]] == [status.value]
