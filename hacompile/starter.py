@@ -2,14 +2,19 @@
 
 The numbers are chosen so that the failover proof passes with no warning for any load balancer
 count from 2 to 8 (a test checks every count and both flavors): priorities 110 / 100 stepping
-down by 2, HAProxy worth +30 (more than the gap to the third backup), sshd -15 (enough to move
-an EIP on its own, too little to beat a node whose HAProxy is down), the gateway check FAULTs.
+down by 10 (neighbouring backups' takeover timers 39 ms apart: docs/failover.md, "Two backups,
+one takeover"), HAProxy at weight 0 (its death puts the node in FAULT: a backup takes over in
+about interval x fall seconds, without waiting out preempt_delay as a weighted check would),
+sshd -15 (enough to move an EIP on its own, after preempt_delay; never a tie with the ladder's
+10-point rungs), the gateway check FAULTs.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from hacompile.spec import instances
 
@@ -103,13 +108,16 @@ haproxy:
 
 keepalived:
   advert_int: 1
-  # Owner of an EIP at 110, backups at 100, 98, ... `hacompile explain` shows what follows.
-  priority: {{master: 110, backup: 100, step: 2}}
+  # Owner of an EIP at 110, backups at 100, 90, ... `hacompile explain` shows what follows.
+  # A step under 6 leaves two backups' takeover timers under 20 ms apart: a busy backup can
+  # then lose the takeover to the one below it.
+  priority: {{master: 110, backup: 100, step: 10}}
   preempt_delay: 10  # seconds a recovered owner waits before it takes its EIP back
   checks:
-    # Positive weight: added while the check passes. Negative: subtracted while it fails.
-    # Weight 0: the node goes to FAULT while it fails and gives up every EIP.
-    - {{name: chk_haproxy, process: {process}, interval: 2, weight: 30, fall: 2, rise: 2}}
+    # Weight 0: the node goes to FAULT while it fails and gives up every EIP at once.
+    # Positive weight: added while the check passes. Negative: subtracted while it fails;
+    # a weighted check moves an EIP only after preempt_delay.
+    - {{name: chk_haproxy, process: {process}, interval: 1, weight: 0, fall: 2, rise: 2}}
     - {{name: chk_sshd, process: sshd, interval: 5, weight: -15, fall: 2, rise: 1}}
     - {{name: chk_gw, gateway: true, interval: 2, weight: 0, fall: 2, rise: 2}}
 
@@ -117,3 +125,17 @@ access:
   ssh_key_name: {c.name}-admin  # an EC2 key pair that exists in {c.region}
   ssh_cidrs: [203.0.113.0/24]  # documentation range: replace with your admin network
 """
+
+
+def write_starter(path: Path, choices: Choices, *, force: bool = False) -> None:
+    """Write the starter spec to `path`, refusing an existing file unless `force`.
+
+    Here and not in the CLI, which only prints and exits. Written beside `path` and renamed
+    over it, so an interrupted `init --force` leaves the old spec whole. Raises StarterError
+    (bad choices, existing file) or OSError."""
+    text = render(choices)
+    if path.exists() and not force:
+        raise StarterError(f"{path} exists; use --force to overwrite it")
+    tmp = path.with_name(f".{path.name}.hacompile-new")
+    tmp.write_text(text)
+    os.replace(tmp, path)

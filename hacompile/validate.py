@@ -1,8 +1,8 @@
 """Stage 2, validate: plain data → frozen `Spec`, with every problem located at once.
 
-Three layers: shape (pydantic), cross-field rules, then the failover proof, which needs the
-plan's priorities and so runs on a plan built from the valid spec; its findings are located
-through the same spec paths (``keepalived.checks[2].weight``) as every other diagnostic.
+Two layers: shape (pydantic), then the cross-field rules. The failover proof needs the plan's
+priorities, so it is a stage of its own after the plan (`hacompile.failover.prove`); its
+findings are located through the same spec paths (``keepalived.checks[2].weight``).
 """
 
 from __future__ import annotations
@@ -12,10 +12,7 @@ from typing import NamedTuple
 from pydantic import ValidationError
 
 from hacompile.errors import Diagnostic, Severity, SpecError
-from hacompile.failover import analyse
-from hacompile.failover.proof import located
 from hacompile.load import Loaded
-from hacompile.plan.build import build_plan
 from hacompile.spec import rules
 from hacompile.spec.locate import diagnostics_from
 from hacompile.spec.model import Spec
@@ -28,20 +25,7 @@ class Validated(NamedTuple):
 
 
 def validate(loaded: Loaded) -> Validated:
-    """Shape, rules, then the failover proof; raise `SpecError` on any error."""
-    validated = validate_rules(loaded)
-    plan = build_plan(validated.spec, loaded.path.name)
-    proof = located(analyse(plan).findings, loaded.positions, validated.file)
-    found = tuple(sorted((*validated.warnings, *proof)))
-    if any(d.severity is Severity.ERROR for d in proof):
-        raise SpecError(found)
-    return validated._replace(warnings=found)
-
-
-def validate_rules(loaded: Loaded) -> Validated:
-    """Shape first (pydantic), then the cross-field rules; raise `SpecError` on any error.
-    `hacompile explain` stops here so it can show the scenario table of a spec that fails
-    the proof."""
+    """Shape first (pydantic), then the cross-field rules; raise `SpecError` on any error."""
     file = str(loaded.path)
     if not isinstance(loaded.data, dict):
         kind = "a list" if isinstance(loaded.data, list) else f"a {type(loaded.data).__name__}"

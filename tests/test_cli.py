@@ -1,4 +1,5 @@
-"""The CLI as users run it: exit codes, messages on stderr, nothing lost on disk."""
+"""The CLI as users run it: exit codes, messages on stderr, nothing lost on disk (the real entry
+point as a subprocess where that is the point, in-process `invoke_cli` elsewhere)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, run_cli
+from tests.conftest import ROOT, invoke_cli, run_cli
 
 BLOG = "blueprints/blog-aws-keepalived.yaml"
 
@@ -38,24 +39,24 @@ def test_validate_valid_and_invalid(tmp_path: Path) -> None:
 
 def test_validate_writes_nothing(tmp_path: Path) -> None:
     before = sorted(p.name for p in tmp_path.iterdir())
-    run_cli("validate", str(ROOT / BLOG), cwd=tmp_path)
+    invoke_cli("validate", str(ROOT / BLOG), cwd=tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == before
 
 
 def test_failed_build_keeps_existing_output(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    assert run_cli("build", BLOG, "-o", str(out)).returncode == 0
+    assert invoke_cli("build", BLOG, "-o", str(out)).returncode == 0
     keep = out / "notes.txt"
     keep.write_text("mine")
     before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     bad = tmp_path / "bad.yaml"
     bad.write_text("version: 2\n")
-    assert run_cli("build", str(bad), "-o", str(out)).returncode == 2
+    assert invoke_cli("build", str(bad), "-o", str(out)).returncode == 2
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
 
 
 def test_schema_is_json_schema() -> None:
-    result = run_cli("schema")
+    result = invoke_cli("schema")
     assert result.returncode == 0
     schema = json.loads(result.stdout)
     assert schema["type"] == "object"
@@ -63,7 +64,7 @@ def test_schema_is_json_schema() -> None:
 
 
 def test_missing_file_is_a_located_error() -> None:
-    result = run_cli("validate", "nope.yaml")
+    result = invoke_cli("validate", "nope.yaml")
     assert result.returncode == 2
     assert result.stderr.startswith("nope.yaml:1:1: error: no such file")
 

@@ -45,6 +45,7 @@ def test_cloud_init_is_recognised(bundle_dir: Path) -> None:
         assert path.read_text().startswith("#cloud-config\n")
 
 
+@pytest.mark.tools
 def test_every_shell_script_passes_shellcheck(bundle_dir: Path) -> None:
     shellcheck = shutil.which("shellcheck")
     assert shellcheck, "shellcheck is required (apt-get install shellcheck)"

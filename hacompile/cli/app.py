@@ -4,9 +4,11 @@ Exit status: 0 success, 1 a command's own "no" (e.g. a stale bundle under --chec
 or usage error. Spec errors are printed one per line as FILE:LINE:COL: error: path: message.
 """
 
+import functools
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, ParamSpec
 
 import typer
 
@@ -31,19 +33,7 @@ SpecArg = Annotated[Path, typer.Argument(help="The spec file (ha.yaml).", show_d
                                          readable=False)]
 
 
-def _print_diagnostics(diagnostics: tuple[Diagnostic, ...]) -> None:
-    for diag in diagnostics:
-        typer.echo(diag.render(), err=True)
-
-
-def _fail(exc: SpecError) -> typer.Exit:
-    _print_diagnostics(exc.diagnostics)
-    count = len(exc.errors)
-    typer.echo(f"{count} error{'s' if count != 1 else ''}", err=True)
-    return typer.Exit(2)
-
-
-def _diagnostics(mode: Mode, diagnostics: tuple[Diagnostic, ...]) -> None:
+def show_diagnostics(mode: Mode, diagnostics: tuple[Diagnostic, ...]) -> None:
     """Diagnostics on stderr, warnings hidden by --quiet; --json puts them in the document."""
     if mode.json:
         return
@@ -52,36 +42,72 @@ def _diagnostics(mode: Mode, diagnostics: tuple[Diagnostic, ...]) -> None:
             typer.echo(output.diagnostic(diag, mode.err), err=True)
 
 
-def _spec_failed(mode: Mode, command: str, exc: SpecError) -> typer.Exit:
-    if mode.json:
-        typer.echo(output.document(command, False, exc.diagnostics))
-    else:
-        _diagnostics(mode, exc.diagnostics)
-        typer.echo(output.count(len(exc.errors), "error"), err=True)
-    return typer.Exit(2)
-
-
-def _say(mode: Mode, text: str) -> None:
+def say(mode: Mode, text: str) -> None:
     """Chatter for people: not under --json or --quiet."""
     if not (mode.json or mode.quiet):
         typer.echo(text)
 
 
-def _write_failed(mode: Mode, command: str, warnings: tuple[Diagnostic, ...],
-                  exc: Exception) -> typer.Exit:
+class Failure(Exception):
+    """A command's "no" other than a spec error, raised for `reports_errors` to print.
+
+    `where` (FILE or FILE:LINE:COL) prefixes the message as in every located error;
+    `warnings` are the diagnostics found before the failure; `fields` go into the --json
+    document beside ``error``."""
+
+    def __init__(self, message: str, *, code: int = 2, where: str = "",
+                 warnings: tuple[Diagnostic, ...] = (), **fields: Any) -> None:
+        super().__init__(message)
+        self.code, self.where, self.warnings, self.fields = code, where, warnings, fields
+
+
+def write_failure(warnings: tuple[Diagnostic, ...], exc: Exception) -> Failure:
+    """A failed write (or preview) of the output directory; a conflict exits 1, not 2."""
     from hacompile.write import Conflict, WriteError
 
     where = exc.where if isinstance(exc, WriteError) else ""  # FILE or FILE:LINE:COL
-    if mode.json:
-        conflicts = [{"path": c.path, "action": c.action, "reason": c.conflict}
-                     for c in exc.conflicts] if isinstance(exc, Conflict) else []
-        located = {"where": where} if where else {}
-        typer.echo(output.document(command, False, warnings, error=str(exc),
-                                   conflicts=conflicts, **located))
-    else:  # a located error reads as every other one: WHERE: error: MESSAGE
-        prefix = f"{where}: " if where else ""
-        typer.echo(f"{prefix}{mode.err.paint('error:', 'red', bold=True)} {exc}", err=True)
-    return typer.Exit(2 if not isinstance(exc, Conflict) else 1)
+    conflicts = [{"path": c.path, "action": c.action, "reason": c.conflict}
+                 for c in exc.conflicts] if isinstance(exc, Conflict) else []
+    return Failure(str(exc), code=1 if isinstance(exc, Conflict) else 2, where=where,
+                   warnings=warnings, conflicts=conflicts)
+
+
+P = ParamSpec("P")
+
+
+def reports_errors(command: str) -> Callable[[Callable[P, None]], Callable[P, None]]:
+    """The CLI's one error path (rendercv's decorator): a command raises `SpecError` or
+    `Failure`, and this prints it the way the command's --json and --quiet ask, then exits
+    (2 for a spec or usage error, or the failure's own code)."""
+
+    def decorate(func: Callable[P, None]) -> Callable[P, None]:
+        @functools.wraps(func)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> None:
+            try:
+                func(*args, **kwargs)
+            except SpecError as exc:
+                mode = Mode.detect(bool(kwargs.get("json_")), bool(kwargs.get("quiet")))
+                if mode.json:
+                    typer.echo(output.document(command, False, exc.diagnostics))
+                else:
+                    show_diagnostics(mode, exc.diagnostics)
+                    typer.echo(output.count(len(exc.errors), "error"), err=True)
+                raise typer.Exit(2) from None
+            except Failure as exc:
+                mode = Mode.detect(bool(kwargs.get("json_")), bool(kwargs.get("quiet")))
+                if mode.json:
+                    located = {"where": exc.where} if exc.where else {}
+                    typer.echo(output.document(command, False, exc.warnings, error=str(exc),
+                                               **exc.fields, **located))
+                else:  # a located error reads as every other one: WHERE: error: MESSAGE
+                    prefix = f"{exc.where}: " if exc.where else ""
+                    typer.echo(f"{prefix}{mode.err.paint('error:', 'red', bold=True)} {exc}",
+                               err=True)
+                raise typer.Exit(exc.code) from None
+
+        return wrapper
+
+    return decorate
 
 
 def _version(value: bool) -> None:

@@ -8,14 +8,15 @@ import typer
 
 from hacompile import output
 from hacompile.cli.app import (
+    Failure,
     SpecArg,
-    _diagnostics,
-    _say,
-    _spec_failed,
-    _write_failed,
     app,
+    reports_errors,
+    say,
+    show_diagnostics,
+    write_failure,
 )
-from hacompile.errors import Diagnostic, Severity, SpecError
+from hacompile.errors import Diagnostic, Severity
 from hacompile.output import JsonOption, Mode, QuietOption
 
 if TYPE_CHECKING:
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 
 
 @app.command()
+@reports_errors("build")
 def build(
     spec: SpecArg,
     out: Annotated[Path, typer.Option("-o", "--out", help="Output directory.")] = Path("out"),
@@ -45,27 +47,28 @@ def build(
     from hacompile.write import WriteError, write
 
     mode = Mode.detect(json_, quiet)
-    try:
-        compiled = compile_spec(spec)
-    except SpecError as exc:
-        raise _spec_failed(mode, "build", exc) from None
-    _diagnostics(mode, compiled.warnings)
+    compiled = compile_spec(spec)
+    show_diagnostics(mode, compiled.warnings)
     if check:
         raise _build_check(mode, compiled.bundle, compiled.warnings, out)
     try:
         result = write(compiled.bundle, out, force=force)
     except (WriteError, OSError) as exc:
-        raise _write_failed(mode, "build", compiled.warnings, exc) from None
-    if mode.json:
-        typer.echo(output.document("build", True, compiled.warnings, out=str(out),
-                                   written=list(result.written), removed=list(result.removed),
-                                   unchanged=len(result.unchanged)))
-    _say(mode, f"{out}: {len(result.written)} written, {len(result.removed)} removed, "
-         f"{len(result.unchanged)} unchanged ({len(compiled.bundle.files)} files)")
-    if verify_bundle:
+        raise write_failure(compiled.warnings, exc) from None
+    say(mode, f"{out}: {len(result.written)} written, {len(result.removed)} removed, "
+        f"{len(result.unchanged)} unchanged ({len(compiled.bundle.files)} files)")
+    verified, checks = True, {}
+    if verify_bundle:  # under --json its result goes into build's one document
         from hacompile.cli.tool_commands import run_verify
 
-        run_verify(out, None)
+        verified, fields = run_verify(out, None, mode)
+        checks = {"verify": fields}
+    if mode.json:
+        typer.echo(output.document("build", verified, compiled.warnings, out=str(out),
+                                   written=list(result.written), removed=list(result.removed),
+                                   unchanged=len(result.unchanged), **checks))
+    if not verified:
+        raise typer.Exit(1)
 
 
 def _build_check(mode: Mode, bundle: "Bundle", warnings: tuple[Diagnostic, ...],
@@ -74,26 +77,27 @@ def _build_check(mode: Mode, bundle: "Bundle", warnings: tuple[Diagnostic, ...],
     from hacompile.write import WriteError, preview
 
     try:
-        plan = preview(bundle, out)
+        would = preview(bundle, out)
     except (WriteError, OSError) as exc:
-        return _write_failed(mode, "build", warnings, exc)
+        raise write_failure(warnings, exc) from None
     if mode.json:
         typer.echo(output.document(
-            "build", not plan.changes, warnings, out=str(out), check=True,
+            "build", not would.changes, warnings, out=str(out), check=True,
             changes=[{"path": c.path, "action": c.action, "conflict": c.conflict or None}
-                     for c in plan.changes]))
-    elif plan.changes:
-        _say(mode, f"{out}: {output.count(len(plan.changes), 'file')} would change:")
+                     for c in would.changes]))
+    elif would.changes:
+        say(mode, f"{out}: {output.count(len(would.changes), 'file')} would change:")
         colour = {"create": "green", "update": "yellow", "remove": "red"}
-        for c in plan.changes:
+        for c in would.changes:
             note = f"  ({c.conflict})" if c.conflict else ""
-            _say(mode, f"  {mode.out.paint(c.action.ljust(6), colour[c.action])} {c.path}{note}")
+            say(mode, f"  {mode.out.paint(c.action.ljust(6), colour[c.action])} {c.path}{note}")
     else:
-        _say(mode, f"{out}: up to date ({output.count(len(plan.unchanged), 'file')})")
-    return typer.Exit(1 if plan.changes else 0)
+        say(mode, f"{out}: up to date ({output.count(len(would.unchanged), 'file')})")
+    return typer.Exit(1 if would.changes else 0)
 
 
 @app.command()
+@reports_errors("diff")
 def diff(
     spec: SpecArg,
     out: Annotated[Path, typer.Option("-o", "--out", help="Output directory.")] = Path("out"),
@@ -110,25 +114,22 @@ def diff(
     from hacompile.write import WriteError, preview
 
     mode = Mode.detect(json_, quiet)
-    try:
-        compiled = compile_spec(spec)
-    except SpecError as exc:
-        raise _spec_failed(mode, "diff", exc) from None
-    _diagnostics(mode, compiled.warnings)
+    compiled = compile_spec(spec)
+    show_diagnostics(mode, compiled.warnings)
     try:
         with locked(out, shared=True):  # no build may change what is being compared
-            plan = preview(compiled.bundle, out)
-            text = unified(compiled.bundle, out, plan)
+            would = preview(compiled.bundle, out)
+            text = unified(compiled.bundle, out, would)
     except (WriteError, OSError) as exc:
-        raise _write_failed(mode, "diff", compiled.warnings, exc) from None
+        raise write_failure(compiled.warnings, exc) from None
     if mode.json:
         typer.echo(output.document("diff", True, compiled.warnings, out=str(out), diff=text,
                                    changes=[{"path": c.path, "action": c.action,
                                              "conflict": c.conflict or None}
-                                            for c in plan.changes]))
+                                            for c in would.changes]))
     elif text:
         typer.echo(_colour_diff(text, mode), nl=False)
-    raise typer.Exit(1 if plan.changes else 0)
+    raise typer.Exit(1 if would.changes else 0)
 
 
 def _colour_diff(text: str, mode: Mode) -> str:
@@ -145,6 +146,7 @@ def _colour_diff(text: str, mode: Mode) -> str:
 
 
 @app.command()
+@reports_errors("explain")
 def explain(
     spec: SpecArg,
     json_: JsonOption = False,
@@ -156,10 +158,7 @@ def explain(
     from hacompile.pipeline import explain as analyse_spec
 
     mode = Mode.detect(json_, quiet)
-    try:
-        explained = analyse_spec(spec)
-    except SpecError as exc:
-        raise _spec_failed(mode, "explain", exc) from None
+    explained = analyse_spec(spec)
     report = explained.report
     errors = [d for d in explained.diagnostics if d.severity is Severity.ERROR]
     if mode.json:
@@ -167,13 +166,14 @@ def explain(
                                    **present.data(report)))
         raise typer.Exit(2 if errors else 0)
     typer.echo(present.text(report, mode.out))
-    _diagnostics(mode, explained.diagnostics)
+    show_diagnostics(mode, explained.diagnostics)
     if errors:
         typer.echo(output.count(len(errors), "error"), err=True)
         raise typer.Exit(2)
 
 
 @app.command()
+@reports_errors("init")
 def init(
     path: Annotated[Path, typer.Argument(help="Where to write the spec.")] = Path("ha.yaml"),
     region: Annotated[str | None, typer.Option(help="AWS region [us-east-1].")] = None,
@@ -188,10 +188,9 @@ def init(
 
     On a terminal, asks for the values not given as options; otherwise uses the defaults.
     """
-    import os
     import sys as _sys
 
-    from hacompile.starter import Choices, StarterError, render
+    from hacompile.starter import Choices, StarterError, write_starter
 
     mode = Mode.detect(json_, quiet)
     defaults = Choices()
@@ -203,39 +202,28 @@ def init(
     choices = Choices(name or defaults.name, region or defaults.region, lbs or defaults.lbs,
                       flavor or defaults.flavor)
     try:
-        text = render(choices)
-        if path.exists() and not force:
-            raise StarterError(f"{path} exists; use --force to overwrite it")
-        tmp = path.with_name(f".{path.name}.hacompile-new")
-        tmp.write_text(text)
-        os.replace(tmp, path)
+        write_starter(path, choices, force=force)
     except (StarterError, OSError) as exc:
-        if mode.json:
-            typer.echo(output.document("init", False, error=str(exc)))
-        else:
-            typer.echo(f"{mode.err.paint('error:', 'red', bold=True)} {exc}", err=True)
-        raise typer.Exit(2) from None
+        raise Failure(str(exc)) from None
     if mode.json:
         typer.echo(output.document("init", True, path=str(path), name=choices.name,
                                    region=choices.region, lbs=choices.lbs,
                                    flavor=choices.flavor))
-    _say(mode, f"{path}: written; next: hacompile explain {path} && hacompile build {path}")
+    say(mode, f"{path}: written; next: hacompile explain {path} && hacompile build {path}")
 
 
 @app.command()
+@reports_errors("validate")
 def validate(spec: SpecArg, json_: JsonOption = False, quiet: QuietOption = False) -> None:
     """Check SPEC, including the failover proof, and report every problem at once."""
     from hacompile.pipeline import check
 
     mode = Mode.detect(json_, quiet)
-    try:
-        validated = check(spec)
-    except SpecError as exc:
-        raise _spec_failed(mode, "validate", exc) from None
-    _diagnostics(mode, validated.warnings)
+    checked = check(spec)
+    show_diagnostics(mode, checked.warnings)
     if mode.json:
-        typer.echo(output.document("validate", True, validated.warnings, spec=str(spec)))
-    _say(mode, f"{spec}: valid")
+        typer.echo(output.document("validate", True, checked.warnings, spec=str(spec)))
+    say(mode, f"{spec}: valid")
 
 
 @app.command()

@@ -1,32 +1,33 @@
 """Commands that run real tools on a bundle: verify (offline checkers) and lab (failover in
 network namespaces)."""
 
-import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from hacompile.cli.app import _fail, app
-from hacompile.errors import SpecError
+from hacompile import output
+from hacompile.cli.app import Failure, app, reports_errors, say
+from hacompile.output import JsonOption, Mode, QuietOption
 
 
-def run_verify(bundle: Path, only: list[str] | None) -> None:
-    """Run the checkers, one line each as they finish; exit 1 if any available one failed."""
+def run_verify(bundle: Path, only: list[str] | None, mode: Mode) -> tuple[bool, dict[str, Any]]:
+    """Run the checkers, one line each as they finish (--quiet: only those that failed, with
+    their findings; --json: none); return whether none failed and the --json fields, which
+    `verify` prints as its document and `build --verify` puts in its own."""
     from hacompile.verify.base import CheckResult, Status
     from hacompile.verify.runner import CHECKERS, run_checks
 
     unknown = [name for name in only or [] if name not in CHECKERS]
     if unknown:
-        typer.echo(f"unknown checker(s): {', '.join(unknown)}; known: {', '.join(CHECKERS)}",
-                   err=True)
-        raise typer.Exit(2)
+        raise Failure(f"unknown checker(s): {', '.join(unknown)}; known: {', '.join(CHECKERS)}")
     if not bundle.is_dir():
-        typer.echo(f"{bundle}: not a directory", err=True)
-        raise typer.Exit(2)
+        raise Failure("not a directory", where=str(bundle))
     width = max(len(name) for name in CHECKERS)
 
     def show(result: CheckResult) -> None:
+        if mode.json or (mode.quiet and result.status is not Status.FAILED):
+            return
         detail = f"  ({result.detail})" if result.detail else ""
         if result.status is Status.UNAVAILABLE:
             detail = f": {result.detail}"
@@ -41,23 +42,36 @@ def run_verify(bundle: Path, only: list[str] | None) -> None:
     failed = [r.name for r in results if r.status is Status.FAILED]
     missing = [r.name for r in results if r.status is Status.UNAVAILABLE]
     passed = len(results) - len(failed) - len(missing)
-    typer.echo(f"{bundle}: {passed} passed, {len(failed)} failed, {len(missing)} not available")
-    if failed:
-        raise typer.Exit(1)
+    say(mode, f"{bundle}: {passed} passed, {len(failed)} failed, {len(missing)} not available")
+    return not failed, {
+        "bundle": str(bundle), "passed": passed, "failed": len(failed),
+        "unavailable": len(missing),
+        "checks": [{"name": r.name, "status": r.status.value, "detail": r.detail,
+                    "findings": list(r.findings), "seconds": round(r.seconds, 1)}
+                   for r in results]}
 
 
 @app.command()
+@reports_errors("verify")
 def verify(
     bundle: Annotated[Path, typer.Argument(help="A bundle written by `hacompile build`.",
                                            show_default=False)],
     only: Annotated[list[str] | None, typer.Option(
         "--only", help="Run only this checker (repeatable).")] = None,
+    json_: JsonOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Prove a bundle with the real tools, offline: one line per checker; exit 1 on a failure."""
-    run_verify(bundle, only)
+    mode = Mode.detect(json_, quiet)
+    ok, fields = run_verify(bundle, only, mode)
+    if mode.json:
+        typer.echo(output.document("verify", ok, **fields))
+    if not ok:
+        raise typer.Exit(1)
 
 
 @app.command()
+@reports_errors("lab")
 def lab(
     spec: Annotated[Path | None, typer.Argument(help="The spec file (ha.yaml).",
                                                 show_default=False)] = None,
@@ -68,8 +82,9 @@ def lab(
                         ] = None,
     repeat: Annotated[int, typer.Option(min=1, max=50, help="Repetitions of each scenario.")
                       ] = 1,
-    json_file: Annotated[Path | None, typer.Option("--json", help="Write the results here.")
-                         ] = None,
+    results: Annotated[Path | None, typer.Option(
+        "--results", help="Also write the results (the --json document's run) to this file.")
+                       ] = None,
     cleanup: Annotated[bool, typer.Option("--cleanup", help="Only remove what crashed lab "
                                           "runs left behind (namespaces, processes, files).")
                        ] = False,
@@ -79,40 +94,44 @@ def lab(
                       ] = False,
     deploy_only: Annotated[bool, typer.Option("--deploy-only", help="With --booted: stop "
                                               "after the deploy and its checks.")] = False,
+    json_: JsonOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Run SPEC's LB tier locally in network namespaces and fail it over (root, Linux)."""
     from hacompile.lab.prereqs import check_prerequisites
 
+    mode = Mode.detect(json_, quiet)
     # First, before the spec is read or anything is built: what this machine lacks.
     ready = check_prerequisites(cleanup=cleanup, booted=booted)
     if not ready.ok:
-        typer.echo(f"error: {ready.message()}", err=True)
-        raise typer.Exit(2)
+        raise Failure(ready.message())
     from hacompile.lab import main as labmain
     from hacompile.lab import report
     from hacompile.lab.netns import LabError
 
     if cleanup:
         removed = labmain.cleanup()
-        typer.echo(f"removed {len(removed)} leftover(s)" + "".join(f"\n  {r}" for r in removed))
+        if mode.json:
+            typer.echo(output.document("lab", True, removed=removed))
+        say(mode, f"removed {len(removed)} leftover(s)" + "".join(f"\n  {r}" for r in removed))
         return
     if spec is None:
-        typer.echo("error: SPEC is required (or --cleanup)", err=True)
-        raise typer.Exit(2)
+        raise Failure("SPEC is required (or --cleanup)")
     try:
         run = labmain.run_lab(spec, region=region,
                               scenarios=[] if booted and deploy_only else scenario,
-                              repeat=repeat, say=typer.echo, booted=booted)
-    except SpecError as exc:
-        raise _fail(exc) from None
+                              repeat=repeat, say=lambda text: say(mode, text), booted=booted)
     except (LabError, ValueError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
+        raise Failure(str(exc)) from None
     for result in run.results:
-        typer.echo("\n".join(report.timeline(result)))
-    typer.echo("\n".join(report.table(run.results)))
-    if json_file is not None:
-        json_file.write_text(json.dumps(run.as_json(), indent=2) + "\n", encoding="utf-8")
-        typer.echo(f"results written to {json_file}")
-    typer.echo(f"{'PASS' if run.passed else 'FAIL'} ({run.total_s:.0f}s)")
+        say(mode, "\n".join(report.timeline(result)))
+    if not mode.json:  # the table and the verdict are what the lab exists to print
+        typer.echo("\n".join(report.table(run.results)))
+    if results is not None:
+        run.save(results)
+        say(mode, f"results written to {results}")
+    if mode.json:
+        typer.echo(output.document("lab", run.passed, **run.as_json()))
+    else:
+        typer.echo(f"{'PASS' if run.passed else 'FAIL'} ({run.total_s:.0f}s)")
     raise typer.Exit(0 if run.passed else 1)

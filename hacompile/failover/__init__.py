@@ -4,18 +4,21 @@ Users of Keepalived most often get the arithmetic wrong: a weight that cannot ov
 priority gap, so a node whose HAProxy died keeps its Elastic IP. hacompile enumerates the
 failures that matter (`scenarios`), derives who holds each EIP in each of them the way
 Keepalived decides it, rejects specs where a broken node keeps traffic (`proof`) and explains
-the timing (`timing`). `analyse` is the one entry point; the CLI and the README both format its
-frozen `Report`.
+the timing (`timing`). `analyse` computes the frozen `Report`; `prove` is the pipeline's stage
+(plan in, report out, errors raised located), run once per command: the CLI and the README both
+format the report it returns.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
+from typing import NamedTuple
 
+from hacompile.errors import Diagnostic, Severity, SpecError
 from hacompile.failover.model import Report
-from hacompile.failover.proof import findings
+from hacompile.failover.proof import findings, located
 from hacompile.failover.scenarios import analyse_regions
 from hacompile.failover.timing import failback, timings
+from hacompile.load import Positions
 from hacompile.plan.model import Plan
 
 TIE_RULE = (
@@ -26,13 +29,10 @@ TIE_RULE = (
 )
 
 
-@lru_cache(maxsize=1)
 def analyse(plan: Plan) -> Report:
     """Every region's scenario table, the proof's findings, the timing and failback.
 
-    Cached (plans are frozen and hashable): `build` asks twice for the same plan, once in
-    validation and once for the README, and with many regions the analysis is the largest
-    part of the compile."""
+    Not cached: the pipeline runs it once per command (`prove`) and passes the report on."""
     regions = analyse_regions(plan)
     return Report(
         regions=regions,
@@ -46,4 +46,29 @@ def analyse(plan: Plan) -> Report:
     )
 
 
-__all__ = ["TIE_RULE", "Report", "analyse"]
+class Proven(NamedTuple):
+    """The proof stage's result: the report, and its findings located in the spec."""
+
+    report: Report
+    diagnostics: tuple[Diagnostic, ...]
+
+
+class ProofFailed(SpecError):
+    """The proof found errors; `explain` still shows the report, so it travels with them."""
+
+    def __init__(self, diagnostics: tuple[Diagnostic, ...], report: Report) -> None:
+        super().__init__(diagnostics)
+        self.report = report
+
+
+def prove(plan: Plan, positions: Positions, file: str) -> Proven:
+    """The pipeline's proof stage: analyse the plan once, locate the findings at the spec
+    positions (``keepalived.checks[2].weight``); raise `ProofFailed` when any is an error."""
+    report = analyse(plan)
+    found = located(report.findings, positions, file)
+    if any(d.severity is Severity.ERROR for d in found):
+        raise ProofFailed(found, report)
+    return Proven(report, found)
+
+
+__all__ = ["TIE_RULE", "ProofFailed", "Proven", "Report", "analyse", "prove"]

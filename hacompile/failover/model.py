@@ -84,7 +84,9 @@ class Timing(NamedTuple):
 
     event: str  # node_lost | check | fault_check
     check: str  # check name, "" for node_lost
-    detect: float  # seconds until the failure is known (0 for a lost node: silence is it)
+    # seconds until the failure is known; for a lost node, the master-down interval of silence
+    # after which a backup both knows and takes over (takeover 0)
+    detect: float
     takeover: float  # seconds from detection until the new MASTER runs notify_master
     decide: float
     claim_budget: int

@@ -8,6 +8,7 @@ nodes down, pairs, every HAProxy down.
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any, NamedTuple
 
 from hacompile.failover.model import Outcome, RegionReport, Report, Row, Timing
@@ -134,18 +135,48 @@ def view(report: Report) -> View:
                 first.claim_attempts, first.claim_budget)
 
 
+WIDTH = 100  # columns `explain` fits its text in (the scenario names aside)
+
+
+def _width(block: str) -> int:
+    return max(len(line) for line in block.splitlines())
+
+
+def _bullets(lines: tuple[str, ...]) -> str:
+    return "\n".join(textwrap.fill(line, WIDTH, initial_indent="- ", subsequent_indent="  ",
+                                    break_long_words=False, break_on_hyphens=False)
+                      for line in lines)
+
+
+def _region_text(region: RegionReport, style: Style) -> str:
+    """One table with a column per EIP where it fits in WIDTH columns (2 load balancers);
+    else one table per EIP, its holder and every node's priority in separate columns (at 8
+    load balancers the single table is over 300 columns)."""
+    title = style.paint(f"{region.region}: who holds each EIP", bold=True)
+    legend = f"priorities {'/'.join(region.lbs)}; F = FAULT, - = down"
+    rows = [(r.scenario, *r.cells) for r in table_rows(region)]
+    if _width(table(headers(region), rows, Style(False))) <= WIDTH:
+        return f"{title}  ({legend})\n" + table(headers(region), rows, style) + "\n"
+    parts = [f"{title}, one table per EIP\n({legend})\n"]
+    for e, label in enumerate(headers(region)[1:]):
+        per_eip = [(describe(r.scenario), o.holder + (" (tie)" if o.tie else "") or "none",
+                    priorities(o)) for r in region.rows for o in (r.outcomes[e],)]
+        parts.append(style.paint(label, bold=True) + "\n"
+                     + table(("scenario", "holder", "priorities"), per_eip, style) + "\n")
+    return "\n".join(parts)
+
+
 def text(report: Report, style: Style) -> str:
-    """`hacompile explain` for a terminal or a pipe: the tables, then timing and failback."""
-    parts = []
-    for region in report.regions:
-        title = style.paint(f"{region.region}: who holds each EIP", bold=True)
-        rows = [(r.scenario, *r.cells) for r in table_rows(region)]
-        parts.append(f"{title}  (priorities {'/'.join(region.lbs)}; F = FAULT, - = down)\n"
-                     + table(headers(region), rows, style) + "\n")
+    """`hacompile explain` for a terminal or a pipe: the tables, then timing and failback,
+    within WIDTH columns: the timing formulas are listed under their table."""
+    parts = [_region_text(region, style) for region in report.regions]
     first = report.timings[0]
+    rows = timing_rows(report)
     parts.append(style.paint("Worst-case failover time", bold=True)
                  + f" (EIP claim: {first.claim_attempts} attempts within {first.claim_budget} s)"
-                 + "\n" + table(TIMING_HEADERS, timing_rows(report), style) + "\n")
+                 + "\n" + table(TIMING_HEADERS[:-1], [r[:-1] for r in rows], style) + "\n"
+                 + f"{TIMING_HEADERS[-1]}:\n" + _bullets(tuple(f"{r[0]}: {r[-1]}" for r in rows))
+                 + "\n")
     parts.append(style.paint("Failback", bold=True) + "\n"
-                 + "\n".join(f"- {line}" for line in (*report.failback, report.tie_rule)))
+                 + _bullets((*report.failback, report.tie_rule)))
     return "\n".join(parts)

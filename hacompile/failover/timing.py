@@ -10,17 +10,15 @@ The VRRP part follows Keepalived 2.2 (vrrp.c):
   run out: 3 x advert_int + skew;
 - a failing weight-0 check puts the MASTER in FAULT, which sends a priority-0 advert: the BACKUP
   takes over after the skew alone.
-Then `notify_master` runs the claim script, bounded by its time budget (eip.env.j2).
+Then `notify_master` runs the claim script, bounded by its time budget (the plan's
+`eip_claim`, which hacompile also writes into eip.env.j2).
 """
 
 from __future__ import annotations
 
 from hacompile.failover.model import Timing
 from hacompile.plan.model import Plan
-
-# Must match templates/ansible/roles/keepalived/templates/eip.env.j2 (a test compares them).
-EIP_CLAIM_ATTEMPTS = 8
-EIP_CLAIM_BUDGET_SECONDS = 60
+from hacompile.spec.vrrp import skew_unit
 
 
 def _s(value: float) -> str:
@@ -35,8 +33,7 @@ def _lowest_backup(plan: Plan) -> int:
 
 def skew(plan: Plan, priority: int) -> float:
     ka = plan.keepalived
-    unit = float(ka.advert_int) if ka.vrrp_version == 3 else 1.0
-    return (256 - priority) / 256 * unit
+    return (256 - priority) / 256 * skew_unit(ka.vrrp_version, float(ka.advert_int))
 
 
 def master_down(plan: Plan) -> tuple[float, str]:
@@ -51,14 +48,16 @@ def timings(plan: Plan) -> tuple[Timing, ...]:
     advert = float(ka.advert_int)
     down, down_formula = master_down(plan)
     sk = round(skew(plan, _lowest_backup(plan)), 2)
-    budget, attempts = EIP_CLAIM_BUDGET_SECONDS, EIP_CLAIM_ATTEMPTS
+    budget, attempts = plan.eip_claim.budget_seconds, plan.eip_claim.attempts
 
     def timing(event: str, check: str, detect: float, takeover: float, formula: str) -> Timing:
         decide = round(detect + takeover, 2)
         return Timing(event, check, detect, round(takeover, 2), decide, budget, attempts,
                       round(decide + budget, 2), formula)
 
-    out = [timing("node_lost", "", 0.0, down, down_formula)]
+    # A lost node sends nothing: its silence is the detection, and the first backup whose
+    # master-down timer runs out has detected it and takes over at the same moment.
+    out = [timing("node_lost", "", down, 0.0, f"no advert for {down_formula}")]
     for check in ka.checks:
         detect = float(check.interval * check.fall)
         head = f"interval {_s(check.interval)} x fall {check.fall}"
@@ -88,7 +87,7 @@ def failback(plan: Plan) -> tuple[str, ...]:
             f"Failback is automatic: once the owner of an EIP is healthy again it waits "
             f"preempt_delay {_s(ka.preempt_delay)} after hearing the lower-priority holder, then "
             f"takes the EIP back within {down_formula} = {_s(down)} more, plus the claim "
-            f"(at most {_s(EIP_CLAIM_BUDGET_SECONDS)}). That is one more move of the EIP: "
+            f"(at most {_s(plan.eip_claim.budget_seconds)}). That is one more move of the EIP: "
             "connections through it are reset a second time.")
     else:
         lines.append(

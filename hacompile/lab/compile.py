@@ -2,8 +2,9 @@
 
 Why an override: `vrrp_track_process` cannot work inside a network namespace (the kernel's
 process-event connector answers only in the root namespace; keepalived logs errno 111), so the
-lab selects the spec option `keepalived.process_checks: script` and says so. Nothing else in the
-spec changes.
+lab selects the spec option `keepalived.process_checks: script` and says so. It is set through
+the pipeline's `Options` before validation, so the rules and the proof check the spec the lab
+actually runs, and every stage still runs once. Nothing else in the spec changes.
 """
 
 from __future__ import annotations
@@ -11,11 +12,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from hacompile.pipeline import check
-from hacompile.plan.build import build_plan
+from hacompile.errors import Loc
+from hacompile.pipeline import Options, Override, compile_spec
 from hacompile.plan.model import Plan
-from hacompile.render.bundle import render
+from hacompile.spec.model import Keepalived
 from hacompile.write import write
+
+LAB_OPTIONS = Options(overrides=(Override(("keepalived", "process_checks"), "script"),))
+WHY: dict[Loc, str] = {
+    ("keepalived", "process_checks"): "vrrp_track_process needs the kernel's process "
+    "connector, which a network namespace lacks",
+}
 
 
 @dataclass(frozen=True)
@@ -26,16 +33,17 @@ class LabBuild:
 
 
 def compile_for_lab(spec_path: Path, out: Path) -> LabBuild:
-    validated = check(spec_path)
-    spec, notes = validated.spec, []
-    if spec.keepalived.process_checks != "script":
-        keepalived = spec.keepalived.model_copy(update={"process_checks": "script"})
-        spec = spec.model_copy(update={"keepalived": keepalived})
-        notes.append("keepalived.process_checks: track_process -> script: vrrp_track_process "
-                     "needs the kernel's process connector, which a network namespace lacks")
-    plan = build_plan(spec, spec_path.name)
-    write(render(plan), out)
-    return LabBuild(plan, out, tuple(notes))
+    compiled = compile_spec(spec_path, LAB_OPTIONS)
+    notes = []
+    for change in compiled.checked.overridden:
+        before = change.before
+        if before is None:  # unset in the spec: its default
+            before = Keepalived.model_fields[str(change.loc[-1])].default
+        if before != change.after:
+            notes.append(f"{'.'.join(map(str, change.loc))}: {before} -> {change.after}: "
+                         f"{WHY[change.loc]}")
+    write(compiled.bundle, out)
+    return LabBuild(compiled.plan, out, tuple(notes))
 
 
 def region_index(plan: Plan, region: str | None) -> int:

@@ -7,6 +7,7 @@ of this by hacompile.lab.prereqs.
 
 from __future__ import annotations
 
+import json
 import shutil
 import signal
 import tempfile
@@ -50,6 +51,11 @@ class LabRun:
                 "passed": self.passed, "substitutions": self.substitutions,
                 "setup_s": round(self.setup_s, 1), "total_s": round(self.total_s, 1),
                 "deploy": self.deploy, "results": self.results}
+
+    def save(self, path: Path) -> None:
+        """Write `as_json` to `path` (`hacompile lab --results FILE`): here, not in the CLI,
+        which only prints and exits."""
+        path.write_text(json.dumps(self.as_json(), indent=2) + "\n", encoding="utf-8")
 
 
 def run_lab(spec: Path, *, region: str | None = None, scenarios: list[str] | None = None,

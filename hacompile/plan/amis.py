@@ -22,6 +22,13 @@ from typing import NamedTuple
 
 CANONICAL_OWNER = "099720109477"
 MARKETPLACE_OWNER = "aws-marketplace"
+# Canonical's Ubuntu 24.04 server images on gp3, by architecture (amd64, arm64; "*" for any).
+UBUNTU_NOBLE_NAME = "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-{arch}-server-*"
+
+
+def ubuntu_noble_name(arch: str) -> str:
+    """The `name` filter of an Ubuntu 24.04 lookup (owner CANONICAL_OWNER)."""
+    return UBUNTU_NOBLE_NAME.format(arch=arch)
 
 
 class ProductCode(NamedTuple):

@@ -25,6 +25,18 @@ CLUSTER_TAG = "hacompile:cluster"
 # clusters of the same name in one account and region never match each other (plan/iam.py).
 DEPLOYMENT_TAG = "hacompile:deployment"
 SCRIPT_USER = "hacompile-vrrp"
+# hacompile-eip-claim's retry bounds, written into every eip.env: at most this many
+# associate-address attempts within this many seconds. The failover proof adds the budget to
+# every takeover (hacompile.failover.timing).
+EIP_CLAIM = p.EipClaim(attempts=8, budget_seconds=60)
+# How the README names "each region" inside a per-region path.
+ANY_REGION = "<region>"
+
+
+def vrrp_ssm_prefix(cluster: str, region: str) -> str:
+    """The SSM Parameter Store path under which the keepalived role keeps a region's VRRP
+    passwords (one parameter per instance): the role's keepalived_ssm_prefix default."""
+    return f"/hacompile/{cluster}/{region}/vrrp"
 
 
 def build_plan(spec: Spec, spec_file: str) -> p.Plan:
@@ -51,6 +63,12 @@ def build_plan(spec: Spec, spec_file: str) -> p.Plan:
         cluster_tag_key=CLUSTER_TAG,
         deployment_tag_key=DEPLOYMENT_TAG,
         partition="aws-us-gov" if any("-gov-" in r.name for r in spec.regions) else "aws",
+        eip_claim=EIP_CLAIM,
+        backend_ami_owner=amis.CANONICAL_OWNER,
+        backend_ami_name=amis.ubuntu_noble_name("*"),
+        any_ami_lookup=any(not r.ami_id for r in spec.regions),
+        flow_logs=security.flow_logs(spec, ANY_REGION),
+        vrrp_ssm_prefix=vrrp_ssm_prefix(spec.name, ANY_REGION),
         spec_digest=manifest.spec_digest(spec.model_dump(mode="json")),
     )
 
@@ -67,6 +85,7 @@ def _region(spec: Spec, index: int) -> p.Region:
     ka = spec.keepalived
     eips = tuple(p.Eip(key=f"eip{k + 1}", vrid=ka.vrid_base + k, master=f"lb{k + 1}")
                  for k in range(n))
+    names = _names(spec.name, region.name)
     placed: list[tuple[int, str, tuple[str, ...]]] = []
     per_subnet: dict[int, int] = {}
     for k in range(n):
@@ -89,7 +108,7 @@ def _region(spec: Spec, index: int) -> p.Region:
         )
         lbs.append(p.LoadBalancer(
             key=f"lb{k + 1}",
-            host=f"{spec.name}-{region.name}-lb{k + 1}",
+            host=f"{names.prefix}lb{k + 1}",
             zone=subnets[zi].zone,
             subnet_key=subnets[zi].key,
             private_ip=primary,
@@ -106,11 +125,25 @@ def _region(spec: Spec, index: int) -> p.Region:
         eips=eips,
         servers=_servers(spec, index, subnet_nets, subnets),
         demo_backends=spec.backends.demo is not None,
+        names=names,
         ami_id=region.ami_id or "",
         flow_logs=security.flow_logs(spec, region.name),
     )
-    return planned._replace(lb_egress=security.lb_egress(spec, planned),
-                            backend_egress=security.backend_egress(spec, planned))
+    planned = planned._replace(lb_egress=security.lb_egress(spec, planned),
+                               backend_egress=security.backend_egress(spec, planned))
+    return planned._replace(egress_table=security.egress_table(planned))
+
+
+def _names(cluster: str, region: str) -> p.Names:
+    return p.Names(
+        prefix=f"{cluster}-{region}-",
+        vpc=f"{cluster}-{region}",
+        route_table=f"{cluster}-{region}-public",
+        lb_group=f"{cluster}-lb",
+        backend_group=f"{cluster}-backend",
+        lb_role_prefix=f"{cluster}-lb-",
+        flow_logs_role_prefix=f"{cluster}-flow-logs-",
+    )
 
 
 def _priority(spec: Spec, *, owner: int, lb: int, count: int) -> int:
@@ -138,7 +171,7 @@ def _servers(spec: Spec, index: int, nets: tuple[IPv4Network, ...],
         address = network.backend_address(nets[zi], offset, b // len(nets))
         out.append(p.Server(name=f"web{b + 1}", address=str(address), port=port,
                             subnet_key=subnets[zi].key, zone=subnets[zi].zone,
-                            host=f"{spec.name}-{region.name}-web{b + 1}"))
+                            host=f"{_names(spec.name, region.name).prefix}web{b + 1}"))
     return tuple(out)
 
 
@@ -158,11 +191,12 @@ def _flavor(spec: Spec) -> p.Flavor:
             keepalived_package="", keepalived_service="hapee-extras-vrrp",
             keepalived_config="/etc/hapee-extras/hapee-vrrp.cfg",
             keepalived_binary="/opt/hapee-extras/sbin/hapee-vrrp",
+            label="HAProxy Enterprise", image_label="HAProxy Enterprise Marketplace", version=v,
         )
     arch = "arm64" if instances.architecture(lbs.instance_type) == "arm64" else "amd64"
     return p.Flavor(
         name="community", ami_owner=amis.CANONICAL_OWNER,
-        ami_name=f"ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-{arch}-server-*",
+        ami_name=amis.ubuntu_noble_name(arch),
         ami_product_code="",
         haproxy_package="haproxy", haproxy_service="haproxy",
         haproxy_config="/etc/haproxy/haproxy.cfg", haproxy_binary="/usr/sbin/haproxy",
@@ -171,6 +205,7 @@ def _flavor(spec: Spec) -> p.Flavor:
         keepalived_package="keepalived", keepalived_service="keepalived",
         keepalived_config="/etc/keepalived/keepalived.conf",
         keepalived_binary="/usr/sbin/keepalived",
+        label="HAProxy (Ubuntu 24.04)", image_label="Ubuntu 24.04 LTS", version="",
     )
 
 

@@ -72,11 +72,33 @@ class EgressRule(NamedTuple):
     internet: str = ""  # why a rule to 0.0.0.0/0 is accepted (a trivy:ignore reason)
 
 
+class EgressRow(NamedTuple):
+    """One rule in words, a line of the README's egress table (hacompile.plan.security)."""
+
+    group: str  # load balancers | demo backends
+    protocol: str  # tcp | udp | VRRP (112) | all
+    port: str  # "" where the protocol has no ports
+    to: str  # a CIDR, or which of our security groups
+    description: str
+
+
 class FlowLogs(NamedTuple):
     destination: str  # cloudwatch | s3 | none
     retention_days: int = 0
     s3_bucket_arn: str = ""
     log_group: str = ""  # CloudWatch log group name
+
+
+class Names(NamedTuple):
+    """The names the bundle gives one region's resources, decided once (templates format)."""
+
+    prefix: str  # "<cluster>-<region>-": inventory hosts, Name tags, the deployment tag value
+    vpc: str  # "<cluster>-<region>": the VPC and internet gateway Name tags
+    route_table: str  # "<cluster>-<region>-public"
+    lb_group: str  # "<cluster>-lb": the load balancers' security group
+    backend_group: str  # "<cluster>-backend": the demo backends' security group
+    lb_role_prefix: str  # "<cluster>-lb-": name_prefix of the LB role and instance profile
+    flow_logs_role_prefix: str  # "<cluster>-flow-logs-"
 
 
 class Region(NamedTuple):
@@ -88,10 +110,12 @@ class Region(NamedTuple):
     eips: tuple[Eip, ...]
     servers: tuple[Server, ...]
     demo_backends: bool
+    names: Names
     ami_id: str = ""  # pinned load balancer AMI: "" looks the image up
     flow_logs: FlowLogs = FlowLogs("none")
     lb_egress: tuple[EgressRule, ...] = ()
     backend_egress: tuple[EgressRule, ...] = ()
+    egress_table: tuple[EgressRow, ...] = ()  # lb_egress then backend_egress, in words
 
 
 class Check(NamedTuple):
@@ -128,6 +152,9 @@ class Flavor(NamedTuple):
     keepalived_service: str
     keepalived_config: str
     keepalived_binary: str
+    label: str  # "HAProxy Enterprise" | "HAProxy (Ubuntu 24.04)": what the README calls it
+    image_label: str  # the image the AMI lookup picks, in words
+    version: str  # hapee: load_balancers.hapee_version; community: ""
 
 
 class Frontend(NamedTuple):
@@ -160,6 +187,13 @@ class Keepalived(NamedTuple):
     script_user: str
 
 
+class EipClaim(NamedTuple):
+    """The claim script's retry bounds (eip.env): the proof's timings add the budget."""
+
+    attempts: int
+    budget_seconds: int
+
+
 class Plan(NamedTuple):
     name: str
     spec_file: str
@@ -181,4 +215,11 @@ class Plan(NamedTuple):
     cluster_tag_key: str
     deployment_tag_key: str  # its value names one deployment: the IAM scope (plan/iam.py)
     partition: str  # aws, aws-us-gov: the first field of every ARN
+    eip_claim: EipClaim  # hacompile.plan.build.EIP_CLAIM
+    backend_ami_owner: str  # the demo backends' Ubuntu lookup (hacompile.plan.amis)
+    backend_ami_name: str
+    any_ami_lookup: bool  # some region looks its load balancer AMI up (no ami_id)
+    # security.flow_logs, the same in every region; log_group with "<region>" for the region
+    flow_logs: FlowLogs
+    vrrp_ssm_prefix: str  # where the VRRP passwords live, with "<region>" for the region
     spec_digest: str = ""  # hacompile.manifest.spec_digest of the validated spec

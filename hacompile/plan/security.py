@@ -103,11 +103,32 @@ def backend_egress(spec: Spec, region: p.Region) -> tuple[p.EgressRule, ...]:
     return _common(region.vpc_cidr, ec2_api=False)
 
 
+_PROTOCOL_WORDS = {"-1": "all", "112": "VRRP (112)"}
+_GROUP_WORDS = {"lb": "the load balancers' group", "backend": "the demo backends' group"}
+
+
+def egress_table(region: p.Region) -> tuple[p.EgressRow, ...]:
+    """The region's rules in words, for the bundle README."""
+    return tuple(
+        p.EgressRow(group=group, protocol=_PROTOCOL_WORDS.get(r.protocol, r.protocol),
+                    port=str(r.from_port) if r.protocol in ("tcp", "udp") else "",
+                    to=r.cidr or _GROUP_WORDS[r.to_group], description=r.description)
+        for group, rules in (("load balancers", region.lb_egress),
+                             ("demo backends", region.backend_egress))
+        for r in rules
+    )
+
+
+def flow_logs_group(cluster: str, region_name: str) -> str:
+    """The CloudWatch log group of a region's VPC flow logs."""
+    return f"/hacompile/{cluster}/{region_name}/vpc-flow-logs"
+
+
 def flow_logs(spec: Spec, region_name: str) -> p.FlowLogs:
     fl = spec.security.flow_logs
     if fl.destination == "cloudwatch":
         return p.FlowLogs("cloudwatch", retention_days=fl.retention_days,
-                          log_group=f"/hacompile/{spec.name}/{region_name}/vpc-flow-logs")
+                          log_group=flow_logs_group(spec.name, region_name))
     if fl.destination == "s3":
         return p.FlowLogs("s3", s3_bucket_arn=fl.s3_bucket_arn or "")
     return p.FlowLogs("none")

@@ -15,7 +15,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any, NamedTuple
 
 from hacompile import manifest
-from hacompile.failover import analyse, present
+from hacompile.failover import present
+from hacompile.failover.model import Report
 from hacompile.plan import iam
 from hacompile.plan.inventory import inventory, lb_group_vars
 from hacompile.plan.model import Plan
@@ -41,8 +42,10 @@ class Bundle(NamedTuple):
         return {str(f.path): f for f in self.files}
 
 
-def render(plan: Plan) -> Bundle:
-    files = [*_terraform(plan), *_ansible(plan), _readme(plan)]
+def render(plan: Plan, report: Report) -> Bundle:
+    """The bundle of `plan`; the README's failover section formats the proof stage's `report`
+    (passed in, never recomputed here)."""
+    files = [*_terraform(plan), *_ansible(plan), _readme(plan, report)]
     listed = manifest.build([(f.path, f.content, f.mode) for f in files],
                             plan.hacompile_version, plan.spec_file, plan.spec_digest)
     files.append(File(PurePosixPath(manifest.NAME), listed.render()))
@@ -108,7 +111,7 @@ def _ansible(plan: Plan) -> Iterator[File]:
                (header + "---\n" + dump_yaml(lb_group_vars(plan))).encode())
 
 
-def _readme(plan: Plan) -> File:
+def _readme(plan: Plan, report: Report) -> File:
     root = template_root()
-    context = {"plan": plan, "failover": present.view(analyse(plan)), "diagram": diagram(plan)}
+    context = {"plan": plan, "failover": present.view(report), "diagram": diagram(plan)}
     return _emit(root / "README.md.jinja", PurePosixPath("README.md.jinja"), context, root)

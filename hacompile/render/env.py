@@ -1,8 +1,21 @@
 """The Jinja environment for hacompile's own templates (``*.jinja``).
 
 StrictUndefined turns a misspelt plan attribute into an error at build time rather than an
-empty string in a production config. Templates receive plan objects and format them; the
-`hcl` filter is the only way a value reaches HCL.
+empty string in a production config. Templates receive plan objects and format them: every
+derived value (names, labels, versions, lookups, the claim's bounds) is a plan field, and
+tests/test_templates_format.py refuses arithmetic and string surgery in a template.
+
+A value reaches HCL code through one escaping path, `hacompile.render.hcl`: the `hcl` filter
+for a whole literal, `hcl_inner` for a fragment of a quoted string that also holds Terraform's
+own ``${...}``. Raw ``{{ }}`` in a .tf template is left in exactly two places, and
+tests/hostile/test_injection.py (RAW_HCL_IDENTIFIERS, RAW_HCL_COMMENTS) holds the list:
+- identifier positions (map keys, resource labels, references), where quoting would change
+  the meaning: lb.key, s.key, s.name, fe.name, region.slug, and in the egress macro group,
+  rule.key, rule.to_group. Each is a key hacompile chooses or a spec Identifier, so [a-z0-9_-];
+- ``#`` comments, where only a line break could start code: plan.name, region.name,
+  region.names.prefix (DNS labels), plan.hacompile_version, plan.spec_file,
+  plan.deployment_tag_key, region.flow_logs.retention_days (an integer) and the checkov/trivy
+  tables' IDs and reasons (printable, checked by that test).
 """
 
 from __future__ import annotations
@@ -58,6 +71,7 @@ def environment() -> Environment:
         autoescape=False,
     )
     env.filters["hcl"] = hcl.literal
+    env.filters["hcl_inner"] = hcl.inner
     env.globals["checkov_skips"] = checkov.skips_for
     env.globals["checkov_skips_for_plan"] = checkov.skips_for_plan
     env.globals["trivy_ignores"] = trivyignore.ignores_for

@@ -1,9 +1,10 @@
 """Format values as HCL literals, and lay out HCL exactly as `terraform fmt` would.
 
-Every string that reaches a .tf file goes through `literal`, which escapes what HCL would
-otherwise interpret (``${`` and ``%{`` template sequences, quotes, backslashes, control
-characters). `fmt` aligns the ``=`` of consecutive single-line attributes the way hclwrite does,
-so generated files pass `terraform fmt -check` without Terraform being installed.
+Every string that reaches a .tf file goes through `literal` (or `inner`, the same escaping
+for a fragment of a quoted string), which escapes what HCL would otherwise interpret (``${``
+and ``%{`` template sequences, quotes, backslashes, control characters). `fmt` aligns the
+``=`` of consecutive single-line attributes the way hclwrite does, so generated files pass
+`terraform fmt -check` without Terraform being installed.
 """
 
 from __future__ import annotations
@@ -25,6 +26,16 @@ def quote(value: str) -> str:
             out.append(ch)
     text = "".join(out).replace("${", "$${").replace("%{", "%%{")
     return f'"{text}"'
+
+
+def inner(value: str) -> str:
+    """A string escaped as for `quote`, without the quotes: for text inside an HCL string
+    that also holds Terraform's own interpolation, ``"{{ prefix | hcl_inner }}${each.key}"``."""
+    if not isinstance(value, str):
+        raise TypeError(f"hcl_inner formats strings, not {type(value).__name__}")
+    if value.endswith(("$", "%")):  # would join a following ${ into the escape $${
+        raise ValueError(f"hcl_inner cannot end a fragment with {value[-1]!r}: {value!r}")
+    return quote(value)[1:-1]
 
 
 def literal(value: object) -> str:

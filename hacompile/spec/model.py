@@ -152,9 +152,12 @@ class PriorityLadder(Strict):
     """Each LB is MASTER (``master``) for its own EIP; the others back it up at ``backup``,
     ``backup - step``, ... in rotation, so the takeover order is fixed and tie-free."""
 
-    master: Priority = 101
+    # Defaults: a 2-point lead (the default checks' sshd -4 moves an EIP, and no scenario is
+    # decided by 1 point) and 10-point rungs (two backups' takeover timers 39 ms apart, room
+    # for 8 load balancers: 100 down to 40).
+    master: Priority = 102
     backup: Priority = 100
-    step: Annotated[int, Field(ge=1, le=50)] = 1
+    step: Annotated[int, Field(ge=1, le=50)] = 10
 
 
 class Keepalived(Strict):

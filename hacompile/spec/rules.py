@@ -6,13 +6,14 @@ run. Positions come from the loader, keyed by the same data path the message nam
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Iterable
 from ipaddress import IPv4Network
 
 from hacompile.errors import Diagnostic, Loc, Severity, format_loc
 from hacompile.load import Positions
-from hacompile.spec import bounds, instances, network, safety, security_rules
+from hacompile.spec import bounds, instances, network, safety, security_rules, vrrp
 from hacompile.spec.model import Spec
 from hacompile.spec.types import PRIVATE_RANGES
 
@@ -152,6 +153,8 @@ def _keepalived(spec: Spec, found: Findings) -> None:
     if lowest < 1:
         found.add(("keepalived", "priority", "step"), f"with {n} load balancers the lowest "
                   f"backup priority would be {lowest}; priorities must stay 1..254")
+    if n >= 3:
+        _takeover_gap(spec, found)
     if ka.vrrp_version == 3 and ka.auth:
         found.add(("keepalived", "auth"), "VRRPv3 has no authentication; the security group "
                   "already limits IP protocol 112 to the load balancers")
@@ -169,6 +172,38 @@ def _keepalived(spec: Spec, found: Findings) -> None:
             found.add(("keepalived", "checks", ci, "name"), f"check {chk.name} is defined twice")
     for ci in gateways[1:]:
         found.add(("keepalived", "checks", ci, "gateway"), "only one gateway check is useful")
+
+
+def _takeover_gap(spec: Spec, found: Findings) -> None:
+    """With three or more load balancers a lost MASTER's EIP has several backups, and only the
+    skew of their master-down timers decides which takes over: `step` points of priority are
+    `step` / 256 s apart (of advert_int for VRRPv3). Too close, and a backup scheduled late
+    loses the takeover to the one below it (docs/failover.md, "Two backups, one takeover")."""
+    ka = spec.keepalived
+    prio, n, advert = ka.priority, spec.load_balancers.count, float(ka.advert_int)
+    gap = vrrp.takeover_gap(prio.step, ka.vrrp_version, advert)
+    if gap >= vrrp.MIN_TAKEOVER_GAP_S:
+        return
+    unit = f"advert_int {advert:g} s" if ka.vrrp_version == 3 else "1 s (VRRPv2)"
+    wanted = vrrp.step_for_gap(ka.vrrp_version, advert)
+    room = min(50, (prio.backup - 1) // (n - 2))  # the ladder's lowest backup stays >= 1
+    limit = f"{vrrp.MIN_TAKEOVER_GAP_S * 1000:g} ms"
+    if wanted <= room:
+        advice = (f"use step: {wanted} or more ("
+                  f"{vrrp.takeover_gap(wanted, ka.vrrp_version, advert) * 1000:.1f} ms)")
+    elif wanted > 50:  # only VRRPv3's short adverts: step is at most 50
+        least = math.ceil(round(vrrp.MIN_TAKEOVER_GAP_S * 256 / 50 * 100, 9)) / 100
+        advice = (f"no step reaches {limit} at advert_int {advert:g} s (step: {wanted} would be "
+                  f"needed; steps stop at 50): use advert_int {least:g} or more")
+    else:
+        advice = (f"step: {wanted} would reach it, but with {n} load balancers the ladder then "
+                  f"needs backup {wanted * (n - 2) + 1} or more (it is {prio.backup}): raise "
+                  "backup (and master) or advert_int")
+    found.add(("keepalived", "priority", "step"),
+              f"backups {prio.step} priority point(s) apart fire their takeover timers "
+              f"{gap * 1000:.1f} ms apart (step {prio.step} x {unit} / 256); under {limit} a "
+              "backup scheduled late loses the takeover to the one below it, and the EIP moves "
+              f"again after preempt_delay: {advice}", Severity.WARNING)
 
 
 def _haproxy(spec: Spec, found: Findings) -> None:

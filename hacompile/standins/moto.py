@@ -121,7 +121,7 @@ class MotoServer:
 
 def ec2_client(endpoint_url: str, region: str = "us-east-1") -> Any:
     """A boto3 EC2 client for the local endpoint (boto3 is imported lazily: an extra's dep)."""
-    import boto3  # type: ignore[import-untyped, unused-ignore]
+    import boto3
 
     env = aws_env(endpoint_url, region)
     return boto3.client(

@@ -132,8 +132,8 @@ def check_lint(ctx: Context) -> Outcome:
 def check_yamllint(ctx: Context) -> Outcome:
     """yamllint over every YAML file of the bundle, with the bundle's ansible/.yamllint."""
     try:
-        from yamllint import linter  # type: ignore[import-untyped]
-        from yamllint.config import YamlLintConfig  # type: ignore[import-untyped]
+        from yamllint import linter
+        from yamllint.config import YamlLintConfig
     except ImportError as exc:
         raise Unavailable.python(exc) from None
     config_file = ctx.bundle / "ansible" / ".yamllint"

@@ -62,8 +62,8 @@ class _Eni:
 
 def _python_deps() -> None:
     try:
-        import boto3  # type: ignore[import-untyped, unused-ignore]  # noqa: F401
-        import moto  # type: ignore[import-untyped, unused-ignore]  # noqa: F401
+        import boto3  # noqa: F401
+        import moto  # noqa: F401
     except ImportError as exc:
         raise Unavailable(f"{exc.name} is not installed; pip install 'moto[server]' boto3"
                           ) from None

@@ -45,7 +45,7 @@ def unscoped_actions(document: Any) -> list[str]:
     e.g. ec2:AssociateAddress is none, so this repeats the check over every resource type its
     authorization reference lists for the action.
     """
-    from parliament.statement import get_privilege_info  # type: ignore[import-untyped]
+    from parliament.statement import get_privilege_info
 
     found = []
     statements = document.get("Statement", []) if isinstance(document, dict) else []
@@ -73,7 +73,7 @@ def unscoped_actions(document: Any) -> list[str]:
 def policy_findings(text: str) -> list[str]:
     """Parliament's findings for one policy document, as `ISSUE: detail` strings."""
     try:
-        from parliament import analyze_policy_string  # type: ignore[import-untyped]
+        from parliament import analyze_policy_string
     except ImportError as exc:
         raise Unavailable.python(exc) from None
     try:

@@ -48,7 +48,7 @@ def test_bounds_benchmark_specs_are_what_its_rows_say(tmp_path: Path) -> None:
     from hacompile.errors import SpecError
     from hacompile.load import load
     from hacompile.spec import bounds as b
-    from hacompile.validate import validate_rules
+    from hacompile.validate import validate
 
     sys.path.insert(0, str(REPO / "benchmarks"))
     try:
@@ -69,9 +69,9 @@ def test_bounds_benchmark_specs_are_what_its_rows_say(tmp_path: Path) -> None:
                        ("regions", bench.regions_at_bound())):
         path = tmp_path / f"{name}.yaml"
         path.write_text(json.dumps(data), encoding="utf-8")
-        validate_rules(load(path))
+        validate(load(path))
     for kind in ("frontends", "backends", "checks", "checks+1", "lbs+1"):
         path = tmp_path / f"over-{kind}.yaml"
         path.write_text(json.dumps(bench.over(kind)), encoding="utf-8")
         with pytest.raises(SpecError):
-            validate_rules(load(path))
+            validate(load(path))

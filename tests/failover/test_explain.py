@@ -7,13 +7,13 @@ import re
 from pathlib import Path
 
 from hacompile.failover import analyse
-from hacompile.failover.timing import EIP_CLAIM_ATTEMPTS, EIP_CLAIM_BUDGET_SECONDS
 from hacompile.pipeline import compile_spec
+from hacompile.plan.build import EIP_CLAIM
 from tests.conftest import ROOT, run_cli
 from tests.failover.specs import blog_checks, line_of, write_spec
 
 BLOG = ROOT / "blueprints" / "blog-aws-keepalived.yaml"
-EIP_ENV = ROOT / "templates" / "ansible" / "roles" / "keepalived" / "templates" / "eip.env.j2"
+EIP_ENV = "ansible/roles/keepalived/templates/eip.env.j2"
 
 
 def cells(line: str) -> list[str]:
@@ -21,9 +21,14 @@ def cells(line: str) -> list[str]:
 
 
 def test_claim_budget_matches_the_eip_script_settings() -> None:
-    text = EIP_ENV.read_text()
-    assert f"ATTEMPTS='{EIP_CLAIM_ATTEMPTS}'" in text
-    assert f"BUDGET_SECONDS='{EIP_CLAIM_BUDGET_SECONDS}'" in text
+    """The proof's claim bounds and the bundle's eip.env.j2 are one value: the plan's."""
+    result = compile_spec(BLOG)
+    assert result.plan.eip_claim == EIP_CLAIM
+    text = result.bundle.by_path()[EIP_ENV].content.decode()
+    assert f"ATTEMPTS='{EIP_CLAIM.attempts}'" in text
+    assert f"BUDGET_SECONDS='{EIP_CLAIM.budget_seconds}'" in text
+    timing = analyse(result.plan).timings[0]
+    assert (timing.claim_attempts, timing.claim_budget) == EIP_CLAIM
 
 
 def test_blog_explain_table_reads_as_the_blog_describes() -> None:
@@ -38,12 +43,14 @@ def test_blog_explain_table_reads_as_the_blog_describes() -> None:
     assert rows["chk_gw fails on lb1"] == ["lb2 · F/106", "lb2 · F/107"]
     assert rows["lb1 down"] == ["lb2 · -/106", "lb2 · -/107"]
     assert rows["HAProxy down on every node"] == ["lb1 · 101/100", "lb2 · 100/101"]
-    assert rows["a load balancer is lost"][:3] == ["0 s", "3.61 s", "63.61 s"]
+    # silence is the detection: the backup knows when its master-down timer runs out
+    assert rows["a load balancer is lost"][:3] == ["3.61 s", "3.61 s", "63.61 s"]
     # preempt_delay 0, as in the blog: the backup preempts once the master-down timer runs out
     assert rows["chk_lb fails"][:3] == ["4 s", "8.61 s", "68.61 s"]
     assert rows["chk_gw fails (FAULT)"][:3] == ["6 s", "6.61 s", "66.61 s"]
-    assert "Failback is immediate (preempt_delay 0)" in result.stdout
-    assert "higher primary (unicast source) IP wins" in result.stdout
+    words = " ".join(result.stdout.split())  # the failback bullets wrap at 100 columns
+    assert "Failback is immediate (preempt_delay 0)" in words
+    assert "higher primary (unicast source) IP wins" in words
     assert "1-point margin" in result.stderr  # the blog's weakness, as a warning
 
 
@@ -79,7 +86,7 @@ def test_readme_holds_the_same_table_and_the_diagram() -> None:
     assert "| all healthy | lb1 · 107/106 | lb2 · 106/107 |" in readme
     assert "| chk_lb fails on lb1 | lb2 · 101/106 | lb2 · 100/107 |" in readme
     assert "<details><summary>37 pairs of failures</summary>" in readme
-    assert "| a load balancer is lost | 0 s | 3.61 s | 63.61 s |" in readme
+    assert "| a load balancer is lost | 3.61 s | 3.61 s | 63.61 s |" in readme
     report = analyse(compiled.plan)
     for line in report.failback:
         assert f"- {line}" in readme

@@ -16,7 +16,7 @@ from hacompile.failover.scenarios import analyse_region, analyse_regions
 from hacompile.load import load
 from hacompile.plan.build import build_plan
 from hacompile.plan.model import Plan
-from hacompile.validate import validate_rules
+from hacompile.validate import validate
 
 REGIONS = ["us-east-1", "eu-west-1", "ap-south-1"]
 
@@ -39,7 +39,7 @@ def plan_of(tmp_path: Path) -> Plan:
     }
     path = tmp_path / "ha.yaml"
     path.write_text(json.dumps(spec))
-    return build_plan(validate_rules(load(path)).spec, path.name)
+    return build_plan(validate(load(path)).spec, path.name)
 
 
 def swap_ips(plan: Plan, index: int) -> Plan:

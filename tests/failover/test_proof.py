@@ -12,9 +12,8 @@ from hacompile.failover import analyse
 from hacompile.failover.model import NodeState, Report
 from hacompile.failover.scenarios import decide, describe, effective
 from hacompile.load import load
-from hacompile.pipeline import compile_spec
+from hacompile.pipeline import check, compile_spec
 from hacompile.plan.model import Check
-from hacompile.validate import validate
 from tests.conftest import ROOT, run_cli
 from tests.failover.specs import (
     GATEWAY,
@@ -94,7 +93,7 @@ def test_blog_comes_out_as_the_blog_describes() -> None:
 
 
 def test_blog_warns_about_its_one_point_margin() -> None:
-    validated = validate(load(BLOG))
+    validated = check(BLOG)
     margin = [d for d in validated.warnings if "1-point margin" in d.message]
     assert len(margin) == 1
     assert margin[0].path == "keepalived.priority.master"
@@ -126,7 +125,7 @@ def test_negative_weight_advice_is_enough(tmp_path: Path) -> None:
 
     broken = spec(-5, "ha.yaml")
     with pytest.raises(SpecError) as caught:
-        validate(load(broken))
+        check(broken)
     [error] = caught.value.errors
     assert error.path == "keepalived.checks[0].weight"
     assert error.line == line_of(broken, "chk_haproxy")
@@ -134,9 +133,9 @@ def test_negative_weight_advice_is_enough(tmp_path: Path) -> None:
     assert advice, error.message
     weight = int(advice.group(1))
     fixed = spec(weight, "ok.yaml")
-    assert validate(load(fixed)).spec.keepalived.checks[0].weight == weight  # type: ignore[index]
+    assert check(fixed).spec.keepalived.checks[0].weight == weight  # type: ignore[index]
     with pytest.raises(SpecError):
-        validate(load(spec(weight + 1, "short.yaml")))
+        check(spec(weight + 1, "short.yaml"))
 
 
 def test_positive_weight_advice_covers_the_pair_case(tmp_path: Path) -> None:
@@ -147,20 +146,20 @@ def test_positive_weight_advice_covers_the_pair_case(tmp_path: Path) -> None:
 
     broken = spec(6, "ha.yaml")
     with pytest.raises(SpecError) as caught:
-        validate(load(broken))
+        check(broken)
     [error] = caught.value.errors
     assert error.path == "keepalived.checks[0].weight"
     assert error.line == line_of(broken, "chk_haproxy")
     assert "use 16 or more" in error.message
-    assert validate(load(spec(16, "ok.yaml")))
+    assert check(spec(16, "ok.yaml"))
     with pytest.raises(SpecError):
-        validate(load(spec(15, "short.yaml")))
+        check(spec(15, "short.yaml"))
 
 
 def test_spec_without_a_haproxy_check_is_rejected(tmp_path: Path) -> None:
     spec = write_spec(tmp_path, count=3, priority=LADDER, checks=[GATEWAY])
     with pytest.raises(SpecError) as caught:
-        validate(load(spec))
+        check(spec)
     [error] = caught.value.errors
     assert error.path == "keepalived.checks"
     assert error.line == line_of(spec, "  checks:")
@@ -174,7 +173,7 @@ def test_hapee_with_checks_on_the_wrong_process_is_rejected(tmp_path: Path) -> N
                           checks=[haproxy_check(weight, process="haproxy"), GATEWAY],
                           name=f"w{weight}.yaml")
         with pytest.raises(SpecError) as caught:
-            validate(load(spec))
+            check(spec)
         [error] = caught.value.errors
         assert error.path == "keepalived.checks"
         assert error.line == line_of(spec, "  checks:")
@@ -190,7 +189,7 @@ def test_default_checks_watch_the_flavours_haproxy(tmp_path: Path, flavor: str,
                                                    process: str) -> None:
     spec = write_spec(tmp_path, flavor=flavor, priority="{master: 110, backup: 100}")
     assert "checks" not in spec.read_text()
-    validated = validate(load(spec))
+    validated = check(spec)
     assert not validated.warnings
     plan = compile_spec(spec).plan
     [watcher] = [c for c in plan.keepalived.checks if c.kind == "process"
@@ -216,8 +215,8 @@ def test_tie_between_broken_and_healthy_node_is_an_error(tmp_path: Path) -> None
 
 def report_unchecked(spec: Path) -> Report:
     from hacompile.plan.build import build_plan
-    from hacompile.validate import validate_rules
-    return analyse(build_plan(validate_rules(load(spec)).spec, spec.name))
+    from hacompile.validate import validate
+    return analyse(build_plan(validate(load(spec)).spec, spec.name))
 
 
 @pytest.mark.parametrize("weight", [0, 30])
@@ -248,7 +247,7 @@ def test_a_tie_is_warned_at_the_weight_that_makes_it(tmp_path: Path) -> None:
     # 110/100 with chk_sshd -10: sshd failing on lb1 leaves it at 100, tied with lb2.
     spec = write_spec(tmp_path, priority="{master: 110, backup: 100}",
                       checks=[haproxy_check(0), SSHD % -10, GATEWAY])
-    validated = validate(load(spec))
+    validated = check(spec)
     ties = [d for d in validated.warnings if "tie at priority 100" in d.message]
     assert len(ties) == 1, validated.warnings
     assert ties[0].path == "keepalived.checks[1].weight"
@@ -257,14 +256,14 @@ def test_a_tie_is_warned_at_the_weight_that_makes_it(tmp_path: Path) -> None:
     # One more point of weight removes the tie (and leaves no 1-point margin either).
     wider = write_spec(tmp_path, priority="{master: 110, backup: 100}", name="ok.yaml",
                        checks=[haproxy_check(0), SSHD % -12, GATEWAY])
-    assert not validate(load(wider)).warnings
+    assert not check(wider).warnings
 
 
 def test_default_checks_are_blamed_at_the_priority(tmp_path: Path) -> None:
     # No checks in the spec: the default chk_sshd (-4) ties 104 with 100. Its weight appears
     # nowhere in the spec, so the warning is located at the priority it has to outweigh.
     spec = write_spec(tmp_path, priority="{master: 104, backup: 100}")
-    validated = validate(load(spec))
+    validated = check(spec)
     ties = [d for d in validated.warnings if "tie at priority 100" in d.message]
     assert len(ties) == 1, validated.warnings
     assert ties[0].path == "keepalived.checks[1].weight"

@@ -24,8 +24,9 @@ REPO = Path(__file__).resolve().parents[2]
 NOTIFY = REPO / "templates" / "ansible" / "roles" / "keepalived" / "files" / "hacompile-vrrp-notify"
 NOBODY = 65534
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("setpriv"),
-                                reason="needs root (mount namespace) and setpriv")
+pytestmark = [pytest.mark.root,
+              pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("setpriv"),
+                                 reason="needs root (mount namespace) and setpriv")]
 
 
 @pytest.fixture

@@ -344,6 +344,8 @@ def _tricky() -> dict[str, Any]:
     return spec
 
 
+@pytest.mark.root  # the keepalived checker's network namespace
+@pytest.mark.tools
 def test_tricky_values_stay_data(tmp_path: Path) -> None:
     """Values each pattern admits, with the characters that mean something somewhere (= / : @ -
     . and spaces), built by the CLI: HCL keeps them as literals (parsed), YAML as strings, and
@@ -469,6 +471,7 @@ def test_yaml_dumper_round_trips_and_marks_jinja_unsafe(label: str) -> None:
     assert isinstance(loaded["x"], inert.Unsafe) == jinja
 
 
+@pytest.mark.tools  # ansible
 def test_ansible_does_not_template_unsafe_values(tmp_path: Path) -> None:
     """Real Ansible reads a dumped inventory: the Jinja in a value stays text, and no command
     runs (the pipe lookup would create the marker file)."""
@@ -494,39 +497,48 @@ def test_ansible_does_not_template_unsafe_values(tmp_path: Path) -> None:
 
 # --- the HCL templates only interpolate raw what a pattern restricts ------------------------
 
-# Raw `{{ ... }}` (without `| hcl`) in .tf templates may only format these: names whose spec
-# type is a DNS label or identifier (ClusterName, RegionName, Identifier; region.slug is the
-# region name with '_'), or integers. Everything else must go through the `hcl` filter.
-RAW_HCL_ALLOWED = {"plan.name", "region.name", "region.slug", "fe.name", "fe.port", "lb.key",
-                   "s.key", "s.name", "plan.root_volume_gb", "plan.haproxy.stats_port",
-                   "plan.backend_port", "plan.hacompile_version", "plan.spec_file",
-                   "plan.cluster_tag_key",
-                   # hacompile's own checkov-skip table, written into `# checkov:skip=` comments
-                   "skip.check", "skip.reason",
-                   # hacompile's constant tag key; a retention from a fixed set of integers
-                   "plan.deployment_tag_key", "region.flow_logs.retention_days",
-                   # the accepted trivy findings (hacompile.render.trivyignore), in comments
-                   "ignore.check", "ignore.reason",
-                   # egress rules (hacompile.plan.security): resource names and group names
-                   # hacompile chooses, integer ports; the macro that writes them
-                   "group", "rule.key", "rule.to_group", "rule.from_port", "rule.to_port",
-                   'egress("lb", region.lb_egress, plan)',
-                   'egress("backend", region.backend_egress, plan)'}
+# Every value a .tf template writes into HCL code goes through `| hcl` (a whole literal) or
+# `| hcl_inner` (a fragment of a quoted string beside Terraform's own `${...}`), as the last
+# filter. Raw `{{ ... }}` is left only where hacompile.render.env's docstring says:
+# - in identifier position (map keys, resource labels, references), names whose type admits
+#   only [a-z0-9_-]: load balancer, subnet, frontend, backend keys, the region slug, egress
+#   rule keys and our two security group names;
+RAW_HCL_IDENTIFIERS = {"region.slug", "fe.name", "lb.key", "s.key", "s.name",
+                       "group", "rule.key", "rule.to_group"}
+# - in `#` comments, where only a line break could start code: DNS labels and identifiers,
+#   hacompile's own constants, an integer, and the checkov/trivy tables (printable, below);
+RAW_HCL_COMMENTS = {"plan.name", "region.name", "region.names.prefix", "plan.hacompile_version",
+                    "plan.spec_file", "plan.deployment_tag_key",
+                    "region.flow_logs.retention_days",
+                    "skip.check", "skip.reason", "ignore.check", "ignore.reason"}
+# - the calls of our own macros, which escape what they write by these same rules.
+_MACRO_CALL = re.compile(r'(checkov|trivy)\(("[a-z0-9_.]+"|address), plan\)'
+                         r'|egress\("(lb|backend)", region\.(lb|backend)_egress, plan\)')
 _INTERPOLATION = re.compile(r"{{-?\s*(.*?)\s*-?}}")
+_ESCAPED = re.compile(r".*\|\s*hcl(_inner)?")
+
+
+def raw_hcl_offenders(root: Path) -> list[str]:
+    """Each raw `{{ }}` of the .tf templates under `root` that none of the rules above admits."""
+    offenders = []
+    for template in sorted(root.rglob("*.tf.jinja")):
+        for number, line in enumerate(template.read_text(encoding="utf-8").splitlines(), 1):
+            comment = line.lstrip().startswith("#")
+            for expr in _INTERPOLATION.findall(line):
+                if _ESCAPED.fullmatch(expr) or _MACRO_CALL.fullmatch(expr):
+                    continue
+                allowed = RAW_HCL_COMMENTS if comment else RAW_HCL_IDENTIFIERS
+                if expr not in allowed:
+                    offenders.append(f"{template.name}:{number}: {{{{ {expr} }}}}")
+    return offenders
 
 
 def test_tf_templates_interpolate_raw_only_restricted_values() -> None:
     from hacompile.render.env import template_root
 
-    offenders = []
-    for template in sorted((template_root() / "terraform").rglob("*.tf.jinja")):
-        for number, line in enumerate(template.read_text(encoding="utf-8").splitlines(), 1):
-            for expr in _INTERPOLATION.findall(line):
-                if expr.endswith("| hcl") or "| hcl " in expr or expr.startswith("'"):
-                    continue
-                if expr not in RAW_HCL_ALLOWED:
-                    offenders.append(f"{template.name}:{number}: {{{{ {expr} }}}}")
-    assert not offenders, "use `| hcl` (or extend RAW_HCL_ALLOWED with a reason):\n" + \
+    offenders = raw_hcl_offenders(template_root() / "terraform")
+    assert not offenders, "use `| hcl` or `| hcl_inner` (or extend RAW_HCL_IDENTIFIERS / " \
+        "RAW_HCL_COMMENTS with a reason, and hacompile.render.env's docstring):\n" + \
         "\n".join(offenders)
     from hacompile.render.checkov import SKIPS
 

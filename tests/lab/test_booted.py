@@ -26,6 +26,8 @@ from hacompile.lab.netns import LabError
 from hacompile.lab.report import table, timeline
 from hacompile.lab.topology import LAB_ROOT, new_prefix
 
+pytestmark = [pytest.mark.lab, pytest.mark.root, pytest.mark.tools]
+
 REPO = Path(__file__).resolve().parents[2]
 SPECS = {"blog": REPO / "blueprints" / "blog-aws-keepalived.yaml",
          "three": REPO / "blueprints" / "three-lb-existing-backends.yaml"}

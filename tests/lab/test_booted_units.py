@@ -14,8 +14,8 @@ from hacompile.lab.booted import ami
 from hacompile.lab.booted.mirror import wanted
 from hacompile.lab.booted.serve import dns_answer
 from hacompile.lab.prereqs import check_prerequisites
-from hacompile.plan.build import build_plan
 from hacompile.load import load
+from hacompile.plan.build import build_plan
 from hacompile.validate import validate
 
 REPO = Path(__file__).resolve().parents[2]

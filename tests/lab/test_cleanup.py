@@ -6,8 +6,12 @@ from __future__ import annotations
 import subprocess
 import time
 
+import pytest
+
 from hacompile.lab import netns
 from hacompile.lab.topology import new_prefix
+
+pytestmark = [pytest.mark.root, pytest.mark.tools]  # network namespaces; the lab's tools
 
 
 def test_destroy_kills_processes_and_removes_only_its_prefix(lab_ready: None) -> None:

@@ -23,6 +23,8 @@ from hacompile.lab.main import LabRun, run_lab
 from hacompile.lab.report import table, timeline
 from hacompile.lab.topology import LAB_ROOT, new_prefix
 
+pytestmark = [pytest.mark.lab, pytest.mark.root, pytest.mark.tools]
+
 REPO = Path(__file__).resolve().parents[2]
 BLOG = REPO / "blueprints" / "blog-aws-keepalived.yaml"
 THREE = REPO / "blueprints" / "three-lb-existing-backends.yaml"

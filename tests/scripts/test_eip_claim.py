@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
 
 import jinja2
 import pytest
-from scriptlab import INSTANCE, ROLES, ClaimRig
+from scriptlab import INSTANCE, ClaimRig
 
 from hacompile.standins.ec2fixture import association
 from hacompile.standins.faultproxy import Fault
@@ -198,11 +199,17 @@ def test_longest_valid_instance_name_is_accepted(claim: ClaimRig) -> None:
 
 
 def test_env_file_as_ansible_renders_it_is_accepted(claim: ClaimRig) -> None:
-    """The interface with the keepalived role: its eip.env.j2 must pass the script's checks."""
-    template = ROLES / "keepalived" / "templates" / "eip.env.j2"
+    """The interface with the keepalived role: its eip.env.j2 (as hacompile writes it into the
+    bundle, with the plan's claim bounds) must pass the script's checks."""
+    from hacompile.plan.build import EIP_CLAIM
+    from hacompile.render.env import environment
+
+    template = environment().get_template(
+        "ansible/roles/keepalived/templates/eip.env.j2.jinja").render(
+        plan=SimpleNamespace(eip_claim=EIP_CLAIM))
     eni, eip = claim.lab.enis[0], claim.lab.eips[0]
     env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
-    text = env.from_string(template.read_text(encoding="utf-8")).render(
+    text = env.from_string(template).render(
         ansible_managed="Ansible managed",
         hacompile_region=claim.lab.region,
         hacompile_eips={INSTANCE: {"allocation_id": eip.allocation_id, "public_ip": eip.public_ip}},

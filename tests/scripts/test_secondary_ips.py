@@ -6,9 +6,12 @@ import os
 import time
 from pathlib import Path
 
+import pytest
 from scriptlab import SECONDARY_IPS, Netns
 
 from hacompile.standins.imds import ImdsInterface, imds_metadata
+
+pytestmark = pytest.mark.root  # every test runs in a network namespace
 
 MAC_A, MAC_B, MAC_GONE = "02:00:00:aa:00:01", "02:00:00:aa:00:02", "02:00:00:aa:00:09"
 

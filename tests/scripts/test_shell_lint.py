@@ -12,6 +12,7 @@ from scriptlab import EIP_CLAIM, SECONDARY_IPS
 SCRIPTS = [EIP_CLAIM, SECONDARY_IPS]
 
 
+@pytest.mark.tools
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)
 def test_shellcheck_clean(script: Path) -> None:
     shellcheck = shutil.which("shellcheck")

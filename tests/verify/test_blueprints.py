@@ -21,6 +21,8 @@ from hacompile.verify.tfreal import find_terraform
 
 ROOT = Path(__file__).resolve().parents[2]
 BLUEPRINTS = sorted((ROOT / "blueprints").glob("*.yaml"))
+
+pytestmark = [pytest.mark.root, pytest.mark.tools]  # every checker, with its real tool
 TIMEOUT = 600
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from hacompile.verify.base import CheckResult, Status
 from hacompile.verify.runner import run_checks
 
@@ -29,6 +31,7 @@ def failed_with(result: CheckResult, *needles: str) -> str:
     return text
 
 
+@pytest.mark.tools
 def test_passes_on_the_unbroken_bundle_for_the_cheap_checkers(blog_bundle: Path) -> None:
     results = only(blog_bundle, "terraform", "iam", "yamllint", "shellcheck")
     assert all(r.status is Status.PASSED for r in results.values()), results
@@ -46,17 +49,20 @@ def test_terraform_dangling_reference(broken_bundle: Broken) -> None:
     failed_with(only(bundle, "terraform")["terraform"], "aws_security_group.lbx is not declared")
 
 
+@pytest.mark.tools
 def test_unformatted_file(broken_bundle: Broken) -> None:
     bundle = broken_bundle(TF + "eips.tf", '  domain = "vpc"', '  domain    =  "vpc"')
     failed_with(only(bundle, "terraform-fmt")["terraform-fmt"],
                 "eips.tf: not in `terraform fmt` layout", '+  domain = "vpc"')
 
 
+@pytest.mark.tools
 def test_hcl_syntax_error_reported_by_hashicorps_parser(broken_bundle: Broken) -> None:
     bundle = broken_bundle(TF + "eips.tf", '  domain = "vpc"', "  domain = ")
     failed_with(only(bundle, "terraform-fmt")["terraform-fmt"], "eips.tf: HCL parse error")
 
 
+@pytest.mark.tools
 def test_checkov_finding_and_unlisted_skip(broken_bundle: Broken) -> None:
     broken_bundle(TF + "network.tf", "  # checkov:skip=CKV_AWS_158:", "  # was:")
     bundle = broken_bundle("README.md", "| CKV2_AWS_19 |", "| (removed) |")
@@ -88,12 +94,14 @@ def test_iam_resource_star_on_scoped_action(broken_bundle: Broken) -> None:
     failed_with(only(bundle, "iam")["iam"], "RESOURCE_STAR_SCOPABLE: ec2:AssociateAddress")
 
 
+@pytest.mark.tools
 def test_ansible_lint_finding(broken_bundle: Broken) -> None:
     bundle = broken_bundle(ROLES + "haproxy/tasks/main.yml", "  ansible.builtin.apt:",
                            "  apt:")
     failed_with(only(bundle, "ansible-lint")["ansible-lint"], "haproxy/tasks/main.yml", "fqcn")
 
 
+@pytest.mark.tools
 def test_ansible_module_missing_from_collections(broken_bundle: Broken) -> None:
     bundle = broken_bundle(ROLES + "keepalived/tasks/auth.yml", "community.aws.ssm_parameter:",
                            "amazon.aws.ssm_parameter:")
@@ -106,6 +114,8 @@ def test_yamllint_finding(broken_bundle: Broken) -> None:
     failed_with(only(bundle, "yamllint")["yamllint"], "ansible/site.yml:", "trailing-spaces")
 
 
+@pytest.mark.root
+@pytest.mark.tools
 def test_bad_keepalived_option_and_security_and_haproxy(broken_bundle: Broken) -> None:
     template = ROLES + "keepalived/templates/keepalived.conf.j2"
     broken_bundle(template, "    advert_int {{", "    advert_intt {{")
@@ -118,6 +128,8 @@ def test_bad_keepalived_option_and_security_and_haproxy(broken_bundle: Broken) -
     failed_with(results["haproxy"], "haproxy.cfg", "redispatchx")
 
 
+@pytest.mark.root
+@pytest.mark.tools
 def test_truncated_vrrp_password(broken_bundle: Broken) -> None:
     bundle = broken_bundle(ROLES + "keepalived/templates/keepalived.conf.j2",
                            "auth_pass {{ keepalived_auth_passwords[instance.name] }}",
@@ -125,12 +137,14 @@ def test_truncated_vrrp_password(broken_bundle: Broken) -> None:
     failed_with(only(bundle, "keepalived")["keepalived"], "Truncating auth_pass to 8 characters")
 
 
+@pytest.mark.tools
 def test_shellcheck_script_bug(broken_bundle: Broken) -> None:
     bundle = broken_bundle(ROLES + "keepalived/files/hacompile-check-gateway",
                            '[ -n "$gateway" ]', "[ -n $gateway ]")
     failed_with(only(bundle, "shellcheck")["shellcheck"], "hacompile-check-gateway", "SC2086")
 
 
+@pytest.mark.tools
 def test_eip_script_that_does_not_retry_and_env_with_the_wrong_private_ip(
     broken_bundle: Broken,
 ) -> None:

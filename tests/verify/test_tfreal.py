@@ -57,6 +57,7 @@ def failed_with(result: CheckResult, *needles: str) -> str:
     return text
 
 
+@pytest.mark.tools
 @needs_terraform
 @pytest.mark.parametrize("golden", GOLDEN, ids=[p.name for p in GOLDEN])
 def test_passes_on_every_golden_bundle(golden: Path) -> None:
@@ -70,6 +71,7 @@ def test_passes_on_every_golden_bundle(golden: Path) -> None:
     assert sorted(str(p.relative_to(golden)) for p in golden.rglob("*")) == before
 
 
+@pytest.mark.tools
 @needs_terraform
 def test_misspelled_function(broken_bundle: Broken) -> None:
     bundle = broken_bundle(TF + "instances.tf", "coalesce(var.lb_ami_id", "coalesec(var.lb_ami_id")
@@ -78,6 +80,7 @@ def test_misspelled_function(broken_bundle: Broken) -> None:
                 'no function named "coalesec"')
 
 
+@pytest.mark.tools
 @needs_terraform
 def test_each_without_for_each(broken_bundle: Broken) -> None:
     bundle = broken_bundle(TF + "eips.tf", '  for_each = toset(["eip1", "eip2"])\n', "")
@@ -85,6 +88,7 @@ def test_each_without_for_each(broken_bundle: Broken) -> None:
                 "for_each")
 
 
+@pytest.mark.tools
 @needs_terraform
 def test_dependency_cycle(broken_bundle: Broken) -> None:
     bundle = broken_bundle(TF + "network.tf", '  cidr_block           = "10.0.0.0/16"\n',
@@ -93,6 +97,7 @@ def test_dependency_cycle(broken_bundle: Broken) -> None:
     failed_with(real(bundle), "validate: Cycle:", "aws_vpc.main", "aws_subnet.public")
 
 
+@pytest.mark.tools
 @needs_terraform
 def test_misspelled_provider_argument(broken_bundle: Broken) -> None:
     bundle = broken_bundle(TF + "providers.tf", '  region = "us-east-1"', '  regoin = "us-east-1"')
@@ -100,6 +105,7 @@ def test_misspelled_provider_argument(broken_bundle: Broken) -> None:
                 '"regoin" is not expected here')
 
 
+@pytest.mark.tools
 @needs_terraform
 def test_for_each_resource_indexed_by_a_missing_key(broken_bundle: Broken) -> None:
     bundle = broken_bundle(TF + "instances.tf", 'lb1 = { subnet = "a"', 'lb1 = { subnet = "c"')
@@ -109,6 +115,7 @@ def test_for_each_resource_indexed_by_a_missing_key(broken_bundle: Broken) -> No
                 'each.value.subnet is "c"')
 
 
+@pytest.mark.tools
 @needs_terraform
 def test_private_ip_differs_from_the_compilers_plan(broken_bundle: Broken) -> None:
     bundle = broken_bundle(TF + "instances.tf", 'private_ip = "10.0.1.10"',
@@ -120,6 +127,7 @@ def test_private_ip_differs_from_the_compilers_plan(broken_bundle: Broken) -> No
                 'peers of aws_instance.lb["lb2"]) is [10.0.1.20]')
 
 
+@pytest.mark.tools
 @needs_terraform
 def test_slot_ip_outside_the_subnet_and_port_differ(broken_bundle: Broken) -> None:
     broken_bundle(TF + "instances.tf", '"10.0.2.11", "10.0.2.12"', '"10.0.2.11", "10.0.9.12"')
@@ -131,6 +139,7 @@ def test_slot_ip_outside_the_subnet_and_port_differ(broken_bundle: Broken) -> No
                 'lb_frontend["webapp"].from_port is 8080 in the plan, but the compiler planned 80')
 
 
+@pytest.mark.tools
 @needs_terraform
 def test_unformatted_file(broken_bundle: Broken) -> None:
     bundle = broken_bundle(TF + "eips.tf", '  domain = "vpc"', '  domain    =  "vpc"')

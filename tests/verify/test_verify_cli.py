@@ -8,6 +8,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from hacompile.pipeline import compile_spec
 from hacompile.standins.ansible_render import render_region
 from hacompile.standins.inventory import EipFixture, HostFixture, RegionFixture, lb_hosts
@@ -51,6 +53,7 @@ def test_usage_errors_exit_2(blog_bundle: Path, tmp_path: Path) -> None:
     assert verify(str(tmp_path / "missing")).returncode == 2
 
 
+@pytest.mark.tools  # ansible renders the templates
 def test_render_region_uses_the_given_ids(blog_bundle: Path, tmp_path: Path) -> None:
     lbs = lb_hosts(blog_bundle, "us-east-1")
     assert [lb.management_ip for lb in lbs] == ["10.0.1.10", "10.0.2.10"]
@@ -70,6 +73,7 @@ def test_render_region_uses_the_given_ids(blog_bundle: Path, tmp_path: Path) -> 
     assert rendered[0].haproxy_cfg.read_text(encoding="utf-8").startswith("# Ansible managed")
 
 
+@pytest.mark.tools
 def test_haproxy_must_start_when_a_backend_name_does_not_resolve(tmp_path: Path) -> None:
     out = tmp_path / "out"
     write(compile_spec(ROOT / "blueprints" / "three-lb-existing-backends.yaml").bundle, out)

@@ -1,4 +1,6 @@
-"""Every workflow command and flag, run as users run them (a subprocess, output piped)."""
+"""Every workflow command and flag, output piped: in-process (`invoke_cli`, the same exit status
+and streams) except where the subprocess matters: stdin that is not a terminal (`run_piped`)
+and colour decided by the real process's streams."""
 
 from __future__ import annotations
 
@@ -11,31 +13,31 @@ from pathlib import Path
 import yaml
 
 from hacompile import manifest
-from tests.conftest import ROOT, run_cli
+from tests.conftest import ROOT, invoke_cli
 from tests.workflow.conftest import BLOG, run_piped, snapshot
 
 
 def built(tmp_path: Path, spec: Path = BLOG) -> Path:
     out = tmp_path / "out"
-    result = run_cli("build", str(spec), "-o", str(out))
+    result = invoke_cli("build", str(spec), "-o", str(out))
     assert result.returncode == 0, result.stderr
     return out
 
 
 def test_build_check_exit_codes_and_writes_nothing(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    missing = run_cli("build", str(BLOG), "-o", str(out), "--check")
+    missing = invoke_cli("build", str(BLOG), "-o", str(out), "--check")
     assert missing.returncode == 1
     assert not out.exists()  # --check writes nothing, not even the directory
     assert "create README.md" in " ".join(missing.stdout.split())
     built(tmp_path)
-    current = run_cli("build", str(BLOG), "-o", str(out), "--check")
+    current = invoke_cli("build", str(BLOG), "-o", str(out), "--check")
     assert current.returncode == 0, current.stdout
     assert "up to date" in current.stdout
     (out / "README.md").write_text("edited\n")
     (out / "terraform" / "us-east-1" / "eips.tf").unlink()
     before = snapshot(out)
-    stale = run_cli("build", str(BLOG), "-o", str(out), "--check")
+    stale = invoke_cli("build", str(BLOG), "-o", str(out), "--check")
     assert stale.returncode == 1
     lines = [" ".join(line.split()) for line in stale.stdout.splitlines()]
     assert f"{out}: 2 files would change:" in lines
@@ -47,11 +49,11 @@ def test_build_check_exit_codes_and_writes_nothing(tmp_path: Path) -> None:
 def test_build_check_json_and_quiet(tmp_path: Path) -> None:
     out = built(tmp_path)
     (out / "README.md").write_text("edited\n")
-    doc = json.loads(run_cli("build", str(BLOG), "-o", str(out), "--check", "--json").stdout)
+    doc = json.loads(invoke_cli("build", str(BLOG), "-o", str(out), "--check", "--json").stdout)
     assert doc["command"] == "build" and doc["ok"] is False and doc["check"] is True
     assert doc["changes"] == [{"path": "README.md", "action": "update",
                                "conflict": "edited by hand since hacompile generated it"}]
-    quiet = run_cli("build", str(BLOG), "-o", str(out), "--check", "--quiet")
+    quiet = invoke_cli("build", str(BLOG), "-o", str(out), "--check", "--quiet")
     assert quiet.returncode == 1 and quiet.stdout == "" and quiet.stderr == ""
 
 
@@ -59,11 +61,11 @@ def test_build_refuses_hand_edits_and_force_overwrites(tmp_path: Path) -> None:
     out = built(tmp_path)
     edited = out / "ansible" / "site.yml"
     edited.write_text(edited.read_text() + "# local tweak\n")
-    refused = run_cli("build", str(BLOG), "-o", str(out))
+    refused = invoke_cli("build", str(BLOG), "-o", str(out))
     assert refused.returncode == 1
     assert "ansible/site.yml: edited by hand" in refused.stderr and "--force" in refused.stderr
     assert "# local tweak" in edited.read_text()
-    forced = run_cli("build", str(BLOG), "-o", str(out), "--force", "--json")
+    forced = invoke_cli("build", str(BLOG), "-o", str(out), "--force", "--json")
     assert forced.returncode == 0
     assert json.loads(forced.stdout)["written"] == ["ansible/site.yml"]
     assert "# local tweak" not in edited.read_text()
@@ -71,12 +73,12 @@ def test_build_refuses_hand_edits_and_force_overwrites(tmp_path: Path) -> None:
 
 def test_diff_shows_what_build_would_change(tmp_path: Path) -> None:
     out = built(tmp_path)
-    same = run_cli("diff", str(BLOG), "-o", str(out))
+    same = invoke_cli("diff", str(BLOG), "-o", str(out))
     assert same.returncode == 0 and same.stdout == ""
     spec = tmp_path / "ha.yaml"
     spec.write_text(BLOG.read_text().replace("port: 80\n  demo:", "port: 8080\n  demo:"))
     before = snapshot(out)
-    changed = run_cli("diff", str(spec), "-o", str(out))
+    changed = invoke_cli("diff", str(spec), "-o", str(out))
     assert changed.returncode == 1
     assert "--- a/ansible/inventory/hacompile.yml\n+++ b/ansible/inventory/hacompile.yml\n" in (
         changed.stdout)
@@ -88,9 +90,9 @@ def test_diff_shows_what_build_would_change(tmp_path: Path) -> None:
     subprocess.run(["cp", "-a", str(out), str(copy)], check=True)
     subprocess.run(["patch", "-p1", "-s", "-d", str(copy)], input=changed.stdout, text=True,
                    check=True, timeout=60)
-    assert run_cli("build", str(spec), "-o", str(out)).returncode == 0
+    assert invoke_cli("build", str(spec), "-o", str(out)).returncode == 0
     assert snapshot(copy) == snapshot(out)
-    doc = json.loads(run_cli("diff", str(BLOG), "-o", str(out), "--json").stdout)
+    doc = json.loads(invoke_cli("diff", str(BLOG), "-o", str(out), "--json").stdout)
     assert doc["command"] == "diff" and doc["diff"].startswith("diff --hacompile")
 
 
@@ -100,9 +102,9 @@ def test_init_writes_a_spec_that_validates_and_builds(tmp_path: Path) -> None:
     spec = tmp_path / "ha.yaml"
     text = spec.read_text()
     assert "region" in text and "# " in text  # commented
-    valid = run_cli("validate", str(spec))
+    valid = invoke_cli("validate", str(spec))
     assert valid.returncode == 0 and valid.stderr == ""  # not even a warning
-    assert run_cli("build", str(spec), "-o", str(tmp_path / "out")).returncode == 0
+    assert invoke_cli("build", str(spec), "-o", str(tmp_path / "out")).returncode == 0
 
 
 def test_init_flags(tmp_path: Path) -> None:
@@ -120,7 +122,7 @@ def test_init_flags(tmp_path: Path) -> None:
     assert data["load_balancers"] == {"count": 4, "instance_type": "t3.medium",
                                       "flavor": "hapee", "ami_product_code": "0" * 25}
     assert data["keepalived"]["checks"][0]["process"] == "hapee-lb"
-    assert run_cli("validate", str(spec)).stderr == ""
+    assert invoke_cli("validate", str(spec)).stderr == ""
     again = run_piped("init", str(spec))
     assert again.returncode == 2 and "exists" in again.stderr
     assert run_piped("init", str(spec), "--force", "--quiet").stdout == ""
@@ -130,11 +132,11 @@ def test_init_flags(tmp_path: Path) -> None:
 
 
 def test_validate_json_and_quiet() -> None:
-    doc = json.loads(run_cli("validate", str(BLOG), "--json").stdout)
+    doc = json.loads(invoke_cli("validate", str(BLOG), "--json").stdout)
     assert doc["ok"] is True and doc["command"] == "validate"
     assert [d["path"] for d in doc["diagnostics"]] == ["keepalived.priority.master"]
     assert doc["diagnostics"][0]["severity"] == "warning"
-    quiet = run_cli("validate", str(BLOG), "--quiet")
+    quiet = invoke_cli("validate", str(BLOG), "--quiet")
     assert quiet.returncode == 0 and quiet.stdout == "" and quiet.stderr == ""
 
 
@@ -142,7 +144,7 @@ def test_spec_errors_as_json(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text(BLOG.read_text().replace("weight: 6,", "weight: 1,"))
     for command in ("validate", "build", "explain", "diff"):
-        result = run_cli(command, str(bad), "--json")
+        result = invoke_cli(command, str(bad), "--json")
         assert result.returncode == 2, command
         doc = json.loads(result.stdout)
         assert doc["ok"] is False and doc["command"] == command
@@ -152,10 +154,10 @@ def test_spec_errors_as_json(tmp_path: Path) -> None:
 
 
 def test_schema_is_committed_and_current() -> None:
-    result = run_cli("schema")
+    result = invoke_cli("schema")
     committed = (ROOT / "schema" / "ha.schema.json").read_text()
     assert result.stdout == committed, "run: hacompile schema > schema/ha.schema.json"
-    doc = json.loads(run_cli("schema", "--json").stdout)
+    doc = json.loads(invoke_cli("schema", "--json").stdout)
     assert doc["ok"] is True and doc["schema"] == json.loads(committed)
 
 
@@ -202,18 +204,18 @@ def test_quiet_on_every_command(tmp_path: Path) -> None:
     for args in (["build", str(BLOG), "-o", str(out)], ["build", str(BLOG), "-o", str(out),
                                                         "--check"],
                  ["diff", str(BLOG), "-o", str(out)], ["validate", str(BLOG)]):
-        result = run_cli(*args, "--quiet")
+        result = invoke_cli(*args, "--quiet")
         assert result.returncode == 0, (args, result.stderr)
         assert result.stdout == "" and result.stderr == "", args  # the blog's warning too
-    explained = run_cli("explain", str(BLOG), "--quiet")
+    explained = invoke_cli("explain", str(BLOG), "--quiet")
     assert "all healthy" in explained.stdout and explained.stderr == ""
-    assert json.loads(run_cli("schema", "--quiet").stdout)["type"] == "object"
+    assert json.loads(invoke_cli("schema", "--quiet").stdout)["type"] == "object"
 
 
 def test_refused_build_as_json(tmp_path: Path) -> None:
     out = built(tmp_path)
     (out / "README.md").write_text("mine\n")
-    result = run_cli("build", str(BLOG), "-o", str(out), "--json")
+    result = invoke_cli("build", str(BLOG), "-o", str(out), "--json")
     assert result.returncode == 1
     doc = json.loads(result.stdout)
     assert doc["ok"] is False and doc["conflicts"] == [

@@ -6,9 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from hacompile.load import load
+from hacompile.pipeline import check
 from hacompile.starter import Choices, StarterError, render
-from hacompile.validate import validate
 
 
 @pytest.mark.parametrize("flavor", ["community", "hapee"])
@@ -16,7 +15,7 @@ from hacompile.validate import validate
 def test_starter_validates_cleanly(tmp_path: Path, lbs: int, flavor: str) -> None:
     spec = tmp_path / "ha.yaml"
     spec.write_text(render(Choices(lbs=lbs, flavor=flavor)))
-    validated = validate(load(spec))
+    validated = check(spec)
     assert validated.warnings == ()
     assert validated.spec.load_balancers.count == lbs
 
