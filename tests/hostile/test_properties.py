@@ -114,10 +114,14 @@ def valid_specs(draw: st.DrawFn) -> dict[str, Any]:
         else:
             for region in regions:
                 region["ami_id"] = "ami-0123456789abcdef0"
+    # A flow-log bucket must be in the regions' partition (one bucket cannot serve both).
+    partitions = {"aws-us-gov" if "-gov-" in name else "aws" for name in region_names}
+    flow_logs: list[dict[str, Any]] = [{}, {"destination": "none"}, {"retention_days": 30}]
+    if len(partitions) == 1:
+        flow_logs.append({"destination": "s3",
+                          "s3_bucket_arn": f"arn:{partitions.pop()}:s3:::flow-logs/x"})
     spec["security"] = {
-        "flow_logs": draw(st.sampled_from([
-            {}, {"destination": "none"}, {"retention_days": 30},
-            {"destination": "s3", "s3_bucket_arn": "arn:aws:s3:::flow-logs/x"}])),
+        "flow_logs": draw(st.sampled_from(flow_logs)),
         "egress": draw(st.sampled_from([
             {}, {"unrestricted": True},
             {"allow": [{"cidr": "192.168.0.0/16", "port": 5432, "protocol": "tcp"}]}])),
