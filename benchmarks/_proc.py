@@ -36,12 +36,19 @@ class Sample:
     max_rss_kb: int
 
 
-def run(argv: Sequence[str], *, cwd: Path | None = None, environ: dict[str, str] | None = None,
-        timeout: float = 300, expect: Sequence[int] = (0,)) -> Sample:
+def run(
+    argv: Sequence[str],
+    *,
+    cwd: Path | None = None,
+    environ: dict[str, str] | None = None,
+    timeout: float = 300,
+    expect: Sequence[int] = (0,),
+) -> Sample:
     """Run one process to completion; raise if its exit status is not in `expect`."""
     start = time.perf_counter()
-    proc = subprocess.Popen(list(argv), cwd=cwd, env=environ or env(),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        list(argv), cwd=cwd, env=environ or env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     deadline = start + timeout
     while True:
         pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
@@ -80,5 +87,7 @@ def machine() -> str:
         mem = f", {kb / 1024 / 1024:.0f} GiB RAM"
     except (OSError, ValueError, IndexError):
         pass
-    return (f"{cpu}, {os.cpu_count()} CPUs{mem}; {platform.system()} {platform.release()}; "
-            f"Python {platform.python_version()} ({sys.executable})")
+    return (
+        f"{cpu}, {os.cpu_count()} CPUs{mem}; {platform.system()} {platform.release()}; "
+        f"Python {platform.python_version()} ({sys.executable})"
+    )

@@ -39,9 +39,11 @@ from _proc import machine, median, run
 from scaling import region_names
 
 BASE: dict[str, Any] = {
-    "version": 1, "name": "bench",
-    "regions": [{"name": "us-east-1", "vpc_cidr": "10.0.0.0/16",
-                 "zones": ["us-east-1a", "us-east-1b"]}],
+    "version": 1,
+    "name": "bench",
+    "regions": [
+        {"name": "us-east-1", "vpc_cidr": "10.0.0.0/16", "zones": ["us-east-1a", "us-east-1b"]}
+    ],
     "backends": {"demo": {"count": 2}},
     "access": {"ssh_key_name": "bench", "ssh_cidrs": ["203.0.113.0/24"]},
 }
@@ -49,15 +51,21 @@ BASE: dict[str, Any] = {
 
 def _checks(count: int) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = [{"name": "chk_haproxy", "process": "haproxy", "weight": 0}]
-    out += [{"name": f"chk_p{i}", "process": f"proc{i}", "weight": -1 - i % 3}
-            for i in range(count - 1)]
+    out += [
+        {"name": f"chk_p{i}", "process": f"proc{i}", "weight": -1 - i % 3} for i in range(count - 1)
+    ]
     return out
 
 
 def checks_at_bound(checks: int = 8) -> dict[str, Any]:
-    return {**BASE, "load_balancers": {"count": 8, "instance_type": "c5.xlarge"},
-            "keepalived": {"priority": {"master": 150, "backup": 100, "step": 5},
-                           "checks": _checks(checks)}}
+    return {
+        **BASE,
+        "load_balancers": {"count": 8, "instance_type": "c5.xlarge"},
+        "keepalived": {
+            "priority": {"master": 150, "backup": 100, "step": 5},
+            "checks": _checks(checks),
+        },
+    }
 
 
 def all_at_bound(regions_: int = 8, lbs: int = 8) -> dict[str, Any]:
@@ -67,21 +75,32 @@ def all_at_bound(regions_: int = 8, lbs: int = 8) -> dict[str, Any]:
         order = next(orders) if i else tuple(range(6))
         for _ in range(7):  # spread the permutations: neighbours differ in more places
             order = next(orders, order)
-        regions.append({
-            "name": name, "vpc_cidr": f"10.{i}.0.0/16",
-            "zones": [{"name": f"{name}{z}", "subnet_cidr": f"10.{i}.{order[k] + 1}.0/24"}
-                      for k, z in enumerate("abcdef")],
-            "backends": [{"name": f"b{b}", "address": f"10.{i}.100.{10 + b}"}
-                         for b in range(64)],
-        })
+        regions.append(
+            {
+                "name": name,
+                "vpc_cidr": f"10.{i}.0.0/16",
+                "zones": [
+                    {"name": f"{name}{z}", "subnet_cidr": f"10.{i}.{order[k] + 1}.0/24"}
+                    for k, z in enumerate("abcdef")
+                ],
+                "backends": [
+                    {"name": f"b{b}", "address": f"10.{i}.100.{10 + b}"} for b in range(64)
+                ],
+            }
+        )
     spec = checks_at_bound()
     spec["load_balancers"] = {**spec["load_balancers"], "count": lbs}
-    return {**spec, "regions": regions, "backends": {"port": 8080},
-            "haproxy": {"frontends": [{"name": f"f{k}", "port": 8000 + k} for k in range(16)],
-                        "stats": {"cidrs": [f"198.51.{k}.0/24" for k in range(20)]}},
-            "access": {"ssh_key_name": "bench",
-                       "ssh_cidrs": [f"203.0.{k}.0/24" for k in range(20)]},
-            "tags": {f"tag{k}": "x" for k in range(40)}}
+    return {
+        **spec,
+        "regions": regions,
+        "backends": {"port": 8080},
+        "haproxy": {
+            "frontends": [{"name": f"f{k}", "port": 8000 + k} for k in range(16)],
+            "stats": {"cidrs": [f"198.51.{k}.0/24" for k in range(20)]},
+        },
+        "access": {"ssh_key_name": "bench", "ssh_cidrs": [f"203.0.{k}.0/24" for k in range(20)]},
+        "tags": {f"tag{k}": "x" for k in range(40)},
+    }
 
 
 def regions_at_bound() -> dict[str, Any]:
@@ -92,12 +111,18 @@ def over(kind: str) -> dict[str, Any]:
     if kind == "lbs+1":
         return all_at_bound(9, 8)
     if kind == "frontends":
-        return {**BASE, "haproxy": {"frontends": [{"name": f"f{k}", "port": 1000 + k}
-                                                  for k in range(10_000)]}}
+        return {
+            **BASE,
+            "haproxy": {"frontends": [{"name": f"f{k}", "port": 1000 + k} for k in range(10_000)]},
+        }
     if kind == "backends":
-        region = {**BASE["regions"][0], "backends": [
-            {"name": f"b{k}", "address": f"10.0.{100 + k // 250}.{1 + k % 250}"}
-            for k in range(10_000)]}
+        region = {
+            **BASE["regions"][0],
+            "backends": [
+                {"name": f"b{k}", "address": f"10.0.{100 + k // 250}.{1 + k % 250}"}
+                for k in range(10_000)
+            ],
+        }
         return {**BASE, "regions": [region], "backends": {"port": 80}}
     return checks_at_bound(10_000 if kind == "checks" else 9)
 
@@ -109,10 +134,14 @@ def main() -> int:
     py = sys.executable
     tmp = Path(tempfile.mkdtemp(prefix="hacompile-bounds-"))
     rows: list[tuple[str, dict[str, Any] | str, bool]] = [
-        ("baseline", BASE, True), ("checks@bound", checks_at_bound(), True),
-        ("all@bound", all_at_bound(), True), ("regions@bound", regions_at_bound(), True),
-        ("lbs+1", over("lbs+1"), False), ("checks+1", over("checks+1"), False),
-        ("10k frontends", over("frontends"), False), ("10k backends", over("backends"), False),
+        ("baseline", BASE, True),
+        ("checks@bound", checks_at_bound(), True),
+        ("all@bound", all_at_bound(), True),
+        ("regions@bound", regions_at_bound(), True),
+        ("lbs+1", over("lbs+1"), False),
+        ("checks+1", over("checks+1"), False),
+        ("10k frontends", over("frontends"), False),
+        ("10k backends", over("backends"), False),
         ("10k checks", over("checks"), False),
         ("1 MB comment", "version: 1\n" + ("#" + "x" * 99 + "\n") * 9_990, False),
         ("330 KB cube", "version: 1\nregions: " + json.dumps([[[1] * 64] * 64] * 40), False),
@@ -121,12 +150,17 @@ def main() -> int:
     try:
         for label, content, valid in rows:
             path = tmp / f"{label.replace(' ', '_').replace('@', '_')}.yaml"
-            path.write_text(content if isinstance(content, str) else json.dumps(content),
-                            encoding="utf-8")
+            path.write_text(
+                content if isinstance(content, str) else json.dumps(content), encoding="utf-8"
+            )
             commands = [("validate", [py, "-m", "hacompile", "validate", "-q", str(path)])]
             if valid:
-                commands.append(("build", [py, "-m", "hacompile", "build", "-q", str(path),
-                                           "-o", str(tmp / "out")]))
+                commands.append(
+                    (
+                        "build",
+                        [py, "-m", "hacompile", "build", "-q", str(path), "-o", str(tmp / "out")],
+                    )
+                )
             for command, argv in commands:
                 walls, rss = [], []
                 for _ in range(args.runs):
@@ -140,11 +174,14 @@ def main() -> int:
     print(f"machine: {machine()}")
     print(f"whole-process runs, median of {args.runs} per row\n")
     base = {cmd: s for label, cmd, _, s, _ in results if label == "baseline"}
-    print(f"{'spec':<14} {'command':<9} {'bytes':>8} {'median':>9} {'x baseline':>10} "
-          f"{'peak RSS':>9}")
+    print(
+        f"{'spec':<14} {'command':<9} {'bytes':>8} {'median':>9} {'x baseline':>10} {'peak RSS':>9}"
+    )
     for label, cmd, size, seconds, rss in results:
-        print(f"{label:<14} {cmd:<9} {size:>8} {seconds:>8.2f}s {seconds / base[cmd]:>9.1f}x "
-              f"{rss / 1024:>7.1f}MB")
+        print(
+            f"{label:<14} {cmd:<9} {size:>8} {seconds:>8.2f}s {seconds / base[cmd]:>9.1f}x "
+            f"{rss / 1024:>7.1f}MB"
+        )
     return 0
 
 

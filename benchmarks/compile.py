@@ -37,14 +37,18 @@ from _proc import REPO, machine, median, run
 
 FLOOR = "import pydantic, jinja2, ruamel.yaml, typer"
 # What validate needs of its dependencies, and nothing of hacompile.
-DEPS = ("import typer, ruamel.yaml\n"
-        "from pydantic import AfterValidator, BaseModel, Field, StringConstraints, TypeAdapter")
+DEPS = (
+    "import typer, ruamel.yaml\n"
+    "from pydantic import AfterValidator, BaseModel, Field, StringConstraints, TypeAdapter"
+)
 # DEPS + building the spec model's validators + the round-trip parse that gives positions.
-STACK = ("import sys, typer\n"
-         "from ruamel.yaml import YAML\n"
-         "import hacompile.spec.model\n"
-         "with open(sys.argv[1], encoding='utf-8') as f:\n"
-         "    YAML(typ='rt', pure=True).load(f.read())")
+STACK = (
+    "import sys, typer\n"
+    "from ruamel.yaml import YAML\n"
+    "import hacompile.spec.model\n"
+    "with open(sys.argv[1], encoding='utf-8') as f:\n"
+    "    YAML(typ='rt', pure=True).load(f.read())"
+)
 TARGETS = {"--help": 1.15, "validate": 1.15, "build": 1.3, "rebuild": 1.3}
 
 
@@ -52,8 +56,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=21, help="rounds (default 21)")
     parser.add_argument("--warmup", type=int, default=2, help="unmeasured rounds (default 2)")
-    parser.add_argument("--spec", type=Path,
-                        default=REPO / "blueprints" / "blog-aws-keepalived.yaml")
+    parser.add_argument(
+        "--spec", type=Path, default=REPO / "blueprints" / "blog-aws-keepalived.yaml"
+    )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     args = parser.parse_args()
 
@@ -96,37 +101,63 @@ def main() -> int:
         value = median(times[name])
         ratio = value / floor
         target = TARGETS.get(name)
-        rows.append({"command": name, "median_ms": round(value * 1000, 1),
-                     "ratio": round(ratio, 3), "target": target,
-                     "meets_target": None if target is None else ratio <= target,
-                     "cpu_median_ms": round(median(cpu[name]) * 1000, 1),
-                     "cpu_ratio": round(median(cpu[name]) / floor_cpu, 3),
-                     "peak_rss_mb": round(max(rss[name]) / 1024, 1)})
+        rows.append(
+            {
+                "command": name,
+                "median_ms": round(value * 1000, 1),
+                "ratio": round(ratio, 3),
+                "target": target,
+                "meets_target": None if target is None else ratio <= target,
+                "cpu_median_ms": round(median(cpu[name]) * 1000, 1),
+                "cpu_ratio": round(median(cpu[name]) / floor_cpu, 3),
+                "peak_rss_mb": round(max(rss[name]) / 1024, 1),
+            }
+        )
     # hacompile's own work: what it adds to the least its stack costs (build also renders
     # with Jinja, so its stack imports Jinja too).
     by_name = {row["command"]: row["median_ms"] for row in rows}
-    own = {"validate_ms": round(by_name["validate"] - by_name["stack"], 1),
-           "build_ms": round(by_name["build"] - by_name["stack+jinja"], 1)}
+    own = {
+        "validate_ms": round(by_name["validate"] - by_name["stack"], 1),
+        "build_ms": round(by_name["build"] - by_name["stack+jinja"], 1),
+    }
     if args.json:
-        print(json.dumps({"machine": machine(), "runs": args.runs, "spec": str(args.spec),
-                          "results": rows, "own_work": own}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "machine": machine(),
+                    "runs": args.runs,
+                    "spec": str(args.spec),
+                    "results": rows,
+                    "own_work": own,
+                },
+                indent=2,
+            )
+        )
         return 0
     print(f"machine: {machine()}")
     print(f"spec: {args.spec}  rounds: {args.runs} (+{args.warmup} warm-up), medians\n")
-    print(f"{'command':<11} {'wall':>9} {'x floor':>8} {'target':>7} {'cpu':>9} {'x floor':>8}"
-          f" {'peak RSS':>9}")
+    print(
+        f"{'command':<11} {'wall':>9} {'x floor':>8} {'target':>7} {'cpu':>9} {'x floor':>8}"
+        f" {'peak RSS':>9}"
+    )
     for row in rows:
         target = f"<={row['target']}" if row["target"] else ""
         mark = "" if row["meets_target"] is None else ("  ok" if row["meets_target"] else "  MISS")
-        print(f"{row['command']:<11} {row['median_ms']:>7.1f}ms {row['ratio']:>7.2f}x "
-              f"{target:>7} {row['cpu_median_ms']:>7.1f}ms {row['cpu_ratio']:>7.2f}x "
-              f"{row['peak_rss_mb']:>7.1f}MB{mark}")
-    print(f"\nhacompile's own work: validate - stack = {own['validate_ms']:.1f} ms, "
-          f"build - stack+jinja = {own['build_ms']:.1f} ms")
-    print("\nwall: median elapsed time; cpu: median user+system time of the process (less "
-          "sensitive\nto other load on the machine); ok/MISS compares the wall ratio with the "
-          "target.\ndeps/stack: the least the runtime dependencies cost when used (see the "
-          "docstring).")
+        print(
+            f"{row['command']:<11} {row['median_ms']:>7.1f}ms {row['ratio']:>7.2f}x "
+            f"{target:>7} {row['cpu_median_ms']:>7.1f}ms {row['cpu_ratio']:>7.2f}x "
+            f"{row['peak_rss_mb']:>7.1f}MB{mark}"
+        )
+    print(
+        f"\nhacompile's own work: validate - stack = {own['validate_ms']:.1f} ms, "
+        f"build - stack+jinja = {own['build_ms']:.1f} ms"
+    )
+    print(
+        "\nwall: median elapsed time; cpu: median user+system time of the process (less "
+        "sensitive\nto other load on the machine); ok/MISS compares the wall ratio with the "
+        "target.\ndeps/stack: the least the runtime dependencies cost when used (see the "
+        "docstring)."
+    )
     return 0
 
 

@@ -26,8 +26,10 @@ sys.path.insert(0, str(ROOT))
 from hacompile.lab.main import run_lab  # noqa: E402
 from hacompile.lab.prereqs import check_prerequisites  # noqa: E402
 
-DEFAULT = (ROOT / "blueprints" / "blog-aws-keepalived.yaml",
-           ROOT / "blueprints" / "three-lb-existing-backends.yaml")
+DEFAULT = (
+    ROOT / "blueprints" / "blog-aws-keepalived.yaml",
+    ROOT / "blueprints" / "three-lb-existing-backends.yaml",
+)
 
 
 def spread(values: list[float]) -> str:
@@ -42,10 +44,12 @@ def summarise(name: str, reports: list[dict[str, Any]]) -> list[str]:
     disk = [h["disk_mib"] for r in reports for h in r["hosts"].values()]
     hosts = len(reports[0]["hosts"])
     passed = sum(r["passed"] for r in reports)
-    return [f"| {name} | {hosts} | {spread(conv)} | {spread(idem)} | {spread(ping)} | "
-            f"{statistics.median(conv) / statistics.median(ping):.1f} | "
-            f"{statistics.median(idem) / statistics.median(ping):.1f} | "
-            f"{spread(mem)} | {spread(disk)} | {passed}/{len(reports)} |"]
+    return [
+        f"| {name} | {hosts} | {spread(conv)} | {spread(idem)} | {spread(ping)} | "
+        f"{statistics.median(conv) / statistics.median(ping):.1f} | "
+        f"{statistics.median(idem) / statistics.median(ping):.1f} | "
+        f"{spread(mem)} | {spread(disk)} | {passed}/{len(reports)} |"
+    ]
 
 
 def main() -> int:
@@ -62,13 +66,14 @@ def main() -> int:
     for spec in args.specs:
         for rep in range(args.repeat):
             print(f"== {spec.name} {rep + 1}/{args.repeat}", flush=True)
-            run = run_lab(spec, scenarios=[], booted=True,
-                          say=lambda line: print(line, flush=True))
+            run = run_lab(spec, scenarios=[], booted=True, say=lambda line: print(line, flush=True))
             assert run.deploy is not None
             results.setdefault(spec.stem, []).append(run.deploy)
     print("\nseconds and MiB, medians (min-max); ratios against `ansible all -m ping`\n")
-    print("| blueprint | hosts | converge | idempotence | ping (baseline) | converge/ping | "
-          "idempotence/ping | memory per host | disk per host | checks passed |")
+    print(
+        "| blueprint | hosts | converge | idempotence | ping (baseline) | converge/ping | "
+        "idempotence/ping | memory per host | disk per host | checks passed |"
+    )
     print("|---" * 10 + "|")
     for name, reports in results.items():
         print("\n".join(summarise(name, reports)))

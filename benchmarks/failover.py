@@ -30,8 +30,9 @@ TARGETS = {"haproxy-killed": 1.5, "lb-lost": 2.5}  # serving again, p50, fast bl
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("spec", nargs="?", type=Path,
-                        default=ROOT / "blueprints" / "fast-failover.yaml")
+    parser.add_argument(
+        "spec", nargs="?", type=Path, default=ROOT / "blueprints" / "fast-failover.yaml"
+    )
     parser.add_argument("--scenario", action="append")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--json", type=Path)
@@ -41,8 +42,9 @@ def main() -> int:
         print(f"error: {ready.message()}", file=sys.stderr)
         return 2
     scenarios = args.scenario or ["haproxy-killed", "lb-lost"]
-    run = run_lab(args.spec, scenarios=scenarios, repeat=args.repeat,
-                  say=lambda line: print(line, flush=True))
+    run = run_lab(
+        args.spec, scenarios=scenarios, repeat=args.repeat, say=lambda line: print(line, flush=True)
+    )
     agg = aggregate(run.results)
     print("\n".join(table(run.results)))
     print(f"\n{args.spec.name}: {args.repeat} repetitions, medians (min-max) in seconds\n")
@@ -50,18 +52,25 @@ def main() -> int:
     print("|---" * (len(FIGURES) + 2) + "|")
     for name in scenarios:
         figs = agg.get(name, {})
-        cells = [f"{figs[f]['median']:.2f} ({figs[f]['min']:.2f}-{figs[f]['max']:.2f})"
-                 if f in figs else "-" for f in FIGURES]
+        cells = [
+            f"{figs[f]['median']:.2f} ({figs[f]['min']:.2f}-{figs[f]['max']:.2f})"
+            if f in figs
+            else "-"
+            for f in FIGURES
+        ]
         passed = sum(r["passed"] for r in run.results if r["scenario"] == name)
         print(f"| {name} | " + " | ".join(cells) + f" | {passed}/{args.repeat} |")
     for name, target in TARGETS.items():
         med = agg.get(name, {}).get("serving_again_s", {}).get("median")
         if med is not None:
-            print(f"target {name}: serving again p50 {med:.2f}s (target <= {target}s): "
-                  f"{'met' if med <= target else 'MISSED'}")
+            print(
+                f"target {name}: serving again p50 {med:.2f}s (target <= {target}s): "
+                f"{'met' if med <= target else 'MISSED'}"
+            )
     if args.json:
-        args.json.write_text(json.dumps({"run": run.as_json(), "aggregate": agg}, indent=2),
-                             encoding="utf-8")
+        args.json.write_text(
+            json.dumps({"run": run.as_json(), "aggregate": agg}, indent=2), encoding="utf-8"
+        )
     return 0 if run.passed else 1
 
 

@@ -49,8 +49,9 @@ class Diagnostic:
 
 
 def _inert(text: str) -> str:
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
-                   for c in text)
+    return "".join(
+        c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text
+    )
 
 
 def format_loc(loc: Loc) -> str:

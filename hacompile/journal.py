@@ -32,9 +32,12 @@ def read(path: Path) -> Journal | None:
     try:
         return _read(path)
     except WriteError as exc:
-        raise WriteError(f"{exc}; nothing was rolled back: check the files it names (an "
-                         "interrupted build's backups are the .NAME.hacompile-old files beside "
-                         "them), then remove it", exc.where) from None
+        raise WriteError(
+            f"{exc}; nothing was rolled back: check the files it names (an "
+            "interrupted build's backups are the .NAME.hacompile-old files beside "
+            "them), then remove it",
+            exc.where,
+        ) from None
 
 
 def _read(path: Path) -> Journal | None:
@@ -52,8 +55,9 @@ def _read(path: Path) -> Journal | None:
     dirs = document.get("dirs", [])
     if not isinstance(dirs, list):
         raise WriteError("dirs: must be a JSON list", where)
-    return Journal(tuple(entries),
-                   tuple(checked(d, where, f"dirs[{i}]") for i, d in enumerate(dirs)))
+    return Journal(
+        tuple(entries), tuple(checked(d, where, f"dirs[{i}]") for i, d in enumerate(dirs))
+    )
 
 
 def write(path: Path, journal: dict[str, object]) -> None:
@@ -99,8 +103,10 @@ def rollback(out_dir: Path) -> bool:
         return False
     tree = Tree(out_dir)
     where = str(path)
-    targets = [(tree.target(rel, where, f"entries[{i}].path"), backup)
-               for i, (rel, backup) in enumerate(journal.entries)]
+    targets = [
+        (tree.target(rel, where, f"entries[{i}].path"), backup)
+        for i, (rel, backup) in enumerate(journal.entries)
+    ]
     dirs = [tree.target(rel, where, f"dirs[{i}]") for i, rel in enumerate(journal.dirs)]
     for target, had_backup in targets:
         backup = side(target, OLD)

@@ -93,8 +93,9 @@ def read_text(path: Path) -> str:
             if not stat.S_ISREG(info.st_mode):
                 raise _fail(path, "is not a regular file (a pipe, socket or device)")
             if info.st_size > MAX_BYTES:
-                raise _fail(path, f"file is {info.st_size} bytes; a spec may be at most "
-                            f"{MAX_BYTES} bytes")
+                raise _fail(
+                    path, f"file is {info.st_size} bytes; a spec may be at most {MAX_BYTES} bytes"
+                )
             with os.fdopen(os.dup(fd), "rb") as handle:
                 raw = handle.read(MAX_BYTES + 1)
         finally:
@@ -110,8 +111,12 @@ def read_text(path: Path) -> str:
     if b"\x00" in raw:
         nul = raw.index(b"\x00")
         line = raw.count(b"\n", 0, nul) + 1
-        raise _fail(path, "contains NUL bytes: this looks like a binary file, not YAML",
-                    line, nul - (raw.rfind(b"\n", 0, nul) + 1) + 1)
+        raise _fail(
+            path,
+            "contains NUL bytes: this looks like a binary file, not YAML",
+            line,
+            nul - (raw.rfind(b"\n", 0, nul) + 1) + 1,
+        )
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     try:
@@ -129,8 +134,12 @@ class _Scanner(RoundTripScanner):
 
     def fetch_flow_collection_start(self, TokenClass: Any, to_push: str) -> None:
         if len(self.flow_context) >= MAX_DEPTH:
-            raise ScannerError(None, None, f"flow collections nest deeper than {MAX_DEPTH} "
-                               "levels", self.reader.get_mark())
+            raise ScannerError(
+                None,
+                None,
+                f"flow collections nest deeper than {MAX_DEPTH} levels",
+                self.reader.get_mark(),
+            )
         super().fetch_flow_collection_start(TokenClass, to_push)
 
 
@@ -152,14 +161,20 @@ class _Composer(Composer):
     def compose_node(self, parent: Any, index: Any) -> Any:
         self.composed += 1
         if self.composed > MAX_NODES:
-            raise _Refused(f"document has more than {MAX_NODES} values: no spec needs that "
-                           "many", self.parser.peek_event().start_mark)
+            raise _Refused(
+                f"document has more than {MAX_NODES} values: no spec needs that many",
+                self.parser.peek_event().start_mark,
+            )
         if isinstance(parent, SequenceNode) and isinstance(index, int) and index >= MAX_ITEMS:
-            raise _Refused(f"a list of more than {MAX_ITEMS} items: no list in a spec may be "
-                           "that long", self.parser.peek_event().start_mark)
+            raise _Refused(
+                f"a list of more than {MAX_ITEMS} items: no list in a spec may be that long",
+                self.parser.peek_event().start_mark,
+            )
         if isinstance(parent, MappingNode) and index is None and len(parent.value) >= MAX_ITEMS:
-            raise _Refused(f"a mapping of more than {MAX_ITEMS} keys: no mapping in a spec may "
-                           "be that large", self.parser.peek_event().start_mark)
+            raise _Refused(
+                f"a mapping of more than {MAX_ITEMS} keys: no mapping in a spec may be that large",
+                self.parser.peek_event().start_mark,
+            )
         return super().compose_node(parent, index)
 
 
@@ -170,15 +185,19 @@ def _int_form(text: str) -> str:
         return ""
     if "_" in text:
         return "has an underscore (a YAML 1.1 digit separator that YAML 1.2 does not have)"
-    kind = {"0o": "is octal (YAML 1.2 reads 0o10 as 8, YAML 1.1 readers as text)",
-            "0b": "is binary (a YAML 1.1 form that YAML 1.2 does not have)",
-            "0x": "is hexadecimal (no number in a spec is written that way; one form for all "
-                  "keeps reviews simple)"}.get(digits[:2].lower())
+    kind = {
+        "0o": "is octal (YAML 1.2 reads 0o10 as 8, YAML 1.1 readers as text)",
+        "0b": "is binary (a YAML 1.1 form that YAML 1.2 does not have)",
+        "0x": "is hexadecimal (no number in a spec is written that way; one form for all "
+        "keeps reviews simple)",
+    }.get(digits[:2].lower())
     if kind:
         return kind
-    return (f"has a leading zero (YAML 1.1 readers such as PyYAML and Ansible read it as "
-            f"{f'octal {int(digits, 8)}' if set(digits) <= set('01234567') else 'text'}, "
-            f"YAML 1.2 as decimal {int(digits)})")
+    return (
+        f"has a leading zero (YAML 1.1 readers such as PyYAML and Ansible read it as "
+        f"{f'octal {int(digits, 8)}' if set(digits) <= set('01234567') else 'text'}, "
+        f"YAML 1.2 as decimal {int(digits)})"
+    )
 
 
 class _Constructor(RoundTripConstructor):
@@ -187,15 +206,20 @@ class _Constructor(RoundTripConstructor):
     def _int(self, node: ScalarNode) -> Any:
         why = _int_form(str(node.value))
         if why:
-            raise _Refused(f"the number {node.value} {why}: write it in plain decimal, or quote "
-                           "it if you mean text", node.start_mark)
+            raise _Refused(
+                f"the number {node.value} {why}: write it in plain decimal, or quote "
+                "it if you mean text",
+                node.start_mark,
+            )
         return self.construct_yaml_int(node)
 
     def _float(self, node: ScalarNode) -> Any:
         if "_" in str(node.value):
-            raise _Refused(f"the number {node.value} has an underscore (a YAML 1.1 digit "
-                           "separator that YAML 1.2 does not have): write it without",
-                           node.start_mark)
+            raise _Refused(
+                f"the number {node.value} has an underscore (a YAML 1.1 digit "
+                "separator that YAML 1.2 does not have): write it without",
+                node.start_mark,
+            )
         return self.construct_yaml_float(node)
 
 
@@ -208,8 +232,10 @@ def load(path: Path) -> Loaded:
     if not path.name.isprintable():
         # The name is copied into comments of the generated HCL and YAML, where a newline (or
         # a Unicode line separator) would end the comment and start code.
-        raise _fail(path, "the file name contains a newline or another non-printable "
-                    "character; rename the file")
+        raise _fail(
+            path,
+            "the file name contains a newline or another non-printable character; rename the file",
+        )
     text = read_text(path)
     yaml = YAML(typ="rt", pure=True)
     yaml.Scanner = _Scanner
@@ -222,8 +248,9 @@ def load(path: Path) -> Loaded:
         raise _fail(path, exc.message, *exc.where) from None
     except ReaderError as exc:  # a control character: ruamel reports a character offset
         line, col = _line_col(text, exc.position)
-        raise _fail(path, f"character U+{exc.character:04X} is not allowed in YAML", line, col) \
-            from None
+        raise _fail(
+            path, f"character U+{exc.character:04X} is not allowed in YAML", line, col
+        ) from None
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -240,8 +267,9 @@ def load(path: Path) -> Loaded:
     except ValueError:  # ruamel's int(): a number longer than Python converts
         match = _LONG_NUMBER.search(text)
         line, col = _line_col(text, match.start()) if match else (1, 1)
-        raise _fail(path, "number too long: at most "
-                    f"{sys.get_int_max_str_digits()} digits", line, col) from None
+        raise _fail(
+            path, f"number too long: at most {sys.get_int_max_str_digits()} digits", line, col
+        ) from None
     if doc is None:
         raise _fail(path, "the file is empty: a spec needs at least `version`, `name`, `regions`")
     keys: dict[Loc, tuple[int, int]] = {}
@@ -274,11 +302,12 @@ def _quoted_key(message: str) -> str:
     if start < 0:
         return ""
     end = message.find('"', start + len(marker))
-    return f"`{message[start + len(marker):end]}`"
+    return f"`{message[start + len(marker) : end]}`"
 
 
-def _key_position(node: CommentedMap, key: Any, where: tuple[int, int], *, value: bool
-                  ) -> tuple[int, int]:
+def _key_position(
+    node: CommentedMap, key: Any, where: tuple[int, int], *, value: bool
+) -> tuple[int, int]:
     """Where a key (or its value) stands; a key merged in by ``<<: *anchor`` has no position of
     its own in this mapping, so it is reported at the mapping that merges it."""
     try:

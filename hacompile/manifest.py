@@ -52,16 +52,23 @@ class Manifest(NamedTuple):
             "hacompile_version": self.version,
             "spec_file": self.spec_file,
             "spec_digest": self.spec_digest,
-            "files": {path: {"sha256": e.sha256, "mode": f"{e.mode:04o}"}
-                      for path, e in sorted(self.files.items())},
+            "files": {
+                path: {"sha256": e.sha256, "mode": f"{e.mode:04o}"}
+                for path, e in sorted(self.files.items())
+            },
         }
         return (json.dumps(document, indent=2, sort_keys=True) + "\n").encode()
 
 
-def build(files: list[tuple[PurePosixPath, bytes, int]], version: str, spec_file: str,
-          digest: str) -> Manifest:
-    return Manifest(version, spec_file, digest,
-                    {str(path): Entry(sha256(content), mode) for path, content, mode in files})
+def build(
+    files: list[tuple[PurePosixPath, bytes, int]], version: str, spec_file: str, digest: str
+) -> Manifest:
+    return Manifest(
+        version,
+        spec_file,
+        digest,
+        {str(path): Entry(sha256(content), mode) for path, content, mode in files},
+    )
 
 
 def read(path: Path) -> Manifest | None:
@@ -77,9 +84,12 @@ def read(path: Path) -> Manifest | None:
         document = outdir.read_json(path)
         return None if document is None else parse(document, str(path))
     except WriteError as exc:
-        raise WriteError(f"{exc}; hacompile cannot tell its files from yours by it: check it, "
-                         "then remove it and build with --force (which replaces the files the "
-                         "bundle needs and removes none)", exc.where) from None
+        raise WriteError(
+            f"{exc}; hacompile cannot tell its files from yours by it: check it, "
+            "then remove it and build with --force (which replaces the files the "
+            "bundle needs and removes none)",
+            exc.where,
+        ) from None
 
 
 def parse(document: object, where: str) -> Manifest:
@@ -90,17 +100,20 @@ def parse(document: object, where: str) -> Manifest:
         generator = outdir.shown(str(document.get("generator")))
         raise WriteError(f"generator: not a hacompile manifest (generator {generator})", where)
     if field(document, "format", int, where) != FORMAT:
-        raise WriteError(f"format: {document['format']} is not {FORMAT}, the format this "
-                         "hacompile reads", where)
+        raise WriteError(
+            f"format: {document['format']} is not {FORMAT}, the format this hacompile reads", where
+        )
     files = {}
     for rel, entry in field(document, "files", dict, where).items():
         name = f"files[{outdir.shown(rel)}]"
         digest = field(entry, "sha256", str, where, name)
         mode = field(entry, "mode", str, where, name)
         if not _MODE.fullmatch(mode):
-            raise WriteError(f"{name}.mode: {outdir.shown(mode)} is not an octal file mode",
-                             where)
+            raise WriteError(f"{name}.mode: {outdir.shown(mode)} is not an octal file mode", where)
         files[checked(rel, where, name)] = Entry(digest, int(mode, 8))
-    return Manifest(str(field(document, "hacompile_version", str, where)),
-                    str(field(document, "spec_file", str, where)),
-                    str(field(document, "spec_digest", str, where)), files)
+    return Manifest(
+        str(field(document, "hacompile_version", str, where)),
+        str(field(document, "spec_file", str, where)),
+        str(field(document, "spec_digest", str, where)),
+        files,
+    )

@@ -51,21 +51,31 @@ def shown(text: str) -> str:
 def checked(value: object, where: str, entry: str) -> str:
     """`value` if it is a safe relative path inside the output directory, else `WriteError`."""
     if not isinstance(value, str):
-        raise WriteError(f"{entry}: must be a path (a string), got {type(value).__name__}",
-                         where)
+        raise WriteError(f"{entry}: must be a path (a string), got {type(value).__name__}", where)
     parts = value.split("/")
-    problem = ("is empty" if not value
-               else "is absolute" if value.startswith("/")
-               else "contains a backslash" if "\\" in value
-               else "contains NUL" if "\x00" in value
-               else "leaves the output directory (`..`)" if ".." in parts
-               else "is not normalised (`.` or an empty component)" if {"", "."} & set(parts)
-               else "names hacompile's own bookkeeping" if value in (JOURNAL, LOCK)
-               or parts[-1].endswith((NEW, OLD))
-               else "")
+    problem = (
+        "is empty"
+        if not value
+        else "is absolute"
+        if value.startswith("/")
+        else "contains a backslash"
+        if "\\" in value
+        else "contains NUL"
+        if "\x00" in value
+        else "leaves the output directory (`..`)"
+        if ".." in parts
+        else "is not normalised (`.` or an empty component)"
+        if {"", "."} & set(parts)
+        else "names hacompile's own bookkeeping"
+        if value in (JOURNAL, LOCK) or parts[-1].endswith((NEW, OLD))
+        else ""
+    )
     if problem:
-        raise WriteError(f"{entry}: {shown(value)} {problem}; refusing to act on it "
-                         "(the file was edited or not written by hacompile)", where)
+        raise WriteError(
+            f"{entry}: {shown(value)} {problem}; refusing to act on it "
+            "(the file was edited or not written by hacompile)",
+            where,
+        )
     return value
 
 
@@ -101,7 +111,9 @@ class Tree:
         raise WriteError(
             f"{about}{link} is a symbolic link{points} and {shown(rel)} lies beyond it: "
             "hacompile never reads or writes through a linked directory in its output, not even "
-            "with --force; replace the link with a real directory and build again", where)
+            "with --force; replace the link with a real directory and build again",
+            where,
+        )
 
 
 def read_json(path: Path) -> Any:
@@ -115,17 +127,20 @@ def read_json(path: Path) -> Any:
     except FileNotFoundError:
         return None
     except OSError as exc:
-        reason = "is a symbolic link" if exc.errno == errno.ELOOP else f"cannot be read: " \
-            f"{exc.strerror}"
-        raise WriteError(f"{reason}; hacompile did not write it: check it and remove it",
-                         str(path)) from None
+        reason = (
+            "is a symbolic link" if exc.errno == errno.ELOOP else f"cannot be read: {exc.strerror}"
+        )
+        raise WriteError(
+            f"{reason}; hacompile did not write it: check it and remove it", str(path)
+        ) from None
     with os.fdopen(fd, "rb") as handle:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise WriteError("is not a regular file; hacompile did not write it", str(path))
         if info.st_size > MAX_BYTES:
-            raise WriteError(f"is {info.st_size} bytes; hacompile writes at most {MAX_BYTES}",
-                             str(path))
+            raise WriteError(
+                f"is {info.st_size} bytes; hacompile writes at most {MAX_BYTES}", str(path)
+            )
         content = handle.read(MAX_BYTES + 1)
     return _parse(content, str(path))
 
@@ -134,13 +149,16 @@ def _parse(content: bytes, name: str) -> Any:
     try:
         text = content.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise WriteError("not UTF-8: hacompile did not write this file",
-                         _at(name, content[:exc.start])) from None
+        raise WriteError(
+            "not UTF-8: hacompile did not write this file", _at(name, content[: exc.start])
+        ) from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise WriteError(f"not JSON: {exc.msg}; hacompile did not write this file",
-                         f"{name}:{exc.lineno}:{exc.colno}") from None
+        raise WriteError(
+            f"not JSON: {exc.msg}; hacompile did not write this file",
+            f"{name}:{exc.lineno}:{exc.colno}",
+        ) from None
     except RecursionError:
         raise WriteError("nests too deeply to be a file hacompile wrote", name) from None
 
@@ -160,9 +178,11 @@ def field(document: object, key: str, kind: type, where: str, prefix: str = "") 
         raise WriteError(f"{name}: missing", where)
     value = document[key]
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise WriteError(f"{name}: must be a{'n' if kind.__name__[0] in 'aeiou' else ''} "
-                         f"{_KINDS.get(kind, kind.__name__)}, got {shown(str(value))[:60]}",
-                         where)
+        raise WriteError(
+            f"{name}: must be a{'n' if kind.__name__[0] in 'aeiou' else ''} "
+            f"{_KINDS.get(kind, kind.__name__)}, got {shown(str(value))[:60]}",
+            where,
+        )
     return value
 
 

@@ -73,7 +73,8 @@ def _acquire(out_dir: Path, shared: bool) -> int | None:
         if time.monotonic() >= deadline:
             raise WriteError(
                 f"another build is writing {out_dir} (or `build --check`/`diff` is reading it); "
-                f"waited {WAIT:.0f} s for {path}: run again when it has finished")
+                f"waited {WAIT:.0f} s for {path}: run again when it has finished"
+            )
         time.sleep(_POLL)
 
 
@@ -83,15 +84,16 @@ def _open(path: Path, shared: bool) -> int | None:
         fd = os.open(path, flags | os.O_CREAT, 0o644)
     except OSError as exc:
         if exc.errno == errno.ELOOP:
-            raise WriteError(f"{path} is a symbolic link, not hacompile's lock file: remove the "
-                             "link (hacompile does not follow it)") from None
+            raise WriteError(
+                f"{path} is a symbolic link, not hacompile's lock file: remove the "
+                "link (hacompile does not follow it)"
+            ) from None
         if shared and exc.errno in (errno.ENOENT, errno.EACCES, errno.EROFS, errno.EPERM):
             return None  # no directory, or a read-only one: nothing to read-lock
         raise WriteError(f"cannot open the lock file {path}: {exc.strerror}") from None
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)
-        raise WriteError(f"{path} is not a regular file, so not hacompile's lock file: "
-                         "remove it")
+        raise WriteError(f"{path} is not a regular file, so not hacompile's lock file: remove it")
     return fd
 
 

@@ -20,10 +20,12 @@ import typer
 
 from hacompile.errors import Diagnostic, Severity
 
-JsonOption = Annotated[bool, typer.Option(
-    "--json", help="Print one machine-readable JSON document on stdout.")]
-QuietOption = Annotated[bool, typer.Option(
-    "--quiet", "-q", help="Print only errors (and the command's own output).")]
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print one machine-readable JSON document on stdout.")
+]
+QuietOption = Annotated[
+    bool, typer.Option("--quiet", "-q", help="Print only errors (and the command's own output).")
+]
 
 
 class Style(NamedTuple):
@@ -38,8 +40,9 @@ class Style(NamedTuple):
         wanted = not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
         return cls(tty and wanted)
 
-    def paint(self, text: str, fg: str | None = None, *, bold: bool = False,
-              dim: bool = False) -> str:
+    def paint(
+        self, text: str, fg: str | None = None, *, bold: bool = False, dim: bool = False
+    ) -> str:
         if not self.color:
             return text
         return typer.style(text, fg=fg, bold=bold, dim=dim)
@@ -72,19 +75,27 @@ def diagnostic(d: Diagnostic, style: Style) -> str:
 
 
 def diagnostic_dict(d: Diagnostic) -> dict[str, Any]:
-    return {"file": d.file, "line": d.line, "column": d.column,
-            "severity": d.severity.value, "path": d.path, "message": d.message}
+    return {
+        "file": d.file,
+        "line": d.line,
+        "column": d.column,
+        "severity": d.severity.value,
+        "path": d.path,
+        "message": d.message,
+    }
 
 
 def count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
-def document(command: str, ok: bool, diagnostics: Sequence[Diagnostic] = (),
-             **result: Any) -> str:
+def document(command: str, ok: bool, diagnostics: Sequence[Diagnostic] = (), **result: Any) -> str:
     """The --json document of one command run."""
-    body: dict[str, Any] = {"command": command, "ok": ok,
-                            "diagnostics": [diagnostic_dict(d) for d in diagnostics]}
+    body: dict[str, Any] = {
+        "command": command,
+        "ok": ok,
+        "diagnostics": [diagnostic_dict(d) for d in diagnostics],
+    }
     body.update(result)
     return json.dumps(body, indent=2, sort_keys=True)
 

@@ -114,10 +114,20 @@ def _checked(spec_path: Path, options: Options, *, proof_errors: bool) -> Checke
     except ProofFailed as exc:
         if proof_errors:
             raise ProofFailed((*validated.warnings, *exc.diagnostics), exc.report) from None
-        return Checked(validated, plan, exc.report,
-                       tuple(sorted((*validated.warnings, *exc.diagnostics))), changed)
-    return Checked(validated, plan, proven.report,
-                   tuple(sorted((*validated.warnings, *proven.diagnostics))), changed)
+        return Checked(
+            validated,
+            plan,
+            exc.report,
+            tuple(sorted((*validated.warnings, *exc.diagnostics))),
+            changed,
+        )
+    return Checked(
+        validated,
+        plan,
+        proven.report,
+        tuple(sorted((*validated.warnings, *proven.diagnostics))),
+        changed,
+    )
 
 
 def check(spec_path: Path, options: Options = DEFAULT) -> Checked:
@@ -140,5 +150,14 @@ def compile_spec(spec_path: Path, options: Options = DEFAULT) -> Compiled:
     return Compiled(checked, render(checked.plan, checked.report))
 
 
-__all__ = ["Checked", "Compiled", "Explained", "Options", "Overridden", "Override", "check",
-           "compile_spec", "explain"]
+__all__ = [
+    "Checked",
+    "Compiled",
+    "Explained",
+    "Options",
+    "Overridden",
+    "Override",
+    "check",
+    "compile_spec",
+    "explain",
+]

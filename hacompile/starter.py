@@ -37,11 +37,14 @@ class Choices:
 
     def check(self) -> None:
         if not NAME_RE.match(self.name):
-            raise StarterError(f"name {self.name!r}: lower-case letters, digits and '-', "
-                               "2 to 24 characters, starting with a letter")
+            raise StarterError(
+                f"name {self.name!r}: lower-case letters, digits and '-', "
+                "2 to 24 characters, starting with a letter"
+            )
         if not REGION_RE.match(self.region):
-            raise StarterError(f"region {self.region!r} is not an AWS region name "
-                               "such as us-east-1")
+            raise StarterError(
+                f"region {self.region!r} is not an AWS region name such as us-east-1"
+            )
         if not 2 <= self.lbs <= 8:
             raise StarterError(f"--lbs {self.lbs}: hacompile deploys 2 to 8 load balancers")
         if self.flavor not in FLAVORS:
@@ -67,17 +70,22 @@ PLACEHOLDER_PRODUCT_CODE = "0" * 25
 def _product_code(flavor: str) -> str:
     if flavor != "hapee":
         return ""
-    return ("  # REPLACE with the product code of the HAProxy Enterprise product you subscribed\n"
-            "  # to: aws ec2 describe-images --image-ids AMI --query 'Images[].ProductCodes'\n"
-            f'  ami_product_code: "{PLACEHOLDER_PRODUCT_CODE}"\n')
+    return (
+        "  # REPLACE with the product code of the HAProxy Enterprise product you subscribed\n"
+        "  # to: aws ec2 describe-images --image-ids AMI --query 'Images[].ProductCodes'\n"
+        f'  ami_product_code: "{PLACEHOLDER_PRODUCT_CODE}"\n'
+    )
 
 
 def render(c: Choices) -> str:
     c.check()
     process = "hapee-lb" if c.flavor == "hapee" else "haproxy"
     zones = f"[{c.region}a, {c.region}b]"
-    flavor_note = ("HAProxy Enterprise Marketplace AMI (subscribe first)" if c.flavor == "hapee"
-                   else "community HAProxy on Ubuntu 24.04 LTS")
+    flavor_note = (
+        "HAProxy Enterprise Marketplace AMI (subscribe first)"
+        if c.flavor == "hapee"
+        else "community HAProxy on Ubuntu 24.04 LTS"
+    )
     return f"""\
 # hacompile spec, written by `hacompile init`. Build it with:
 #   hacompile validate ha.yaml && hacompile explain ha.yaml && hacompile build ha.yaml -o out

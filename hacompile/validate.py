@@ -29,8 +29,18 @@ def validate(loaded: Loaded) -> Validated:
     file = str(loaded.path)
     if not isinstance(loaded.data, dict):
         kind = "a list" if isinstance(loaded.data, list) else f"a {type(loaded.data).__name__}"
-        raise SpecError((Diagnostic(1, 1, Severity.ERROR, "", f"the spec must be a mapping "
-                                    f"(version, name, regions, ...), got {kind}", file),))
+        raise SpecError(
+            (
+                Diagnostic(
+                    1,
+                    1,
+                    Severity.ERROR,
+                    "",
+                    f"the spec must be a mapping (version, name, regions, ...), got {kind}",
+                    file,
+                ),
+            )
+        )
     try:
         spec = Spec.model_validate(loaded.data)
     except ValidationError as exc:

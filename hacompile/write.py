@@ -46,8 +46,19 @@ from hacompile.outdir import JOURNAL, NEW, OLD, Tree, WriteError, side
 from hacompile.outlock import locked
 from hacompile.render.bundle import Bundle, File
 
-__all__ = ["JOURNAL", "NEW", "OLD", "Change", "Conflict", "Preview", "WriteError",
-           "WriteResult", "preview", "recover", "write"]
+__all__ = [
+    "JOURNAL",
+    "NEW",
+    "OLD",
+    "Change",
+    "Conflict",
+    "Preview",
+    "WriteError",
+    "WriteResult",
+    "preview",
+    "recover",
+    "write",
+]
 
 
 class Change(NamedTuple):
@@ -110,8 +121,10 @@ def preview(bundle: Bundle, out_dir: Path) -> Preview:
 
 def _plan(bundle: Bundle, out_dir: Path) -> Preview:
     if journal.read(out_dir / JOURNAL) is not None:
-        raise WriteError(f"{out_dir} holds an interrupted build ({JOURNAL}): run "
-                         "`hacompile build` to roll it back first")
+        raise WriteError(
+            f"{out_dir} holds an interrupted build ({JOURNAL}): run "
+            "`hacompile build` to roll it back first"
+        )
     old = _old_manifest(out_dir)
     tree = Tree(out_dir)
     changes: list[Change] = []
@@ -137,8 +150,9 @@ def _plan(bundle: Bundle, out_dir: Path) -> Preview:
             changes.append(Change(rel, "remove"))
     leftovers = _leftovers(out_dir, targets)
     changes += [Change(rel, "remove") for rel in leftovers]
-    return Preview(tuple(sorted(changes, key=lambda c: c.path)), tuple(sorted(unchanged)),
-                   leftovers)
+    return Preview(
+        tuple(sorted(changes, key=lambda c: c.path)), tuple(sorted(unchanged)), leftovers
+    )
 
 
 def _leftovers(out_dir: Path, targets: dict[str, Path]) -> tuple[str, ...]:
@@ -163,14 +177,19 @@ def write(bundle: Bundle, out_dir: Path, *, force: bool = False) -> WriteResult:
         for rel in plan.leftovers:  # no journal names them: debris, not part of any bundle
             out_dir.joinpath(*rel.split("/")).unlink(missing_ok=True)
         # The manifest goes last: until it is replaced, the old one describes the old files.
-        ordered = sorted((c for c in plan.changes if c.path not in plan.leftovers),
-                         key=lambda c: (c.path == manifest.NAME, c.path))
+        ordered = sorted(
+            (c for c in plan.changes if c.path not in plan.leftovers),
+            key=lambda c: (c.path == manifest.NAME, c.path),
+        )
         _apply(out_dir, ordered, bundle.by_path())
         removed = tuple(c.path for c in ordered if c.action == "remove")
         for rel in removed:
             _prune(out_dir, out_dir.joinpath(*rel.split("/")).parent)
-    return WriteResult(tuple(c.path for c in ordered if c.action != "remove"), plan.unchanged,
-                       removed + plan.leftovers)
+    return WriteResult(
+        tuple(c.path for c in ordered if c.action != "remove"),
+        plan.unchanged,
+        removed + plan.leftovers,
+    )
 
 
 def _missing_dirs(out_dir: Path, targets: list[Path]) -> list[str]:
@@ -188,15 +207,18 @@ def _apply(out_dir: Path, changes: list[Change], files: dict[str, File]) -> None
     targets = [out_dir.joinpath(*c.path.split("/")) for c in changes]
     entries: list[dict[str, object]] = [
         {"path": c.path, "backup": t.exists() or t.is_symlink()}
-        for c, t in zip(changes, targets, strict=True)]
+        for c, t in zip(changes, targets, strict=True)
+    ]
     record = {"entries": entries, "dirs": _missing_dirs(out_dir, targets)}
     for target in targets:  # a stale backup must never be mistaken for this write's
         side(target, OLD).unlink(missing_ok=True)
     try:
         journal.write(out_dir / JOURNAL, record)
-        staged = [_stage(target, files[change.path])  # stage everything first
-                  for change, target in zip(changes, targets, strict=True)
-                  if change.action != "remove"]
+        staged = [
+            _stage(target, files[change.path])  # stage everything first
+            for change, target in zip(changes, targets, strict=True)
+            if change.action != "remove"
+        ]
         _sync(out_dir, staged)  # (2): staged data durable before any rename
         for change, target in zip(changes, targets, strict=True):
             if target.exists() or target.is_symlink():

@@ -40,8 +40,11 @@ class CaseError(Exception):
 def _tree(root: Path) -> dict[str, tuple[bytes, bool]]:
     """Every file under `root` with its bytes and executable bit (what git keeps, what
     tests/test_golden.py compares)."""
-    return {p.relative_to(root).as_posix(): (p.read_bytes(), p.stat().st_mode & 0o111 != 0)
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(root).as_posix(): (p.read_bytes(), p.stat().st_mode & 0o111 != 0)
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def golden(root: Path, *, check: bool) -> list[str]:
@@ -76,13 +79,21 @@ def golden(root: Path, *, check: bool) -> list[str]:
 def diagnostics(spec: Path) -> str:
     """What tests/test_invalid_specs.py expects for `spec`: the CLI's stderr, run the same way."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"}
-    proc = subprocess.run([sys.executable, "-m", "hacompile", "validate", spec.name],
-                          cwd=spec.parent, env=env, capture_output=True, text=True,
-                          timeout=120, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "hacompile", "validate", spec.name],
+        cwd=spec.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     if proc.returncode != 2 or proc.stdout or "Traceback" in proc.stderr:
-        raise CaseError(f"{spec.name}: expected exit 2, no stdout and no traceback; got exit "
-                        f"{proc.returncode}, stdout {proc.stdout[:200]!r}, "
-                        f"stderr {proc.stderr[-500:]!r}")
+        raise CaseError(
+            f"{spec.name}: expected exit 2, no stdout and no traceback; got exit "
+            f"{proc.returncode}, stdout {proc.stdout[:200]!r}, "
+            f"stderr {proc.stderr[-500:]!r}"
+        )
     return proc.stderr
 
 
@@ -110,8 +121,11 @@ def invalid(root: Path, *, check: bool) -> list[str]:
 
 def main(argv: list[str] | None = None, root: Path = ROOT) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--check", action="store_true",
-                        help="write nothing; exit 1 if a golden bundle or .expected is stale")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 if a golden bundle or .expected is stale",
+    )
     args = parser.parse_args(argv)
     try:
         stale_invalid = invalid(root, check=args.check)  # before any golden is rewritten

@@ -29,8 +29,9 @@ app = typer.Typer(
 
 # readable=False: the loader, not click, reports an unreadable spec, as FILE:LINE:COL like every
 # other spec error (tests/hostile).
-SpecArg = Annotated[Path, typer.Argument(help="The spec file (ha.yaml).", show_default=False,
-                                         readable=False)]
+SpecArg = Annotated[
+    Path, typer.Argument(help="The spec file (ha.yaml).", show_default=False, readable=False)
+]
 
 
 def show_diagnostics(mode: Mode, diagnostics: tuple[Diagnostic, ...]) -> None:
@@ -55,8 +56,15 @@ class Failure(Exception):
     `warnings` are the diagnostics found before the failure; `fields` go into the --json
     document beside ``error``."""
 
-    def __init__(self, message: str, *, code: int = 2, where: str = "",
-                 warnings: tuple[Diagnostic, ...] = (), **fields: Any) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: int = 2,
+        where: str = "",
+        warnings: tuple[Diagnostic, ...] = (),
+        **fields: Any,
+    ) -> None:
         super().__init__(message)
         self.code, self.where, self.warnings, self.fields = code, where, warnings, fields
 
@@ -66,10 +74,18 @@ def write_failure(warnings: tuple[Diagnostic, ...], exc: Exception) -> Failure:
     from hacompile.write import Conflict, WriteError
 
     where = exc.where if isinstance(exc, WriteError) else ""  # FILE or FILE:LINE:COL
-    conflicts = [{"path": c.path, "action": c.action, "reason": c.conflict}
-                 for c in exc.conflicts] if isinstance(exc, Conflict) else []
-    return Failure(str(exc), code=1 if isinstance(exc, Conflict) else 2, where=where,
-                   warnings=warnings, conflicts=conflicts)
+    conflicts = (
+        [{"path": c.path, "action": c.action, "reason": c.conflict} for c in exc.conflicts]
+        if isinstance(exc, Conflict)
+        else []
+    )
+    return Failure(
+        str(exc),
+        code=1 if isinstance(exc, Conflict) else 2,
+        where=where,
+        warnings=warnings,
+        conflicts=conflicts,
+    )
 
 
 P = ParamSpec("P")
@@ -97,12 +113,16 @@ def reports_errors(command: str) -> Callable[[Callable[P, None]], Callable[P, No
                 mode = Mode.detect(bool(kwargs.get("json_")), bool(kwargs.get("quiet")))
                 if mode.json:
                     located = {"where": exc.where} if exc.where else {}
-                    typer.echo(output.document(command, False, exc.warnings, error=str(exc),
-                                               **exc.fields, **located))
+                    typer.echo(
+                        output.document(
+                            command, False, exc.warnings, error=str(exc), **exc.fields, **located
+                        )
+                    )
                 else:  # a located error reads as every other one: WHERE: error: MESSAGE
                     prefix = f"{exc.where}: " if exc.where else ""
-                    typer.echo(f"{prefix}{mode.err.paint('error:', 'red', bold=True)} {exc}",
-                               err=True)
+                    typer.echo(
+                        f"{prefix}{mode.err.paint('error:', 'red', bold=True)} {exc}", err=True
+                    )
                 raise typer.Exit(exc.code) from None
 
         return wrapper
@@ -118,8 +138,12 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main_options(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Show the version and exit.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
 ) -> None:
     """hacompile: one ha.yaml in, a Terraform + Ansible bundle out."""
 

@@ -28,13 +28,23 @@ if TYPE_CHECKING:
 def build(
     spec: SpecArg,
     out: Annotated[Path, typer.Option("-o", "--out", help="Output directory.")] = Path("out"),
-    verify_bundle: Annotated[bool, typer.Option(
-        "--verify", help="Then run `hacompile verify` on the output directory.")] = False,
-    check: Annotated[bool, typer.Option(
-        "--check", help="Write nothing; exit 1 and list the files a build would change.")] = False,
-    force: Annotated[bool, typer.Option(
-        "--force", help="Overwrite generated files edited by hand, and files hacompile did "
-        "not generate where the bundle needs their path.")] = False,
+    verify_bundle: Annotated[
+        bool, typer.Option("--verify", help="Then run `hacompile verify` on the output directory.")
+    ] = False,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check", help="Write nothing; exit 1 and list the files a build would change."
+        ),
+    ] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Overwrite generated files edited by hand, and files hacompile did "
+            "not generate where the bundle needs their path.",
+        ),
+    ] = False,
     json_: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:
@@ -55,8 +65,11 @@ def build(
         result = write(compiled.bundle, out, force=force)
     except (WriteError, OSError) as exc:
         raise write_failure(compiled.warnings, exc) from None
-    say(mode, f"{out}: {len(result.written)} written, {len(result.removed)} removed, "
-        f"{len(result.unchanged)} unchanged ({len(compiled.bundle.files)} files)")
+    say(
+        mode,
+        f"{out}: {len(result.written)} written, {len(result.removed)} removed, "
+        f"{len(result.unchanged)} unchanged ({len(compiled.bundle.files)} files)",
+    )
     verified, checks = True, {}
     if verify_bundle:  # under --json its result goes into build's one document
         from hacompile.cli.tool_commands import run_verify
@@ -64,15 +77,25 @@ def build(
         verified, fields = run_verify(out, None, mode)
         checks = {"verify": fields}
     if mode.json:
-        typer.echo(output.document("build", verified, compiled.warnings, out=str(out),
-                                   written=list(result.written), removed=list(result.removed),
-                                   unchanged=len(result.unchanged), **checks))
+        typer.echo(
+            output.document(
+                "build",
+                verified,
+                compiled.warnings,
+                out=str(out),
+                written=list(result.written),
+                removed=list(result.removed),
+                unchanged=len(result.unchanged),
+                **checks,
+            )
+        )
     if not verified:
         raise typer.Exit(1)
 
 
-def _build_check(mode: Mode, bundle: "Bundle", warnings: tuple[Diagnostic, ...],
-                 out: Path) -> typer.Exit:
+def _build_check(
+    mode: Mode, bundle: "Bundle", warnings: tuple[Diagnostic, ...], out: Path
+) -> typer.Exit:
     """`build --check`: exit 0 when `out` is what build would write, else 1 with the list."""
     from hacompile.write import WriteError, preview
 
@@ -81,10 +104,19 @@ def _build_check(mode: Mode, bundle: "Bundle", warnings: tuple[Diagnostic, ...],
     except (WriteError, OSError) as exc:
         raise write_failure(warnings, exc) from None
     if mode.json:
-        typer.echo(output.document(
-            "build", not would.changes, warnings, out=str(out), check=True,
-            changes=[{"path": c.path, "action": c.action, "conflict": c.conflict or None}
-                     for c in would.changes]))
+        typer.echo(
+            output.document(
+                "build",
+                not would.changes,
+                warnings,
+                out=str(out),
+                check=True,
+                changes=[
+                    {"path": c.path, "action": c.action, "conflict": c.conflict or None}
+                    for c in would.changes
+                ],
+            )
+        )
     elif would.changes:
         say(mode, f"{out}: {output.count(len(would.changes), 'file')} would change:")
         colour = {"create": "green", "update": "yellow", "remove": "red"}
@@ -123,10 +155,19 @@ def diff(
     except (WriteError, OSError) as exc:
         raise write_failure(compiled.warnings, exc) from None
     if mode.json:
-        typer.echo(output.document("diff", True, compiled.warnings, out=str(out), diff=text,
-                                   changes=[{"path": c.path, "action": c.action,
-                                             "conflict": c.conflict or None}
-                                            for c in would.changes]))
+        typer.echo(
+            output.document(
+                "diff",
+                True,
+                compiled.warnings,
+                out=str(out),
+                diff=text,
+                changes=[
+                    {"path": c.path, "action": c.action, "conflict": c.conflict or None}
+                    for c in would.changes
+                ],
+            )
+        )
     elif text:
         typer.echo(_colour_diff(text, mode), nl=False)
     raise typer.Exit(1 if would.changes else 0)
@@ -140,8 +181,9 @@ def _colour_diff(text: str, mode: Mode) -> str:
     for line in text.splitlines(keepends=True):
         fg = colours.get(line[:1]) if line[:1] in colours else None
         bold = line.startswith(("diff ", "--- ", "+++ "))
-        lines.append(mode.out.paint(line.rstrip("\n"), fg, bold=bold) + "\n"
-                     if fg or bold else line)
+        lines.append(
+            mode.out.paint(line.rstrip("\n"), fg, bold=bold) + "\n" if fg or bold else line
+        )
     return "".join(lines)
 
 
@@ -162,8 +204,9 @@ def explain(
     report = explained.report
     errors = [d for d in explained.diagnostics if d.severity is Severity.ERROR]
     if mode.json:
-        typer.echo(output.document("explain", not errors, explained.diagnostics,
-                                   **present.data(report)))
+        typer.echo(
+            output.document("explain", not errors, explained.diagnostics, **present.data(report))
+        )
         raise typer.Exit(2 if errors else 0)
     typer.echo(present.text(report, mode.out))
     show_diagnostics(mode, explained.diagnostics)
@@ -199,16 +242,28 @@ def init(
         region = region or typer.prompt("AWS region", default=defaults.region)
         lbs = lbs or typer.prompt("Load balancers per region", default=defaults.lbs, type=int)
         flavor = flavor or typer.prompt("Flavor (community, hapee)", default=defaults.flavor)
-    choices = Choices(name or defaults.name, region or defaults.region, lbs or defaults.lbs,
-                      flavor or defaults.flavor)
+    choices = Choices(
+        name or defaults.name,
+        region or defaults.region,
+        lbs or defaults.lbs,
+        flavor or defaults.flavor,
+    )
     try:
         write_starter(path, choices, force=force)
     except (StarterError, OSError) as exc:
         raise Failure(str(exc)) from None
     if mode.json:
-        typer.echo(output.document("init", True, path=str(path), name=choices.name,
-                                   region=choices.region, lbs=choices.lbs,
-                                   flavor=choices.flavor))
+        typer.echo(
+            output.document(
+                "init",
+                True,
+                path=str(path),
+                name=choices.name,
+                region=choices.region,
+                lbs=choices.lbs,
+                flavor=choices.flavor,
+            )
+        )
     say(mode, f"{path}: written; next: hacompile explain {path} && hacompile build {path}")
 
 

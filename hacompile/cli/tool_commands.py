@@ -33,8 +33,9 @@ def run_verify(bundle: Path, only: list[str] | None, mode: Mode) -> tuple[bool, 
             detail = f": {result.detail}"
         count = len(result.findings)
         noun = f", {count} finding{'s' if count != 1 else ''}" if count else ""
-        typer.echo(f"{result.name:<{width}}  {result.status.value}{noun}{detail}"
-                   f"  [{result.seconds:.1f}s]")
+        typer.echo(
+            f"{result.name:<{width}}  {result.status.value}{noun}{detail}  [{result.seconds:.1f}s]"
+        )
         for finding in result.findings:
             typer.echo("    " + finding.replace("\n", "\n    "))
 
@@ -44,20 +45,32 @@ def run_verify(bundle: Path, only: list[str] | None, mode: Mode) -> tuple[bool, 
     passed = len(results) - len(failed) - len(missing)
     say(mode, f"{bundle}: {passed} passed, {len(failed)} failed, {len(missing)} not available")
     return not failed, {
-        "bundle": str(bundle), "passed": passed, "failed": len(failed),
+        "bundle": str(bundle),
+        "passed": passed,
+        "failed": len(failed),
         "unavailable": len(missing),
-        "checks": [{"name": r.name, "status": r.status.value, "detail": r.detail,
-                    "findings": list(r.findings), "seconds": round(r.seconds, 1)}
-                   for r in results]}
+        "checks": [
+            {
+                "name": r.name,
+                "status": r.status.value,
+                "detail": r.detail,
+                "findings": list(r.findings),
+                "seconds": round(r.seconds, 1),
+            }
+            for r in results
+        ],
+    }
 
 
 @app.command()
 @reports_errors("verify")
 def verify(
-    bundle: Annotated[Path, typer.Argument(help="A bundle written by `hacompile build`.",
-                                           show_default=False)],
-    only: Annotated[list[str] | None, typer.Option(
-        "--only", help="Run only this checker (repeatable).")] = None,
+    bundle: Annotated[
+        Path, typer.Argument(help="A bundle written by `hacompile build`.", show_default=False)
+    ],
+    only: Annotated[
+        list[str] | None, typer.Option("--only", help="Run only this checker (repeatable).")
+    ] = None,
     json_: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:
@@ -73,27 +86,45 @@ def verify(
 @app.command()
 @reports_errors("lab")
 def lab(
-    spec: Annotated[Path | None, typer.Argument(help="The spec file (ha.yaml).",
-                                                show_default=False)] = None,
-    region: Annotated[str | None, typer.Option(help="Region to stand up (default: the first).")
-                      ] = None,
-    scenario: Annotated[list[str] | None, typer.Option(
-        "--scenario", help="Run only this scenario (repeatable; default: the whole matrix).")
-                        ] = None,
-    repeat: Annotated[int, typer.Option(min=1, max=50, help="Repetitions of each scenario.")
-                      ] = 1,
-    results: Annotated[Path | None, typer.Option(
-        "--results", help="Also write the results (the --json document's run) to this file.")
-                       ] = None,
-    cleanup: Annotated[bool, typer.Option("--cleanup", help="Only remove what crashed lab "
-                                          "runs left behind (namespaces, processes, files).")
-                       ] = False,
-    booted: Annotated[bool, typer.Option("--booted", help="Boot every LB as a Debian host "
-                                         "(systemd, SSH) and deploy it with the bundle's own "
-                                         "playbook first: converge, idempotence, checks.")
-                      ] = False,
-    deploy_only: Annotated[bool, typer.Option("--deploy-only", help="With --booted: stop "
-                                              "after the deploy and its checks.")] = False,
+    spec: Annotated[
+        Path | None, typer.Argument(help="The spec file (ha.yaml).", show_default=False)
+    ] = None,
+    region: Annotated[
+        str | None, typer.Option(help="Region to stand up (default: the first).")
+    ] = None,
+    scenario: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--scenario", help="Run only this scenario (repeatable; default: the whole matrix)."
+        ),
+    ] = None,
+    repeat: Annotated[int, typer.Option(min=1, max=50, help="Repetitions of each scenario.")] = 1,
+    results: Annotated[
+        Path | None,
+        typer.Option(
+            "--results", help="Also write the results (the --json document's run) to this file."
+        ),
+    ] = None,
+    cleanup: Annotated[
+        bool,
+        typer.Option(
+            "--cleanup",
+            help="Only remove what crashed lab runs left behind (namespaces, processes, files).",
+        ),
+    ] = False,
+    booted: Annotated[
+        bool,
+        typer.Option(
+            "--booted",
+            help="Boot every LB as a Debian host "
+            "(systemd, SSH) and deploy it with the bundle's own "
+            "playbook first: converge, idempotence, checks.",
+        ),
+    ] = False,
+    deploy_only: Annotated[
+        bool,
+        typer.Option("--deploy-only", help="With --booted: stop after the deploy and its checks."),
+    ] = False,
     json_: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:
@@ -118,9 +149,14 @@ def lab(
     if spec is None:
         raise Failure("SPEC is required (or --cleanup)")
     try:
-        run = labmain.run_lab(spec, region=region,
-                              scenarios=[] if booted and deploy_only else scenario,
-                              repeat=repeat, say=lambda text: say(mode, text), booted=booted)
+        run = labmain.run_lab(
+            spec,
+            region=region,
+            scenarios=[] if booted and deploy_only else scenario,
+            repeat=repeat,
+            say=lambda text: say(mode, text),
+            booted=booted,
+        )
     except (LabError, ValueError) as exc:
         raise Failure(str(exc)) from None
     for result in run.results:

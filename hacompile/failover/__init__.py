@@ -39,8 +39,11 @@ def analyse(plan: Plan) -> Report:
         timings=timings(plan),
         failback=failback(plan),
         findings=findings(plan, regions),
-        haproxy_checks=tuple(c.name for c in plan.keepalived.checks
-                             if c.kind == "process" and c.process == plan.flavor.haproxy_process),
+        haproxy_checks=tuple(
+            c.name
+            for c in plan.keepalived.checks
+            if c.kind == "process" and c.process == plan.flavor.haproxy_process
+        ),
         haproxy_process=plan.flavor.haproxy_process,
         tie_rule=TIE_RULE,
     )

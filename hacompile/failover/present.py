@@ -38,14 +38,23 @@ def cell(outcome: Outcome) -> str:
 
 def table_rows(region: RegionReport, kinds: tuple[str, ...] | None = None) -> tuple[TableRow, ...]:
     return tuple(
-        TableRow(describe(r.scenario), r.scenario.kind, tuple(cell(o) for o in r.outcomes),
-                 any(o.moved for o in r.outcomes))
-        for r in region.rows if kinds is None or r.scenario.kind in kinds)
+        TableRow(
+            describe(r.scenario),
+            r.scenario.kind,
+            tuple(cell(o) for o in r.outcomes),
+            any(o.moved for o in r.outcomes),
+        )
+        for r in region.rows
+        if kinds is None or r.scenario.kind in kinds
+    )
 
 
 def headers(region: RegionReport) -> tuple[str, ...]:
-    owners = {r.outcomes[i].eip: r.outcomes[i].owner
-              for r in region.rows[:1] for i in range(len(r.outcomes))}
+    owners = {
+        r.outcomes[i].eip: r.outcomes[i].owner
+        for r in region.rows[:1]
+        for i in range(len(r.outcomes))
+    }
     return ("scenario", *(f"{eip} (owner {owners[eip]})" for eip in region.eips))
 
 
@@ -62,37 +71,72 @@ def timing_label(t: Timing) -> str:
 
 
 def timing_rows(report: Report) -> tuple[tuple[str, ...], ...]:
-    return tuple((timing_label(t), _seconds(t.detect), _seconds(t.decide), _seconds(t.total),
-                  t.formula) for t in report.timings)
+    return tuple(
+        (timing_label(t), _seconds(t.detect), _seconds(t.decide), _seconds(t.total), t.formula)
+        for t in report.timings
+    )
 
 
-TIMING_HEADERS = ("failure", "detected within", "new MASTER within", "EIP moved within",
-                  "how (worst case)")
+TIMING_HEADERS = (
+    "failure",
+    "detected within",
+    "new MASTER within",
+    "EIP moved within",
+    "how (worst case)",
+)
 
 
 def _row_data(row: Row) -> dict[str, Any]:
     return {
         "scenario": describe(row.scenario),
         "kind": row.scenario.kind,
-        "failures": [{"lb": f.lb, "check": f.check or None, "node_down": f.node_down}
-                     for f in row.scenario.failures],
-        "eips": {o.eip: {"owner": o.owner, "holder": o.holder or None, "moved": o.moved,
-                         "tie": o.tie, "margin": o.margin,
-                         "nodes": {n.lb: {"state": n.state, "priority": n.priority,
-                                          "haproxy_up": n.haproxy_up} for n in o.nodes}}
-                 for o in row.outcomes},
+        "failures": [
+            {"lb": f.lb, "check": f.check or None, "node_down": f.node_down}
+            for f in row.scenario.failures
+        ],
+        "eips": {
+            o.eip: {
+                "owner": o.owner,
+                "holder": o.holder or None,
+                "moved": o.moved,
+                "tie": o.tie,
+                "margin": o.margin,
+                "nodes": {
+                    n.lb: {"state": n.state, "priority": n.priority, "haproxy_up": n.haproxy_up}
+                    for n in o.nodes
+                },
+            }
+            for o in row.outcomes
+        },
     }
 
 
 def data(report: Report) -> dict[str, Any]:
     """The whole report as JSON-able data (for --json)."""
     return {
-        "regions": [{"region": r.region, "lbs": list(r.lbs), "eips": list(r.eips),
-                     "scenarios": [_row_data(row) for row in r.rows]} for r in report.regions],
-        "timing": [{"event": t.event, "check": t.check or None, "detect_s": t.detect,
-                    "takeover_s": t.takeover, "new_master_s": t.decide,
-                    "eip_claim_budget_s": t.claim_budget, "eip_claim_attempts": t.claim_attempts,
-                    "eip_moved_s": t.total, "formula": t.formula} for t in report.timings],
+        "regions": [
+            {
+                "region": r.region,
+                "lbs": list(r.lbs),
+                "eips": list(r.eips),
+                "scenarios": [_row_data(row) for row in r.rows],
+            }
+            for r in report.regions
+        ],
+        "timing": [
+            {
+                "event": t.event,
+                "check": t.check or None,
+                "detect_s": t.detect,
+                "takeover_s": t.takeover,
+                "new_master_s": t.decide,
+                "eip_claim_budget_s": t.claim_budget,
+                "eip_claim_attempts": t.claim_attempts,
+                "eip_moved_s": t.total,
+                "formula": t.formula,
+            }
+            for t in report.timings
+        ],
         "failback": list(report.failback),
         "haproxy_checks": list(report.haproxy_checks),
         "haproxy_process": report.haproxy_process,
@@ -127,12 +171,26 @@ def view(report: Report) -> View:
     for r in report.regions:
         names.setdefault(r.same_as or r.region, []).append(r.region)
     regions = tuple(
-        RegionView(", ".join(names[r.region]), "/".join(r.lbs), headers(r),
-                   table_rows(r, BASIC), table_rows(r, ("pair",)))
-        for r in report.regions if not r.same_as)
+        RegionView(
+            ", ".join(names[r.region]),
+            "/".join(r.lbs),
+            headers(r),
+            table_rows(r, BASIC),
+            table_rows(r, ("pair",)),
+        )
+        for r in report.regions
+        if not r.same_as
+    )
     first = report.timings[0]
-    return View(regions, TIMING_HEADERS, timing_rows(report), report.failback, report.tie_rule,
-                first.claim_attempts, first.claim_budget)
+    return View(
+        regions,
+        TIMING_HEADERS,
+        timing_rows(report),
+        report.failback,
+        report.tie_rule,
+        first.claim_attempts,
+        first.claim_budget,
+    )
 
 
 WIDTH = 100  # columns `explain` fits its text in (the scenario names aside)
@@ -143,9 +201,17 @@ def _width(block: str) -> int:
 
 
 def _bullets(lines: tuple[str, ...]) -> str:
-    return "\n".join(textwrap.fill(line, WIDTH, initial_indent="- ", subsequent_indent="  ",
-                                    break_long_words=False, break_on_hyphens=False)
-                      for line in lines)
+    return "\n".join(
+        textwrap.fill(
+            line,
+            WIDTH,
+            initial_indent="- ",
+            subsequent_indent="  ",
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
+        for line in lines
+    )
 
 
 def _region_text(region: RegionReport, style: Style) -> str:
@@ -159,10 +225,17 @@ def _region_text(region: RegionReport, style: Style) -> str:
         return f"{title}  ({legend})\n" + table(headers(region), rows, style) + "\n"
     parts = [f"{title}, one table per EIP\n({legend})\n"]
     for e, label in enumerate(headers(region)[1:]):
-        per_eip = [(describe(r.scenario), o.holder + (" (tie)" if o.tie else "") or "none",
-                    priorities(o)) for r in region.rows for o in (r.outcomes[e],)]
-        parts.append(style.paint(label, bold=True) + "\n"
-                     + table(("scenario", "holder", "priorities"), per_eip, style) + "\n")
+        per_eip = [
+            (describe(r.scenario), o.holder + (" (tie)" if o.tie else "") or "none", priorities(o))
+            for r in region.rows
+            for o in (r.outcomes[e],)
+        ]
+        parts.append(
+            style.paint(label, bold=True)
+            + "\n"
+            + table(("scenario", "holder", "priorities"), per_eip, style)
+            + "\n"
+        )
     return "\n".join(parts)
 
 
@@ -172,11 +245,17 @@ def text(report: Report, style: Style) -> str:
     parts = [_region_text(region, style) for region in report.regions]
     first = report.timings[0]
     rows = timing_rows(report)
-    parts.append(style.paint("Worst-case failover time", bold=True)
-                 + f" (EIP claim: {first.claim_attempts} attempts within {first.claim_budget} s)"
-                 + "\n" + table(TIMING_HEADERS[:-1], [r[:-1] for r in rows], style) + "\n"
-                 + f"{TIMING_HEADERS[-1]}:\n" + _bullets(tuple(f"{r[0]}: {r[-1]}" for r in rows))
-                 + "\n")
-    parts.append(style.paint("Failback", bold=True) + "\n"
-                 + _bullets((*report.failback, report.tie_rule)))
+    parts.append(
+        style.paint("Worst-case failover time", bold=True)
+        + f" (EIP claim: {first.claim_attempts} attempts within {first.claim_budget} s)"
+        + "\n"
+        + table(TIMING_HEADERS[:-1], [r[:-1] for r in rows], style)
+        + "\n"
+        + f"{TIMING_HEADERS[-1]}:\n"
+        + _bullets(tuple(f"{r[0]}: {r[-1]}" for r in rows))
+        + "\n"
+    )
+    parts.append(
+        style.paint("Failback", bold=True) + "\n" + _bullets((*report.failback, report.tie_rule))
+    )
     return "\n".join(parts)

@@ -68,8 +68,9 @@ def _fragile_loc(plan: Plan, row: Row, outcome: Outcome) -> Loc:
     return ("keepalived", "priority", "step")
 
 
-def _observations(plan: Plan, regions: tuple[RegionReport, ...]
-                  ) -> Iterator[tuple[str, Loc, Severity, str, int, int]]:
+def _observations(
+    plan: Plan, regions: tuple[RegionReport, ...]
+) -> Iterator[tuple[str, Loc, Severity, str, int, int]]:
     """Each observation once per analysed region, with how many regions share its rows: the
     first region of a layout is also the first to show any of its observations, so the example
     text is the one a region-by-region pass would give, and the counts are the same."""
@@ -90,8 +91,9 @@ def _observations(plan: Plan, regions: tuple[RegionReport, ...]
                 holder = out.node(out.holder)
                 # In a tie either node may hold the EIP (an election favours the higher IP, a
                 # running MASTER keeps it), so every tied node counts as a possible holder.
-                possible = [n for n in out.nodes
-                            if n.state == "up" and n.priority == holder.priority]
+                possible = [
+                    n for n in out.nodes if n.state == "up" and n.priority == holder.priority
+                ]
                 broken = [n for n in possible if not n.haproxy_up]
                 if not broken and not out.tie and out.margin != 1:
                     continue  # nothing to say: skip formatting the scenario (the common case)
@@ -104,28 +106,52 @@ def _observations(plan: Plan, regions: tuple[RegionReport, ...]
                     tied = " (a tie: history decides)" if len(possible) > 1 else ""
                     if healthy:
                         peer = _best(healthy)
-                        yield ("haproxy_down_keeps", haproxy_loc, Severity.ERROR,
-                               f"{where}: {keeper.lb} keeps it with HAProxy down at priority "
-                               f"{keeper.priority}{tied} although {peer.lb} is healthy at "
-                               f"{peer.priority}", keeper.priority - peer.priority + 1, times)
+                        yield (
+                            "haproxy_down_keeps",
+                            haproxy_loc,
+                            Severity.ERROR,
+                            f"{where}: {keeper.lb} keeps it with HAProxy down at priority "
+                            f"{keeper.priority}{tied} although {peer.lb} is healthy at "
+                            f"{peer.priority}",
+                            keeper.priority - peer.priority + 1,
+                            times,
+                        )
                     elif serving:
                         peer = _best(serving)
-                        yield ("degraded_keeps", haproxy_loc, Severity.WARNING,
-                               f"{where}: {keeper.lb} keeps it with HAProxy down at priority "
-                               f"{keeper.priority}{tied} although HAProxy runs on {peer.lb} "
-                               f"(priority {peer.priority})", 0, times)
+                        yield (
+                            "degraded_keeps",
+                            haproxy_loc,
+                            Severity.WARNING,
+                            f"{where}: {keeper.lb} keeps it with HAProxy down at priority "
+                            f"{keeper.priority}{tied} although HAProxy runs on {peer.lb} "
+                            f"(priority {peer.priority})",
+                            0,
+                            times,
+                        )
                 if out.tie:
                     runner = out.node(out.runner_up)
-                    yield ("tie", _fragile_loc(plan, row, out), Severity.WARNING,
-                           f"{where}: {holder.lb} and {runner.lb} tie at priority "
-                           f"{holder.priority}; an election goes to the higher IP "
-                           f"({holder.ip}), but a BACKUP never preempts an equal MASTER, so "
-                           "the holder depends on history", 0, times)
+                    yield (
+                        "tie",
+                        _fragile_loc(plan, row, out),
+                        Severity.WARNING,
+                        f"{where}: {holder.lb} and {runner.lb} tie at priority "
+                        f"{holder.priority}; an election goes to the higher IP "
+                        f"({holder.ip}), but a BACKUP never preempts an equal MASTER, so "
+                        "the holder depends on history",
+                        0,
+                        times,
+                    )
                 elif out.margin == 1:
                     runner = out.node(out.runner_up)
-                    yield ("margin", _fragile_loc(plan, row, out), Severity.WARNING,
-                           f"{where}: {holder.lb} holds it at priority {holder.priority} "
-                           f"against {runner.lb}'s {runner.priority}, a 1-point margin", 0, times)
+                    yield (
+                        "margin",
+                        _fragile_loc(plan, row, out),
+                        Severity.WARNING,
+                        f"{where}: {holder.lb} holds it at priority {holder.priority} "
+                        f"against {runner.lb}'s {runner.priority}, a 1-point margin",
+                        0,
+                        times,
+                    )
 
 
 def findings(plan: Plan, regions: tuple[RegionReport, ...]) -> tuple[Finding, ...]:
@@ -143,8 +169,9 @@ def findings(plan: Plan, regions: tuple[RegionReport, ...]) -> tuple[Finding, ..
     out = []
     for (kind, loc), group in groups.items():
         more = f" (and {group.count - 1} more scenario(s))" if group.count > 1 else ""
-        out.append(Finding(loc, group.severity, kind, group.first + more + _advice(
-            plan, kind, group.need)))
+        out.append(
+            Finding(loc, group.severity, kind, group.first + more + _advice(plan, kind, group.need))
+        )
     return tuple(out)
 
 
@@ -152,16 +179,20 @@ def _advice(plan: Plan, kind: str, need: int) -> str:
     watchers = haproxy_checks(plan)
     process = plan.flavor.haproxy_process
     if kind == "haproxy_down_keeps" and not watchers:
-        return (f"; no check watches the HAProxy process `{process}`: add "
-                f"`{{name: chk_haproxy, process: {process}, weight: N}}` with N >= {need}")
+        return (
+            f"; no check watches the HAProxy process `{process}`: add "
+            f"`{{name: chk_haproxy, process: {process}, weight: N}}` with N >= {need}"
+        )
     if kind == "haproxy_down_keeps":
         check = watchers[0]
         size = abs(check.weight) + need
         wanted = f"-{size}" if check.weight < 0 else str(size)
         if check.weight == 0:
             return ""
-        return (f"; {check.name}'s weight {check.weight} cannot outweigh the priority gap: "
-                f"use {wanted} or more (or narrow the gap between priorities)")
+        return (
+            f"; {check.name}'s weight {check.weight} cannot outweigh the priority gap: "
+            f"use {wanted} or more (or narrow the gap between priorities)"
+        )
     if kind == "degraded_keeps":
         return "; a larger HAProxy check weight moves it to the node that can serve"
     if kind == "margin":
@@ -174,8 +205,9 @@ def located(found: tuple[Finding, ...], positions: Positions, file: str) -> tupl
     out = []
     for finding in found:
         line, col = positions.locate(_anchor(finding.loc, positions))
-        out.append(Diagnostic(line, col, finding.severity, format_loc(finding.loc),
-                              finding.message, file))
+        out.append(
+            Diagnostic(line, col, finding.severity, format_loc(finding.loc), finding.message, file)
+        )
     return tuple(sorted(out))
 
 

@@ -47,8 +47,11 @@ MAX_PRIORITY = 254
 
 def haproxy_checks(plan: Plan) -> tuple[Check, ...]:
     """The checks that fail exactly when HAProxy is down: process checks on its process."""
-    return tuple(c for c in plan.keepalived.checks
-                 if c.kind == "process" and c.process == plan.flavor.haproxy_process)
+    return tuple(
+        c
+        for c in plan.keepalived.checks
+        if c.kind == "process" and c.process == plan.flavor.haproxy_process
+    )
 
 
 def scenarios(plan: Plan, region: Region) -> tuple[Scenario, ...]:
@@ -67,8 +70,9 @@ def scenarios(plan: Plan, region: Region) -> tuple[Scenario, ...]:
             continue  # a check failing on a node that is down changes nothing
         out.append(Scenario("pair", (a, b)))
     haproxy = [w.name for w in watchers] or [HAPROXY_DOWN]
-    out.append(Scenario("all_haproxy_down",
-                        tuple(Failure(lb, name) for lb in lbs for name in haproxy)))
+    out.append(
+        Scenario("all_haproxy_down", tuple(Failure(lb, name) for lb in lbs for name in haproxy))
+    )
     return tuple(out)
 
 
@@ -85,8 +89,14 @@ def effective(base: int, checks: tuple[Check, ...], failing: frozenset[str]) -> 
     return max(MIN_PRIORITY, min(MAX_PRIORITY, priority))
 
 
-def _node(plan: Plan, region: Region, index: int, eip: int, failures: tuple[Failure, ...],
-          watchers: frozenset[str]) -> NodeState:
+def _node(
+    plan: Plan,
+    region: Region,
+    index: int,
+    eip: int,
+    failures: tuple[Failure, ...],
+    watchers: frozenset[str],
+) -> NodeState:
     lb = region.load_balancers[index]
     mine = [f for f in failures if f.lb == lb.key]
     if any(f.node_down for f in mine):
@@ -110,18 +120,29 @@ def decide(eip: str, owner: str, nodes: tuple[NodeState, ...]) -> Outcome:
     for node in nodes:
         if node.state != "up":
             continue
-        if first is None or (node.priority, _ip_order(node.ip)) > \
-                (first.priority, _ip_order(first.ip)):
+        if first is None or (node.priority, _ip_order(node.ip)) > (
+            first.priority,
+            _ip_order(first.ip),
+        ):
             first, second = node, first
-        elif second is None or (node.priority, _ip_order(node.ip)) > \
-                (second.priority, _ip_order(second.ip)):
+        elif second is None or (node.priority, _ip_order(node.ip)) > (
+            second.priority,
+            _ip_order(second.ip),
+        ):
             second = node
     if first is None:
         return Outcome(eip, owner, nodes, "", "", None, False)
     if second is None:
         return Outcome(eip, owner, nodes, first.lb, "", None, False)
-    return Outcome(eip, owner, nodes, first.lb, second.lb, first.priority - second.priority,
-                   first.priority == second.priority)
+    return Outcome(
+        eip,
+        owner,
+        nodes,
+        first.lb,
+        second.lb,
+        first.priority - second.priority,
+        first.priority == second.priority,
+    )
 
 
 def analyse_region(plan: Plan, region: Region) -> RegionReport:
@@ -148,15 +169,19 @@ def analyse_region(plan: Plan, region: Region) -> RegionReport:
                 nodes_ = [_node(plan, region, i, e, mine, watchers) for e, _, _ in eips]
                 entry = known[ident] = tuple((n, (n.priority, _ip_order(n.ip))) for n in nodes_)
             states.append(entry)
-        outcomes = tuple(_decide_keyed(key, owner, [s[e] for s in states])
-                         for e, key, owner in eips)
+        outcomes = tuple(
+            _decide_keyed(key, owner, [s[e] for s in states]) for e, key, owner in eips
+        )
         rows.append(Row(scenario, outcomes))
-    return RegionReport(region.name, tuple(lb.key for lb in region.load_balancers),
-                        tuple(e.key for e in region.eips), tuple(rows))
+    return RegionReport(
+        region.name,
+        tuple(lb.key for lb in region.load_balancers),
+        tuple(e.key for e in region.eips),
+        tuple(rows),
+    )
 
 
-def _decide_keyed(eip: str, owner: str, keyed: list[tuple[NodeState, tuple[int, int]]]
-                  ) -> Outcome:
+def _decide_keyed(eip: str, owner: str, keyed: list[tuple[NodeState, tuple[int, int]]]) -> Outcome:
     """`decide` with each node's (priority, IP) key computed once: same result."""
     nodes = tuple(n for n, _ in keyed)
     first: tuple[NodeState, tuple[int, int]] | None = None
@@ -174,8 +199,15 @@ def _decide_keyed(eip: str, owner: str, keyed: list[tuple[NodeState, tuple[int, 
     if second is None:
         return Outcome(eip, owner, nodes, top.lb, "", None, False)
     runner = second[0]
-    return Outcome(eip, owner, nodes, top.lb, runner.lb, top.priority - runner.priority,
-                   top.priority == runner.priority)
+    return Outcome(
+        eip,
+        owner,
+        nodes,
+        top.lb,
+        runner.lb,
+        top.priority - runner.priority,
+        top.priority == runner.priority,
+    )
 
 
 def layout(region: Region) -> tuple[object, ...]:
@@ -184,9 +216,11 @@ def layout(region: Region) -> tuple[object, ...]:
     primary IPs (the tie-break), but not the IPs themselves or the region's name."""
     lbs = region.load_balancers
     ips = sorted({_ip_order(lb.private_ip) for lb in lbs})
-    return (tuple((lb.key, tuple(i.priority for i in lb.instances)) for lb in lbs),
-            tuple((e.key, e.master) for e in region.eips),
-            tuple(ips.index(_ip_order(lb.private_ip)) for lb in lbs))
+    return (
+        tuple((lb.key, tuple(i.priority for i in lb.instances)) for lb in lbs),
+        tuple((e.key, e.master) for e in region.eips),
+        tuple(ips.index(_ip_order(lb.private_ip)) for lb in lbs),
+    )
 
 
 def analyse_regions(plan: Plan) -> tuple[RegionReport, ...]:
@@ -201,8 +235,7 @@ def analyse_regions(plan: Plan) -> tuple[RegionReport, ...]:
             first = done[key] = analyse_region(plan, region)
             out.append(first)
         else:
-            out.append(RegionReport(region.name, first.lbs, first.eips, first.rows,
-                                    first.region))
+            out.append(RegionReport(region.name, first.lbs, first.eips, first.rows, first.region))
     return tuple(out)
 
 

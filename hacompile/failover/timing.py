@@ -27,8 +27,16 @@ def _s(value: float) -> str:
 
 
 def _lowest_backup(plan: Plan) -> int:
-    return min((i.priority for r in plan.regions for lb in r.load_balancers
-                for i in lb.instances if not i.master), default=1)
+    return min(
+        (
+            i.priority
+            for r in plan.regions
+            for lb in r.load_balancers
+            for i in lb.instances
+            if not i.master
+        ),
+        default=1,
+    )
 
 
 def skew(plan: Plan, priority: int) -> float:
@@ -52,8 +60,17 @@ def timings(plan: Plan) -> tuple[Timing, ...]:
 
     def timing(event: str, check: str, detect: float, takeover: float, formula: str) -> Timing:
         decide = round(detect + takeover, 2)
-        return Timing(event, check, detect, round(takeover, 2), decide, budget, attempts,
-                      round(decide + budget, 2), formula)
+        return Timing(
+            event,
+            check,
+            detect,
+            round(takeover, 2),
+            decide,
+            budget,
+            attempts,
+            round(decide + budget, 2),
+            formula,
+        )
 
     # A lost node sends nothing: its silence is the detection, and the first backup whose
     # master-down timer runs out has detected it and takes over at the same moment.
@@ -62,13 +79,27 @@ def timings(plan: Plan) -> tuple[Timing, ...]:
         detect = float(check.interval * check.fall)
         head = f"interval {_s(check.interval)} x fall {check.fall}"
         if check.weight == 0:
-            out.append(timing("fault_check", check.name, detect, sk,
-                              f"{head} + skew {_s(sk)} (FAULT sends priority 0)"))
+            out.append(
+                timing(
+                    "fault_check",
+                    check.name,
+                    detect,
+                    sk,
+                    f"{head} + skew {_s(sk)} (FAULT sends priority 0)",
+                )
+            )
         else:
             takeover = advert + ka.preempt_delay + down
-            out.append(timing("check", check.name, detect, takeover,
-                              f"{head} + advert_int {_s(advert)} + preempt_delay "
-                              f"{_s(ka.preempt_delay)} + {down_formula}"))
+            out.append(
+                timing(
+                    "check",
+                    check.name,
+                    detect,
+                    takeover,
+                    f"{head} + advert_int {_s(advert)} + preempt_delay "
+                    f"{_s(ka.preempt_delay)} + {down_formula}",
+                )
+            )
     return tuple(out)
 
 
@@ -80,7 +111,8 @@ def failback(plan: Plan) -> tuple[str, ...]:
         "Every VRRP instance starts in BACKUP, so a rebooted node never claims an EIP before it "
         "has heard its peers.",
         f"A check counts as passing again after interval x rise: {rises}."
-        if ka.checks else "There are no checks: only a lost node moves an EIP.",
+        if ka.checks
+        else "There are no checks: only a lost node moves an EIP.",
     ]
     if ka.preempt_delay > 0:
         lines.append(
@@ -88,10 +120,12 @@ def failback(plan: Plan) -> tuple[str, ...]:
             f"preempt_delay {_s(ka.preempt_delay)} after hearing the lower-priority holder, then "
             f"takes the EIP back within {down_formula} = {_s(down)} more, plus the claim "
             f"(at most {_s(plan.eip_claim.budget_seconds)}). That is one more move of the EIP: "
-            "connections through it are reset a second time.")
+            "connections through it are reset a second time."
+        )
     else:
         lines.append(
             f"Failback is immediate (preempt_delay 0): the owner preempts as soon as its priority "
             f"is highest again, within {_s(float(ka.advert_int))} plus the claim. A flapping "
-            "check moves the EIP back and forth; a preempt_delay damps that.")
+            "check moves the EIP back and forth; a preempt_delay damps that."
+        )
     return tuple(lines)

@@ -49,17 +49,22 @@ def seed(endpoint: str, cfg: Mapping[str, Any]) -> dict[str, Any]:
     """VPC, subnets, one ENI per LB (primary IP + one secondary slot per EIP), the EIPs."""
     ec2 = ec2_client(endpoint, cfg["region"])
     vpc = ec2.create_vpc(CidrBlock=cfg["vpc_cidr"])["Vpc"]["VpcId"]
-    subnets = {c: ec2.create_subnet(VpcId=vpc, CidrBlock=c)["Subnet"]["SubnetId"]
-               for c in cfg["subnets"]}
+    subnets = {
+        c: ec2.create_subnet(VpcId=vpc, CidrBlock=c)["Subnet"]["SubnetId"] for c in cfg["subnets"]
+    }
     enis: dict[str, dict[str, str]] = {}
     for lb in cfg["lbs"]:
-        eni = ec2.create_network_interface(SubnetId=subnets[lb["subnet_cidr"]],
-                                           PrivateIpAddress=lb["ip"])["NetworkInterface"]
-        ec2.assign_private_ip_addresses(NetworkInterfaceId=eni["NetworkInterfaceId"],
-                                        PrivateIpAddresses=list(lb["slots"]))
-        enis[lb["key"]] = {"eni_id": eni["NetworkInterfaceId"],
-                           "mac": str(eni["MacAddress"]).lower(),
-                           "instance_id": "i-%017x" % (0x1ab0 + len(enis))}
+        eni = ec2.create_network_interface(
+            SubnetId=subnets[lb["subnet_cidr"]], PrivateIpAddress=lb["ip"]
+        )["NetworkInterface"]
+        ec2.assign_private_ip_addresses(
+            NetworkInterfaceId=eni["NetworkInterfaceId"], PrivateIpAddresses=list(lb["slots"])
+        )
+        enis[lb["key"]] = {
+            "eni_id": eni["NetworkInterfaceId"],
+            "mac": str(eni["MacAddress"]).lower(),
+            "instance_id": "i-%017x" % (0x1AB0 + len(enis)),
+        }
     eips: dict[str, dict[str, str]] = {}
     for eip in cfg["eips"]:
         got = ec2.allocate_address(Domain="vpc")
@@ -68,8 +73,9 @@ def seed(endpoint: str, cfg: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class Cloud:
-    def __init__(self, cfg: Mapping[str, Any], moto_url: str, ids: Mapping[str, Any],
-                 proxy: LabFaultProxy) -> None:
+    def __init__(
+        self, cfg: Mapping[str, Any], moto_url: str, ids: Mapping[str, Any], proxy: LabFaultProxy
+    ) -> None:
         self.cfg, self.moto_url, self.ids, self.proxy = cfg, moto_url, ids, proxy
         self.mapping: dict[str, str] = {}  # eip key -> lb key ('' = unassociated)
         self.lock = threading.Lock()
@@ -78,18 +84,26 @@ class Cloud:
         self.alloc_eip = {v["allocation_id"]: k for k, v in ids["eips"].items()}
 
     def edge_rules(self) -> None:
-        nft = (f"table ip {EDGE_TABLE} {{\n"
-               "  map eips { type ipv4_addr : ipv4_addr; }\n"
-               "  chain pre { type nat hook prerouting priority -100; "
-               "dnat to ip daddr map @eips; }\n"
-               "  chain out { type nat hook output priority -100; dnat to ip daddr map @eips; }\n"
-               "  chain post { type nat hook postrouting priority 100; "
-               f"ip daddr {self.cfg['vpc_cidr']} masquerade; }}\n}}\n")
+        nft = (
+            f"table ip {EDGE_TABLE} {{\n"
+            "  map eips { type ipv4_addr : ipv4_addr; }\n"
+            "  chain pre { type nat hook prerouting priority -100; "
+            "dnat to ip daddr map @eips; }\n"
+            "  chain out { type nat hook output priority -100; dnat to ip daddr map @eips; }\n"
+            "  chain post { type nat hook postrouting priority 100; "
+            f"ip daddr {self.cfg['vpc_cidr']} masquerade; }}\n}}\n"
+        )
         self._nft(["-f", "-"], nft)
 
     def _nft(self, args: list[str], stdin: str | None = None) -> None:
-        subprocess.run(["ip", "netns", "exec", self.cfg["edge_ns"], "nft", *args], input=stdin,
-                       text=True, check=True, timeout=10, capture_output=True)
+        subprocess.run(
+            ["ip", "netns", "exec", self.cfg["edge_ns"], "nft", *args],
+            input=stdin,
+            text=True,
+            check=True,
+            timeout=10,
+            capture_output=True,
+        )
 
     def sync(self, ec2: Any) -> None:
         addrs = ec2.describe_addresses()["Addresses"]
@@ -106,16 +120,15 @@ class Cloud:
             lb = self.eni_lb.get(eni, "")
             index = [e["key"] for e in self.cfg["eips"]].index(eip)
             lbcfg = next((x for x in self.cfg["lbs"] if x["key"] == lb), None)
-            slot = sent.get((addr["AllocationId"], eni)) or (lbcfg["slots"][index] if lbcfg
-                                                             else "")
+            slot = sent.get((addr["AllocationId"], eni)) or (lbcfg["slots"][index] if lbcfg else "")
             if self.mapping.get(eip) == lb:
                 continue
             address = self.cfg["eips"][index]["address"]
-            self._nft(["delete", "element", "ip", EDGE_TABLE, "eips", f"{{ {address} }}"]) \
-                if self.mapping.get(eip) else None
+            self._nft(
+                ["delete", "element", "ip", EDGE_TABLE, "eips", f"{{ {address} }}"]
+            ) if self.mapping.get(eip) else None
             if slot:
-                self._nft(["add", "element", "ip", EDGE_TABLE, "eips",
-                           f"{{ {address} : {slot} }}"])
+                self._nft(["add", "element", "ip", EDGE_TABLE, "eips", f"{{ {address} : {slot} }}"])
             with self.lock:
                 self.mapping[eip] = lb
             line = json.dumps({"t": time.time(), "eip": eip, "lb": lb, "ip": slot})
@@ -147,11 +160,19 @@ class Cloud:
             return {"ok": True}
         if op == "calls":
             reqs = self.proxy.requests
-            return {"total": len(reqs), "calls": [
-                {"action": r.action, "alloc": r.params.get("AllocationId", ""),
-                 "eni": r.params.get("NetworkInterfaceId", ""),
-                 "ip": r.params.get("PrivateIpAddress", ""), "failed": r.failed_with}
-                for r in reqs[int(req.get("since", 0)):]]}
+            return {
+                "total": len(reqs),
+                "calls": [
+                    {
+                        "action": r.action,
+                        "alloc": r.params.get("AllocationId", ""),
+                        "eni": r.params.get("NetworkInterfaceId", ""),
+                        "ip": r.params.get("PrivateIpAddress", ""),
+                        "failed": r.failed_with,
+                    }
+                    for r in reqs[int(req.get("since", 0)) :]
+                ],
+            }
         if op == "state":
             with self.lock:
                 return {"mapping": dict(self.mapping)}

@@ -40,8 +40,9 @@ def compile_for_lab(spec_path: Path, out: Path) -> LabBuild:
         if before is None:  # unset in the spec: its default
             before = Keepalived.model_fields[str(change.loc[-1])].default
         if before != change.after:
-            notes.append(f"{'.'.join(map(str, change.loc))}: {before} -> {change.after}: "
-                         f"{WHY[change.loc]}")
+            notes.append(
+                f"{'.'.join(map(str, change.loc))}: {before} -> {change.after}: {WHY[change.loc]}"
+            )
     write(compiled.bundle, out)
     return LabBuild(compiled.plan, out, tuple(notes))
 

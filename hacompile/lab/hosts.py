@@ -27,20 +27,31 @@ MAX_SECONDS = 4 * 3600
 
 
 def py_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    env = {"PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"),
-           "PYTHONPATH": PYTHONPATH, "PYTHONDONTWRITEBYTECODE": "1", "HOME": "/root",
-           "LANG": "C.UTF-8"}
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"),
+        "PYTHONPATH": PYTHONPATH,
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "HOME": "/root",
+        "LANG": "C.UTF-8",
+    }
     env.update(extra or {})
     return env
 
 
-def spawn(cmd: Sequence[str], log: Path, env: Mapping[str, str],
-          stdout_pipe: bool = False) -> subprocess.Popen[str]:
+def spawn(
+    cmd: Sequence[str], log: Path, env: Mapping[str, str], stdout_pipe: bool = False
+) -> subprocess.Popen[str]:
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "ab") as fh:
-        return subprocess.Popen(list(cmd), stdout=subprocess.PIPE if stdout_pipe else fh,
-                                stderr=fh, env=dict(env), text=True,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
+        return subprocess.Popen(
+            list(cmd),
+            stdout=subprocess.PIPE if stdout_pipe else fh,
+            stderr=fh,
+            env=dict(env),
+            text=True,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
 
 
 def log_tails(*logs: Path, lines: int = 8) -> str:
@@ -151,9 +162,20 @@ class LbHost(PidNamespaceProcesses):
         """
         mounts_file = self.dir / "mounts.json"
         mounts_file.write_text(json.dumps(self.mounts), encoding="utf-8")
-        cmd = in_netns(self.ns, ["unshare", "--pid", "--fork", "--mount-proc", sys.executable,
-                                 "-m", "hacompile.lab.pidinit", str(mounts_file),
-                                 str(MAX_SECONDS)])
+        cmd = in_netns(
+            self.ns,
+            [
+                "unshare",
+                "--pid",
+                "--fork",
+                "--mount-proc",
+                sys.executable,
+                "-m",
+                "hacompile.lab.pidinit",
+                str(mounts_file),
+                str(MAX_SECONDS),
+            ],
+        )
         self.init = spawn(cmd, self.dir / "init.log", py_env(), stdout_pipe=True)
         wait_ready(self.init, f"{self.key} init")
         kids = Path(f"/proc/{self.init.pid}/task/{self.init.pid}/children").read_text().split()

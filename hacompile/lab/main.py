@@ -43,14 +43,24 @@ class LabRun:
     @property
     def passed(self) -> bool:
         deployed = self.deploy is None or bool(self.deploy["passed"])
-        return deployed and (bool(self.results) or self.deploy is not None) and all(
-            r["passed"] for r in self.results)
+        return (
+            deployed
+            and (bool(self.results) or self.deploy is not None)
+            and all(r["passed"] for r in self.results)
+        )
 
     def as_json(self) -> dict[str, Any]:
-        return {"spec": self.spec, "region": self.region, "hosts": self.hosts,
-                "passed": self.passed, "substitutions": self.substitutions,
-                "setup_s": round(self.setup_s, 1), "total_s": round(self.total_s, 1),
-                "deploy": self.deploy, "results": self.results}
+        return {
+            "spec": self.spec,
+            "region": self.region,
+            "hosts": self.hosts,
+            "passed": self.passed,
+            "substitutions": self.substitutions,
+            "setup_s": round(self.setup_s, 1),
+            "total_s": round(self.total_s, 1),
+            "deploy": self.deploy,
+            "results": self.results,
+        }
 
     def save(self, path: Path) -> None:
         """Write `as_json` to `path` (`hacompile lab --results FILE`): here, not in the CLI,
@@ -58,9 +68,16 @@ class LabRun:
         path.write_text(json.dumps(self.as_json(), indent=2) + "\n", encoding="utf-8")
 
 
-def run_lab(spec: Path, *, region: str | None = None, scenarios: list[str] | None = None,
-            repeat: int = 1, say: Callable[[str], None] = lambda _: None,
-            prefix: str | None = None, booted: bool = False) -> LabRun:
+def run_lab(
+    spec: Path,
+    *,
+    region: str | None = None,
+    scenarios: list[str] | None = None,
+    repeat: int = 1,
+    say: Callable[[str], None] = lambda _: None,
+    prefix: str | None = None,
+    booted: bool = False,
+) -> LabRun:
     """Build SPEC, stand one region up under `prefix` (default: a fresh one), run the chosen
     scenarios `repeat` times; the lab is torn down before this returns or raises.
 
@@ -78,17 +95,23 @@ def run_lab(spec: Path, *, region: str | None = None, scenarios: list[str] | Non
         index = region_index(build.plan, region)
         lbs = len(build.plan.regions[index].load_balancers)
         chosen = [] if scenarios == [] else select(scenarios, lbs, booted=booted)
-        run = LabRun(str(spec), build.plan.regions[index].name, list(build.notes),
-                     hosts="booted" if booted else "netns")
+        run = LabRun(
+            str(spec),
+            build.plan.regions[index].name,
+            list(build.notes),
+            hosts="booted" if booted else "netns",
+        )
         kind = BootedLab if booted else Lab
         with kind(build.plan, build.bundle_dir, index, prefix=prefix or new_prefix()) as lab:
             run.substitutions.extend(lab.substitutions)
             for line in run.substitutions:
                 say(f"substitution: {line}")
             run.setup_s = time.monotonic() - started
-            say(f"lab {lab.prefix} up in {run.setup_s:.1f}s: {len(lab.topo.lbs)} LBs, "
+            say(
+                f"lab {lab.prefix} up in {run.setup_s:.1f}s: {len(lab.topo.lbs)} LBs, "
                 f"{len(lab.topo.backends)} backends, EIPs at "
-                f"{', '.join(e.address for e in lab.topo.eips)}")
+                f"{', '.join(e.address for e in lab.topo.eips)}"
+            )
             if isinstance(lab, BootedLab):
                 run.deploy = deploy_report(lab)
                 for line in deploy_lines(run.deploy):

@@ -27,8 +27,9 @@ class LabError(RuntimeError):
 def sh(*cmd: str, timeout: float = 30, check: bool = True, input: str | None = None) -> str:
     """Run a command (bounded in time); its stdout, or LabError with its stderr."""
     try:
-        proc = subprocess.run(list(cmd), capture_output=True, text=True, timeout=timeout,
-                              check=False, input=input)
+        proc = subprocess.run(
+            list(cmd), capture_output=True, text=True, timeout=timeout, check=False, input=input
+        )
     except subprocess.TimeoutExpired as exc:
         raise LabError(f"timed out after {timeout}s: {' '.join(cmd)}") from exc
     if check and proc.returncode != 0:
@@ -49,16 +50,37 @@ def create(topo: Topology) -> None:
     for host in topo.hosts:
         sh("ip", "netns", "add", host.ns)
         sh("ip", "-n", host.ns, "link", "set", "lo", "up")
-        sh("ip", "-n", br, "link", "add", host.name, "type", "veth",
-           "peer", "name", "eth0", "netns", host.ns)
+        sh(
+            "ip",
+            "-n",
+            br,
+            "link",
+            "add",
+            host.name,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            "eth0",
+            "netns",
+            host.ns,
+        )
         sh("ip", "-n", br, "link", "set", host.name, "master", "br0", "up")
         sh("ip", "-n", host.ns, "addr", "add", f"{host.ip}/{host.prefix}", "dev", "eth0")
         sh("ip", "-n", host.ns, "link", "set", "eth0", "up")
         sh("ip", "-n", host.ns, "route", "add", "default", "via", host.gateway)
         if host.kind == "lb":
             # Unprivileged ping for the gateway check, as systemd sets it on Ubuntu.
-            sh("ip", "netns", "exec", host.ns, "sysctl", "-q", "-w",
-               "net.ipv4.ping_group_range=0 2147483647")
+            sh(
+                "ip",
+                "netns",
+                "exec",
+                host.ns,
+                "sysctl",
+                "-q",
+                "-w",
+                "net.ipv4.ping_group_range=0 2147483647",
+            )
     # The metadata address lives on the cloud host, reached through each LB's gateway; the
     # cloud host sends each LB (by source address) to that LB's own IMDS stub.
     cloud = topo.host("cloud")
@@ -66,15 +88,25 @@ def create(topo: Topology) -> None:
     sh("ip", "-n", br, "route", "add", f"{IMDS_IP}/32", "via", cloud.ip)
     rules = "".join(
         f"    ip saddr {lb.ip} ip daddr {IMDS_IP} tcp dport 80 dnat to {IMDS_IP}:{imds_port(i)}\n"
-        for i, lb in enumerate(topo.lbs))
-    sh("ip", "netns", "exec", cloud.ns, "nft", "-f", "-", input=(
-        "table ip hclab_imds {\n  chain pre {\n"
-        "    type nat hook prerouting priority -100;\n" + rules + "  }\n}\n"))
+        for i, lb in enumerate(topo.lbs)
+    )
+    sh(
+        "ip",
+        "netns",
+        "exec",
+        cloud.ns,
+        "nft",
+        "-f",
+        "-",
+        input=(
+            "table ip hclab_imds {\n  chain pre {\n"
+            "    type nat hook prerouting priority -100;\n" + rules + "  }\n}\n"
+        ),
+    )
     edge = topo.ns("edge")
     for eip in topo.eips:
         sh("ip", "-n", edge, "addr", "add", f"{eip.address}/32", "dev", "lo")
-    sh("ip", "-n", topo.ns("client"), "route", "add", str(EIP_NET), "via",
-       topo.host("edge").ip)
+    sh("ip", "-n", topo.ns("client"), "route", "add", str(EIP_NET), "via", topo.host("edge").ip)
     # The router must send EIP lab traffic to the edge too (replies are masqueraded anyway).
     sh("ip", "-n", br, "route", "add", str(EIP_NET), "via", topo.host("edge").ip)
 

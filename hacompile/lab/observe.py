@@ -82,8 +82,11 @@ class Observer:
         return int(answer["total"]), list(answer["calls"])
 
     def probe_rows(self, eip: str, start: float, end: float) -> list[Probe]:
-        rows = [Probe(float(r["t"]), bool(r["ok"])) for r in self.probes.poll()
-                if r["eip"] == eip and start <= float(r["t"]) <= end]
+        rows = [
+            Probe(float(r["t"]), bool(r["ok"]))
+            for r in self.probes.poll()
+            if r["eip"] == eip and start <= float(r["t"]) <= end
+        ]
         return sorted(rows, key=lambda p: p.t)
 
     def serving(self, eip: str, now: float, window: float = 0.6) -> bool:

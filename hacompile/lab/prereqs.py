@@ -38,9 +38,11 @@ AWSCLI_REQUIREMENT = "awscli==1.45.11"  # as in pyproject's verify extra and ins
 ANSIBLE_REQUIREMENT = "ansible==12.3.0"  # as in .ci/install-verify.sh
 DEBIAN_PYTHON = "/usr/bin/python3"
 APT = "apt-get install -y --no-install-recommends"
-INSTALL_SCRIPT = ("from a source checkout, `sudo sh .ci/install-verify.sh && sudo sh "
-                  ".ci/install-lab.sh` installs all of it, without starting keepalived or "
-                  "haproxy on this host")
+INSTALL_SCRIPT = (
+    "from a source checkout, `sudo sh .ci/install-verify.sh && sudo sh "
+    ".ci/install-lab.sh` installs all of it, without starting keepalived or "
+    "haproxy on this host"
+)
 
 # command -> (Debian package, what the lab needs it for)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -107,8 +109,10 @@ class Prerequisites:
         lines = [self.refusal] if self.refusal else []
         if self.missing:
             count = len(self.missing)
-            lines.append(f"hacompile lab is missing {count} prerequisite"
-                         f"{'s' if count != 1 else ''}, each with the command that installs it:")
+            lines.append(
+                f"hacompile lab is missing {count} prerequisite"
+                f"{'s' if count != 1 else ''}, each with the command that installs it:"
+            )
             lines += [f"  {m.line()}" for m in self.missing]
             if count > 1:
                 lines.append(f"  all at once: {_all_at_once(self.missing)}")
@@ -116,8 +120,9 @@ class Prerequisites:
         return "\n".join(lines)
 
 
-def check_prerequisites(*, cleanup: bool = False, path: str | None = None,
-                        booted: bool = False) -> Prerequisites:
+def check_prerequisites(
+    *, cleanup: bool = False, path: str | None = None, booted: bool = False
+) -> Prerequisites:
     """Can `hacompile lab` (or, with `cleanup`, `hacompile lab --cleanup`) run here?
 
     `path` is where commands are looked for; by default $PATH plus /usr/sbin and /sbin (sudo
@@ -130,14 +135,19 @@ def check_prerequisites(*, cleanup: bool = False, path: str | None = None,
         refusal = "hacompile lab needs root (it creates namespaces and runs keepalived)"
     search = path if path is not None else os.environ.get("PATH", "") + ":/usr/sbin:/sbin"
     names = CLEANUP_COMMANDS if cleanup else tuple(COMMANDS)
-    missing = [Missing(cmd, COMMANDS[cmd][1], f"{APT} {COMMANDS[cmd][0]}")
-               for cmd in names if shutil.which(cmd, path=search) is None]
+    missing = [
+        Missing(cmd, COMMANDS[cmd][1], f"{APT} {COMMANDS[cmd][0]}")
+        for cmd in names
+        if shutil.which(cmd, path=search) is None
+    ]
     if not cleanup:
         missing += _python_modules() + _awscli() + _ansible()
     if booted and not cleanup:
-        missing += [Missing(cmd, why, f"{APT} {package}")
-                    for cmd, (package, why) in BOOTED_COMMANDS.items()
-                    if shutil.which(cmd, path=search) is None]
+        missing += [
+            Missing(cmd, why, f"{APT} {package}")
+            for cmd, (package, why) in BOOTED_COMMANDS.items()
+            if shutil.which(cmd, path=search) is None
+        ]
         missing += _nspawn(search) + _ansible_boto3()
     return Prerequisites(refusal, tuple(missing))
 
@@ -145,13 +155,20 @@ def check_prerequisites(*, cleanup: bool = False, path: str | None = None,
 def _nspawn(search: str) -> list[Missing]:
     from hacompile.lab.booted.image import NSPAWN_DIR
 
-    if shutil.which("systemd-nspawn", path=search) or (
-            NSPAWN_DIR / "usr" / "bin" / "systemd-nspawn").is_file():
+    if (
+        shutil.which("systemd-nspawn", path=search)
+        or (NSPAWN_DIR / "usr" / "bin" / "systemd-nspawn").is_file()
+    ):
         return []
-    return [Missing("systemd-nspawn", "booting the hosts (systemd as PID 1)",
-                    f"cd \"$(mktemp -d)\" && apt-get download systemd-container && dpkg -x "
-                    f"systemd-container_*.deb {NSPAWN_DIR} (unpacked: installing it would "
-                    "upgrade this machine's systemd)")]
+    return [
+        Missing(
+            "systemd-nspawn",
+            "booting the hosts (systemd as PID 1)",
+            f'cd "$(mktemp -d)" && apt-get download systemd-container && dpkg -x '
+            f"systemd-container_*.deb {NSPAWN_DIR} (unpacked: installing it would "
+            "upgrade this machine's systemd)",
+        )
+    ]
 
 
 def _ansible_boto3() -> list[Missing]:
@@ -162,10 +179,23 @@ def _ansible_boto3() -> list[Missing]:
         return []  # _ansible() names Ansible itself
     if not python.is_file():
         return []  # Ansible from PATH: its Python is not ours to judge
-    ok = subprocess.run([str(python), "-c", "import boto3"], capture_output=True, timeout=60,
-                        check=False).returncode == 0
-    return [] if ok else [Missing(f"boto3 for {python}", "the bundle's SSM password tasks",
-                                  f"{python} -m pip install 'boto3>=1.34'")]
+    ok = (
+        subprocess.run(
+            [str(python), "-c", "import boto3"], capture_output=True, timeout=60, check=False
+        ).returncode
+        == 0
+    )
+    return (
+        []
+        if ok
+        else [
+            Missing(
+                f"boto3 for {python}",
+                "the bundle's SSM password tasks",
+                f"{python} -m pip install 'boto3>=1.34'",
+            )
+        ]
+    )
 
 
 def awscli_install() -> str:
@@ -176,8 +206,11 @@ def awscli_install() -> str:
 
 def _python_modules() -> list[Missing]:
     install = f"{sys.executable} -m pip install 'hacompile[lab]'"
-    return [Missing(f"Python module {name}", why, install)
-            for name, why in PYTHON_MODULES.items() if not _importable(name)]
+    return [
+        Missing(f"Python module {name}", why, install)
+        for name, why in PYTHON_MODULES.items()
+        if not _importable(name)
+    ]
 
 
 def _importable(name: str) -> bool:
@@ -190,16 +223,30 @@ def _importable(name: str) -> bool:
 def _awscli() -> list[Missing]:
     if AWSCLI.is_file() and os.access(AWSCLI, os.X_OK):
         return []
-    found = [Missing(str(AWSCLI), "the AWS CLI the EIP scripts run as the script user",
-                     awscli_install())]
+    found = [
+        Missing(str(AWSCLI), "the AWS CLI the EIP scripts run as the script user", awscli_install())
+    ]
     try:
-        venv_ok = subprocess.run([DEBIAN_PYTHON, "-c", "import ensurepip, venv"],
-                                 capture_output=True, timeout=30, check=False).returncode == 0
+        venv_ok = (
+            subprocess.run(
+                [DEBIAN_PYTHON, "-c", "import ensurepip, venv"],
+                capture_output=True,
+                timeout=30,
+                check=False,
+            ).returncode
+            == 0
+        )
     except OSError:
         venv_ok = False
     if not venv_ok:
-        found.insert(0, Missing(f"{DEBIAN_PYTHON} with venv", "creating the AWS CLI venv",
-                                f"{APT} python3 python3-venv"))
+        found.insert(
+            0,
+            Missing(
+                f"{DEBIAN_PYTHON} with venv",
+                "creating the AWS CLI venv",
+                f"{APT} python3 python3-venv",
+            ),
+        )
     return found
 
 
@@ -208,9 +255,13 @@ def _ansible() -> list[Missing]:
         executable("ansible-playbook")
     except Unavailable:
         venv = tools_dir() / "ansible"
-        return [Missing("ansible-playbook", "rendering the LB configs with the bundle's roles",
-                        f"python3 -m venv {venv} && {venv}/bin/pip install "
-                        f"'{ANSIBLE_REQUIREMENT}'")]
+        return [
+            Missing(
+                "ansible-playbook",
+                "rendering the LB configs with the bundle's roles",
+                f"python3 -m venv {venv} && {venv}/bin/pip install '{ANSIBLE_REQUIREMENT}'",
+            )
+        ]
     return []
 
 
@@ -220,7 +271,7 @@ def _all_at_once(missing: tuple[Missing, ...]) -> str:
     others: list[str] = []
     for item in missing:
         if item.install.startswith(APT + " "):
-            packages += [p for p in item.install[len(APT) + 1:].split() if p not in packages]
+            packages += [p for p in item.install[len(APT) + 1 :].split() if p not in packages]
         elif item.install not in others:
             others.append(item.install)
     steps = [f"{APT} {' '.join(packages)}"] if packages else []

@@ -43,8 +43,10 @@ def run(cfg: dict[str, Any]) -> None:
     lock = threading.Lock()
     targets = cfg["targets"]
     workers = max(4, int(len(targets) * (timeout / interval + 2)))
-    with open(cfg["out"], "a", encoding="utf-8") as out, \
-            ThreadPoolExecutor(max_workers=workers) as pool:
+    with (
+        open(cfg["out"], "a", encoding="utf-8") as out,
+        ThreadPoolExecutor(max_workers=workers) as pool,
+    ):
         print("READY", flush=True)
         start = time.monotonic()
         n = 0

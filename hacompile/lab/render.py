@@ -26,29 +26,42 @@ class Rendered:
     substitutions: tuple[str, ...]
 
 
-def render(bundle: Path, topo: Topology, ids: dict[str, Any], out: Path,
-           extra: dict[str, Any], reasons: dict[str, str]) -> Rendered:
+def render(
+    bundle: Path,
+    topo: Topology,
+    ids: dict[str, Any],
+    out: Path,
+    extra: dict[str, Any],
+    reasons: dict[str, str],
+) -> Rendered:
     """Render every LB of `topo` from `bundle` (a written bundle directory) into `out`."""
     from hacompile.standins.ansible_render import RenderError, render_region
     from hacompile.standins.inventory import EipFixture, HostFixture, RegionFixture
     from hacompile.verify.base import Unavailable
 
     fixture = RegionFixture(
-        hosts={lb.inventory_host: HostFixture(ids["enis"][lb.key]["eni_id"],
-                                              ids["enis"][lb.key]["instance_id"], lb.ip)
-               for lb in topo.lbs},
-        eips={key: EipFixture(e["allocation_id"], e["public_ip"])
-              for key, e in ids["eips"].items()},
+        hosts={
+            lb.inventory_host: HostFixture(
+                ids["enis"][lb.key]["eni_id"], ids["enis"][lb.key]["instance_id"], lb.ip
+            )
+            for lb in topo.lbs
+        },
+        eips={
+            key: EipFixture(e["allocation_id"], e["public_ip"]) for key, e in ids["eips"].items()
+        },
     )
     try:
-        rendered = render_region(bundle, topo.region, out, fixture, interface="eth0",
-                                 extra_vars=extra)
+        rendered = render_region(
+            bundle, topo.region, out, fixture, interface="eth0", extra_vars=extra
+        )
     except Unavailable as exc:
         raise LabError(f"{exc}: the lab renders its configs with Ansible") from None
     except RenderError as exc:
         raise LabError(str(exc)) from None
     by_host = {r.lb.host: r.directory for r in rendered}
     subs = [f"{name} = {json.dumps(extra[name])}: {reason}" for name, reason in reasons.items()]
-    subs.append("ansible_default_ipv4 = {address: <LB IP>, interface: eth0} and fixed VRRP "
-                "passwords (keepalived_auth_source: provided): no facts, no SSM in the lab")
+    subs.append(
+        "ansible_default_ipv4 = {address: <LB IP>, interface: eth0} and fixed VRRP "
+        "passwords (keepalived_auth_source: provided): no facts, no SSM in the lab"
+    )
     return Rendered({lb.key: by_host[lb.inventory_host] for lb in topo.lbs}, tuple(subs))

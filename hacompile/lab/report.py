@@ -25,13 +25,20 @@ def timeline(result: dict[str, Any]) -> list[str]:
         for eip, down in data["downtime_s"].items():
             if down:
                 again = data["serving_again_s"][eip]
-                events.append((again, f"{eip} serving again (client saw {down:.2f}s without "
-                                      f"answers, {data['failed_requests'][eip]} failed)"))
+                events.append(
+                    (
+                        again,
+                        f"{eip} serving again (client saw {down:.2f}s without "
+                        f"answers, {data['failed_requests'][eip]} failed)",
+                    )
+                )
         events.append((data["steady_after_s"], "steady"))
         for t, text in sorted(events):
             lines.append(f"    +{t:7.2f}s  {text}")
-        lines.append(f"    AssociateAddress calls: {data['associate_calls']} "
-                     f"({data['associate_failed']} failed by injection)")
+        lines.append(
+            f"    AssociateAddress calls: {data['associate_calls']} "
+            f"({data['associate_failed']} failed by injection)"
+        )
     owners = sorted(result.get("final_owners", {}).items())
     lines.append("  final owners: " + ", ".join(f"{e}={lb}" for e, lb in owners))
     lines.append("  PASS" if result["passed"] else "  FAIL: " + "; ".join(result["problems"]))
@@ -63,15 +70,19 @@ def _fmt(value: float | None) -> str:
 
 
 def table(results: Iterable[dict[str, Any]]) -> list[str]:
-    head = (f"{'scenario':<20} {'EIP moved':>9} {'downtime':>9} {'failback':>9} "
-            f"{'fb down':>8} {'assoc':>5}  result")
+    head = (
+        f"{'scenario':<20} {'EIP moved':>9} {'downtime':>9} {'failback':>9} "
+        f"{'fb down':>8} {'assoc':>5}  result"
+    )
     lines = [head, "-" * len(head)]
     for r in results:
         h = headline(r)
-        lines.append(f"{r['scenario']:<20} {_fmt(h['eip_moved_s']):>9} {_fmt(h['downtime_s']):>9} "
-                     f"{_fmt(h['failback_s']):>9} {_fmt(h['failback_downtime_s']):>8} "
-                     f"{int(h['associate_calls'] or 0):>5}  "
-                     f"{'PASS' if r['passed'] else 'FAIL'}")
+        lines.append(
+            f"{r['scenario']:<20} {_fmt(h['eip_moved_s']):>9} {_fmt(h['downtime_s']):>9} "
+            f"{_fmt(h['failback_s']):>9} {_fmt(h['failback_downtime_s']):>8} "
+            f"{int(h['associate_calls'] or 0):>5}  "
+            f"{'PASS' if r['passed'] else 'FAIL'}"
+        )
     return lines
 
 
@@ -82,5 +93,10 @@ def aggregate(results: Iterable[dict[str, Any]]) -> dict[str, dict[str, dict[str
         for key, value in headline(r).items():
             if value is not None:
                 by.setdefault(r["scenario"], {}).setdefault(key, []).append(value)
-    return {s: {k: {"min": min(v), "median": statistics.median(v), "max": max(v), "n": len(v)}
-                for k, v in figs.items()} for s, figs in by.items()}
+    return {
+        s: {
+            k: {"min": min(v), "median": statistics.median(v), "max": max(v), "n": len(v)}
+            for k, v in figs.items()
+        }
+        for s, figs in by.items()
+    }

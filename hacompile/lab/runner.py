@@ -34,16 +34,18 @@ def budget(lab: Lab, scenario: Scenario) -> float:
 
     model = {(t.event, t.check): t.decide for t in timings(lab.plan)}
     decide = model[("node_lost", "")]
-    if any(f.kind in ("kill-haproxy", "stop-haproxy", "crash-haproxy")
-           for f in scenario.faults):
-        names = [c.name for c in lab.plan.keepalived.checks
-                 if c.kind == "process" and c.process == lab.plan.flavor.haproxy_process]
-        decide = max((v for (event, check), v in model.items() if check in names),
-                     default=decide)
+    if any(f.kind in ("kill-haproxy", "stop-haproxy", "crash-haproxy") for f in scenario.faults):
+        names = [
+            c.name
+            for c in lab.plan.keepalived.checks
+            if c.kind == "process" and c.process == lab.plan.flavor.haproxy_process
+        ]
+        decide = max((v for (event, check), v in model.items() if check in names), default=decide)
     # Per injected failure: the claim's backoff (doubling from 1 s, up to +50 % jitter) plus
     # the CLI calls of one more attempt.
-    api = sum(sum(1.5 * 2 ** min(i, 4) + CLAIM_SLACK / 2 for i in range(f.times))
-              for f in scenario.api)
+    api = sum(
+        sum(1.5 * 2 ** min(i, 4) + CLAIM_SLACK / 2 for i in range(f.times)) for f in scenario.api
+    )
     return decide + CLAIM_SLACK + api
 
 
@@ -76,11 +78,23 @@ def apply(lab: Lab, fault: Fault) -> None:
         netns.link(lab.topo, fault.lb, up=False)
     elif fault.kind == "partition":
         peers = ", ".join(lb.ip for lb in lab.topo.lbs if lb.key != fault.lb)
-        netns.sh("ip", "netns", "exec", host.ns, "nft", "-f", "-", input=(
-            "table ip hclab_partition {\n"
-            f"  chain in {{ type filter hook input priority 0; ip saddr {{ {peers} }} drop; }}\n"
-            f"  chain out {{ type filter hook output priority 0; ip daddr {{ {peers} }} drop; }}\n"
-            "}\n"))
+        netns.sh(
+            "ip",
+            "netns",
+            "exec",
+            host.ns,
+            "nft",
+            "-f",
+            "-",
+            input=(
+                "table ip hclab_partition {\n"
+                "  chain in { type filter hook input priority 0; "
+                f"ip saddr {{ {peers} }} drop; }}\n"
+                "  chain out { type filter hook output priority 0; "
+                f"ip daddr {{ {peers} }} drop; }}\n"
+                "}\n"
+            ),
+        )
 
 
 def heal(lab: Lab, fault: Fault) -> str:
@@ -111,8 +125,7 @@ def heal(lab: Lab, fault: Fault) -> str:
     elif fault.kind == "link-down":
         netns.link(lab.topo, fault.lb, up=True)
     elif fault.kind == "partition":
-        netns.sh("ip", "netns", "exec", host.ns, "nft", "delete", "table", "ip",
-                 "hclab_partition")
+        netns.sh("ip", "netns", "exec", host.ns, "nft", "delete", "table", "ip", "hclab_partition")
     return ""
 
 
@@ -123,8 +136,14 @@ def signal_pid(pid: int, sig: signal.Signals) -> None:
         os.kill(pid, sig)
 
 
-def wait_steady(lab: Lab, obs: Observer, owners: dict[str, str], down: set[str],
-                timeout: float, split: bool = False) -> tuple[bool, float, str]:
+def wait_steady(
+    lab: Lab,
+    obs: Observer,
+    owners: dict[str, str],
+    down: set[str],
+    timeout: float,
+    split: bool = False,
+) -> tuple[bool, float, str]:
     """(reached, when it started holding, what was still wrong if not)."""
     deadline = time.monotonic() + timeout
     since: float | None = None
@@ -141,8 +160,9 @@ def wait_steady(lab: Lab, obs: Observer, owners: dict[str, str], down: set[str],
                 why = f"{eip} on {mapping.get(eip) or 'nothing'}, expected {lb}"
             elif lab.lbs[lb].state(eip) != "MASTER":
                 why = f"{lb} not MASTER of {eip} ({lab.lbs[lb].state(eip) or '?'})"
-            elif not split and any(lab.lbs[o].state(eip) == "MASTER" for o in lab.lbs
-                                   if o not in down and o != lb):
+            elif not split and any(
+                lab.lbs[o].state(eip) == "MASTER" for o in lab.lbs if o not in down and o != lb
+            ):
                 why = f"another live LB is MASTER of {eip}"
             elif split and sum(lab.lbs[o].state(eip) == "MASTER" for o in lab.lbs) < 2:
                 why = f"no split brain (yet) on {eip}: one MASTER"
@@ -160,15 +180,16 @@ def wait_steady(lab: Lab, obs: Observer, owners: dict[str, str], down: set[str],
     return False, time.time(), why
 
 
-def measure(lab: Lab, obs: Observer, start: float, end: float, calls_from: int
-            ) -> dict[str, Any]:
+def measure(lab: Lab, obs: Observer, start: float, end: float, calls_from: int) -> dict[str, Any]:
     moves: dict[str, list[list[Any]]] = {e.key: [] for e in lab.topo.eips}
     for ev in obs.moves(start, end):
         moves[ev["eip"]].append([round(float(ev["t"]) - start, 3), ev["lb"] or "none"])
-    out: dict[str, Any] = {"steady_after_s": round(end - start, 3), "moves": moves,
-                           "eip_moved_s": {e: m[0][0] for e, m in moves.items() if m}}
-    outages = {e.key: outage(obs.probe_rows(e.key, start - 0.3, end), start)
-               for e in lab.topo.eips}
+    out: dict[str, Any] = {
+        "steady_after_s": round(end - start, 3),
+        "moves": moves,
+        "eip_moved_s": {e: m[0][0] for e, m in moves.items() if m},
+    }
+    outages = {e.key: outage(obs.probe_rows(e.key, start - 0.3, end), start) for e in lab.topo.eips}
     out["downtime_s"] = {e: o.downtime for e, o in outages.items()}
     out["longest_gap_s"] = {e: o.longest for e, o in outages.items()}
     out["serving_again_s"] = {e: o.serving_again for e, o in outages.items()}
@@ -181,12 +202,16 @@ def measure(lab: Lab, obs: Observer, start: float, end: float, calls_from: int
     return out
 
 
-def run_scenario(lab: Lab, obs: Observer, scenario: Scenario,
-                 say: Callable[[str], None]) -> dict[str, Any]:
+def run_scenario(
+    lab: Lab, obs: Observer, scenario: Scenario, say: Callable[[str], None]
+) -> dict[str, Any]:
     region = lab.plan.regions[lab.region_index]
     rightful = {e.key: e.master for e in region.eips}
-    result: dict[str, Any] = {"scenario": scenario.name, "description": scenario.description,
-                              "problems": []}
+    result: dict[str, Any] = {
+        "scenario": scenario.name,
+        "description": scenario.description,
+        "problems": [],
+    }
     problems: list[str] = result["problems"]
     ok, _, why = wait_steady(lab, obs, rightful, set(), heal_timeout(lab))
     if not ok:
@@ -212,14 +237,21 @@ def run_scenario(lab: Lab, obs: Observer, scenario: Scenario,
             # EIPs must be (back) home.
             time.sleep(limit)
         owners = expected_owners(region, applied)
-        wait = limit + (lab.plan.keepalived.reconcile_interval + 10 if scenario.split_brain
-                        else 0) + 15
+        wait = (
+            limit
+            + (lab.plan.keepalived.reconcile_interval + 10 if scenario.split_brain else 0)
+            + 15
+        )
         if fault.kind in TRANSIENT:
             wait = heal_timeout(lab)
-        ok, _, why = wait_steady(lab, obs, owners, {f.lb for f in applied
-                                                   if f.kind != "partition"
-                                                   and f.kind not in TRANSIENT}, wait,
-                                 split=scenario.split_brain)
+        ok, _, why = wait_steady(
+            lab,
+            obs,
+            owners,
+            {f.lb for f in applied if f.kind != "partition" and f.kind not in TRANSIENT},
+            wait,
+            split=scenario.split_brain,
+        )
         if not ok:
             problems.append(f"no steady state after {fault.kind} on {fault.lb}: {why}")
     t1 = time.time()
@@ -245,17 +277,24 @@ def run_scenario(lab: Lab, obs: Observer, scenario: Scenario,
         allowed = 2 if scenario.split_brain or owner in crashed else len(faults)
         for phase, data in (("inject", inject), ("heal", healed)):
             if len(data["moves"][eip]) > allowed:
-                problems.append(f"ping-pong: {eip} moved {len(data['moves'][eip])} times "
-                                f"during {phase} (at most {allowed} expected)")
+                problems.append(
+                    f"ping-pong: {eip} moved {len(data['moves'][eip])} times "
+                    f"during {phase} (at most {allowed} expected)"
+                )
         if owner in down:
             # Measured from the fault that hit the owner (the second of two in a row counts
             # from its own injection).
-            later = [t - hit_at[owner] for t, lb in inject["moves"][eip]
-                     if t >= hit_at[owner] and lb != owner]
+            later = [
+                t - hit_at[owner]
+                for t, lb in inject["moves"][eip]
+                if t >= hit_at[owner] and lb != owner
+            ]
             moved = round(later[0], 3) if later else None
             if moved is None or moved > limit:
-                problems.append(f"{eip} stayed on failed {owner} beyond the {limit:.1f}s "
-                                f"detection budget (moved: {moved})")
+                problems.append(
+                    f"{eip} stayed on failed {owner} beyond the {limit:.1f}s "
+                    f"detection budget (moved: {moved})"
+                )
         elif not scenario.split_brain and owner not in crashed and inject["moves"][eip]:
             problems.append(f"{eip} moved although its owner {owner} was healthy")
     result["budget_s"] = round(limit, 1)

@@ -13,11 +13,19 @@ from dataclasses import dataclass
 
 from hacompile.plan.model import Region
 
-KINDS = ("kill-haproxy", "kill-keepalived", "stop-keepalived", "lose-lb", "link-down",
-         "partition",
-         # booted hosts only: a stop through systemd, a crash the unit's Restart= undoes, a
-         # clean shutdown
-         "stop-haproxy", "crash-haproxy", "poweroff")
+KINDS = (
+    "kill-haproxy",
+    "kill-keepalived",
+    "stop-keepalived",
+    "lose-lb",
+    "link-down",
+    "partition",
+    # booted hosts only: a stop through systemd, a crash the unit's Restart= undoes, a
+    # clean shutdown
+    "stop-haproxy",
+    "crash-haproxy",
+    "poweroff",
+)
 # Faults that leave the LB able to serve again by themselves (the unit restarts what died):
 # the LB does not count as down, and its own EIPs may move away and back.
 TRANSIENT = ("crash-haproxy",)
@@ -54,8 +62,9 @@ class Scenario:
 
 
 def _api_error(times: int) -> ApiFault:
-    return ApiFault("AssociateAddress", 500, "InternalError", "An internal error has occurred.",
-                    times)
+    return ApiFault(
+        "AssociateAddress", 500, "InternalError", "An internal error has occurred.", times
+    )
 
 
 def _throttle(times: int) -> ApiFault:
@@ -63,46 +72,94 @@ def _throttle(times: int) -> ApiFault:
 
 
 MATRIX: tuple[Scenario, ...] = (
-    Scenario("haproxy-killed", "HAProxy SIGKILLed on the EIP's master",
-             (Fault("kill-haproxy", "lb1"),)),
-    Scenario("keepalived-killed", "Keepalived SIGKILLed on the EIP's master (no goodbye)",
-             (Fault("kill-keepalived", "lb1"),)),
-    Scenario("keepalived-stopped", "Keepalived stopped gracefully (SIGTERM: priority 0 advert)",
-             (Fault("stop-keepalived", "lb1"),)),
-    Scenario("lb-lost", "Whole LB lost (its PID-namespace init killed)",
-             (Fault("lose-lb", "lb1"),)),
-    Scenario("link-down", "LB's link down (cable pulled at the bridge)",
-             (Fault("link-down", "lb1"),)),
-    Scenario("split-brain", "LB<->LB partition, both still reach the EC2 API; then healed",
-             (Fault("partition", "lb1"),)),
-    Scenario("api-errors", "EC2 API fails the first 3 AssociateAddress calls (HTTP 500)",
-             (Fault("kill-haproxy", "lb1"),), api=(_api_error(3),)),
-    Scenario("api-throttled", "EC2 API throttles the first 4 calls (RequestLimitExceeded)",
-             (Fault("kill-haproxy", "lb1"),), api=(_throttle(4),)),
-    Scenario("two-failures", "Two failures in a row: lb1's HAProxy, then its successor's",
-             (Fault("kill-haproxy", "lb1"), Fault("kill-haproxy", "")), min_lbs=3),
+    Scenario(
+        "haproxy-killed", "HAProxy SIGKILLed on the EIP's master", (Fault("kill-haproxy", "lb1"),)
+    ),
+    Scenario(
+        "keepalived-killed",
+        "Keepalived SIGKILLed on the EIP's master (no goodbye)",
+        (Fault("kill-keepalived", "lb1"),),
+    ),
+    Scenario(
+        "keepalived-stopped",
+        "Keepalived stopped gracefully (SIGTERM: priority 0 advert)",
+        (Fault("stop-keepalived", "lb1"),),
+    ),
+    Scenario(
+        "lb-lost", "Whole LB lost (its PID-namespace init killed)", (Fault("lose-lb", "lb1"),)
+    ),
+    Scenario(
+        "link-down", "LB's link down (cable pulled at the bridge)", (Fault("link-down", "lb1"),)
+    ),
+    Scenario(
+        "split-brain",
+        "LB<->LB partition, both still reach the EC2 API; then healed",
+        (Fault("partition", "lb1"),),
+    ),
+    Scenario(
+        "api-errors",
+        "EC2 API fails the first 3 AssociateAddress calls (HTTP 500)",
+        (Fault("kill-haproxy", "lb1"),),
+        api=(_api_error(3),),
+    ),
+    Scenario(
+        "api-throttled",
+        "EC2 API throttles the first 4 calls (RequestLimitExceeded)",
+        (Fault("kill-haproxy", "lb1"),),
+        api=(_throttle(4),),
+    ),
+    Scenario(
+        "two-failures",
+        "Two failures in a row: lb1's HAProxy, then its successor's",
+        (Fault("kill-haproxy", "lb1"), Fault("kill-haproxy", "")),
+        min_lbs=3,
+    ),
 )
 
 # On booted hosts systemd supervises the daemons: HAProxy's unit restarts it 100 ms after a
 # SIGKILL (Restart=always), so "killed" becomes a crash the unit undoes, and a fault that must
 # keep HAProxy down is `systemctl stop`; a clean power-off joins the matrix.
 BOOTED_MATRIX: tuple[Scenario, ...] = (
-    Scenario("haproxy-stopped", "HAProxy stopped (systemctl stop) on the EIP's master",
-             (Fault("stop-haproxy", "lb1"),)),
-    Scenario("haproxy-killed", "HAProxy SIGKILLed on the EIP's master; its unit restarts it",
-             (Fault("crash-haproxy", "lb1"),)),
+    Scenario(
+        "haproxy-stopped",
+        "HAProxy stopped (systemctl stop) on the EIP's master",
+        (Fault("stop-haproxy", "lb1"),),
+    ),
+    Scenario(
+        "haproxy-killed",
+        "HAProxy SIGKILLed on the EIP's master; its unit restarts it",
+        (Fault("crash-haproxy", "lb1"),),
+    ),
     *(s for s in MATRIX if s.name in ("keepalived-killed", "keepalived-stopped")),
-    Scenario("lb-lost", "Whole LB lost (power cut: SIGKILL to its PID 1), then booted",
-             (Fault("lose-lb", "lb1"),)),
-    Scenario("lb-poweroff", "LB shut down cleanly (systemctl poweroff), then booted",
-             (Fault("poweroff", "lb1"),)),
+    Scenario(
+        "lb-lost",
+        "Whole LB lost (power cut: SIGKILL to its PID 1), then booted",
+        (Fault("lose-lb", "lb1"),),
+    ),
+    Scenario(
+        "lb-poweroff",
+        "LB shut down cleanly (systemctl poweroff), then booted",
+        (Fault("poweroff", "lb1"),),
+    ),
     *(s for s in MATRIX if s.name in ("link-down", "split-brain")),
-    Scenario("api-errors", "EC2 API fails the first 3 AssociateAddress calls (HTTP 500)",
-             (Fault("stop-haproxy", "lb1"),), api=(_api_error(3),)),
-    Scenario("api-throttled", "EC2 API throttles the first 4 calls (RequestLimitExceeded)",
-             (Fault("stop-haproxy", "lb1"),), api=(_throttle(4),)),
-    Scenario("two-failures", "Two failures in a row: lb1's HAProxy, then its successor's",
-             (Fault("stop-haproxy", "lb1"), Fault("stop-haproxy", "")), min_lbs=3),
+    Scenario(
+        "api-errors",
+        "EC2 API fails the first 3 AssociateAddress calls (HTTP 500)",
+        (Fault("stop-haproxy", "lb1"),),
+        api=(_api_error(3),),
+    ),
+    Scenario(
+        "api-throttled",
+        "EC2 API throttles the first 4 calls (RequestLimitExceeded)",
+        (Fault("stop-haproxy", "lb1"),),
+        api=(_throttle(4),),
+    ),
+    Scenario(
+        "two-failures",
+        "Two failures in a row: lb1's HAProxy, then its successor's",
+        (Fault("stop-haproxy", "lb1"), Fault("stop-haproxy", "")),
+        min_lbs=3,
+    ),
 )
 
 FAST = ("haproxy-killed", "lb-lost")  # the benchmark's default scenarios
@@ -113,8 +170,7 @@ def select(names: list[str] | None, lb_count: int, booted: bool = False) -> list
     if names:
         unknown = [n for n in names if n not in known]
         if unknown:
-            raise ValueError(f"unknown scenario(s) {', '.join(unknown)}; known: "
-                             f"{', '.join(known)}")
+            raise ValueError(f"unknown scenario(s) {', '.join(unknown)}; known: {', '.join(known)}")
         chosen = [known[n] for n in names]
     else:
         chosen = list(known.values())

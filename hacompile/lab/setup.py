@@ -38,9 +38,14 @@ from hacompile.plan.model import Plan
 from hacompile.standins.imds import ImdsInterface, imds_metadata
 from hacompile.standins.moto import aws_env
 
-SCRIPTS = ("hacompile-eip-claim", "hacompile-vrrp-notify", "hacompile-eip-reconcile",
-           "hacompile-check-gateway", "hacompile-check-process",
-           "hacompile-keepalived-configtest")
+SCRIPTS = (
+    "hacompile-eip-claim",
+    "hacompile-vrrp-notify",
+    "hacompile-eip-reconcile",
+    "hacompile-check-gateway",
+    "hacompile-check-process",
+    "hacompile-keepalived-configtest",
+)
 
 
 @dataclass
@@ -75,8 +80,9 @@ class Lab:
             raise
         return self
 
-    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
     def close(self) -> None:
@@ -95,8 +101,10 @@ class Lab:
 
     def start(self) -> None:
         if not AWSCLI.is_file():
-            raise LabError(f"{AWSCLI} missing: the EIP scripts run as an unprivileged user and "
-                           f"need an AWS CLI it can execute; install it: {awscli_install()}")
+            raise LabError(
+                f"{AWSCLI} missing: the EIP scripts run as an unprivileged user and "
+                f"need an AWS CLI it can execute; install it: {awscli_install()}"
+            )
         user = self.plan.keepalived.script_user
         ensure_user(user, self.note)
         self.start_network()
@@ -114,17 +122,31 @@ class Lab:
         self.dir.mkdir(parents=True, mode=0o755)
         os.chmod(self.dir.parent, 0o755)
         netns.create(self.topo)
-        netns.sh("ip", "netns", "exec", self.topo.ns("edge"), "sysctl", "-q", "-w",
-                 "net.ipv4.ip_forward=1")
+        netns.sh(
+            "ip",
+            "netns",
+            "exec",
+            self.topo.ns("edge"),
+            "sysctl",
+            "-q",
+            "-w",
+            "net.ipv4.ip_forward=1",
+        )
         self.start_cloud()
         for lb in self.topo.lbs:
             netns.set_mac(self.topo.ns(lb.key), self.ids["enis"][lb.key]["mac"])
 
     def start_backend(self, name: str, port: int) -> None:
         """A lab backend daemon answering "backend NAME" in that backend's namespace."""
-        proc = spawn(in_netns(self.topo.ns(name), [
-            sys.executable, "-m", "hacompile.lab.daemons", "backend", name, str(port)]),
-            self.dir / f"{name}.log", py_env(), True)
+        proc = spawn(
+            in_netns(
+                self.topo.ns(name),
+                [sys.executable, "-m", "hacompile.lab.daemons", "backend", name, str(port)],
+            ),
+            self.dir / f"{name}.log",
+            py_env(),
+            True,
+        )
         self.procs.append(proc)
         wait_ready(proc, f"backend {name}")
 
@@ -132,38 +154,66 @@ class Lab:
         """The client: every EIP's lab address, every 50 ms, through the edge."""
         fes = self.plan.haproxy.frontends
         port = next((f.port for f in fes if f.mode == "http"), fes[0].port)
-        cfg = {"targets": [{"eip": e.key, "url": f"http://{e.address}:{port}/"}
-                           for e in self.topo.eips],
-               "interval": 0.05, "timeout": 1.0, "out": str(self.dir / "probe.jsonl"),
-               "stop": str(self.dir / "probe.stop"), "max_seconds": 3 * 3600,
-               "max_requests": 3 * 3600 * 20}
+        cfg = {
+            "targets": [
+                {"eip": e.key, "url": f"http://{e.address}:{port}/"} for e in self.topo.eips
+            ],
+            "interval": 0.05,
+            "timeout": 1.0,
+            "out": str(self.dir / "probe.jsonl"),
+            "stop": str(self.dir / "probe.stop"),
+            "max_seconds": 3 * 3600,
+            "max_requests": 3 * 3600 * 20,
+        }
         (self.dir / "probe.json").write_text(json.dumps(cfg), encoding="utf-8")
-        proc = spawn(in_netns(self.topo.ns("client"), [
-            sys.executable, "-m", "hacompile.lab.probe", str(self.dir / "probe.json")]),
-            self.dir / "probe.log", py_env(), True)
+        proc = spawn(
+            in_netns(
+                self.topo.ns("client"),
+                [sys.executable, "-m", "hacompile.lab.probe", str(self.dir / "probe.json")],
+            ),
+            self.dir / "probe.log",
+            py_env(),
+            True,
+        )
         self.procs.append(proc)
         wait_ready(proc, "client probe")
 
     def observer(self) -> Observer:
-        return Observer(JsonlTail(self.dir / "events.jsonl"), JsonlTail(self.dir / "probe.jsonl"),
-                        self.dir / "cloud.sock", lambda lb, eip: self.lbs[lb].state(eip))
+        return Observer(
+            JsonlTail(self.dir / "events.jsonl"),
+            JsonlTail(self.dir / "probe.jsonl"),
+            self.dir / "cloud.sock",
+            lambda lb, eip: self.lbs[lb].state(eip),
+        )
 
     def start_cloud(self) -> None:
         cfg = {
-            "region": self.topo.region, "vpc_cidr": self.topo.vpc_cidr,
+            "region": self.topo.region,
+            "vpc_cidr": self.topo.vpc_cidr,
             "subnets": sorted({lb.subnet_cidr for lb in self.topo.lbs}),
-            "lbs": [{"key": lb.key, "ip": lb.ip, "subnet_cidr": lb.subnet_cidr,
-                     "slots": list(lb.slots)} for lb in self.topo.lbs],
+            "lbs": [
+                {"key": lb.key, "ip": lb.ip, "subnet_cidr": lb.subnet_cidr, "slots": list(lb.slots)}
+                for lb in self.topo.lbs
+            ],
             "eips": [{"key": e.key, "address": e.address} for e in self.topo.eips],
-            "edge_ns": self.topo.ns("edge"), "listen": CLOUD_IP, "port": API_PORT,
-            "ids": str(self.dir / "ids.json"), "events": str(self.dir / "events.jsonl"),
-            "socket": str(self.dir / "cloud.sock"), "moto_log": str(self.dir / "moto.log"),
+            "edge_ns": self.topo.ns("edge"),
+            "listen": CLOUD_IP,
+            "port": API_PORT,
+            "ids": str(self.dir / "ids.json"),
+            "events": str(self.dir / "events.jsonl"),
+            "socket": str(self.dir / "cloud.sock"),
+            "moto_log": str(self.dir / "moto.log"),
             "max_seconds": 4 * 3600,
         }
         (self.dir / "cloud.json").write_text(json.dumps(cfg), encoding="utf-8")
-        proc = spawn(in_netns(self.topo.ns("cloud"), [
-            sys.executable, "-m", "hacompile.lab.cloud", str(self.dir / "cloud.json")]),
-            self.dir / "cloud.log", py_env())
+        proc = spawn(
+            in_netns(
+                self.topo.ns("cloud"),
+                [sys.executable, "-m", "hacompile.lab.cloud", str(self.dir / "cloud.json")],
+            ),
+            self.dir / "cloud.log",
+            py_env(),
+        )
         self.procs.append(proc)
         ids_file = self.dir / "ids.json"
         deadline = time.monotonic() + 60
@@ -171,8 +221,10 @@ class Lab:
             if proc.poll() is not None or time.monotonic() > deadline:
                 # The lab's directory goes with the teardown: quote the logs, do not point there.
                 how = "timed out" if proc.poll() is None else f"exited {proc.poll()}"
-                raise LabError(f"the cloud host did not start ({how}); "
-                               + log_tails(self.dir / "cloud.log", self.dir / "moto.log"))
+                raise LabError(
+                    f"the cloud host did not start ({how}); "
+                    + log_tails(self.dir / "cloud.log", self.dir / "moto.log")
+                )
             time.sleep(0.1)
         self.ids = json.loads(ids_file.read_text(encoding="utf-8"))
 
@@ -181,8 +233,10 @@ class Lab:
         plan, flavor = self.plan, self.plan.flavor
         extra: dict[str, Any] = {}
         reasons: dict[str, str] = {}
-        for var, owner in (("haproxy_user", flavor.haproxy_user),
-                           ("haproxy_group", flavor.haproxy_group)):
+        for var, owner in (
+            ("haproxy_user", flavor.haproxy_user),
+            ("haproxy_group", flavor.haproxy_group),
+        ):
             ok = _exists(owner, group=var.endswith("group"))
             if not ok:
                 extra[var] = "haproxy"
@@ -190,8 +244,10 @@ class Lab:
         hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
         if hard != resource.RLIM_INFINITY and 2 * plan.haproxy.maxconn + 200 > hard:
             extra["haproxy_maxconn"] = (hard - 200) // 2
-            reasons["haproxy_maxconn"] = (f"this machine caps open files at {hard}; HAProxy "
-                                          f"needs 2 x maxconn ({plan.haproxy.maxconn})")
+            reasons["haproxy_maxconn"] = (
+                f"this machine caps open files at {hard}; HAProxy "
+                f"needs 2 x maxconn ({plan.haproxy.maxconn})"
+            )
         rendered = render(self.bundle, self.topo, self.ids, self.dir / "render", extra, reasons)
         self.substitutions.extend(rendered.substitutions)
         shared_sbin, shared_bin, procs = (self.dir / d for d in ("sbin", "bin", "procs"))
@@ -200,21 +256,31 @@ class Lab:
         files = self.bundle / "ansible" / "roles"
         for name in SCRIPTS:
             _install(files / "keepalived" / "files" / name, shared_sbin / name)
-        _install(files / "secondary_ip" / "files" / "hacompile-secondary-ips",
-                 shared_sbin / "hacompile-secondary-ips")
+        _install(
+            files / "secondary_ip" / "files" / "hacompile-secondary-ips",
+            shared_sbin / "hacompile-secondary-ips",
+        )
         (shared_bin / "aws").symlink_to(AWSCLI)
-        self.note(f"/usr/local/sbin, /usr/local/bin: bind-mounted per LB (mount namespace) to "
-                  f"the bundle's scripts, copied unchanged, and {AWSCLI}")
-        self.note(f"AWS_ENDPOINT_URL={self.topo.api_url}: the EC2 API is moto behind a fault "
-                  "proxy on the lab's cloud host")
-        self.note("HACOMPILE_EIP_PRIVATE_IP_CHECK=eni-only: moto 5.2 reports the ENI's primary "
-                  "IP, not the associated slot; the edge takes the slot from the request")
+        self.note(
+            f"/usr/local/sbin, /usr/local/bin: bind-mounted per LB (mount namespace) to "
+            f"the bundle's scripts, copied unchanged, and {AWSCLI}"
+        )
+        self.note(
+            f"AWS_ENDPOINT_URL={self.topo.api_url}: the EC2 API is moto behind a fault "
+            "proxy on the lab's cloud host"
+        )
+        self.note(
+            "HACOMPILE_EIP_PRIVATE_IP_CHECK=eni-only: moto 5.2 reports the ENI's primary "
+            "IP, not the associated slot; the edge takes the slot from the request"
+        )
         haproxy_proc = flavor.haproxy_process
         (procs / haproxy_proc).symlink_to("/usr/sbin/haproxy")
         if flavor.haproxy_binary != "/usr/sbin/haproxy" or haproxy_proc != "haproxy":
-            self.note(f"{flavor.haproxy_binary} -> /usr/sbin/haproxy (Debian's haproxy 2.6), "
-                      f"started through a link named {haproxy_proc!r} so `pgrep -x "
-                      f"{haproxy_proc}` finds it")
+            self.note(
+                f"{flavor.haproxy_binary} -> /usr/sbin/haproxy (Debian's haproxy 2.6), "
+                f"started through a link named {haproxy_proc!r} so `pgrep -x "
+                f"{haproxy_proc}` finds it"
+            )
         if flavor.keepalived_binary != "/usr/sbin/keepalived":
             self.note(f"{flavor.keepalived_binary} -> /usr/sbin/keepalived (Debian's 2.2.7)")
         placeholders = []
@@ -222,16 +288,21 @@ class Lab:
             if check.kind == "process" and check.process != haproxy_proc:
                 (procs / check.process).symlink_to(shutil.which("sleep") or "/bin/sleep")
                 placeholders.append([str(procs / check.process), str(6 * 3600)])
-                self.note(f"process check {check.name} ({check.process}): that daemon does not "
-                          "run in the lab; a placeholder process of that name keeps it passing")
+                self.note(
+                    f"process check {check.name} ({check.process}): that daemon does not "
+                    "run in the lab; a placeholder process of that name keeps it passing"
+                )
         hosts_file = self._hosts_file()
         if plan.keepalived.reconcile_interval:
-            self.note(f"hacompile-eip-reconcile.timer -> a bounded loop every "
-                      f"{plan.keepalived.reconcile_interval}s as {user}, only while keepalived "
-                      "runs (the unit's Requisite=; no systemd here)")
+            self.note(
+                f"hacompile-eip-reconcile.timer -> a bounded loop every "
+                f"{plan.keepalived.reconcile_interval}s as {user}, only while keepalived "
+                "runs (the unit's Requisite=; no systemd here)"
+            )
         for lb in self.topo.lbs:
-            self.lbs[lb.key] = self._lb(lb.key, rendered.dirs[lb.key], user, placeholders,
-                                        hosts_file)
+            self.lbs[lb.key] = self._lb(
+                lb.key, rendered.dirs[lb.key], user, placeholders, hosts_file
+            )
 
     def _hosts_file(self) -> Path | None:
         names = [b for b in self.topo.backends if b.address != b.ip]
@@ -242,8 +313,10 @@ class Lab:
         text += "".join(f"{b.ip} {b.address}\n" for b in names)
         path.write_text(text, encoding="utf-8")
         for b in names:
-            self.note(f"backend {b.name} ({b.address}): a lab backend at {b.ip}:{b.port}, "
-                      "resolved through /etc/hosts bind-mounted in each LB")
+            self.note(
+                f"backend {b.name} ({b.address}): a lab backend at {b.ip}:{b.port}, "
+                "resolved through /etc/hosts bind-mounted in each LB"
+            )
         return path
 
     def _syslog(self, d: Path) -> str:
@@ -256,8 +329,14 @@ class Lab:
         threading.Thread(target=_drain, args=(sock, d / "syslog.log"), daemon=True).start()
         return str(path)
 
-    def _lb(self, key: str, rendered: Path, user: str, placeholders: list[list[str]],
-            hosts_file: Path | None) -> LbHost:
+    def _lb(
+        self,
+        key: str,
+        rendered: Path,
+        user: str,
+        placeholders: list[list[str]],
+        hosts_file: Path | None,
+    ) -> LbHost:
         lb = self.topo.lb(key)
         d = self.dir / key
         shutil.copytree(rendered, d)
@@ -270,38 +349,82 @@ class Lab:
         for sock_dir in ("haproxy", *{Path(self.plan.flavor.haproxy_socket).parent.name}):
             (run / sock_dir).mkdir(exist_ok=True)
         eni = self.ids["enis"][key]
-        md = imds_metadata([ImdsInterface(eni["mac"], eni["eni_id"], (lb.ip, *lb.slots),
-                                          lb.subnet_cidr)], eni["instance_id"])
+        md = imds_metadata(
+            [ImdsInterface(eni["mac"], eni["eni_id"], (lb.ip, *lb.slots), lb.subnet_cidr)],
+            eni["instance_id"],
+        )
         (d / "imds.json").write_text(json.dumps(md), encoding="utf-8")
         index = [x.key for x in self.topo.lbs].index(key)
-        proc = spawn(in_netns(self.topo.ns("cloud"), [
-            sys.executable, "-m", "hacompile.lab.daemons", "imds", str(d / "imds.json"),
-            str(netns.imds_port(index))]),
-            d / "imds.log", py_env(), True)
+        proc = spawn(
+            in_netns(
+                self.topo.ns("cloud"),
+                [
+                    sys.executable,
+                    "-m",
+                    "hacompile.lab.daemons",
+                    "imds",
+                    str(d / "imds.json"),
+                    str(netns.imds_port(index)),
+                ],
+            ),
+            d / "imds.log",
+            py_env(),
+            True,
+        )
         self.procs.append(proc)
         wait_ready(proc, f"{key} IMDS")
-        mounts = [(str(run), "/run"), (str(self.dir / "sbin"), "/usr/local/sbin"),
-                  (str(self.dir / "bin"), "/usr/local/bin")]
+        mounts = [
+            (str(run), "/run"),
+            (str(self.dir / "sbin"), "/usr/local/sbin"),
+            (str(self.dir / "bin"), "/usr/local/bin"),
+        ]
         if hosts_file is not None:
             mounts.append((str(hosts_file), "/etc/hosts"))
         env = {
             **aws_env(self.topo.api_url, self.topo.region),
             "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-            "HOME": "/nonexistent", "LANG": "C.UTF-8",
+            "HOME": "/nonexistent",
+            "LANG": "C.UTF-8",
             "HACOMPILE_EIP_DIR": str(d / "eip"),
             "HACOMPILE_EIP_PRIVATE_IP_CHECK": "eni-only",
             "HACOMPILE_EIP_STDERR": "0",
             "HACOMPILE_LOG_SOCKET": self._syslog(d),
         }
-        hap = [str(self.dir / "procs" / self.plan.flavor.haproxy_process), "-db", "-f",
-               str(d / "haproxy.cfg")]
-        kad = ["/usr/sbin/keepalived", "-n", "-l", "-D", "--vrrp", "-f",
-               str(d / "keepalived.conf"), "-p", "/run/keepalived.pid", "-r", "/run/vrrp.pid"]
+        hap = [
+            str(self.dir / "procs" / self.plan.flavor.haproxy_process),
+            "-db",
+            "-f",
+            str(d / "haproxy.cfg"),
+        ]
+        kad = [
+            "/usr/sbin/keepalived",
+            "-n",
+            "-l",
+            "-D",
+            "--vrrp",
+            "-f",
+            str(d / "keepalived.conf"),
+            "-p",
+            "/run/keepalived.pid",
+            "-r",
+            "/run/vrrp.pid",
+        ]
         interval = self.plan.keepalived.reconcile_interval
-        rec = ["setpriv", f"--reuid={user}", f"--regid={user}", "--init-groups", "sh", "-c",
-               f"i=0; while [ $i -lt 2000 ]; do sleep {interval}; "
-               "! pgrep -x keepalived >/dev/null || /usr/local/sbin/hacompile-eip-reconcile; "
-               "i=$((i+1)); done"] if interval else []
+        rec = (
+            [
+                "setpriv",
+                f"--reuid={user}",
+                f"--regid={user}",
+                "--init-groups",
+                "sh",
+                "-c",
+                f"i=0; while [ $i -lt 2000 ]; do sleep {interval}; "
+                "! pgrep -x keepalived >/dev/null || /usr/local/sbin/hacompile-eip-reconcile; "
+                "i=$((i+1)); done",
+            ]
+            if interval
+            else []
+        )
         return LbHost(key, self.topo.ns(key), d, mounts, env, hap, kad, placeholders, rec)
 
 

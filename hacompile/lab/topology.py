@@ -107,8 +107,9 @@ def new_prefix() -> str:
     return "hcl" + secrets.token_hex(3)
 
 
-def build(region: Region, prefix: str, lab_root: Path = LAB_ROOT,
-          controller: bool = False) -> Topology:
+def build(
+    region: Region, prefix: str, lab_root: Path = LAB_ROOT, controller: bool = False
+) -> Topology:
     """Lay one plan region out as lab hosts (with `controller`, also the deploy host)."""
     if not PREFIX_RE.match(prefix):
         raise ValueError(f"bad lab prefix {prefix!r}")
@@ -118,8 +119,9 @@ def build(region: Region, prefix: str, lab_root: Path = LAB_ROOT,
     }
     hosts: list[Host] = []
 
-    def add(name: str, kind: str, ip: str, net: ipaddress.IPv4Network | ipaddress.IPv6Network
-            ) -> None:
+    def add(
+        name: str, kind: str, ip: str, net: ipaddress.IPv4Network | ipaddress.IPv6Network
+    ) -> None:
         hosts.append(Host(name, kind, f"{prefix}-{name}", ip, net.prefixlen, gateways[net]))
 
     lbs = []

@@ -40,9 +40,10 @@ class ProductCode(NamedTuple):
 HAPEE_PRODUCT_CODES: dict[str, ProductCode] = {
     "1.8": ProductCode(
         "483gxnuft87jy44d3q8n4kvt1",
-        "HAProxy Technologies, \"HAProxy on AWS: Best Practices Part 3\" (2019), the aws_ami "
+        'HAProxy Technologies, "HAProxy on AWS: Best Practices Part 3" (2019), the aws_ami '
         "filter of haproxytech/cloud-blueprints aws_keepalived (HAPEE 1.8, Ubuntu Bionic); "
-        "the same code filters HAPEE 1.8 on Xenial in Part 2"),
+        "the same code filters HAPEE 1.8 on Xenial in Part 2",
+    ),
 }
 
 

@@ -52,7 +52,8 @@ def build_plan(spec: Spec, spec_file: str) -> p.Plan:
         root_volume_gb=spec.load_balancers.root_volume_gb,
         backend_instance_type=spec.backends.demo.instance_type if spec.backends.demo else "",
         backend_arch=instances.architecture(spec.backends.demo.instance_type)
-        if spec.backends.demo else "",
+        if spec.backends.demo
+        else "",
         backend_port=spec.backends.port,
         haproxy=_haproxy(spec),
         keepalived=_keepalived(spec, flavor),
@@ -83,8 +84,9 @@ def _region(spec: Spec, index: int) -> p.Region:
     n = spec.load_balancers.count
     zones = len(subnets)
     ka = spec.keepalived
-    eips = tuple(p.Eip(key=f"eip{k + 1}", vrid=ka.vrid_base + k, master=f"lb{k + 1}")
-                 for k in range(n))
+    eips = tuple(
+        p.Eip(key=f"eip{k + 1}", vrid=ka.vrid_base + k, master=f"lb{k + 1}") for k in range(n)
+    )
     names = _names(spec.name, region.name)
     placed: list[tuple[int, str, tuple[str, ...]]] = []
     per_subnet: dict[int, int] = {}
@@ -106,16 +108,18 @@ def _region(spec: Spec, index: int) -> p.Region:
             )
             for e, eip in enumerate(eips)
         )
-        lbs.append(p.LoadBalancer(
-            key=f"lb{k + 1}",
-            host=f"{names.prefix}lb{k + 1}",
-            zone=subnets[zi].zone,
-            subnet_key=subnets[zi].key,
-            private_ip=primary,
-            slot_ips=slots,
-            instances=instances_,
-            peers=tuple(other[1] for j, other in enumerate(placed) if j != k),
-        ))
+        lbs.append(
+            p.LoadBalancer(
+                key=f"lb{k + 1}",
+                host=f"{names.prefix}lb{k + 1}",
+                zone=subnets[zi].zone,
+                subnet_key=subnets[zi].key,
+                private_ip=primary,
+                slot_ips=slots,
+                instances=instances_,
+                peers=tuple(other[1] for j, other in enumerate(placed) if j != k),
+            )
+        )
     planned = p.Region(
         name=region.name,
         slug=region.name.replace("-", "_"),
@@ -129,8 +133,10 @@ def _region(spec: Spec, index: int) -> p.Region:
         ami_id=region.ami_id or "",
         flow_logs=security.flow_logs(spec, region.name),
     )
-    planned = planned._replace(lb_egress=security.lb_egress(spec, planned),
-                               backend_egress=security.backend_egress(spec, planned))
+    planned = planned._replace(
+        lb_egress=security.lb_egress(spec, planned),
+        backend_egress=security.backend_egress(spec, planned),
+    )
     return planned._replace(egress_table=security.egress_table(planned))
 
 
@@ -155,23 +161,32 @@ def _priority(spec: Spec, *, owner: int, lb: int, count: int) -> int:
     return ladder.backup - ladder.step * (rank - 1)
 
 
-def _servers(spec: Spec, index: int, nets: tuple[IPv4Network, ...],
-             subnets: tuple[p.Subnet, ...]) -> tuple[p.Server, ...]:
+def _servers(
+    spec: Spec, index: int, nets: tuple[IPv4Network, ...], subnets: tuple[p.Subnet, ...]
+) -> tuple[p.Server, ...]:
     region = spec.regions[index]
     port = spec.backends.port
     demo = spec.backends.demo
     if demo is None:
-        return tuple(p.Server(name=b.name, address=b.address, port=b.port or port)
-                     for b in region.backends)
+        return tuple(
+            p.Server(name=b.name, address=b.address, port=b.port or port) for b in region.backends
+        )
     n = spec.load_balancers.count
     offset = network.backend_offset(-(-n // len(nets)), n)
     out = []
     for b in range(demo.count):
         zi = b % len(nets)
         address = network.backend_address(nets[zi], offset, b // len(nets))
-        out.append(p.Server(name=f"web{b + 1}", address=str(address), port=port,
-                            subnet_key=subnets[zi].key, zone=subnets[zi].zone,
-                            host=f"{_names(spec.name, region.name).prefix}web{b + 1}"))
+        out.append(
+            p.Server(
+                name=f"web{b + 1}",
+                address=str(address),
+                port=port,
+                subnet_key=subnets[zi].key,
+                zone=subnets[zi].zone,
+                host=f"{_names(spec.name, region.name).prefix}web{b + 1}",
+            )
+        )
     return tuple(out)
 
 
@@ -180,32 +195,47 @@ def _flavor(spec: Spec) -> p.Flavor:
     if lbs.flavor == "hapee":
         v = lbs.hapee_version
         return p.Flavor(
-            name="hapee", ami_owner=amis.MARKETPLACE_OWNER,
+            name="hapee",
+            ami_owner=amis.MARKETPLACE_OWNER,
             ami_name=f"hapee-ubuntu-*-amd64-hvm-{v}*",
             ami_product_code=amis.hapee_product_code(v, lbs.ami_product_code),
-            haproxy_package="", haproxy_service=f"hapee-{v}-lb",
+            haproxy_package="",
+            haproxy_service=f"hapee-{v}-lb",
             haproxy_config=f"/etc/hapee-{v}/hapee-lb.cfg",
-            haproxy_binary=f"/opt/hapee-{v}/sbin/hapee-lb", haproxy_process="hapee-lb",
-            haproxy_user="hapee-lb", haproxy_group="hapee",
+            haproxy_binary=f"/opt/hapee-{v}/sbin/hapee-lb",
+            haproxy_process="hapee-lb",
+            haproxy_user="hapee-lb",
+            haproxy_group="hapee",
             haproxy_socket=f"/var/run/hapee-{v}/hapee-lb.sock",
-            keepalived_package="", keepalived_service="hapee-extras-vrrp",
+            keepalived_package="",
+            keepalived_service="hapee-extras-vrrp",
             keepalived_config="/etc/hapee-extras/hapee-vrrp.cfg",
             keepalived_binary="/opt/hapee-extras/sbin/hapee-vrrp",
-            label="HAProxy Enterprise", image_label="HAProxy Enterprise Marketplace", version=v,
+            label="HAProxy Enterprise",
+            image_label="HAProxy Enterprise Marketplace",
+            version=v,
         )
     arch = "arm64" if instances.architecture(lbs.instance_type) == "arm64" else "amd64"
     return p.Flavor(
-        name="community", ami_owner=amis.CANONICAL_OWNER,
+        name="community",
+        ami_owner=amis.CANONICAL_OWNER,
         ami_name=amis.ubuntu_noble_name(arch),
         ami_product_code="",
-        haproxy_package="haproxy", haproxy_service="haproxy",
-        haproxy_config="/etc/haproxy/haproxy.cfg", haproxy_binary="/usr/sbin/haproxy",
-        haproxy_process="haproxy", haproxy_user="haproxy", haproxy_group="haproxy",
+        haproxy_package="haproxy",
+        haproxy_service="haproxy",
+        haproxy_config="/etc/haproxy/haproxy.cfg",
+        haproxy_binary="/usr/sbin/haproxy",
+        haproxy_process="haproxy",
+        haproxy_user="haproxy",
+        haproxy_group="haproxy",
         haproxy_socket="/run/haproxy/admin.sock",
-        keepalived_package="keepalived", keepalived_service="keepalived",
+        keepalived_package="keepalived",
+        keepalived_service="keepalived",
         keepalived_config="/etc/keepalived/keepalived.conf",
         keepalived_binary="/usr/sbin/keepalived",
-        label="HAProxy (Ubuntu 24.04)", image_label="Ubuntu 24.04 LTS", version="",
+        label="HAProxy (Ubuntu 24.04)",
+        image_label="Ubuntu 24.04 LTS",
+        version="",
     )
 
 
@@ -230,8 +260,9 @@ def default_checks(flavor: p.Flavor) -> tuple[Check, ...]:
     goes to FAULT and announces priority 0, so a backup takes over after interval x fall
     seconds; a weighted check would make the backup wait out preempt_delay as well."""
     return (
-        Check(name="chk_haproxy", process=flavor.haproxy_process, interval=1, weight=0,
-              fall=2, rise=2),
+        Check(
+            name="chk_haproxy", process=flavor.haproxy_process, interval=1, weight=0, fall=2, rise=2
+        ),
         Check(name="chk_sshd", process="sshd", interval=5, weight=-4, fall=2, rise=1),
         Check(name="chk_gw", gateway=True, interval=3, weight=0, fall=2, rise=3),
     )
@@ -274,11 +305,18 @@ def _keepalived(spec: Spec, flavor: p.Flavor) -> p.Keepalived:
         process_checks=ka.process_checks,
         reconcile_interval=ka.reconcile_interval,
         checks=tuple(
-            p.Check(name=c.name, kind="gateway" if c.gateway else "process",
-                    process=c.process or "", interval=c.interval, weight=c.weight,
-                    fall=c.fall, rise=c.rise, timeout=check_timeout(c.interval),
-                    watch_ms=check_watch_ms(c.interval),
-                    pattern=process_pattern(c.process or ""))
+            p.Check(
+                name=c.name,
+                kind="gateway" if c.gateway else "process",
+                process=c.process or "",
+                interval=c.interval,
+                weight=c.weight,
+                fall=c.fall,
+                rise=c.rise,
+                timeout=check_timeout(c.interval),
+                watch_ms=check_watch_ms(c.interval),
+                pattern=process_pattern(c.process or ""),
+            )
             for c in (ka.checks if ka.checks is not None else default_checks(flavor))
         ),
         script_user=SCRIPT_USER,

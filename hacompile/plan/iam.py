@@ -54,9 +54,7 @@ def eip_failover_policy(plan: Plan, region: Region) -> dict[str, Any]:
                 "Action": ["ec2:AssociateAddress", "ec2:DisassociateAddress"],
                 "Resource": [f"{arn}:elastic-ip/*", f"{arn}:network-interface/*"],
                 "Condition": {
-                    "StringEquals": {
-                        f"aws:ResourceTag/{key}": f"${{aws:PrincipalTag/{key}}}"
-                    }
+                    "StringEquals": {f"aws:ResourceTag/{key}": f"${{aws:PrincipalTag/{key}}}"}
                 },
             },
         ],
@@ -77,8 +75,10 @@ def flow_logs_assume_role_policy(plan: Plan, region: Region) -> dict[str, Any]:
                 "Action": "sts:AssumeRole",
                 "Condition": {
                     "StringEquals": {"aws:SourceAccount": "${account_id}"},
-                    "ArnLike": {"aws:SourceArn": f"arn:{plan.partition}:ec2:{region.name}:"
-                                "${account_id}:vpc-flow-log/*"},
+                    "ArnLike": {
+                        "aws:SourceArn": f"arn:{plan.partition}:ec2:{region.name}:"
+                        "${account_id}:vpc-flow-log/*"
+                    },
                 },
             }
         ],
@@ -88,16 +88,14 @@ def flow_logs_assume_role_policy(plan: Plan, region: Region) -> dict[str, Any]:
 def flow_logs_delivery_policy(plan: Plan, region: Region) -> dict[str, Any]:
     """Write to this region's flow-log group and nothing else; the group is created by
     Terraform, so the role needs no logs:CreateLogGroup."""
-    group = (f"arn:{plan.partition}:logs:{region.name}:*:log-group:"
-             f"{region.flow_logs.log_group}")
+    group = f"arn:{plan.partition}:logs:{region.name}:*:log-group:{region.flow_logs.log_group}"
     return {
         "Version": "2012-10-17",
         "Statement": [
             {
                 "Sid": "DeliverFlowLogsToThisClustersLogGroup",
                 "Effect": "Allow",
-                "Action": ["logs:CreateLogStream", "logs:PutLogEvents",
-                           "logs:DescribeLogStreams"],
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
                 "Resource": [group, f"{group}:*"],
             },
             {

@@ -21,8 +21,9 @@ def inventory(plan: Plan) -> dict[str, Any]:
         lb_children[lb_group] = None
         regions[region.slug] = {
             "vars": {"hacompile_region": region.name, "haproxy_backend": _backend(plan, region)},
-            "children": {lb_group: {"hosts": {lb.host: _lb_vars(lb)
-                                              for lb in region.load_balancers}}},
+            "children": {
+                lb_group: {"hosts": {lb.host: _lb_vars(lb) for lb in region.load_balancers}}
+            },
         }
         if region.demo_backends:
             web_group = f"{region.slug}_backend"
@@ -59,10 +60,14 @@ def lb_group_vars(plan: Plan) -> dict[str, Any]:
         "haproxy_group": f.haproxy_group,
         "haproxy_socket": f.haproxy_socket,
         "haproxy_maxconn": hap.maxconn,
-        "haproxy_timeouts": {"connect": hap.timeout_connect, "client": hap.timeout_client,
-                             "server": hap.timeout_server},
-        "haproxy_frontends": [{"name": fe.name, "port": fe.port, "mode": fe.mode}
-                              for fe in hap.frontends],
+        "haproxy_timeouts": {
+            "connect": hap.timeout_connect,
+            "client": hap.timeout_client,
+            "server": hap.timeout_server,
+        },
+        "haproxy_frontends": [
+            {"name": fe.name, "port": fe.port, "mode": fe.mode} for fe in hap.frontends
+        ],
         "haproxy_stats_port": hap.stats_port,
         "haproxy_stats_cidrs": list(hap.stats_cidrs),
         "keepalived_package": f.keepalived_package,
@@ -77,9 +82,18 @@ def lb_group_vars(plan: Plan) -> dict[str, Any]:
         "keepalived_process_checks": ka.process_checks,
         "keepalived_reconcile_interval": ka.reconcile_interval,
         "keepalived_checks": [
-            {"name": c.name, "kind": c.kind, "process": c.process, "interval": c.interval,
-             "weight": c.weight, "fall": c.fall, "rise": c.rise, "timeout": c.timeout,
-             "watch_ms": c.watch_ms, "pattern": c.pattern}
+            {
+                "name": c.name,
+                "kind": c.kind,
+                "process": c.process,
+                "interval": c.interval,
+                "weight": c.weight,
+                "fall": c.fall,
+                "rise": c.rise,
+                "timeout": c.timeout,
+                "watch_ms": c.watch_ms,
+                "pattern": c.pattern,
+            }
             for c in ka.checks
         ],
     }
@@ -91,8 +105,13 @@ def _lb_vars(lb: LoadBalancer) -> dict[str, Any]:
         "keepalived_unicast_src_ip": lb.private_ip,
         "keepalived_unicast_peers": list(lb.peers),
         "keepalived_instances": [
-            {"name": i.name, "vrid": i.vrid, "priority": i.priority, "master": i.master,
-             "slot_ip": i.slot_ip}
+            {
+                "name": i.name,
+                "vrid": i.vrid,
+                "priority": i.priority,
+                "master": i.master,
+                "slot_ip": i.slot_ip,
+            }
             for i in lb.instances
         ],
     }
@@ -103,6 +122,5 @@ def _backend(plan: Plan, region: Region) -> dict[str, Any]:
         "balance": plan.haproxy.balance,
         "sticky_cookie": plan.haproxy.sticky_cookie,
         "health_check_path": plan.haproxy.health_check_path,
-        "servers": [{"name": s.name, "address": s.address, "port": s.port}
-                    for s in region.servers],
+        "servers": [{"name": s.name, "address": s.address, "port": s.port} for s in region.servers],
     }

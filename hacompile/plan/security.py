@@ -25,8 +25,10 @@ from hacompile.plan import model as p
 from hacompile.spec.model import Spec
 
 ANYWHERE = "0.0.0.0/0"
-HTTPS_WHY = ("the EC2 API (EIP moves) and the package mirrors have no fixed addresses; add an "
-             "EC2 VPC endpoint and a mirror to close it")
+HTTPS_WHY = (
+    "the EC2 API (EIP moves) and the package mirrors have no fixed addresses; add an "
+    "EC2 VPC endpoint and a mirror to close it"
+)
 MIRRORS_WHY = "the package mirrors have no fixed addresses; a mirror in the VPC would close it"
 HTTP_WHY = "the Ubuntu archive serves its signed packages over plain HTTP"
 OPEN_WHY = "security.egress.unrestricted is true in the spec"
@@ -43,27 +45,50 @@ def _common(vpc_cidr: str, *, ec2_api: bool) -> tuple[p.EgressRule, ...]:
     AWS exempts the Amazon resolver from security-group filtering, so the DNS rules change no
     packet: they state the dependency where a reviewer of the rules looks for it."""
     dns = f"{resolver(vpc_cidr)}/32"
-    https = ("HTTPS: EC2 API and package mirrors" if ec2_api else "HTTPS: package mirrors")
+    https = "HTTPS: EC2 API and package mirrors" if ec2_api else "HTTPS: package mirrors"
     return (
         p.EgressRule("dns_udp", "DNS to the VPC resolver", "udp", 53, 53, cidr=dns),
         p.EgressRule("dns_tcp", "DNS over TCP to the VPC resolver", "tcp", 53, 53, cidr=dns),
-        p.EgressRule("https", https, "tcp", 443, 443, cidr=ANYWHERE,
-                     internet=HTTPS_WHY if ec2_api else MIRRORS_WHY),
-        p.EgressRule("http", "HTTP: package mirrors", "tcp", 80, 80, cidr=ANYWHERE,
-                     internet=HTTP_WHY),
+        p.EgressRule(
+            "https",
+            https,
+            "tcp",
+            443,
+            443,
+            cidr=ANYWHERE,
+            internet=HTTPS_WHY if ec2_api else MIRRORS_WHY,
+        ),
+        p.EgressRule(
+            "http", "HTTP: package mirrors", "tcp", 80, 80, cidr=ANYWHERE, internet=HTTP_WHY
+        ),
     )
 
 
 def _open() -> tuple[p.EgressRule, ...]:
-    return (p.EgressRule("all", "All traffic (security.egress.unrestricted)", "-1",
-                         cidr=ANYWHERE, internet=OPEN_WHY),)
+    return (
+        p.EgressRule(
+            "all",
+            "All traffic (security.egress.unrestricted)",
+            "-1",
+            cidr=ANYWHERE,
+            internet=OPEN_WHY,
+        ),
+    )
 
 
 def _backend_targets(region: p.Region) -> tuple[p.EgressRule, ...]:
     if region.demo_backends:
         port = region.servers[0].port if region.servers else 0
-        return (p.EgressRule("backends", "Demo backends on the backend port", "tcp", port, port,
-                             to_group="backend"),)
+        return (
+            p.EgressRule(
+                "backends",
+                "Demo backends on the backend port",
+                "tcp",
+                port,
+                port,
+                to_group="backend",
+            ),
+        )
     targets: dict[tuple[str, int], list[str]] = {}
     for server in region.servers:
         try:
@@ -74,8 +99,14 @@ def _backend_targets(region: p.Region) -> tuple[p.EgressRule, ...]:
             label = f"{server.name} (DNS name: the VPC)"
         targets.setdefault((cidr, server.port), []).append(label)
     return tuple(
-        p.EgressRule(f"backend{i + 1}", f"Backend {', '.join(labels)} port {port}", "tcp",
-                     port, port, cidr=cidr)
+        p.EgressRule(
+            f"backend{i + 1}",
+            f"Backend {', '.join(labels)} port {port}",
+            "tcp",
+            port,
+            port,
+            cidr=cidr,
+        )
         for i, ((cidr, port), labels) in enumerate(targets.items())
     )
 
@@ -85,13 +116,18 @@ def lb_egress(spec: Spec, region: p.Region) -> tuple[p.EgressRule, ...]:
     if egress.unrestricted:
         return _open()
     extra = tuple(
-        p.EgressRule(f"allow{i + 1}", f"Allowed by the spec: {r.cidr} {r.protocol}/{r.port}",
-                     r.protocol, r.port, r.port, cidr=r.cidr,
-                     internet="listed in security.egress.allow" if r.cidr == ANYWHERE else "")
+        p.EgressRule(
+            f"allow{i + 1}",
+            f"Allowed by the spec: {r.cidr} {r.protocol}/{r.port}",
+            r.protocol,
+            r.port,
+            r.port,
+            cidr=r.cidr,
+            internet="listed in security.egress.allow" if r.cidr == ANYWHERE else "",
+        )
         for i, r in enumerate(egress.allow)
     )
-    vrrp = p.EgressRule("vrrp", "VRRP adverts to the other load balancers", "112",
-                        to_group="lb")
+    vrrp = p.EgressRule("vrrp", "VRRP adverts to the other load balancers", "112", to_group="lb")
     return (*_backend_targets(region), vrrp, *_common(region.vpc_cidr, ec2_api=True), *extra)
 
 
@@ -110,11 +146,17 @@ _GROUP_WORDS = {"lb": "the load balancers' group", "backend": "the demo backends
 def egress_table(region: p.Region) -> tuple[p.EgressRow, ...]:
     """The region's rules in words, for the bundle README."""
     return tuple(
-        p.EgressRow(group=group, protocol=_PROTOCOL_WORDS.get(r.protocol, r.protocol),
-                    port=str(r.from_port) if r.protocol in ("tcp", "udp") else "",
-                    to=r.cidr or _GROUP_WORDS[r.to_group], description=r.description)
-        for group, rules in (("load balancers", region.lb_egress),
-                             ("demo backends", region.backend_egress))
+        p.EgressRow(
+            group=group,
+            protocol=_PROTOCOL_WORDS.get(r.protocol, r.protocol),
+            port=str(r.from_port) if r.protocol in ("tcp", "udp") else "",
+            to=r.cidr or _GROUP_WORDS[r.to_group],
+            description=r.description,
+        )
+        for group, rules in (
+            ("load balancers", region.lb_egress),
+            ("demo backends", region.backend_egress),
+        )
         for r in rules
     )
 
@@ -127,8 +169,11 @@ def flow_logs_group(cluster: str, region_name: str) -> str:
 def flow_logs(spec: Spec, region_name: str) -> p.FlowLogs:
     fl = spec.security.flow_logs
     if fl.destination == "cloudwatch":
-        return p.FlowLogs("cloudwatch", retention_days=fl.retention_days,
-                          log_group=flow_logs_group(spec.name, region_name))
+        return p.FlowLogs(
+            "cloudwatch",
+            retention_days=fl.retention_days,
+            log_group=flow_logs_group(spec.name, region_name),
+        )
     if fl.destination == "s3":
         return p.FlowLogs("s3", s3_bucket_arn=fl.s3_bucket_arn or "")
     return p.FlowLogs("none")

@@ -25,39 +25,73 @@ class CheckovSkip(NamedTuple):
 
 
 SKIPS: tuple[CheckovSkip, ...] = (
-    CheckovSkip("aws_eip.service", "CKV2_AWS_19",
-                "Terraform allocates the EIPs but never associates them; Keepalived's notify "
-                "script moves each EIP to the VRRP master at run time"),
-    CheckovSkip("aws_instance.lb", "CKV_AWS_88",
-                "the load balancers sit in public subnets with no NAT or bastion: the public "
-                "address carries SSH from ssh_cidrs only and their calls to the EC2 API"),
-    CheckovSkip("aws_instance.backend", "CKV_AWS_88",
-                "demo backends sit in public subnets with no NAT: the public address lets them "
-                "install nginx and carries SSH from ssh_cidrs only", demo_only=True),
-    CheckovSkip("aws_instance.backend", "CKV2_AWS_41",
-                "demo backends call no AWS API, so least privilege means no IAM role",
-                demo_only=True),
-    CheckovSkip("aws_vpc.main", "CKV2_AWS_11",
-                "the spec turns VPC flow logs off (security.flow_logs.destination: none)",
-                when="flow_logs_none"),
-    CheckovSkip("aws_cloudwatch_log_group.flow_logs", "CKV_AWS_158",
-                "flow-log records (addresses, ports, byte counts; no payload) are encrypted at "
-                "rest by CloudWatch Logs with AWS-managed keys; a customer-managed KMS key "
-                "would add a key policy to get right, a monthly charge per region and a "
-                "7-30 day deletion window to every teardown, for no reader it would exclude "
-                "that IAM does not already exclude", when="flow_logs_cloudwatch"),
-    CheckovSkip("aws_vpc_security_group_egress_rule.lb_egress_all", "CKV_AWS_382",
-                "the spec opens all egress (security.egress.unrestricted: true)",
-                when="egress_open"),
-    CheckovSkip("aws_vpc_security_group_egress_rule.backend_egress_all", "CKV_AWS_382",
-                "the spec opens all egress (security.egress.unrestricted: true)",
-                demo_only=True, when="egress_open"),
-    CheckovSkip("aws_vpc_security_group_ingress_rule.lb_frontend", "CKV_AWS_260",
-                "the frontends are public services: ingress from anywhere on their ports is "
-                "the point of the load balancer"),
-    CheckovSkip("aws_vpc_security_group_ingress_rule.backend_from_lb", "CKV_AWS_260",
-                "false positive: the rule admits only the load balancers' security group "
-                "(referenced_security_group_id), no CIDR", demo_only=True),
+    CheckovSkip(
+        "aws_eip.service",
+        "CKV2_AWS_19",
+        "Terraform allocates the EIPs but never associates them; Keepalived's notify "
+        "script moves each EIP to the VRRP master at run time",
+    ),
+    CheckovSkip(
+        "aws_instance.lb",
+        "CKV_AWS_88",
+        "the load balancers sit in public subnets with no NAT or bastion: the public "
+        "address carries SSH from ssh_cidrs only and their calls to the EC2 API",
+    ),
+    CheckovSkip(
+        "aws_instance.backend",
+        "CKV_AWS_88",
+        "demo backends sit in public subnets with no NAT: the public address lets them "
+        "install nginx and carries SSH from ssh_cidrs only",
+        demo_only=True,
+    ),
+    CheckovSkip(
+        "aws_instance.backend",
+        "CKV2_AWS_41",
+        "demo backends call no AWS API, so least privilege means no IAM role",
+        demo_only=True,
+    ),
+    CheckovSkip(
+        "aws_vpc.main",
+        "CKV2_AWS_11",
+        "the spec turns VPC flow logs off (security.flow_logs.destination: none)",
+        when="flow_logs_none",
+    ),
+    CheckovSkip(
+        "aws_cloudwatch_log_group.flow_logs",
+        "CKV_AWS_158",
+        "flow-log records (addresses, ports, byte counts; no payload) are encrypted at "
+        "rest by CloudWatch Logs with AWS-managed keys; a customer-managed KMS key "
+        "would add a key policy to get right, a monthly charge per region and a "
+        "7-30 day deletion window to every teardown, for no reader it would exclude "
+        "that IAM does not already exclude",
+        when="flow_logs_cloudwatch",
+    ),
+    CheckovSkip(
+        "aws_vpc_security_group_egress_rule.lb_egress_all",
+        "CKV_AWS_382",
+        "the spec opens all egress (security.egress.unrestricted: true)",
+        when="egress_open",
+    ),
+    CheckovSkip(
+        "aws_vpc_security_group_egress_rule.backend_egress_all",
+        "CKV_AWS_382",
+        "the spec opens all egress (security.egress.unrestricted: true)",
+        demo_only=True,
+        when="egress_open",
+    ),
+    CheckovSkip(
+        "aws_vpc_security_group_ingress_rule.lb_frontend",
+        "CKV_AWS_260",
+        "the frontends are public services: ingress from anywhere on their ports is "
+        "the point of the load balancer",
+    ),
+    CheckovSkip(
+        "aws_vpc_security_group_ingress_rule.backend_from_lb",
+        "CKV_AWS_260",
+        "false positive: the rule admits only the load balancers' security group "
+        "(referenced_security_group_id), no CIDR",
+        demo_only=True,
+    ),
 )
 
 
@@ -83,5 +117,4 @@ def skips_for_plan(plan: Plan) -> tuple[CheckovSkip, ...]:
     """The skips present somewhere in this plan's bundle, for the README."""
     demo = any(region.demo_backends for region in plan.regions)
     active = _conditions(plan)
-    return tuple(s for s in SKIPS
-                 if (demo or not s.demo_only) and (not s.when or s.when in active))
+    return tuple(s for s in SKIPS if (demo or not s.demo_only) and (not s.when or s.when in active))

@@ -26,20 +26,21 @@ def _region(plan: Plan, region: Region) -> list[str]:
         lines.append(f'    {_id(r, eip.key)}(["{eip.key} (Elastic IP)"])')
     summarise = len(region.servers) > MAX_BACKEND_NODES
     for subnet in region.subnets:
-        lines.append(f'    subgraph {_id(r, "zone", subnet.key)}["{subnet.zone} · '
-                     f'{subnet.cidr}"]')
+        lines.append(f'    subgraph {_id(r, "zone", subnet.key)}["{subnet.zone} · {subnet.cidr}"]')
         for lb in region.load_balancers:
             if lb.subnet_key == subnet.key:
-                lines.append(f'      {_id(r, lb.key)}["{lb.key} · {lb.private_ip}<br/>'
-                             f'HAProxy + Keepalived"]')
+                lines.append(
+                    f'      {_id(r, lb.key)}["{lb.key} · {lb.private_ip}<br/>HAProxy + Keepalived"]'
+                )
         if not summarise:
             for s in region.servers:
                 if s.subnet_key == subnet.key:
                     lines.append(f'      {_id(r, s.name)}["{s.name} · {s.address}:{s.port}"]')
         lines.append("    end")
     if summarise:
-        lines.append(f'    {_id(r, "backends")}["{len(region.servers)} backends, '
-                     f'port {plan.backend_port}"]')
+        lines.append(
+            f'    {_id(r, "backends")}["{len(region.servers)} backends, port {plan.backend_port}"]'
+        )
     else:
         for s in region.servers:
             if not s.subnet_key:
@@ -55,13 +56,18 @@ def _edges(region: Region) -> list[str]:
         for lb in region.load_balancers:
             instance = next(i for i in lb.instances if i.name == eip.key)
             if instance.master:
-                lines.append(f'  {_id(r, eip.key)} == "MASTER {instance.priority}" ==> '
-                             f"{_id(r, lb.key)}")
+                lines.append(
+                    f'  {_id(r, eip.key)} == "MASTER {instance.priority}" ==> {_id(r, lb.key)}'
+                )
             else:
-                lines.append(f'  {_id(r, eip.key)} -. "BACKUP {instance.priority}" .-> '
-                             f"{_id(r, lb.key)}")
-    targets = ([_id(r, "backends")] if len(region.servers) > MAX_BACKEND_NODES
-               else [_id(r, s.name) for s in region.servers])
+                lines.append(
+                    f'  {_id(r, eip.key)} -. "BACKUP {instance.priority}" .-> {_id(r, lb.key)}'
+                )
+    targets = (
+        [_id(r, "backends")]
+        if len(region.servers) > MAX_BACKEND_NODES
+        else [_id(r, s.name) for s in region.servers]
+    )
     for lb in region.load_balancers:
         lines += [f"  {_id(r, lb.key)} --> {target}" for target in targets]
     return lines

@@ -50,8 +50,11 @@ def ignores_for_plan(plan: Plan) -> tuple[TrivyIgnore, ...]:
         for prefix, rules in (("lb", region.lb_egress), ("backend", region.backend_egress)):
             for rule in rules:
                 if rule.internet:
-                    add(f"aws_vpc_security_group_egress_rule.{prefix}_egress_{rule.key}",
-                        PUBLIC_EGRESS, rule.internet)
+                    add(
+                        f"aws_vpc_security_group_egress_rule.{prefix}_egress_{rule.key}",
+                        PUBLIC_EGRESS,
+                        rule.internet,
+                    )
     return tuple(found.values())
 
 

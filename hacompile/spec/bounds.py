@@ -35,21 +35,31 @@ MAX_CIDRS = 20
 # AWS allows 50 tags per resource; the bundle sets Name, Role and hacompile:cluster itself.
 MAX_TAGS = 40
 
-REGIONS = (f"1 to {MAX_REGIONS} regions, and at most {MAX_LB_INSTANCES} load balancers in all "
-           "(regions x load_balancers.count).")
-LB_COUNT = (f"Load balancers per region, 2 to 8; regions x count may not exceed "
-            f"{MAX_LB_INSTANCES}.")
+REGIONS = (
+    f"1 to {MAX_REGIONS} regions, and at most {MAX_LB_INSTANCES} load balancers in all "
+    "(regions x load_balancers.count)."
+)
+LB_COUNT = f"Load balancers per region, 2 to 8; regions x count may not exceed {MAX_LB_INSTANCES}."
 ZONES = f"2 to {MAX_ZONES} availability zones; the load balancers are spread over them."
-EXISTING_BACKENDS = (f"Existing servers in this region, at most {MAX_EXISTING_BACKENDS}; not "
-                     "the load balancers' own addresses, loopback, link-local (the metadata "
-                     "service), multicast or broadcast.")
-FRONTENDS = (f"1 to {MAX_FRONTENDS} listeners, each on its own port (not 22, not the stats "
-             "port).")
-CHECKS = (f"At most {MAX_CHECKS} Keepalived checks: the failover proof tries every pair of "
-          "failures, so its cost grows with (load balancers x checks)^2.")
-SSH_CIDRS = (f"1 to {MAX_CIDRS} networks allowed to SSH in (one security-group rule each); "
-             "together they may not cover the whole internet or more than a /8 of it.")
-STATS_CIDRS = (f"1 to {MAX_CIDRS} networks allowed to the stats page (one security-group rule "
-               "each); together they may not cover more than a /8 of the internet.")
-TAGS = (f"At most {MAX_TAGS} tags added to every resource; keys aws:*, hacompile:*, Name and "
-        "Role are reserved.")
+EXISTING_BACKENDS = (
+    f"Existing servers in this region, at most {MAX_EXISTING_BACKENDS}; not "
+    "the load balancers' own addresses, loopback, link-local (the metadata "
+    "service), multicast or broadcast."
+)
+FRONTENDS = f"1 to {MAX_FRONTENDS} listeners, each on its own port (not 22, not the stats port)."
+CHECKS = (
+    f"At most {MAX_CHECKS} Keepalived checks: the failover proof tries every pair of "
+    "failures, so its cost grows with (load balancers x checks)^2."
+)
+SSH_CIDRS = (
+    f"1 to {MAX_CIDRS} networks allowed to SSH in (one security-group rule each); "
+    "together they may not cover the whole internet or more than a /8 of it."
+)
+STATS_CIDRS = (
+    f"1 to {MAX_CIDRS} networks allowed to the stats page (one security-group rule "
+    "each); together they may not cover more than a /8 of the internet."
+)
+TAGS = (
+    f"At most {MAX_TAGS} tags added to every resource; keys aws:*, hacompile:*, Name and "
+    "Role are reserved."
+)

@@ -13,17 +13,51 @@ from typing import Literal
 Arch = Literal["x86_64", "arm64"]
 
 # size -> IPv4 addresses per ENI, shared by the general-purpose families of one generation.
-_BURSTABLE = {"nano": 2, "micro": 2, "small": 4, "medium": 6, "large": 12, "xlarge": 15,
-              "2xlarge": 15}
-_NITRO = {"large": 10, "xlarge": 15, "2xlarge": 15, "4xlarge": 30, "8xlarge": 30,
-          "9xlarge": 30, "12xlarge": 30, "16xlarge": 50, "18xlarge": 50, "24xlarge": 50}
+_BURSTABLE = {
+    "nano": 2,
+    "micro": 2,
+    "small": 4,
+    "medium": 6,
+    "large": 12,
+    "xlarge": 15,
+    "2xlarge": 15,
+}
+_NITRO = {
+    "large": 10,
+    "xlarge": 15,
+    "2xlarge": 15,
+    "4xlarge": 30,
+    "8xlarge": 30,
+    "9xlarge": 30,
+    "12xlarge": 30,
+    "16xlarge": 50,
+    "18xlarge": 50,
+    "24xlarge": 50,
+}
 
 _FAMILIES: dict[str, tuple[dict[str, int], Arch]] = {
     "t3": (_BURSTABLE, "x86_64"),
     "t3a": (_BURSTABLE, "x86_64"),
     "t4g": (_BURSTABLE, "arm64"),
-    **{f: (_NITRO, "x86_64") for f in ("m5", "m6i", "m7i", "c5", "c5n", "c6i", "c7i",
-                                       "r5", "r6i", "r7i", "m6a", "m7a", "c6a", "c7a")},
+    **{
+        f: (_NITRO, "x86_64")
+        for f in (
+            "m5",
+            "m6i",
+            "m7i",
+            "c5",
+            "c5n",
+            "c6i",
+            "c7i",
+            "r5",
+            "r6i",
+            "r7i",
+            "m6a",
+            "m7a",
+            "c6a",
+            "c7a",
+        )
+    },
     **{f: (_NITRO, "arm64") for f in ("m6g", "m7g", "c6g", "c6gn", "c7g", "r6g", "r7g")},
 }
 

@@ -92,17 +92,37 @@ def _message(err: ErrorDetails, root: type[BaseModel], loc: Loc) -> str:
         pattern = str(err.get("ctx", {}).get("pattern", ""))
         shown = repr(err["input"]) if len(str(err["input"])) <= 64 else "this value"
         return f"{shown} is not allowed here: {PATTERN_HELP.get(pattern, 'must match ' + pattern)}"
-    if kind in ("int_type", "float_type", "string_type", "bool_type", "list_type", "dict_type",
-                "model_type", "model_attributes_type", "int_from_float"):
-        wanted = {"int_type": "an integer", "int_from_float": "an integer", "float_type":
-                  "a number", "string_type": "a string", "bool_type": "true or false",
-                  "list_type": "a list", "dict_type": "a mapping", "model_type": "a mapping",
-                  "model_attributes_type": "a mapping"}[kind]
+    if kind in (
+        "int_type",
+        "float_type",
+        "string_type",
+        "bool_type",
+        "list_type",
+        "dict_type",
+        "model_type",
+        "model_attributes_type",
+        "int_from_float",
+    ):
+        wanted = {
+            "int_type": "an integer",
+            "int_from_float": "an integer",
+            "float_type": "a number",
+            "string_type": "a string",
+            "bool_type": "true or false",
+            "list_type": "a list",
+            "dict_type": "a mapping",
+            "model_type": "a mapping",
+            "model_attributes_type": "a mapping",
+        }[kind]
         return f"expected {wanted}, got {_describe(err['input'])}"
-    bounds = {"less_than_equal": "at most {le}", "greater_than_equal": "at least {ge}",
-              "less_than": "below {lt}", "greater_than": "above {gt}",
-              "too_short": "at least {min_length} item(s) long",
-              "too_long": "at most {max_length} item(s) long"}
+    bounds = {
+        "less_than_equal": "at most {le}",
+        "greater_than_equal": "at least {ge}",
+        "less_than": "below {lt}",
+        "greater_than": "above {gt}",
+        "too_short": "at least {min_length} item(s) long",
+        "too_long": "at most {max_length} item(s) long",
+    }
     if kind in bounds:
         ctx = err.get("ctx", {})
         got = err["input"]

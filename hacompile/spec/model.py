@@ -55,10 +55,13 @@ class ExistingBackend(Strict):
 class Region(Strict):
     name: RegionName
     vpc_cidr: Cidr
-    zones: Annotated[list[Zone], Field(min_length=2, max_length=bounds.MAX_ZONES,
-                                       description=bounds.ZONES)]
-    backends: Annotated[list[ExistingBackend], Field(max_length=bounds.MAX_EXISTING_BACKENDS,
-                                                     description=bounds.EXISTING_BACKENDS)] = []
+    zones: Annotated[
+        list[Zone], Field(min_length=2, max_length=bounds.MAX_ZONES, description=bounds.ZONES)
+    ]
+    backends: Annotated[
+        list[ExistingBackend],
+        Field(max_length=bounds.MAX_EXISTING_BACKENDS, description=bounds.EXISTING_BACKENDS),
+    ] = []
     # Pin the load balancers' AMI in this region: no image lookup at all (either flavor).
     ami_id: AmiId | None = None
 
@@ -107,8 +110,9 @@ class Frontend(Strict):
 
 class Stats(Strict):
     port: Port = 8404
-    cidrs: Annotated[list[Cidr], Field(min_length=1, max_length=bounds.MAX_CIDRS,
-                                       description=bounds.STATS_CIDRS)]
+    cidrs: Annotated[
+        list[Cidr], Field(min_length=1, max_length=bounds.MAX_CIDRS, description=bounds.STATS_CIDRS)
+    ]
 
 
 class Timeouts(Strict):
@@ -121,10 +125,10 @@ class HAProxy(Strict):
     balance: Literal["roundrobin", "leastconn", "source", "first", "random"] = "roundrobin"
     sticky_cookie: CookieName | None = None
     maxconn: Annotated[int, Field(ge=100, le=2_000_000)] = 20000
-    frontends: Annotated[list[Frontend], Field(min_length=1, max_length=bounds.MAX_FRONTENDS,
-                                               description=bounds.FRONTENDS)] = [
-        Frontend(name="http", port=80)
-    ]
+    frontends: Annotated[
+        list[Frontend],
+        Field(min_length=1, max_length=bounds.MAX_FRONTENDS, description=bounds.FRONTENDS),
+    ] = [Frontend(name="http", port=80)]
     timeouts: Timeouts = Timeouts()
     stats: Stats | None = None
 
@@ -179,8 +183,10 @@ class Keepalived(Strict):
     # Omitted: HAProxy's own process at weight 0 (FAULT: the node resigns at once, no
     # preemption wait), sshd at -4 (moves the EIP after preempt_delay) and the gateway at 0.
     # The HAProxy process name follows the flavor (haproxy, or hapee-lb).
-    checks: Annotated[list[Check], Field(max_length=bounds.MAX_CHECKS,
-                                         description=bounds.CHECKS)] | None = None
+    checks: (
+        Annotated[list[Check], Field(max_length=bounds.MAX_CHECKS, description=bounds.CHECKS)]
+        | None
+    ) = None
 
     @field_validator("advert_int", mode="before")
     @classmethod
@@ -192,8 +198,9 @@ class Keepalived(Strict):
 
 class Access(Strict):
     ssh_key_name: KeyPairName
-    ssh_cidrs: Annotated[list[Cidr], Field(min_length=1, max_length=bounds.MAX_CIDRS,
-                                           description=bounds.SSH_CIDRS)]
+    ssh_cidrs: Annotated[
+        list[Cidr], Field(min_length=1, max_length=bounds.MAX_CIDRS, description=bounds.SSH_CIDRS)
+    ]
     ssh_user: Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_-]{0,31}$")] = "ubuntu"
 
 
@@ -202,13 +209,15 @@ class Spec(Strict):
 
     version: Annotated[Literal[1], WholeNumber]
     name: ClusterName
-    regions: Annotated[list[Region], Field(min_length=1, max_length=bounds.MAX_REGIONS,
-                                           description=bounds.REGIONS)]
+    regions: Annotated[
+        list[Region], Field(min_length=1, max_length=bounds.MAX_REGIONS, description=bounds.REGIONS)
+    ]
     load_balancers: LoadBalancers = LoadBalancers()
     backends: Backends = Backends()
     haproxy: HAProxy = HAProxy()
     keepalived: Keepalived = Keepalived()
     security: Security = Security()
     access: Access
-    tags: Annotated[dict[TagKey, TagValue], Field(max_length=bounds.MAX_TAGS,
-                                                  description=bounds.TAGS)] = {}
+    tags: Annotated[
+        dict[TagKey, TagValue], Field(max_length=bounds.MAX_TAGS, description=bounds.TAGS)
+    ] = {}

@@ -34,8 +34,10 @@ LOCAL_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost", 
 _LOCAL_SUFFIXES = (".localhost", ".localdomain")
 # EC2's private DNS names embed the address: ip-10-0-1-10.ec2.internal,
 # ip-10-0-1-10.us-west-2.compute.internal.
-_EC2_NAME = re.compile(r"ip-(\d{1,3})-(\d{1,3})-(\d{1,3})-(\d{1,3})\.(ec2|[a-z0-9-]+\.compute)"
-                       r"\.internal")
+_EC2_NAME = re.compile(
+    r"ip-(\d{1,3})-(\d{1,3})-(\d{1,3})-(\d{1,3})\.(ec2|[a-z0-9-]+\.compute)"
+    r"\.internal"
+)
 # No organisation's admin networks are larger than a /8, the largest block ever allocated; a
 # set of CIDRs admitting more public addresses than that is "from anywhere" in effect (two /1s
 # make the whole internet while each looks narrower than /0).
@@ -50,18 +52,24 @@ def check(spec: Spec, found: Findings) -> None:
     if spec.haproxy.stats:
         _cidrs(spec.haproxy.stats.cidrs, ("haproxy", "stats", "cidrs"), "the stats page", found)
     if spec.access.ssh_user == "root":
-        found.add(("access", "ssh_user"), "SSH as root is refused: cloud images disable root "
-                  "logins (cloud-init disable_root), and Ansible escalates with become from the "
-                  "image's own user (ubuntu), which leaves a sudo log")
+        found.add(
+            ("access", "ssh_user"),
+            "SSH as root is refused: cloud images disable root "
+            "logins (cloud-init disable_root), and Ansible escalates with become from the "
+            "image's own user (ubuntu), which leaves a sudo log",
+        )
 
 
 def _ports(spec: Spec, found: Findings) -> None:
     """The frontend/22 and frontend/stats collisions are in `rules._haproxy`; this is stats/22."""
     stats = spec.haproxy.stats
     if stats and stats.port == SSH_PORT:
-        found.add(("haproxy", "stats", "port"), "port 22 is SSH on the load balancers: HAProxy "
-                  "cannot bind where sshd listens, and the security group would open tcp/22 to "
-                  "stats.cidrs")
+        found.add(
+            ("haproxy", "stats", "port"),
+            "port 22 is SSH on the load balancers: HAProxy "
+            "cannot bind where sshd listens, and the security group would open tcp/22 to "
+            "stats.cidrs",
+        )
 
 
 def own_addresses(spec: Spec, region: Region) -> dict[IPv4Address, str]:
@@ -95,8 +103,10 @@ def reserved_addresses(region: Region) -> dict[IPv4Address, str]:
 def address_problem(ip: IPv4Address) -> str:
     """Why no backend can be at `ip` on any host, or ""."""
     if ip == METADATA:
-        return ("is the instance metadata service: public traffic would be relayed to it, and "
-                "with it the instance role's credentials")
+        return (
+            "is the instance metadata service: public traffic would be relayed to it, and "
+            "with it the instance role's credentials"
+        )
     if ip.is_link_local:
         return "is link-local (169.254.0.0/16): the load balancer's own link, not a server"
     if ip.is_loopback:
@@ -117,12 +127,15 @@ def _name_address(name: str) -> IPv4Address | str | None:
     name (returned as the reason), or None."""
     lowered = name.lower()
     if lowered == "instance-data" or lowered.startswith("instance-data."):
-        return (f"{name} is the instance metadata service (169.254.169.254) by Amazon's "
-                "resolver: public traffic would be relayed to it, and with it the instance "
-                "role's credentials")
+        return (
+            f"{name} is the instance metadata service (169.254.169.254) by Amazon's "
+            "resolver: public traffic would be relayed to it, and with it the instance "
+            "role's credentials"
+        )
     if lowered in LOCAL_NAMES or lowered.endswith(_LOCAL_SUFFIXES):
-        return (f"{name} is the load balancer's own loopback: HAProxy would send the traffic "
-                "to itself")
+        return (
+            f"{name} is the load balancer's own loopback: HAProxy would send the traffic to itself"
+        )
     match = _EC2_NAME.fullmatch(lowered)
     if match and all(int(part) <= 255 for part in match.groups()[:4]):
         return IPv4Address(".".join(match.groups()[:4]))
@@ -145,17 +158,23 @@ def _backend_addresses(spec: Spec, region: Region, ri: int, found: Findings) -> 
             continue
         if target is None:
             continue
-        shown = backend.address if str(target) == backend.address else \
-            f"{backend.address} ({target})"
+        shown = (
+            backend.address if str(target) == backend.address else f"{backend.address} ({target})"
+        )
         why = address_problem(target)
         if why:
             found.add(at, f"backend {backend.name} at {shown} {why}")
         elif target in reserved:
-            found.add(at, f"backend {backend.name} at {shown} is {reserved[target]}: no server "
-                      "can have it")
+            found.add(
+                at,
+                f"backend {backend.name} at {shown} is {reserved[target]}: no server can have it",
+            )
         elif target in own:
-            found.add(at, f"backend {backend.name} at {shown} is {own[target]}: HAProxy would "
-                      "send traffic back to the load balancers (a proxy loop)")
+            found.add(
+                at,
+                f"backend {backend.name} at {shown} is {own[target]}: HAProxy would "
+                "send traffic back to the load balancers (a proxy loop)",
+            )
 
 
 def public_addresses(nets: Sequence[IPv4Network]) -> int:
@@ -177,11 +196,17 @@ def _cidrs(cidrs: Sequence[str], at: Loc, what: str, found: Findings) -> None:
         return  # `rules._access` refuses each /0 at its item
     union = list(collapse_addresses(nets))
     if union == [IPv4Network("0.0.0.0/0")]:
-        found.add(at, f"{what} from anywhere is refused: together these CIDRs cover the whole "
-                  "internet (0.0.0.0/0)")
+        found.add(
+            at,
+            f"{what} from anywhere is refused: together these CIDRs cover the whole "
+            "internet (0.0.0.0/0)",
+        )
         return
     public = public_addresses(nets)
     if public > MAX_PUBLIC_ADDRESSES:
-        found.add(at, f"{what} from {public:,} public addresses is refused: together these "
-                  "CIDRs admit more than a /8 (16,777,216) of the internet; list the networks "
-                  "your admins connect from")
+        found.add(
+            at,
+            f"{what} from {public:,} public addresses is refused: together these "
+            "CIDRs admit more than a /8 (16,777,216) of the internet; list the networks "
+            "your admins connect from",
+        )

@@ -22,19 +22,48 @@ AmiId = Annotated[str, StringConstraints(pattern=r"^ami-([0-9a-f]{8}|[0-9a-f]{17
 # (e.g. 483gxnuft87jy44d3q8n4kvt1, the HAProxy Enterprise 1.8 product in the blog).
 AmiProductCode = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]{25}$")]
 # A bucket ARN (optionally with a key prefix) as aws_flow_log's log_destination takes it.
-S3BucketArn = Annotated[str, StringConstraints(
-    pattern=r"^arn:aws(-us-gov|-cn)?:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[A-Za-z0-9._-]+)*/?$")]
+S3BucketArn = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^arn:aws(-us-gov|-cn)?:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[A-Za-z0-9._-]+)*/?$"
+    ),
+]
 
-PATTERN_HELP.update({
-    r"^ami-([0-9a-f]{8}|[0-9a-f]{17})$": "an AMI ID: ami- and 8 or 17 lower-case hex digits",
-    r"^[a-z0-9]{25}$": "an AWS Marketplace product code: 25 lower-case letters and digits",
-    r"^arn:aws(-us-gov|-cn)?:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[A-Za-z0-9._-]+)*/?$":
-        "an S3 bucket ARN such as arn:aws:s3:::my-flow-logs (optionally /a/prefix)",
-})
+PATTERN_HELP.update(
+    {
+        r"^ami-([0-9a-f]{8}|[0-9a-f]{17})$": "an AMI ID: ami- and 8 or 17 lower-case hex digits",
+        r"^[a-z0-9]{25}$": "an AWS Marketplace product code: 25 lower-case letters and digits",
+        r"^arn:aws(-us-gov|-cn)?:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[A-Za-z0-9._-]+)*/?$": (
+            "an S3 bucket ARN such as arn:aws:s3:::my-flow-logs (optionally /a/prefix)"
+        ),
+    }
+)
 
 # The values CloudWatch Logs accepts for a log group's retention (PutRetentionPolicy).
-RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827,
-                  2192, 2557, 2922, 3288, 3653)
+RETENTION_DAYS = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
 
 
 class _Strict(BaseModel):
@@ -57,8 +86,11 @@ class FlowLogs(_Strict):
     @classmethod
     def _retention(cls, value: int) -> int:
         if value not in RETENTION_DAYS:
-            raise ValueError("CloudWatch Logs keeps logs for one of "
-                             + ", ".join(map(str, RETENTION_DAYS)) + " days")
+            raise ValueError(
+                "CloudWatch Logs keeps logs for one of "
+                + ", ".join(map(str, RETENTION_DAYS))
+                + " days"
+            )
         return value
 
 
@@ -84,4 +116,3 @@ class Egress(_Strict):
 class Security(_Strict):
     flow_logs: FlowLogs = FlowLogs()
     egress: Egress = Egress()
-

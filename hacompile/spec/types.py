@@ -84,12 +84,16 @@ def _tag_key(value: str) -> str:
     if value.lower().startswith("aws:"):
         raise ValueError("tag keys starting with `aws:` are reserved by AWS")
     if value.lower().startswith(RESERVED_TAG_PREFIX):
-        raise ValueError(f"tag keys starting with `{RESERVED_TAG_PREFIX}` are reserved: the "
-                         "bundle sets hacompile:cluster on every resource itself")
+        raise ValueError(
+            f"tag keys starting with `{RESERVED_TAG_PREFIX}` are reserved: the "
+            "bundle sets hacompile:cluster on every resource itself"
+        )
     if value in RESERVED_TAG_KEYS:
-        raise ValueError(f"the bundle sets the `{value}` tag on each resource itself, and a "
-                         "resource's own tags override the provider's default tags: yours "
-                         "would be dropped")
+        raise ValueError(
+            f"the bundle sets the `{value}` tag on each resource itself, and a "
+            "resource's own tags override the provider's default tags: yours "
+            "would be dropped"
+        )
     return value
 
 
@@ -106,8 +110,10 @@ def duration_ms(value: str) -> int:
 
 def _duration(value: str) -> str:
     if duration_ms(value) > MAX_DURATION_MS:
-        raise ValueError(f"{value} is {duration_ms(value)} ms; HAProxy refuses timeouts past "
-                         f"{MAX_DURATION_MS} ms (2^31-1, about 596 h or 24.8 days)")
+        raise ValueError(
+            f"{value} is {duration_ms(value)} ms; HAProxy refuses timeouts past "
+            f"{MAX_DURATION_MS} ms (2^31-1, about 596 h or 24.8 days)"
+        )
     return value
 
 

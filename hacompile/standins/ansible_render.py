@@ -154,8 +154,11 @@ def render_bundle(
     scratch = Path(tempfile.mkdtemp(prefix="hacompile-render-"))
     try:
         project = scratch / "ansible"
-        shutil.copytree(bundle / "ansible", project,
-                        ignore=shutil.ignore_patterns(".ansible", "terraform-*.json"))
+        shutil.copytree(
+            bundle / "ansible",
+            project,
+            ignore=shutil.ignore_patterns(".ansible", "terraform-*.json"),
+        )
         (project / "hacompile-render.yml").write_text(_PLAYBOOK, encoding="utf-8")
         (scratch / "out").mkdir()
         (project / "roles/haproxy/tasks/hacompile_render.yml").write_text(_HAPROXY_TASKS)
@@ -172,23 +175,43 @@ def render_bundle(
         (scratch / "extra.json").write_text(json.dumps(extra), encoding="utf-8")
         home = scratch / "home"
         home.mkdir()
-        env = {**os.environ, "PATH": f"{playbook.parent}{os.pathsep}{os.environ.get('PATH', '')}",
-               "HOME": str(home), "ANSIBLE_LOCAL_TEMP": str(home / "tmp"),
-               "ANSIBLE_NOCOLOR": "1", "ANSIBLE_RETRY_FILES_ENABLED": "0",
-               "ANSIBLE_CONFIG": str(project / "ansible.cfg"),
-               "ANSIBLE_CALLBACKS_ENABLED": "ansible.builtin.tree",
-               "ANSIBLE_CALLBACK_TREE_DIR": str(scratch / "out")}
-        proc = run_tool([str(playbook), "-i", "inventory", "hacompile-render.yml",
-                         "-e", f"@{scratch / 'extra.json'}"], cwd=project, env=env,
-                        timeout=timeout)
+        env = {
+            **os.environ,
+            "PATH": f"{playbook.parent}{os.pathsep}{os.environ.get('PATH', '')}",
+            "HOME": str(home),
+            "ANSIBLE_LOCAL_TEMP": str(home / "tmp"),
+            "ANSIBLE_NOCOLOR": "1",
+            "ANSIBLE_RETRY_FILES_ENABLED": "0",
+            "ANSIBLE_CONFIG": str(project / "ansible.cfg"),
+            "ANSIBLE_CALLBACKS_ENABLED": "ansible.builtin.tree",
+            "ANSIBLE_CALLBACK_TREE_DIR": str(scratch / "out"),
+        }
+        proc = run_tool(
+            [
+                str(playbook),
+                "-i",
+                "inventory",
+                "hacompile-render.yml",
+                "-e",
+                f"@{scratch / 'extra.json'}",
+            ],
+            cwd=project,
+            env=env,
+            timeout=timeout,
+        )
         if proc.returncode != 0:
-            raise RenderError(f"ansible-playbook failed ({proc.returncode}):\n"
-                              + (proc.stdout + proc.stderr)[-4000:])
+            raise RenderError(
+                f"ansible-playbook failed ({proc.returncode}):\n"
+                + (proc.stdout + proc.stderr)[-4000:]
+            )
         rendered = []
         for region in chosen:
             for lb in lb_hosts(bundle, region):
-                rendered.append(_write_host(lb, scratch / "out" / lb.host,
-                                            out_dir / region / lb.host, interface))
+                rendered.append(
+                    _write_host(
+                        lb, scratch / "out" / lb.host, out_dir / region / lb.host, interface
+                    )
+                )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return tuple(rendered)
@@ -212,8 +235,9 @@ def _write_host(lb: LbHost, result: Path, directory: Path, interface: str) -> Re
         path.write_text(data["eip"][instance.name], encoding="utf-8")
         path.chmod(0o644)
         envs[instance.name] = path
-    return RenderedLb(lb, directory, directory / "keepalived.conf", directory / "haproxy.cfg",
-                      envs, interface)
+    return RenderedLb(
+        lb, directory, directory / "keepalived.conf", directory / "haproxy.cfg", envs, interface
+    )
 
 
 def render_region(
@@ -228,5 +252,12 @@ def render_region(
 ) -> tuple[RenderedLb, ...]:
     """Render each LB of one region: keepalived.conf, haproxy.cfg and one EIP env file each."""
     fixtures = {region: fixture} if fixture is not None else None
-    return render_bundle(bundle, out_dir, fixtures, regions=[region], interface=interface,
-                         timeout=timeout, extra_vars=extra_vars)
+    return render_bundle(
+        bundle,
+        out_dir,
+        fixtures,
+        regions=[region],
+        interface=interface,
+        timeout=timeout,
+        extra_vars=extra_vars,
+    )

@@ -106,13 +106,25 @@ def lb_hosts(bundle: Path, region: str) -> tuple[LbHost, ...]:
     result = []
     for host, hv in hosts.items():
         instances = tuple(
-            VrrpInstance(str(i["name"]), int(i["vrid"]), int(i["priority"]), str(i["slot_ip"]),
-                         bool(i["master"]))
+            VrrpInstance(
+                str(i["name"]),
+                int(i["vrid"]),
+                int(i["priority"]),
+                str(i["slot_ip"]),
+                bool(i["master"]),
+            )
             for i in hv.get("keepalived_instances") or []
         )
-        result.append(LbHost(region, str(host), group, str(hv["keepalived_unicast_src_ip"]),
-                             tuple(str(p) for p in hv.get("keepalived_unicast_peers") or []),
-                             instances))
+        result.append(
+            LbHost(
+                region,
+                str(host),
+                group,
+                str(hv["keepalived_unicast_src_ip"]),
+                tuple(str(p) for p in hv.get("keepalived_unicast_peers") or []),
+                instances,
+            )
+        )
     return tuple(result)
 
 
@@ -123,12 +135,17 @@ def _hex(seed: str, length: int) -> str:
 def fixture_for(bundle: Path, region: str) -> RegionFixture:
     """Deterministic, well-formed fake IDs (eni-/i-/eipalloc- + 17 hex, TEST-NET-3 IPs)."""
     lbs = lb_hosts(bundle, region)
-    hosts = {lb.host: HostFixture(f"eni-{_hex('eni' + lb.host, 17)}",
-                                  f"i-{_hex('i' + lb.host, 17)}", f"192.0.2.{10 + n}")
-             for n, lb in enumerate(lbs)}
+    hosts = {
+        lb.host: HostFixture(
+            f"eni-{_hex('eni' + lb.host, 17)}", f"i-{_hex('i' + lb.host, 17)}", f"192.0.2.{10 + n}"
+        )
+        for n, lb in enumerate(lbs)
+    }
     names = sorted({i.name for lb in lbs for i in lb.instances})
-    eips = {name: EipFixture(f"eipalloc-{_hex(region + name, 17)}", f"203.0.113.{10 + n}")
-            for n, name in enumerate(names)}
+    eips = {
+        name: EipFixture(f"eipalloc-{_hex(region + name, 17)}", f"203.0.113.{10 + n}")
+        for n, name in enumerate(names)
+    }
     return RegionFixture(hosts, eips)
 
 
@@ -139,10 +156,14 @@ def auth_password(region: str, instance: str) -> str:
 
 def terraform_inventory(region: str, group: str, fixture: RegionFixture) -> dict[str, Any]:
     """The Terraform-output inventory, plus the region's fixed VRRP passwords as group vars."""
-    hosts = {name: {"ansible_host": h.ansible_host, "instance_id": h.instance_id,
-                    "eni_id": h.eni_id} for name, h in fixture.hosts.items()}
-    eips = {name: {"allocation_id": e.allocation_id, "public_ip": e.public_ip}
-            for name, e in fixture.eips.items()}
+    hosts = {
+        name: {"ansible_host": h.ansible_host, "instance_id": h.instance_id, "eni_id": h.eni_id}
+        for name, h in fixture.hosts.items()
+    }
+    eips = {
+        name: {"allocation_id": e.allocation_id, "public_ip": e.public_ip}
+        for name, e in fixture.eips.items()
+    }
     passwords = {name: auth_password(region, name) for name in fixture.eips}
     group_vars = {"hacompile_eips": eips, "keepalived_auth_passwords": passwords}
     return {"all": {"children": {group: {"vars": group_vars, "hosts": hosts}}}}

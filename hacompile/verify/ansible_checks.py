@@ -81,15 +81,22 @@ def check_syntax(ctx: Context) -> Outcome:
         return Outcome(("ansible/site.yml: missing",))
     env = ansible_env(ctx, playbook)
     findings: list[str] = []
-    proc = run_tool([str(playbook), "--syntax-check", "site.yml"], cwd=ansible_dir, env=env,
-                    timeout=120)
+    proc = run_tool(
+        [str(playbook), "--syntax-check", "site.yml"], cwd=ansible_dir, env=env, timeout=120
+    )
     if proc.returncode != 0:
-        findings.append("ansible/site.yml: --syntax-check failed: "
-                        + (proc.stderr or proc.stdout).strip()[-2000:])
+        findings.append(
+            "ansible/site.yml: --syntax-check failed: "
+            + (proc.stderr or proc.stdout).strip()[-2000:]
+        )
     modules = task_modules(ansible_dir)
     if modules:
-        proc = run_tool([str(doc), "-t", "module", "--json", *sorted(modules)], cwd=ansible_dir,
-                        env=env, timeout=120)
+        proc = run_tool(
+            [str(doc), "-t", "module", "--json", *sorted(modules)],
+            cwd=ansible_dir,
+            env=env,
+            timeout=120,
+        )
         try:
             known = set(json.loads(proc.stdout or "{}"))
         except json.JSONDecodeError:
@@ -97,8 +104,10 @@ def check_syntax(ctx: Context) -> Outcome:
             findings.append(f"ansible-doc failed: {proc.stderr.strip()[-1000:]}")
         for name in sorted(set(modules) - known):
             for file in sorted(set(modules[name])):
-                findings.append(f"ansible/{file}: module {name} is not in any installed "
-                                "collection (check the collection in requirements.yml)")
+                findings.append(
+                    f"ansible/{file}: module {name} is not in any installed "
+                    "collection (check the collection in requirements.yml)"
+                )
     return Outcome(tuple(findings), f"site.yml and {len(modules)} modules resolved")
 
 
@@ -114,16 +123,22 @@ def check_lint(ctx: Context) -> Outcome:
     copy = ctx.workdir / "ansible-lint" / "ansible"
     shutil.rmtree(copy, ignore_errors=True)
     shutil.copytree(source, copy, ignore=shutil.ignore_patterns(".ansible", "*.retry"))
-    proc = run_tool([str(lint), "--offline", "--profile", "production", "--format", "pep8",
-                     "--nocolor"], cwd=copy, env=ansible_env(ctx, lint), timeout=300)
+    proc = run_tool(
+        [str(lint), "--offline", "--profile", "production", "--format", "pep8", "--nocolor"],
+        cwd=copy,
+        env=ansible_env(ctx, lint),
+        timeout=300,
+    )
     findings = []
     for line in proc.stdout.splitlines():
         match = _PEP8.match(line.strip())
         if match:
             findings.append(f"ansible/{match['file']}:{match['line']}: {match['rest']}")
     if proc.returncode != 0 and not findings:
-        findings.append(f"ansible-lint exited {proc.returncode}: "
-                        + (proc.stderr or proc.stdout).strip()[-2000:])
+        findings.append(
+            f"ansible-lint exited {proc.returncode}: "
+            + (proc.stderr or proc.stdout).strip()[-2000:]
+        )
     counted = re.search(r"in (\d+) files processed", proc.stdout + proc.stderr)
     files = f", {counted.group(1)} files" if counted else ""
     return Outcome(tuple(findings), f"profile production{files}")
@@ -137,17 +152,27 @@ def check_yamllint(ctx: Context) -> Outcome:
     except ImportError as exc:
         raise Unavailable.python(exc) from None
     config_file = ctx.bundle / "ansible" / ".yamllint"
-    config = (YamlLintConfig(file=str(config_file)) if config_file.is_file()
-              else YamlLintConfig("extends: default"))
-    files = sorted(p for p in ctx.bundle.rglob("*") if p.is_file() and (
-        p.suffix in (".yml", ".yaml") or p.name == ".yamllint") and ".ansible" not in p.parts)
+    config = (
+        YamlLintConfig(file=str(config_file))
+        if config_file.is_file()
+        else YamlLintConfig("extends: default")
+    )
+    files = sorted(
+        p
+        for p in ctx.bundle.rglob("*")
+        if p.is_file()
+        and (p.suffix in (".yml", ".yaml") or p.name == ".yamllint")
+        and ".ansible" not in p.parts
+    )
     findings = []
     for path in files:
         rel = ctx.rel(path)
         if config.is_file_ignored(rel):
             continue
         for problem in linter.run(path.read_text(encoding="utf-8"), config, rel):
-            findings.append(f"{rel}:{problem.line}:{problem.column}: [{problem.level}] "
-                            f"{problem.desc} ({problem.rule})")
+            findings.append(
+                f"{rel}:{problem.line}:{problem.column}: [{problem.level}] "
+                f"{problem.desc} ({problem.rule})"
+            )
     source = config_file.name if config_file.is_file() else "default config"
     return Outcome(tuple(findings), f"{len(files)} files ({source})")

@@ -28,8 +28,7 @@ from hacompile.verify.base import Context, Outcome, run_tool
 from hacompile.verify.netns import Namespace
 from hacompile.verify.tools import executable
 
-__all__ = ["check_haproxy", "check_keepalived", "check_shellcheck", "priority_findings",
-           "rendered"]
+__all__ = ["check_haproxy", "check_keepalived", "check_shellcheck", "priority_findings", "rendered"]
 
 START_SECONDS = 2
 # Lines keepalived prints at start-up that are findings. "SECURITY" covers script security,
@@ -185,14 +184,29 @@ def keepalived_findings(
     script.write_text(_SANDBOX, encoding="utf-8")
 
     def sandbox(mode: str) -> subprocess.CompletedProcess[str]:
-        return ns.run(["sh", str(script), str(sbin), str(conf), mode, str(passwd or ""),
-                       str(group or ""), str(keepalived)], timeout=START_SECONDS + 30)
+        return ns.run(
+            [
+                "sh",
+                str(script),
+                str(sbin),
+                str(conf),
+                mode,
+                str(passwd or ""),
+                str(group or ""),
+                str(keepalived),
+            ],
+            timeout=START_SECONDS + 30,
+        )
 
     test = sandbox("test")
-    out = [ln for ln in (test.stdout + test.stderr).splitlines()
-           if ln.strip() and not _EXPECTED.search(ln)]
-    findings += [f"{label}: keepalived -t: {line.strip().replace(str(conf), conf.name)}"
-                 for line in out]
+    out = [
+        ln
+        for ln in (test.stdout + test.stderr).splitlines()
+        if ln.strip() and not _EXPECTED.search(ln)
+    ]
+    findings += [
+        f"{label}: keepalived -t: {line.strip().replace(str(conf), conf.name)}" for line in out
+    ]
     if not out and test.returncode not in (0, 143, -15):
         findings.append(f"{label}: keepalived -t exited {test.returncode} with no output")
     start = sandbox(str(START_SECONDS))
@@ -221,8 +235,10 @@ def priority_findings(label: str, conf_text: str, log: str) -> list[str]:
     if not seen:
         return [f"{label}: keepalived start: no VRRP child seen to check vrrp_priority on"]
     if wanted.group(1) not in seen:
-        return [f"{label}: keepalived start: vrrp_priority {wanted.group(1)} did not take "
-                f"effect (the VRRP child runs at nice {', '.join(seen)})"]
+        return [
+            f"{label}: keepalived start: vrrp_priority {wanted.group(1)} did not take "
+            f"effect (the VRRP child runs at nice {', '.join(seen)})"
+        ]
     return []
 
 
@@ -263,17 +279,31 @@ def check_haproxy(ctx: Context) -> Outcome:
         passwd, group = _identity_files(ctx, users, groups)
         argv = [str(haproxy), "-c", "-f", str(lb.haproxy_cfg)]
         if passwd is not None and group is not None:
-            argv = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
-                    'mount --bind "$1" /etc/passwd && mount --bind "$2" /etc/group && '
-                    'shift 2 && exec "$@"', "sh", str(passwd), str(group), *argv]
+            argv = [
+                "unshare",
+                "--mount",
+                "--propagation",
+                "private",
+                "sh",
+                "-c",
+                'mount --bind "$1" /etc/passwd && mount --bind "$2" /etc/group && '
+                'shift 2 && exec "$@"',
+                "sh",
+                str(passwd),
+                str(group),
+                *argv,
+            ]
         proc = run_tool(argv, timeout=30)
         label = _label(ctx, lb, lb.haproxy_cfg)
-        lines = [ln.strip().replace(str(lb.haproxy_cfg), lb.haproxy_cfg.name)
-                 for ln in (proc.stdout + proc.stderr).splitlines()
-                 if ("WARNING" in ln or "ALERT" in ln) and not _HAPROXY_OFFLINE.search(ln)]
+        lines = [
+            ln.strip().replace(str(lb.haproxy_cfg), lb.haproxy_cfg.name)
+            for ln in (proc.stdout + proc.stderr).splitlines()
+            if ("WARNING" in ln or "ALERT" in ln) and not _HAPROXY_OFFLINE.search(ln)
+        ]
         if proc.returncode != 0 or lines:
             problems += [f"{label}: {ln}" for ln in lines] or [
-                f"{label}: haproxy -c exited {proc.returncode}: {proc.stderr.strip()[-500:]}"]
+                f"{label}: haproxy -c exited {proc.returncode}: {proc.stderr.strip()[-500:]}"
+            ]
     return Outcome(tuple(problems), f"{len(lbs)} configs")
 
 
@@ -289,11 +319,16 @@ def check_shellcheck(ctx: Context) -> Outcome:
                 scripts.append(path)
     if not scripts:
         return Outcome((), "no scripts")
-    proc = run_tool([str(shellcheck), "--format", "gcc", "--external-sources",
-                     *map(str, scripts)], cwd=ctx.bundle, timeout=120)
-    problems = [ctx.rel(Path(line.split(":", 1)[0])) + ":" + line.split(":", 1)[1]
-                for line in proc.stdout.splitlines() if ":" in line]
+    proc = run_tool(
+        [str(shellcheck), "--format", "gcc", "--external-sources", *map(str, scripts)],
+        cwd=ctx.bundle,
+        timeout=120,
+    )
+    problems = [
+        ctx.rel(Path(line.split(":", 1)[0])) + ":" + line.split(":", 1)[1]
+        for line in proc.stdout.splitlines()
+        if ":" in line
+    ]
     if proc.returncode != 0 and not problems:
         problems.append(f"shellcheck exited {proc.returncode}: {proc.stderr.strip()}")
     return Outcome(tuple(problems), f"{len(scripts)} scripts")
-

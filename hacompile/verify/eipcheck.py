@@ -65,12 +65,14 @@ def _python_deps() -> None:
         import boto3  # noqa: F401
         import moto  # noqa: F401
     except ImportError as exc:
-        raise Unavailable(f"{exc.name} is not installed; pip install 'moto[server]' boto3"
-                          ) from None
+        raise Unavailable(
+            f"{exc.name} is not installed; pip install 'moto[server]' boto3"
+        ) from None
 
 
-def _create_region(url: str, region: str, lbs: tuple[LbHost, ...]) -> tuple[
-        RegionFixture, dict[str, _Eni]]:
+def _create_region(
+    url: str, region: str, lbs: tuple[LbHost, ...]
+) -> tuple[RegionFixture, dict[str, _Eni]]:
     """What Terraform creates for `region`, in moto: VPC, subnets, ENIs with slots, EIPs."""
     from hacompile.standins.moto import ec2_client
 
@@ -85,12 +87,14 @@ def _create_region(url: str, region: str, lbs: tuple[LbHost, ...]) -> tuple[
         cidr = str(nets[lb.host])
         if cidr not in subnets:
             subnets[cidr] = ec2.create_subnet(VpcId=vpc, CidrBlock=cidr)["Subnet"]["SubnetId"]
-        eni = ec2.create_network_interface(SubnetId=subnets[cidr],
-                                           PrivateIpAddress=lb.management_ip)["NetworkInterface"]
+        eni = ec2.create_network_interface(
+            SubnetId=subnets[cidr], PrivateIpAddress=lb.management_ip
+        )["NetworkInterface"]
         slots = [i.slot_ip for i in lb.instances]
         if slots:
-            ec2.assign_private_ip_addresses(NetworkInterfaceId=eni["NetworkInterfaceId"],
-                                            PrivateIpAddresses=slots)
+            ec2.assign_private_ip_addresses(
+                NetworkInterfaceId=eni["NetworkInterfaceId"], PrivateIpAddresses=slots
+            )
         enis[lb.host] = _Eni(str(eni["NetworkInterfaceId"]), str(eni["MacAddress"]).lower(), cidr)
         hosts[lb.host] = HostFixture(enis[lb.host].eni_id, f"i-{n:017x}", f"192.0.2.{10 + n}")
     eips = {}
@@ -106,8 +110,9 @@ class _Rig:
     def __init__(self, ctx: Context, script: Path, aws: Path, proxy_url: str) -> None:
         self.ctx, self.script, self.aws, self.proxy_url = ctx, script, aws, proxy_url
 
-    def run(self, lb: RenderedLb, instance: str, region: str, imds_url: str,
-            env_text: str | None = None) -> ClaimRun:
+    def run(
+        self, lb: RenderedLb, instance: str, region: str, imds_url: str, env_text: str | None = None
+    ) -> ClaimRun:
         from hacompile.standins.moto import aws_env
 
         base = self.ctx.workdir / "eip" / region / lb.lb.host
@@ -116,16 +121,22 @@ class _Rig:
             directory.mkdir(parents=True, exist_ok=True)
         eip_dir.chmod(0o755)
         target = eip_dir / f"{instance}.env"
-        target.write_text(env_text if env_text is not None
-                          else lb.eip_env[instance].read_text(encoding="utf-8"), encoding="utf-8")
+        target.write_text(
+            env_text if env_text is not None else lb.eip_env[instance].read_text(encoding="utf-8"),
+            encoding="utf-8",
+        )
         target.chmod(0o644)
         env = {
             "PATH": f"{self.aws.parent}{os.pathsep}/usr/local/bin:/usr/bin:/bin",
-            "HOME": str(home), "LANG": "C.UTF-8",
+            "HOME": str(home),
+            "LANG": "C.UTF-8",
             **aws_env(self.proxy_url, region),
-            "HACOMPILE_EIP_DIR": str(eip_dir), "HACOMPILE_RUN_DIR": str(run_dir),
-            "HACOMPILE_IMDS_URL": imds_url, "HACOMPILE_EIP_TRUST_UID": str(os.getuid()),
-            "HACOMPILE_EIP_STDERR": "1", "HACOMPILE_EIP_BACKOFF_MS": "200",
+            "HACOMPILE_EIP_DIR": str(eip_dir),
+            "HACOMPILE_RUN_DIR": str(run_dir),
+            "HACOMPILE_IMDS_URL": imds_url,
+            "HACOMPILE_EIP_TRUST_UID": str(os.getuid()),
+            "HACOMPILE_EIP_STDERR": "1",
+            "HACOMPILE_EIP_BACKOFF_MS": "200",
             "HACOMPILE_EIP_PRIVATE_IP_CHECK": "eni-only",
             "HACOMPILE_LOG_SOCKET": str(base / "no-syslog.sock"),
         }
@@ -135,8 +146,9 @@ class _Rig:
 
 
 def _budget_env(text: str, seconds: int) -> str:
-    return re.sub(r"^BUDGET_SECONDS='\d+'$", f"BUDGET_SECONDS='{seconds}'", text,
-                  flags=re.MULTILINE)
+    return re.sub(
+        r"^BUDGET_SECONDS='\d+'$", f"BUDGET_SECONDS='{seconds}'", text, flags=re.MULTILINE
+    )
 
 
 def _tail(log: str) -> str:
@@ -145,8 +157,10 @@ def _tail(log: str) -> str:
 
 def _order(lbs: tuple[RenderedLb, ...], instance: str) -> list[RenderedLb]:
     """LBs holding `instance`, highest priority (its MASTER) first."""
+
     def priority(lb: RenderedLb) -> int:
         return next(i.priority for i in lb.lb.instances if i.name == instance)
+
     return sorted((lb for lb in lbs if instance in lb.eip_env), key=priority, reverse=True)
 
 
@@ -182,19 +196,22 @@ def _moves(ctx: Context, script: Path, aws: Path, region: _Region, instance: str
             eni, _ = association(region.url, allocation, region.name)
             sent = [r.params.get("PrivateIpAddress") for r in proxy.calls("AssociateAddress")]
             if got.rc != 0 or eni != expected:
-                found.append(f"{where}: claim exited {got.rc}, EIP on {eni}, expected "
-                             f"{expected}: {_tail(got.log)}")
+                found.append(
+                    f"{where}: claim exited {got.rc}, EIP on {eni}, expected "
+                    f"{expected}: {_tail(got.log)}"
+                )
                 continue
             if sent[-1:] != [slot]:
-                found.append(f"{where}: associate-address sent private IP {sent}, "
-                             f"expected {slot}")
+                found.append(f"{where}: associate-address sent private IP {sent}, expected {slot}")
             if lb is order[-1]:  # the second run, once per EIP, must not write
                 proxy.clear()
                 again = rig.run(lb, instance, region.name, region.imds[lb.lb.host])
                 writes = proxy.calls("AssociateAddress") + proxy.calls("DisassociateAddress")
                 if again.rc != 0 or writes:
-                    found.append(f"{where}: second run exited {again.rc} with {len(writes)} "
-                                 f"write(s); expected a no-op: {_tail(again.log)}")
+                    found.append(
+                        f"{where}: second run exited {again.rc} with {len(writes)} "
+                        f"write(s); expected a no-op: {_tail(again.log)}"
+                    )
     return found
 
 
@@ -211,15 +228,20 @@ def _faults(ctx: Context, script: Path, aws: Path, region: _Region) -> list[str]
         rig = _Rig(ctx, script, aws, proxy.url)
         where = f"{region.name}/{first.lb.host}/{instance}"
         # Transient faults: two throttled writes and a 500 on a read, then success.
-        proxy.set_faults([Fault.throttle("AssociateAddress", times=2),
-                          Fault.internal_error("DescribeAddresses", times=1)])
+        proxy.set_faults(
+            [
+                Fault.throttle("AssociateAddress", times=2),
+                Fault.internal_error("DescribeAddresses", times=1),
+            ]
+        )
         got = rig.run(first, instance, region.name, region.imds[first.lb.host])
-        eni, _ = association(region.url, region.fixture.eips[instance].allocation_id,
-                             region.name)
+        eni, _ = association(region.url, region.fixture.eips[instance].allocation_id, region.name)
         tries = len(proxy.calls("AssociateAddress"))
         if got.rc != 0 or eni != region.enis[first.lb.host].eni_id or tries < 3:
-            found.append(f"{where}: with 2 throttled writes the claim exited {got.rc} after "
-                         f"{tries} associate-address call(s), EIP on {eni}: {_tail(got.log)}")
+            found.append(
+                f"{where}: with 2 throttled writes the claim exited {got.rc} after "
+                f"{tries} associate-address call(s), EIP on {eni}: {_tail(got.log)}"
+            )
         # A permanently failing API: the claim must give up within its budget and say why.
         other = order[-1]
         proxy.set_faults([Fault.internal_error("*", times=None)])
@@ -227,11 +249,12 @@ def _faults(ctx: Context, script: Path, aws: Path, region: _Region) -> list[str]
         got = rig.run(other, instance, region.name, region.imds[other.lb.host], env_text=text)
         where = f"{region.name}/{other.lb.host}/{instance}"
         if got.rc == 0 or got.elapsed > GIVE_UP_BUDGET + _BUDGET_SLACK:
-            found.append(f"{where}: with the API always failing the claim exited {got.rc} "
-                         f"after {got.elapsed:.1f}s (budget {GIVE_UP_BUDGET}s)")
+            found.append(
+                f"{where}: with the API always failing the claim exited {got.rc} "
+                f"after {got.elapsed:.1f}s (budget {GIVE_UP_BUDGET}s)"
+            )
         elif "giving up" not in got.log and "budget" not in got.log:
-            found.append(f"{where}: gave up (exit {got.rc}) without logging why: "
-                         f"{_tail(got.log)}")
+            found.append(f"{where}: gave up (exit {got.rc}) without logging why: {_tail(got.log)}")
     return found
 
 
@@ -259,7 +282,8 @@ def check_eip_scripts(ctx: Context) -> Outcome:
         enis: dict[str, dict[str, _Eni]] = {}
         for region in bundle_regions(ctx.bundle):
             fixtures[region], enis[region] = _create_region(
-                moto.url, region, lb_hosts(ctx.bundle, region))
+                moto.url, region, lb_hosts(ctx.bundle, region)
+            )
         try:
             rendered = render_bundle(ctx.bundle, ctx.workdir / "rendered-moto", fixtures)
         except RenderError as exc:
@@ -271,8 +295,7 @@ def check_eip_scripts(ctx: Context) -> Outcome:
             for lb in lbs:
                 eni = enis[name][lb.lb.host]
                 ips = (lb.lb.management_ip, *(i.slot_ip for i in lb.lb.instances))
-                metadata = imds_metadata([ImdsInterface(eni.mac, eni.eni_id, ips,
-                                                        eni.subnet_cidr)])
+                metadata = imds_metadata([ImdsInterface(eni.mac, eni.eni_id, ips, eni.subnet_cidr)])
                 imds[lb.lb.host] = stack.enter_context(ImdsStub(metadata)).url
             claims += sum(len(lb.eip_env) for lb in lbs)
             regions.append(_Region(name, moto.url, lbs, enis[name], fixtures[name], imds))
@@ -282,5 +305,7 @@ def check_eip_scripts(ctx: Context) -> Outcome:
                 findings += result
         if regions and regions[0].fixture.eips:
             findings += _faults(ctx, copy, aws, regions[0])
-    return Outcome(tuple(findings), f"{claims} env files claimed on moto; retry and give-up "
-                                    "behaviour under injected faults")
+    return Outcome(
+        tuple(findings),
+        f"{claims} env files claimed on moto; retry and give-up behaviour under injected faults",
+    )

@@ -62,11 +62,12 @@ def unscoped_actions(document: Any) -> list[str]:
                 info = get_privilege_info(service.lower(), name)
             except Exception:  # unknown action: parliament reports UNKNOWN_ACTION
                 continue
-            types = sorted({t["resource_type"].rstrip("*") for t in info["resource_types"]}
-                           - {""})
+            types = sorted({t["resource_type"].rstrip("*") for t in info["resource_types"]} - {""})
             if types:
-                found.append(f"RESOURCE_STAR_SCOPABLE: {action} supports resource-level "
-                             f"permissions ({', '.join(types)}) but is granted on Resource *")
+                found.append(
+                    f"RESOURCE_STAR_SCOPABLE: {action} supports resource-level "
+                    f"permissions ({', '.join(types)}) but is granted on Resource *"
+                )
     return found
 
 

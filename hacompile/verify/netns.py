@@ -65,12 +65,22 @@ class Namespace:
         self.ip("addr", "flush", "dev", ifname)
         self.ip("addr", "add", cidr, "dev", ifname)
 
-    def run(
-        self, argv: Sequence[str], *, timeout: float = 60
-    ) -> subprocess.CompletedProcess[str]:
+    def run(self, argv: Sequence[str], *, timeout: float = 60) -> subprocess.CompletedProcess[str]:
         """Run argv inside the namespace and a private mount namespace; never raises on status."""
-        return run_tool(["ip", "netns", "exec", self.name, "unshare", "--mount",
-                         "--propagation", "private", *argv], timeout=timeout)
+        return run_tool(
+            [
+                "ip",
+                "netns",
+                "exec",
+                self.name,
+                "unshare",
+                "--mount",
+                "--propagation",
+                "private",
+                *argv,
+            ],
+            timeout=timeout,
+        )
 
     def close(self) -> None:
         if self._created:

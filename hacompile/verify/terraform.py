@@ -75,17 +75,27 @@ def check_fmt(ctx: Context) -> Outcome:
         elif result["formatted"] is not None:
             original = path.read_text(encoding="utf-8")
             if result["formatted"] != original:
-                findings.append(f"{rel}: not in `terraform fmt` layout:\n" + _diff(
-                    original, result["formatted"], rel))
+                findings.append(
+                    f"{rel}: not in `terraform fmt` layout:\n"
+                    + _diff(original, result["formatted"], rel)
+                )
     return Outcome(tuple(findings), f"{len(files)} files parsed and formatted by hclwrite")
 
 
 def _diff(before: str, after: str, name: str, limit: int = 12) -> str:
-    lines = list(difflib.unified_diff(before.splitlines(), after.splitlines(),
-                                      f"{name} (bundle)", f"{name} (terraform fmt)", lineterm="",
-                                      n=0))
-    shown = lines[:limit] + ([f"... {len(lines) - limit} more diff lines"]
-                             if len(lines) > limit else [])
+    lines = list(
+        difflib.unified_diff(
+            before.splitlines(),
+            after.splitlines(),
+            f"{name} (bundle)",
+            f"{name} (terraform fmt)",
+            lineterm="",
+            n=0,
+        )
+    )
+    shown = lines[:limit] + (
+        [f"... {len(lines) - limit} more diff lines"] if len(lines) > limit else []
+    )
     return "\n".join("    " + line for line in shown)
 
 
@@ -107,10 +117,28 @@ def check_checkov(ctx: Context) -> Outcome:
     root = ctx.bundle / "terraform"
     if not root.is_dir():
         return Outcome(("terraform/: missing",))
-    env = {**os.environ, "BC_SKIP_MAPPING": "TRUE", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false",
-           "LOG_LEVEL": "ERROR"}
-    proc = run_tool([str(checkov), "-d", str(root), "--framework", "terraform", "--skip-download",
-                     "--quiet", "--compact", "--output", "json"], env=env, timeout=300)
+    env = {
+        **os.environ,
+        "BC_SKIP_MAPPING": "TRUE",
+        "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false",
+        "LOG_LEVEL": "ERROR",
+    }
+    proc = run_tool(
+        [
+            str(checkov),
+            "-d",
+            str(root),
+            "--framework",
+            "terraform",
+            "--skip-download",
+            "--quiet",
+            "--compact",
+            "--output",
+            "json",
+        ],
+        env=env,
+        timeout=300,
+    )
     try:
         report = json.loads(proc.stdout) if proc.stdout.strip() else []
     except json.JSONDecodeError:
@@ -125,8 +153,10 @@ def check_checkov(ctx: Context) -> Outcome:
         passed += int(part.get("summary", {}).get("passed", 0))
         skipped += int(part.get("summary", {}).get("skipped", 0))
         for failed in results.get("failed_checks", []):
-            findings.append(f"terraform{failed['file_path']}: {failed['resource']}: "
-                            f"{failed['check_id']} {failed['check_name']}")
+            findings.append(
+                f"terraform{failed['file_path']}: {failed['resource']}: "
+                f"{failed['check_id']} {failed['check_name']}"
+            )
         for error in part.get("summary", {}).get("parsing_errors", []) or []:
             findings.append(f"checkov could not parse {error}")
     if proc.returncode not in (0, 1):
@@ -138,5 +168,7 @@ def check_checkov(ctx: Context) -> Outcome:
             findings.append(f"{file}:{line}: checkov:skip={check_id} has no reason")
         if check_id not in readme:
             findings.append(f"{file}:{line}: checkov:skip={check_id} is not listed in README.md")
-    return Outcome(tuple(sorted(findings)),
-                   f"{passed} checks passed, {skipped} skipped inline (listed in README.md)")
+    return Outcome(
+        tuple(sorted(findings)),
+        f"{passed} checks passed, {skipped} skipped inline (listed in README.md)",
+    )

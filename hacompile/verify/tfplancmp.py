@@ -66,21 +66,28 @@ def compiler_regions(bundle: Path) -> dict[str, CompilerRegion]:
         lb_hosts = (children.get(f"{slug}_lb") or {}).get("hosts") or {}
         lbs = {
             str(host).removeprefix(prefix): CompilerLb(
-                str(host), str(hv["keepalived_unicast_src_ip"]),
+                str(host),
+                str(hv["keepalived_unicast_src_ip"]),
                 frozenset(str(i["slot_ip"]) for i in hv.get("keepalived_instances") or []),
                 frozenset(str(p) for p in hv.get("keepalived_unicast_peers") or []),
-                frozenset(str(i["name"]) for i in hv.get("keepalived_instances") or []))
+                frozenset(str(i["name"]) for i in hv.get("keepalived_instances") or []),
+            )
             for host, hv in lb_hosts.items()
         }
         web_hosts = (children.get(f"{slug}_backend") or {}).get("hosts") or {}
         servers = group["vars"].get("haproxy_backend", {}).get("servers") or []
         regions[str(region)] = CompilerRegion(
-            str(region), lbs,
+            str(region),
+            lbs,
             {str(s["name"]): (str(s["address"]), int(s["port"])) for s in servers},
-            {str(h).removeprefix(prefix): int((hv or {}).get("demo_backend_port", 0))
-             for h, hv in web_hosts.items()},
-            frontends, int(lb_vars.get("haproxy_stats_port") or 0),
-            frozenset(str(c) for c in lb_vars.get("haproxy_stats_cidrs") or []))
+            {
+                str(h).removeprefix(prefix): int((hv or {}).get("demo_backend_port", 0))
+                for h, hv in web_hosts.items()
+            },
+            frontends,
+            int(lb_vars.get("haproxy_stats_port") or 0),
+            frozenset(str(c) for c in lb_vars.get("haproxy_stats_cidrs") or []),
+        )
     return regions
 
 
@@ -103,12 +110,15 @@ class _Comparison:
     def same(self, what: str, planned: Any, compiled: Any, source: str) -> None:
         self.compared += 1
         if planned != compiled:
-            self.findings.append(f"{what} is {_show(planned)} in the plan, but the compiler "
-                                 f"planned {_show(compiled)} ({source})")
+            self.findings.append(
+                f"{what} is {_show(planned)} in the plan, but the compiler "
+                f"planned {_show(compiled)} ({source})"
+            )
 
     def keys(self, address: str, compiled: Iterable[str], source: str) -> None:
-        self.same(f"for_each keys of {address}", sorted(self.instances(address)),
-                  sorted(compiled), source)
+        self.same(
+            f"for_each keys of {address}", sorted(self.instances(address)), sorted(compiled), source
+        )
 
 
 def _show(value: Any) -> str:
@@ -127,8 +137,12 @@ def compare_plan(plan: Mapping[str, Any], region: CompilerRegion) -> tuple[list[
     """Findings where the plan differs from the compiler's plan, and how many values matched
     or not. `plan` is `terraform show -json` of the region module's plan."""
     c = _Comparison(plan)
-    region_expr = (((plan.get("configuration") or {}).get("provider_config") or {})
-                   .get("aws", {}).get("expressions", {}).get("region", {}))
+    region_expr = (
+        ((plan.get("configuration") or {}).get("provider_config") or {})
+        .get("aws", {})
+        .get("expressions", {})
+        .get("region", {})
+    )
     c.same('provider "aws" region', region_expr.get("constant_value"), region.name, INVENTORY)
     _load_balancers(c, region)
     _backends(c, region)
@@ -147,14 +161,26 @@ def _load_balancers(c: _Comparison, region: CompilerRegion) -> None:
         if values is None:
             continue
         where = _address("aws_instance.lb", key)
-        c.same(f"{where}.private_ip", values.get("private_ip"), lb.private_ip,
-               f"keepalived_unicast_src_ip of {lb.host}")
+        c.same(
+            f"{where}.private_ip",
+            values.get("private_ip"),
+            lb.private_ip,
+            f"keepalived_unicast_src_ip of {lb.host}",
+        )
         slots = values.get("secondary_private_ips")
-        c.same(f"{where}.secondary_private_ips", sorted(slots) if slots is not None else None,
-               sorted(lb.slot_ips), f"slot_ip of {lb.host}'s keepalived_instances")
+        c.same(
+            f"{where}.secondary_private_ips",
+            sorted(slots) if slots is not None else None,
+            sorted(lb.slot_ips),
+            f"slot_ip of {lb.host}'s keepalived_instances",
+        )
         others = sorted(str(v.get("private_ip")) for k, v in planned.items() if k != key)
-        c.same(f"the other load balancers' private_ip (peers of {where})", others,
-               sorted(lb.peers), f"keepalived_unicast_peers of {lb.host}")
+        c.same(
+            f"the other load balancers' private_ip (peers of {where})",
+            others,
+            sorted(lb.peers),
+            f"keepalived_unicast_peers of {lb.host}",
+        )
 
 
 def _backends(c: _Comparison, region: CompilerRegion) -> None:
@@ -163,14 +189,21 @@ def _backends(c: _Comparison, region: CompilerRegion) -> None:
     c.keys("aws_instance.backend", region.demo_backends, f"{INVENTORY}, backend hosts")
     for key, values in sorted(c.instances("aws_instance.backend").items()):
         if key in region.servers:
-            c.same(f"{_address('aws_instance.backend', key)}.private_ip",
-                   values.get("private_ip"), region.servers[key][0],
-                   f"haproxy_backend server {key}")
+            c.same(
+                f"{_address('aws_instance.backend', key)}.private_ip",
+                values.get("private_ip"),
+                region.servers[key][0],
+                f"haproxy_backend server {key}",
+            )
     rule = c.instances("aws_vpc_security_group_ingress_rule.backend_from_lb").get("", {})
     for key, port in sorted(region.demo_backends.items()):
         for end in ("from_port", "to_port"):
-            c.same(f"aws_vpc_security_group_ingress_rule.backend_from_lb.{end}", rule.get(end),
-                   port, f"demo_backend_port of backend {key}")
+            c.same(
+                f"aws_vpc_security_group_ingress_rule.backend_from_lb.{end}",
+                rule.get(end),
+                port,
+                f"demo_backend_port of backend {key}",
+            )
 
 
 def _ports(c: _Comparison, region: CompilerRegion) -> None:
@@ -179,17 +212,29 @@ def _ports(c: _Comparison, region: CompilerRegion) -> None:
     for name, values in sorted(c.instances(frontend).items()):
         if name in region.frontends:
             for end in ("from_port", "to_port"):
-                c.same(f"{_address(frontend, name)}.{end}", values.get(end),
-                       region.frontends[name], f"{LB_VARS}, port of frontend {name}")
+                c.same(
+                    f"{_address(frontend, name)}.{end}",
+                    values.get(end),
+                    region.frontends[name],
+                    f"{LB_VARS}, port of frontend {name}",
+                )
     stats = "aws_vpc_security_group_ingress_rule.lb_stats"
     cidrs = region.stats_cidrs if region.stats_port else frozenset()
     c.keys(stats, cidrs, f"{LB_VARS}, haproxy_stats_cidrs")
     for cidr, values in sorted(c.instances(stats).items()):
-        c.same(f"{_address(stats, cidr)}.cidr_ipv4", values.get("cidr_ipv4"), cidr,
-               f"{LB_VARS}, haproxy_stats_cidrs")
+        c.same(
+            f"{_address(stats, cidr)}.cidr_ipv4",
+            values.get("cidr_ipv4"),
+            cidr,
+            f"{LB_VARS}, haproxy_stats_cidrs",
+        )
         for end in ("from_port", "to_port"):
-            c.same(f"{_address(stats, cidr)}.{end}", values.get(end), region.stats_port,
-                   f"{LB_VARS}, haproxy_stats_port")
+            c.same(
+                f"{_address(stats, cidr)}.{end}",
+                values.get(end),
+                region.stats_port,
+                f"{LB_VARS}, haproxy_stats_port",
+            )
 
 
 def _network(text: Any) -> IPv4Network | None:
@@ -203,30 +248,42 @@ def _network(text: Any) -> IPv4Network | None:
 def _cidrs(c: _Comparison, region: CompilerRegion) -> None:
     """The compiler's addresses must lie where Terraform puts the networks."""
     vpc = _network(c.instances("aws_vpc.main").get("", {}).get("cidr_block"))
-    subnets = {k: _network(v.get("cidr_block"))
-               for k, v in c.instances("aws_subnet.public").items()}
+    subnets = {
+        k: _network(v.get("cidr_block")) for k, v in c.instances("aws_subnet.public").items()
+    }
     nets = {k: n for k, n in subnets.items() if n is not None}
     for key, net in sorted(nets.items()):
         c.compared += 1
         if vpc is not None and not net.subnet_of(vpc):
-            c.findings.append(f'aws_subnet.public["{key}"].cidr_block {net} is not inside '
-                              f"aws_vpc.main.cidr_block {vpc}")
-    addresses = [(f"{lb.host} management IP", lb.private_ip, lb.host)
-                 for lb in region.lbs.values()]
-    addresses += [(f"{lb.host} slot IP", ip, lb.host)
-                  for lb in region.lbs.values() for ip in sorted(lb.slot_ips)]
-    addresses += [(f"demo backend {k}", region.servers[k][0], k)
-                  for k in region.demo_backends if k in region.servers]
+            c.findings.append(
+                f'aws_subnet.public["{key}"].cidr_block {net} is not inside '
+                f"aws_vpc.main.cidr_block {vpc}"
+            )
+    addresses = [(f"{lb.host} management IP", lb.private_ip, lb.host) for lb in region.lbs.values()]
+    addresses += [
+        (f"{lb.host} slot IP", ip, lb.host)
+        for lb in region.lbs.values()
+        for ip in sorted(lb.slot_ips)
+    ]
+    addresses += [
+        (f"demo backend {k}", region.servers[k][0], k)
+        for k in region.demo_backends
+        if k in region.servers
+    ]
     home: dict[str, set[str]] = {}
     for what, text, owner in addresses:
         c.compared += 1
         addr = ip_address(text)
         inside = [k for k, net in nets.items() if isinstance(addr, IPv4Address) and addr in net]
         if not inside:
-            c.findings.append(f"{what} {text} (from {INVENTORY}) is in no planned subnet "
-                              f"(aws_subnet.public: {', '.join(map(str, nets.values()))})")
+            c.findings.append(
+                f"{what} {text} (from {INVENTORY}) is in no planned subnet "
+                f"(aws_subnet.public: {', '.join(map(str, nets.values()))})"
+            )
         home.setdefault(owner, set()).update(inside)
     for owner, keys in sorted(home.items()):
         if len(keys) > 1:
-            c.findings.append(f"{owner}'s addresses span subnets {sorted(keys)}; an ENI's "
-                              "addresses must all be in its one subnet")
+            c.findings.append(
+                f"{owner}'s addresses span subnets {sorted(keys)}; an ENI's "
+                "addresses must all be in its one subnet"
+            )

@@ -58,10 +58,12 @@ class StubProvider:
             raise ValueError("the schema snapshot has no provider_config")
         self.schema = schema
         self._provider = pb.Schema(block=tfwire.block_proto(schema.provider_config))
-        self._resources = {n: pb.Schema(block=tfwire.block_proto(b))
-                           for n, b in schema.resources.items()}
-        self._data = {n: pb.Schema(block=tfwire.block_proto(b))
-                      for n, b in schema.data_sources.items()}
+        self._resources = {
+            n: pb.Schema(block=tfwire.block_proto(b)) for n, b in schema.resources.items()
+        }
+        self._data = {
+            n: pb.Schema(block=tfwire.block_proto(b)) for n, b in schema.data_sources.items()
+        }
 
     def rpcs(self) -> dict[str, tuple[Any, Handler]]:
         """RPC name -> (its tfplugin6 message pair, handler). Others answer UNIMPLEMENTED."""
@@ -91,9 +93,12 @@ class StubProvider:
         )
 
     def get_provider_schema(self, message: Any, _request: Any) -> Any:
-        return message.Response(provider=self._provider, resource_schemas=self._resources,
-                                data_source_schemas=self._data,
-                                server_capabilities=pb.ServerCapabilities())
+        return message.Response(
+            provider=self._provider,
+            resource_schemas=self._resources,
+            data_source_schemas=self._data,
+            server_capabilities=pb.ServerCapabilities(),
+        )
 
     def plan_resource_change(self, message: Any, request: Any) -> Any:
         block = self.schema.resources.get(request.type_name)
@@ -102,14 +107,16 @@ class StubProvider:
         planned = tfwire.planned_value(block, tfwire.decode(request.proposed_new_state.msgpack))
         # As the real (SDKv2) provider does: Terraform then tolerates what it would call an
         # inconsistent plan, so a quirk of this stand-in cannot fail a good bundle.
-        return message.Response(planned_state=pb.DynamicValue(msgpack=tfwire.encode(planned)),
-                                legacy_type_system=True)
+        return message.Response(
+            planned_state=pb.DynamicValue(msgpack=tfwire.encode(planned)), legacy_type_system=True
+        )
 
     def read_data_source(self, message: Any, request: Any) -> Any:
         block = self.schema.data_sources.get(request.type_name)
         if block is None:
             return message.Response(
-                diagnostics=[_error(f"unknown data source {request.type_name}")])
+                diagnostics=[_error(f"unknown data source {request.type_name}")]
+            )
         state = tfwire.read_value(block, tfwire.decode(request.config.msgpack))
         return message.Response(state=pb.DynamicValue(msgpack=tfwire.encode(state)))
 
@@ -121,6 +128,7 @@ def _empty(message: Any, _request: Any) -> Any:
 def _refuse(what: str) -> Handler:
     def handler(message: Any, _request: Any) -> Any:
         return message.Response(diagnostics=[_error(f"cannot {what}", _REFUSED)])
+
     return handler
 
 
@@ -128,14 +136,15 @@ def _unary(message: Any, handler: Handler) -> Any:
     return grpc.unary_unary_rpc_method_handler(
         lambda request, _context: handler(message, request),
         request_deserializer=message.Request.FromString,
-        response_serializer=message.Response.SerializeToString)
+        response_serializer=message.Response.SerializeToString,
+    )
 
 
 def _raw(reply: bytes) -> Any:
     """A unary handler for go-plugin's own services, whose tiny messages we write by hand."""
-    return grpc.unary_unary_rpc_method_handler(lambda _req, _ctx: reply,
-                                               request_deserializer=None,
-                                               response_serializer=None)
+    return grpc.unary_unary_rpc_method_handler(
+        lambda _req, _ctx: reply, request_deserializer=None, response_serializer=None
+    )
 
 
 def _certificate() -> tuple[bytes, bytes, bytes]:
@@ -148,39 +157,66 @@ def _certificate() -> tuple[bytes, bytes, bytes]:
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
     now = datetime.datetime.now(datetime.UTC)
     cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name)
-        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(now + datetime.timedelta(hours=12))
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
-        .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False,
-                                     key_encipherment=False, data_encipherment=False,
-                                     key_agreement=True, key_cert_sign=True, crl_sign=False,
-                                     encipher_only=False, decipher_only=False), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH,
-                                              ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=True,
+                key_cert_sign=True,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(
+            x509.ExtendedKeyUsage(
+                [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]
+            ),
+            critical=False,
+        )
         .sign(key, hashes.SHA256())
     )
-    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())
-    return (key_pem, cert.public_bytes(serialization.Encoding.PEM),
-            cert.public_bytes(serialization.Encoding.DER))
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return (
+        key_pem,
+        cert.public_bytes(serialization.Encoding.PEM),
+        cert.public_bytes(serialization.Encoding.DER),
+    )
 
 
 def serve(provider: StubProvider, client_cert: str | None) -> tuple[Any, str, threading.Event]:
     """Start the gRPC server on 127.0.0.1; return it, its handshake line and a stop event."""
     stopped = threading.Event()
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
-    server.add_generic_rpc_handlers((
-        grpc.method_handlers_generic_handler(
-            "tfplugin6.Provider",
-            {name: _unary(msg, fn) for name, (msg, fn) in provider.rpcs().items()}),
-        grpc.method_handlers_generic_handler(
-            "plugin.GRPCController", {"Shutdown": _shutdown_handler(stopped)}),
-        # grpc.health.v1 HealthCheckResponse{status: SERVING}, written out by hand
-        grpc.method_handlers_generic_handler("grpc.health.v1.Health", {"Check": _raw(b"\x08\x01")}),
-    ))
+    server.add_generic_rpc_handlers(
+        (
+            grpc.method_handlers_generic_handler(
+                "tfplugin6.Provider",
+                {name: _unary(msg, fn) for name, (msg, fn) in provider.rpcs().items()},
+            ),
+            grpc.method_handlers_generic_handler(
+                "plugin.GRPCController", {"Shutdown": _shutdown_handler(stopped)}
+            ),
+            # grpc.health.v1 HealthCheckResponse{status: SERVING}, written out by hand
+            grpc.method_handlers_generic_handler(
+                "grpc.health.v1.Health", {"Check": _raw(b"\x08\x01")}
+            ),
+        )
+    )
     if client_cert:
         # Terraform's client certificate is ECDSA P-521, a curve gRPC's BoringSSL does not
         # accept for client authentication (the Go client then sends none and the handshake
@@ -201,14 +237,18 @@ def _shutdown_handler(stopped: threading.Event) -> Any:
     def shutdown(_request: bytes, _context: Any) -> bytes:
         stopped.set()
         return b""  # google.protobuf.Empty
+
     return grpc.unary_unary_rpc_method_handler(shutdown)
 
 
 def main() -> int:
     """Serve until Terraform shuts the plugin down (or closes our stdin/kills us)."""
     if os.environ.get(MAGIC_COOKIE_KEY) != MAGIC_COOKIE_VALUE:
-        print("This is a Terraform provider plugin (hacompile's stand-in for hashicorp/aws); "
-              "Terraform starts it, not a person.", file=sys.stderr)
+        print(
+            "This is a Terraform provider plugin (hacompile's stand-in for hashicorp/aws); "
+            "Terraform starts it, not a person.",
+            file=sys.stderr,
+        )
         return 1
     versions = os.environ.get("PLUGIN_PROTOCOL_VERSIONS", "6").split(",")
     if "6" not in versions:

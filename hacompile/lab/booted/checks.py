@@ -39,29 +39,54 @@ def host_checks(lab: BootedLab) -> list[Result]:
         listen = machine.run("ss", "-Hltnp", check=False).stdout
         process = lab.plan.flavor.haproxy_process
         for port in ports:
-            mine = [line for line in listen.splitlines()
-                    if line.split()[3].endswith(f":{port}") and f'"{process}"' in line]
-            out.append(Result(f"{lb.key}: {process} listens on :{port}", bool(mine),
-                              mine[0].split()[3] if mine else "no listener"))
+            mine = [
+                line
+                for line in listen.splitlines()
+                if line.split()[3].endswith(f":{port}") and f'"{process}"' in line
+            ]
+            out.append(
+                Result(
+                    f"{lb.key}: {process} listens on :{port}",
+                    bool(mine),
+                    mine[0].split()[3] if mine else "no listener",
+                )
+            )
         if http:
-            got = machine.run("curl", "-fsS", "--max-time", "5",
-                              f"http://{lb.private_ip}:{http}/", check=False)
-            out.append(Result(f"{lb.key}: :{http} answers from a backend (generated config)",
-                              got.returncode == 0 and bool(got.stdout.strip()),
-                              (got.stdout or got.stderr).strip().splitlines()[0][:80]
-                              if (got.stdout or got.stderr).strip() else "no answer"))
+            got = machine.run(
+                "curl", "-fsS", "--max-time", "5", f"http://{lb.private_ip}:{http}/", check=False
+            )
+            out.append(
+                Result(
+                    f"{lb.key}: :{http} answers from a backend (generated config)",
+                    got.returncode == 0 and bool(got.stdout.strip()),
+                    (got.stdout or got.stderr).strip().splitlines()[0][:80]
+                    if (got.stdout or got.stderr).strip()
+                    else "no answer",
+                )
+            )
         # One start, no reload: the converge writes the config once and the idempotence run
         # not at all (a reload right after the first start was finding 7).
         unit = lab.plan.flavor.keepalived_service
-        journal = machine.run("journalctl", "-u", unit, "-o", "cat", "--no-pager",
-                              check=False).stdout
+        journal = machine.run(
+            "journalctl", "-u", unit, "-o", "cat", "--no-pager", check=False
+        ).stdout
         reloads = journal.count("Reloading")
-        out.append(Result(f"{lb.key}: {unit} started once and never reloaded", reloads == 0,
-                          f"{reloads} reload(s)"))
+        out.append(
+            Result(
+                f"{lb.key}: {unit} started once and never reloaded",
+                reloads == 0,
+                f"{reloads} reload(s)",
+            )
+        )
         addrs = machine.run("ip", "-4", "-o", "addr", "show", check=False).stdout
         missing = [ip for ip in lb.slot_ips if f" {ip}/" not in addrs]
-        out.append(Result(f"{lb.key}: secondary IPs {', '.join(lb.slot_ips)}", not missing,
-                          f"missing {', '.join(missing)}" if missing else "present"))
+        out.append(
+            Result(
+                f"{lb.key}: secondary IPs {', '.join(lb.slot_ips)}",
+                not missing,
+                f"missing {', '.join(missing)}" if missing else "present",
+            )
+        )
     return out
 
 
@@ -70,13 +95,21 @@ def vrrp_checks(lab: BootedLab) -> list[Result]:
     in the cloud (the association moto holds, and the slot the claim asked for)."""
     out: list[Result] = []
     region = lab.plan.regions[lab.region_index]
-    states = {lb.key: {i.name: lab.machines[lb.key].state(i.name) for i in lb.instances}
-              for lb in region.load_balancers}
+    states = {
+        lb.key: {i.name: lab.machines[lb.key].state(i.name) for i in lb.instances}
+        for lb in region.load_balancers
+    }
     for lb, by_eip in states.items():
         unset = [eip for eip, state in by_eip.items() if not state]
-        out.append(Result(f"{lb}: VRRP state recorded for every instance", not unset,
-                          f"none for {', '.join(unset)}" if unset else
-                          ", ".join(f"{e}={s}" for e, s in sorted(by_eip.items()))))
+        out.append(
+            Result(
+                f"{lb}: VRRP state recorded for every instance",
+                not unset,
+                f"none for {', '.join(unset)}"
+                if unset
+                else ", ".join(f"{e}={s}" for e, s in sorted(by_eip.items())),
+            )
+        )
     try:
         mapping = cloud_call(lab.dir / "cloud.sock", {"op": "state"})["mapping"]
         calls = cloud_call(lab.dir / "cloud.sock", {"op": "calls"})["calls"]
@@ -84,18 +117,30 @@ def vrrp_checks(lab: BootedLab) -> list[Result]:
         return [*out, Result("the cloud answers", False, str(exc))]
     for eip in region.eips:
         masters = sorted(lb for lb, by_eip in states.items() if by_eip.get(eip.key) == "MASTER")
-        out.append(Result(f"{eip.key}: exactly one MASTER ({eip.master})",
-                          masters == [eip.master], ", ".join(masters) or "none"))
+        out.append(
+            Result(
+                f"{eip.key}: exactly one MASTER ({eip.master})",
+                masters == [eip.master],
+                ", ".join(masters) or "none",
+            )
+        )
         owner = next(lb for lb in region.load_balancers if lb.key == eip.master)
         slot = owner.slot_ips[[e.key for e in region.eips].index(eip.key)]
         alloc = lab.ids["eips"][eip.key]["allocation_id"]
-        last = [c for c in calls if c["action"] == "AssociateAddress" and c["alloc"] == alloc
-                and not c["failed"]]
+        last = [
+            c
+            for c in calls
+            if c["action"] == "AssociateAddress" and c["alloc"] == alloc and not c["failed"]
+        ]
         asked = last[-1]["ip"] if last else ""
         held = mapping.get(eip.key, "")
-        out.append(Result(f"{eip.key}: associated with {eip.master}'s slot {slot}",
-                          held == eip.master and asked == slot,
-                          f"on {held or 'nothing'}, last claim for {asked or 'nothing'}"))
+        out.append(
+            Result(
+                f"{eip.key}: associated with {eip.master}'s slot {slot}",
+                held == eip.master and asked == slot,
+                f"on {held or 'nothing'}, last claim for {asked or 'nothing'}",
+            )
+        )
     return out
 
 

@@ -23,8 +23,11 @@ from hacompile.standins.moto import aws_env
 if TYPE_CHECKING:
     from hacompile.lab.booted.lab import BootedLab
 
-RECAP = re.compile(r"^(?P<host>\S+)\s*:\s*ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+"
-                   r"unreachable=(?P<unreachable>\d+)\s+failed=(?P<failed>\d+)", re.M)
+RECAP = re.compile(
+    r"^(?P<host>\S+)\s*:\s*ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+"
+    r"unreachable=(?P<unreachable>\d+)\s+failed=(?P<failed>\d+)",
+    re.M,
+)
 PLAY_TIMEOUT = 1800
 
 
@@ -39,8 +42,12 @@ class PlayRun(NamedTuple):
         return sum(r["changed"] for r in self.recap.values())
 
     def as_json(self) -> dict[str, Any]:
-        return {"seconds": round(self.seconds, 1), "returncode": self.returncode,
-                "recap": self.recap, "log": str(self.log)}
+        return {
+            "seconds": round(self.seconds, 1),
+            "returncode": self.returncode,
+            "recap": self.recap,
+            "log": str(self.log),
+        }
 
 
 class Deployment(NamedTuple):
@@ -49,8 +56,11 @@ class Deployment(NamedTuple):
     ping: PlayRun  # baseline: every host reached once (SSH, sudo, Python) from the controller
 
     def as_json(self) -> dict[str, Any]:
-        return {"converge": self.converge.as_json(), "idempotence": self.idempotence.as_json(),
-                "ping": self.ping.as_json()}
+        return {
+            "converge": self.converge.as_json(),
+            "idempotence": self.idempotence.as_json(),
+            "ping": self.ping.as_json(),
+        }
 
 
 def terraform_inventory(lab: BootedLab) -> dict[str, Any]:
@@ -60,15 +70,21 @@ def terraform_inventory(lab: BootedLab) -> dict[str, Any]:
     hosts: dict[str, dict[str, str]] = {}
     for lb in region.load_balancers:
         eni = lab.ids["enis"][lb.key]
-        hosts[lb.host] = {"ansible_host": lb.private_ip, "instance_id": eni["instance_id"],
-                          "eni_id": eni["eni_id"]}
+        hosts[lb.host] = {
+            "ansible_host": lb.private_ip,
+            "instance_id": eni["instance_id"],
+            "eni_id": eni["eni_id"],
+        }
     for n, server in enumerate(s for s in region.servers if s.host):
-        hosts[server.host] = {"ansible_host": server.address,
-                              "instance_id": "i-%017x" % (0x2ab0 + n)}
-    eips = {k: {"allocation_id": e["allocation_id"], "public_ip": e["public_ip"]}
-            for k, e in lab.ids["eips"].items()}
-    return {"all": {"children": {region.slug: {"vars": {"hacompile_eips": eips},
-                                               "hosts": hosts}}}}
+        hosts[server.host] = {
+            "ansible_host": server.address,
+            "instance_id": "i-%017x" % (0x2AB0 + n),
+        }
+    eips = {
+        k: {"allocation_id": e["allocation_id"], "public_ip": e["public_ip"]}
+        for k, e in lab.ids["eips"].items()
+    }
+    return {"all": {"children": {region.slug: {"vars": {"hacompile_eips": eips}, "hosts": hosts}}}}
 
 
 def play(lab: BootedLab, key: Path, name: str, ping: bool = False) -> PlayRun:
@@ -83,9 +99,13 @@ def play(lab: BootedLab, key: Path, name: str, ping: bool = False) -> PlayRun:
     extra.write_text(json.dumps(lab.extra_vars), encoding="utf-8")
     env = {
         "PATH": f"{playbook.parent}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-        "HOME": str(home), "LANG": "C.UTF-8", "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_PRIVATE_KEY_FILE": str(key), "ANSIBLE_LOCAL_TEMP": str(home / "tmp"),
-        "ANSIBLE_RETRY_FILES_ENABLED": "0", "ANSIBLE_CONFIG": str(project / "ansible.cfg"),
+        "HOME": str(home),
+        "LANG": "C.UTF-8",
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_PRIVATE_KEY_FILE": str(key),
+        "ANSIBLE_LOCAL_TEMP": str(home / "tmp"),
+        "ANSIBLE_RETRY_FILES_ENABLED": "0",
+        "ANSIBLE_CONFIG": str(project / "ansible.cfg"),
         # ssh reads known_hosts from the passwd home, not $HOME: keep the lab's host keys
         # in the lab (appended to the bundle's own ssh_args, which stay as they are).
         "ANSIBLE_SSH_EXTRA_ARGS": f"-o UserKnownHostsFile={home / 'known_hosts'}",
@@ -100,18 +120,30 @@ def play(lab: BootedLab, key: Path, name: str, ping: bool = False) -> PlayRun:
     started = time.monotonic()
     with open(log, "w", encoding="utf-8") as fh:
         try:
-            proc = subprocess.run(cmd, cwd=project, env=env, stdout=fh, stderr=subprocess.STDOUT,
-                                  timeout=PLAY_TIMEOUT, check=False)
+            proc = subprocess.run(
+                cmd,
+                cwd=project,
+                env=env,
+                stdout=fh,
+                stderr=subprocess.STDOUT,
+                timeout=PLAY_TIMEOUT,
+                check=False,
+            )
         except subprocess.TimeoutExpired:
-            raise LabError(f"ansible-playbook ({name}) ran over {PLAY_TIMEOUT}s; see {log}"
-                           ) from None
+            raise LabError(
+                f"ansible-playbook ({name}) ran over {PLAY_TIMEOUT}s; see {log}"
+            ) from None
     seconds = time.monotonic() - started
     text = log.read_text(encoding="utf-8", errors="replace")
-    recap = {m["host"]: {k: int(m[k]) for k in ("ok", "changed", "unreachable", "failed")}
-             for m in RECAP.finditer(text)}
+    recap = {
+        m["host"]: {k: int(m[k]) for k in ("ok", "changed", "unreachable", "failed")}
+        for m in RECAP.finditer(text)
+    }
     if ping:
-        recap = {h: {"ok": 1, "changed": 0, "unreachable": 0, "failed": 0}
-                 for h in re.findall(r"^(\S+) \| SUCCESS", text, re.M)}
+        recap = {
+            h: {"ok": 1, "changed": 0, "unreachable": 0, "failed": 0}
+            for h in re.findall(r"^(\S+) \| SUCCESS", text, re.M)
+        }
     return PlayRun(seconds, proc.returncode, recap, log)
 
 
@@ -120,16 +152,20 @@ def converge(lab: BootedLab, key: Path) -> Deployment:
     region = lab.plan.regions[lab.region_index]
     inventory = lab.bundle / "ansible" / "inventory" / f"terraform-{region.name}.json"
     inventory.write_text(json.dumps(terraform_inventory(lab), indent=2), encoding="utf-8")
-    lab.note(f"inventory {inventory.name}: the shape of `terraform output -json "
-             "ansible_inventory`, IDs from the emulated cloud, ansible_host = management IP")
+    lab.note(
+        f"inventory {inventory.name}: the shape of `terraform output -json "
+        "ansible_inventory`, IDs from the emulated cloud, ansible_host = management IP"
+    )
     first = play(lab, key, "converge")
     _require(first, "converge")
     second = play(lab, key, "idempotence")
     _require(second, "idempotence")
     if second.changed:
-        raise LabError(f"the second run is not idempotent: changed="
-                       f"{ {h: r['changed'] for h, r in second.recap.items()} }; "
-                       f"see {second.log}")
+        raise LabError(
+            f"the second run is not idempotent: changed="
+            f"{ {h: r['changed'] for h, r in second.recap.items()} }; "
+            f"see {second.log}"
+        )
     baseline = play(lab, key, "ping", ping=True)
     return Deployment(first, second, baseline)
 

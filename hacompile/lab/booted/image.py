@@ -23,8 +23,17 @@ from pathlib import Path
 from hacompile.lab.netns import LabError
 
 SUITE = "bookworm"
-PACKAGES = ("systemd", "systemd-sysv", "dbus", "openssh-server", "python3", "python3-apt",
-            "sudo", "iproute2", "ca-certificates")
+PACKAGES = (
+    "systemd",
+    "systemd-sysv",
+    "dbus",
+    "openssh-server",
+    "python3",
+    "python3-apt",
+    "sudo",
+    "iproute2",
+    "ca-certificates",
+)
 LOGIN_USER = "ubuntu"
 NSPAWN_DIR = Path(os.environ.get("HACOMPILE_LAB_NSPAWN_DIR", "/opt/hacompile-lab/nspawn"))
 # What the image does beyond installing PACKAGES; part of the cache key.
@@ -52,8 +61,10 @@ def nspawn() -> Path:
     unpacked = NSPAWN_DIR / "usr" / "bin" / "systemd-nspawn"
     if unpacked.is_file():
         return unpacked
-    raise LabError("systemd-nspawn not found: run .ci/install-lab.sh (it unpacks Debian's "
-                   f"systemd-container into {NSPAWN_DIR})")
+    raise LabError(
+        "systemd-nspawn not found: run .ci/install-lab.sh (it unpacks Debian's "
+        f"systemd-container into {NSPAWN_DIR})"
+    )
 
 
 def image_key() -> str:
@@ -70,8 +81,14 @@ def base_image() -> Path:
         raise LabError("mmdebstrap not found: apt-get install mmdebstrap (.ci/install-lab.sh)")
     cache_dir().mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="rootfs-", dir=cache_dir()))
-    cmd = ["mmdebstrap", "--variant=minbase", "--include=" + ",".join(PACKAGES),
-           *(f"--customize-hook={hook}" for hook in _HOOKS), SUITE, str(tmp / "root")]
+    cmd = [
+        "mmdebstrap",
+        "--variant=minbase",
+        "--include=" + ",".join(PACKAGES),
+        *(f"--customize-hook={hook}" for hook in _HOOKS),
+        SUITE,
+        str(tmp / "root"),
+    ]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900, check=False)
         if proc.returncode != 0:

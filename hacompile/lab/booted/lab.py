@@ -61,12 +61,15 @@ class BootedLab(Lab):
         self._lab_vars()
         image = base_image()
         hapee = self.plan.flavor.name == "hapee"
-        want = wanted(self.bundle / "ansible", self.extra_vars,
-                      ("haproxy", "keepalived") if hapee else ())
+        want = wanted(
+            self.bundle / "ansible", self.extra_vars, ("haproxy", "keepalived") if hapee else ()
+        )
         served = mirror(image, want)
-        self.note(f"packages: a local apt repository and wheelhouse with what the roles install "
-                  f"({len(want.apt)} apt names, {', '.join(want.pip) or 'no pip'}) and their "
-                  f"dependencies, served from the controller {CONTROLLER_IP}:{HTTP_PORT}")
+        self.note(
+            f"packages: a local apt repository and wheelhouse with what the roles install "
+            f"({len(want.apt)} apt names, {', '.join(want.pip) or 'no pip'}) and their "
+            f"dependencies, served from the controller {CONTROLLER_IP}:{HTTP_PORT}"
+        )
         self._start_controller(served)
         for index, lb in enumerate(self.topo.lbs):
             self._start_imds(index, lb.key)
@@ -93,25 +96,47 @@ class BootedLab(Lab):
             pass
         elif hard != resource.RLIM_INFINITY and 2 * plan.haproxy.maxconn + 200 > hard:
             self.extra_vars["haproxy_maxconn"] = (hard - 200) // 2
-            self.note(f"haproxy_maxconn = {(hard - 200) // 2} (Ansible extra var): this machine "
-                      f"caps open files at {hard}; HAProxy needs 2 x maxconn "
-                      f"({plan.haproxy.maxconn}) descriptors")
-        self.note("Debian 12 (bookworm) stands in for Ubuntu 24.04: the only archive reachable "
-                  "here; same systemd, apt, OpenSSH, haproxy and keepalived packaging")
+            self.note(
+                f"haproxy_maxconn = {(hard - 200) // 2} (Ansible extra var): this machine "
+                f"caps open files at {hard}; HAProxy needs 2 x maxconn "
+                f"({plan.haproxy.maxconn}) descriptors"
+            )
+        self.note(
+            "Debian 12 (bookworm) stands in for Ubuntu 24.04: the only archive reachable "
+            "here; same systemd, apt, OpenSSH, haproxy and keepalived packaging"
+        )
         if plan.flavor.name == "hapee":
-            self.note(f"HAPEE AMI: {plan.flavor.haproxy_service} and "
-                      f"{plan.flavor.keepalived_service} are Debian's haproxy 2.6 and "
-                      f"keepalived 2.2.7 under the AMI's unit names, paths and accounts")
+            self.note(
+                f"HAPEE AMI: {plan.flavor.haproxy_service} and "
+                f"{plan.flavor.keepalived_service} are Debian's haproxy 2.6 and "
+                f"keepalived 2.2.7 under the AMI's unit names, paths and accounts"
+            )
 
     def _start_controller(self, served: Path) -> None:
         names = {b.address: b.ip for b in self.topo.backends if b.address != b.ip}
         names.update({h: ip for h, ip in self._inventory_names().items()})
-        cfg = {"mirror": str(served), "listen": CONTROLLER_IP, "http_port": HTTP_PORT,
-               "names": names, "max_seconds": 4 * 3600}
+        cfg = {
+            "mirror": str(served),
+            "listen": CONTROLLER_IP,
+            "http_port": HTTP_PORT,
+            "names": names,
+            "max_seconds": 4 * 3600,
+        }
         (self.dir / "controller.json").write_text(json.dumps(cfg), encoding="utf-8")
-        proc = spawn(in_netns(self.topo.ns("ctl"), [
-            sys.executable, "-m", "hacompile.lab.booted.serve",
-            str(self.dir / "controller.json")]), self.dir / "controller.log", py_env(), True)
+        proc = spawn(
+            in_netns(
+                self.topo.ns("ctl"),
+                [
+                    sys.executable,
+                    "-m",
+                    "hacompile.lab.booted.serve",
+                    str(self.dir / "controller.json"),
+                ],
+            ),
+            self.dir / "controller.log",
+            py_env(),
+            True,
+        )
         self.procs.append(proc)
         wait_ready(proc, "controller mirror and resolver")
         for name, ip in sorted(names.items()):
@@ -130,27 +155,51 @@ class BootedLab(Lab):
         lb, eni = self.topo.lb(key), self.ids["enis"][key]
         d = self.dir / key
         d.mkdir(parents=True, exist_ok=True)
-        md = imds_metadata([ImdsInterface(eni["mac"], eni["eni_id"], (lb.ip, *lb.slots),
-                                          lb.subnet_cidr)], eni["instance_id"])
+        md = imds_metadata(
+            [ImdsInterface(eni["mac"], eni["eni_id"], (lb.ip, *lb.slots), lb.subnet_cidr)],
+            eni["instance_id"],
+        )
         creds = aws_env(self.topo.api_url, self.topo.region)
-        md["iam/security-credentials/" + ROLE] = json.dumps({
-            "Code": "Success", "Type": "AWS-HMAC", "LastUpdated": "2026-01-01T00:00:00Z",
-            "AccessKeyId": creds["AWS_ACCESS_KEY_ID"],
-            "SecretAccessKey": creds["AWS_SECRET_ACCESS_KEY"], "Token": "lab",
-            "Expiration": "2099-01-01T00:00:00Z"})
+        md["iam/security-credentials/" + ROLE] = json.dumps(
+            {
+                "Code": "Success",
+                "Type": "AWS-HMAC",
+                "LastUpdated": "2026-01-01T00:00:00Z",
+                "AccessKeyId": creds["AWS_ACCESS_KEY_ID"],
+                "SecretAccessKey": creds["AWS_SECRET_ACCESS_KEY"],
+                "Token": "lab",
+                "Expiration": "2099-01-01T00:00:00Z",
+            }
+        )
         md["placement/region"] = self.topo.region
         (d / "imds.json").write_text(json.dumps(md), encoding="utf-8")
-        proc = spawn(in_netns(self.topo.ns("cloud"), [
-            sys.executable, "-m", "hacompile.lab.daemons", "imds", str(d / "imds.json"),
-            str(netns.imds_port(index))]), d / "imds.log", py_env(), True)
+        proc = spawn(
+            in_netns(
+                self.topo.ns("cloud"),
+                [
+                    sys.executable,
+                    "-m",
+                    "hacompile.lab.daemons",
+                    "imds",
+                    str(d / "imds.json"),
+                    str(netns.imds_port(index)),
+                ],
+            ),
+            d / "imds.log",
+            py_env(),
+            True,
+        )
         self.procs.append(proc)
         wait_ready(proc, f"{key} IMDS")
 
     def _ssh_key(self) -> Path:
         key = self.dir / "controller" / "id_ed25519"
         key.parent.mkdir(mode=0o700)
-        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "hacompile-lab",
-                        "-f", str(key)], check=True, timeout=30)
+        subprocess.run(
+            ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "hacompile-lab", "-f", str(key)],
+            check=True,
+            timeout=30,
+        )
         return key
 
     def _make_machines(self, image: Path, key: Path, hapee: bool) -> None:
@@ -158,24 +207,33 @@ class BootedLab(Lab):
         public = key.with_suffix(".pub").read_text(encoding="utf-8")
         env = {"AWS_ENDPOINT_URL": self.topo.api_url, "HACOMPILE_EIP_PRIVATE_IP_CHECK": "eni-only"}
         flavor = self.plan.flavor
-        drop_ins = dict(ami.drop_in(f"{unit}.service", env)
-                        for unit in (flavor.keepalived_service, "hacompile-eip-reconcile"))
-        self.note(f"systemd drop-ins for {flavor.keepalived_service} and "
-                  f"hacompile-eip-reconcile: AWS_ENDPOINT_URL={self.topo.api_url} (moto behind "
-                  "the fault proxy), HACOMPILE_EIP_PRIVATE_IP_CHECK=eni-only (moto reports the "
-                  "ENI's primary IP, not the slot)")
+        drop_ins = dict(
+            ami.drop_in(f"{unit}.service", env)
+            for unit in (flavor.keepalived_service, "hacompile-eip-reconcile")
+        )
+        self.note(
+            f"systemd drop-ins for {flavor.keepalived_service} and "
+            f"hacompile-eip-reconcile: AWS_ENDPOINT_URL={self.topo.api_url} (moto behind "
+            "the fault proxy), HACOMPILE_EIP_PRIVATE_IP_CHECK=eni-only (moto reports the "
+            "ENI's primary IP, not the slot)"
+        )
         uid = _login_uid(image)
         hosts = [(lb.key, lb.host, True) for lb in region.load_balancers]
         hosts += [(s.name, s.host, False) for s in region.servers if s.host]
         for key_name, hostname, is_lb in hosts:
-            machine = BootedHost(key_name, hostname, self.topo.ns(key_name),
-                                 self.dir / "hosts" / key_name, image,
-                                 haproxy_service=flavor.haproxy_service,
-                                 keepalived_service=flavor.keepalived_service,
-                                 names={"keepalived": flavor.keepalived_binary.rsplit("/", 1)[1]}
-                                 if hapee else {})
-            files = ami.first_boot_files(hostname, CONTROLLER_IP, HTTP_PORT, public,
-                                         f"/home/{LOGIN_USER}")
+            machine = BootedHost(
+                key_name,
+                hostname,
+                self.topo.ns(key_name),
+                self.dir / "hosts" / key_name,
+                image,
+                haproxy_service=flavor.haproxy_service,
+                keepalived_service=flavor.keepalived_service,
+                names={"keepalived": flavor.keepalived_binary.rsplit("/", 1)[1]} if hapee else {},
+            )
+            files = ami.first_boot_files(
+                hostname, CONTROLLER_IP, HTTP_PORT, public, f"/home/{LOGIN_USER}"
+            )
             if is_lb:
                 files.update(drop_ins)
             machine.prepare(files)

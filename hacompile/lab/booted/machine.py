@@ -59,9 +59,15 @@ class BootedHost(PidNamespaceProcesses):
         """Mount the overlay and write the files a cloud image would have on first boot."""
         for d in (self.upper, self.dir / "work", self.root):
             d.mkdir(parents=True, exist_ok=True)
-        _run("mount", "-t", "overlay", f"overlay-{self.key}", "-o",
-             f"lowerdir={self.image},upperdir={self.upper},workdir={self.dir / 'work'}",
-             str(self.root))
+        _run(
+            "mount",
+            "-t",
+            "overlay",
+            f"overlay-{self.key}",
+            "-o",
+            f"lowerdir={self.image},upperdir={self.upper},workdir={self.dir / 'work'}",
+            str(self.root),
+        )
         for path, (text, mode) in files.items():
             target = self.root / path.lstrip("/")
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -81,16 +87,35 @@ class BootedHost(PidNamespaceProcesses):
         del keepalived  # systemd starts what is enabled, in the bundle's unit order
         self.boots += 1
         cg = self._cgroups()
-        cmd = [str(nspawn()), "-b", "-D", str(self.root), "-M", self.hostname[:64],
-               "--register=no", "--keep-unit", f"--network-namespace-path=/run/netns/{self.ns}",
-               "--capability=CAP_NET_ADMIN", "--resolv-conf=off", "--timezone=off",
-               "--console=pipe", "--link-journal=no", "--kill-signal=SIGRTMIN+3"]
+        cmd = [
+            str(nspawn()),
+            "-b",
+            "-D",
+            str(self.root),
+            "-M",
+            self.hostname[:64],
+            "--register=no",
+            "--keep-unit",
+            f"--network-namespace-path=/run/netns/{self.ns}",
+            "--capability=CAP_NET_ADMIN",
+            "--resolv-conf=off",
+            "--timezone=off",
+            "--console=pipe",
+            "--link-journal=no",
+            "--kill-signal=SIGRTMIN+3",
+        ]
         log = self.dir / f"console-{self.boots}.log"
         with open(log, "ab") as fh:
             self.proc = subprocess.Popen(
-                cmd, stdout=fh, stderr=fh, stdin=subprocess.DEVNULL, start_new_session=True,
+                cmd,
+                stdout=fh,
+                stderr=fh,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
                 env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "SYSTEMD_NSPAWN_TMPFS_TMP": "0"},
-                preexec_fn=lambda: _join(cg), text=True)
+                preexec_fn=lambda: _join(cg),
+                text=True,
+            )
         deadline = time.monotonic() + timeout
         while not self.init_pid:
             # nspawn's first child is a helper in our PID namespace; the host's PID 1 is the
@@ -113,15 +138,15 @@ class BootedHost(PidNamespaceProcesses):
             if left <= 0 or (self.proc is not None and self.proc.poll() is not None):
                 break
             try:
-                state = self.run("systemctl", "is-system-running", "--wait",
-                                 timeout=min(left, 30), check=False).stdout.strip()
+                state = self.run(
+                    "systemctl", "is-system-running", "--wait", timeout=min(left, 30), check=False
+                ).stdout.strip()
             except LabError:
                 state = "no answer"
             if state in ("running", "degraded"):
                 return
             time.sleep(0.2)
-        raise LabError(f"{self.key}: the boot did not finish ({state or 'no answer'}); "
-                       f"see {log}")
+        raise LabError(f"{self.key}: the boot did not finish ({state or 'no answer'}); see {log}")
 
     def _cgroups(self) -> list[Path]:
         if not self.cgroups:
@@ -132,22 +157,36 @@ class BootedHost(PidNamespaceProcesses):
                     self.cgroups.append(group)
         return self.cgroups
 
-    def run(self, *cmd: str, timeout: float = 60, check: bool = True,
-            input: str | None = None) -> subprocess.CompletedProcess[str]:
+    def run(
+        self, *cmd: str, timeout: float = 60, check: bool = True, input: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
         """A command inside the host, as root, in all its namespaces."""
         if not self.init_pid:
             raise LabError(f"{self.key} is not running")
-        full = ["nsenter", "-t", str(self.init_pid), "-a", "--wd=/", "--",
-                "env", "-i", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-                "LANG=C.UTF-8", *cmd]
+        full = [
+            "nsenter",
+            "-t",
+            str(self.init_pid),
+            "-a",
+            "--wd=/",
+            "--",
+            "env",
+            "-i",
+            "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+            "LANG=C.UTF-8",
+            *cmd,
+        ]
         try:
-            proc = subprocess.run(full, capture_output=True, text=True, timeout=timeout,
-                                  input=input, check=False)
+            proc = subprocess.run(
+                full, capture_output=True, text=True, timeout=timeout, input=input, check=False
+            )
         except subprocess.TimeoutExpired as exc:
             raise LabError(f"{self.key}: timed out after {timeout}s: {' '.join(cmd)}") from exc
         if check and proc.returncode != 0:
-            raise LabError(f"{self.key}: {' '.join(cmd)} exited {proc.returncode}: "
-                           f"{(proc.stdout + proc.stderr).strip()[-1500:]}")
+            raise LabError(
+                f"{self.key}: {' '.join(cmd)} exited {proc.returncode}: "
+                f"{(proc.stdout + proc.stderr).strip()[-1500:]}"
+            )
         return proc
 
     def systemctl(self, *args: str, check: bool = True) -> str:
@@ -201,8 +240,9 @@ class BootedHost(PidNamespaceProcesses):
 
     def state(self, eip: str) -> str:
         try:
-            return (Path(f"/proc/{self.init_pid}/root/run/hacompile/state") / eip).read_text(
-                ).strip()
+            return (
+                (Path(f"/proc/{self.init_pid}/root/run/hacompile/state") / eip).read_text().strip()
+            )
         except OSError:
             return ""
 
@@ -273,7 +313,6 @@ def _run(*cmd: str, check: bool = True) -> None:
     proc = subprocess.run(list(cmd), capture_output=True, text=True, timeout=60, check=False)
     if check and proc.returncode != 0:
         raise LabError(f"{' '.join(cmd)} exited {proc.returncode}: {proc.stderr.strip()}")
-
 
 
 def unmount_leftovers(root: Path = Path("/tmp/hacompile-lab")) -> list[str]:

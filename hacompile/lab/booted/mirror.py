@@ -64,8 +64,9 @@ def bundle_vars(ansible_dir: Path, extra: Mapping[str, Any]) -> dict[str, Any]:
     return values
 
 
-def _evaluate(value: Any, env: jinja2.nativetypes.NativeEnvironment,
-              variables: Mapping[str, Any]) -> list[str]:
+def _evaluate(
+    value: Any, env: jinja2.nativetypes.NativeEnvironment, variables: Mapping[str, Any]
+) -> list[str]:
     if isinstance(value, list):
         return [s for item in value for s in _evaluate(item, env, variables)]
     if not isinstance(value, str):
@@ -129,19 +130,47 @@ def _download_debs(image: Path, packages: Sequence[str], tmp: Path, dest: Path) 
     upper, work, merged = tmp / "upper", tmp / "work", tmp / "merged"
     for d in (upper, work, merged):
         d.mkdir()
-    subprocess.run(["mount", "-t", "overlay", "overlay", "-o",
-                    f"lowerdir={image},upperdir={upper},workdir={work}", str(merged)],
-                   check=True, timeout=30)
+    subprocess.run(
+        [
+            "mount",
+            "-t",
+            "overlay",
+            "overlay",
+            "-o",
+            f"lowerdir={image},upperdir={upper},workdir={work}",
+            str(merged),
+        ],
+        check=True,
+        timeout=30,
+    )
     try:
-        script = ("apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "
-                  "--download-only " + " ".join(packages))
-        proc = subprocess.run([str(nspawn()), "-q", "-D", str(merged), "--register=no",
-                               "--keep-unit", "--resolv-conf=copy-host", "--timezone=off",
-                               "sh", "-c", script],
-                              capture_output=True, text=True, timeout=900, check=False)
+        script = (
+            "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "
+            "--download-only " + " ".join(packages)
+        )
+        proc = subprocess.run(
+            [
+                str(nspawn()),
+                "-q",
+                "-D",
+                str(merged),
+                "--register=no",
+                "--keep-unit",
+                "--resolv-conf=copy-host",
+                "--timezone=off",
+                "sh",
+                "-c",
+                script,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=900,
+            check=False,
+        )
         if proc.returncode != 0:
-            raise LabError(f"downloading {' '.join(packages)} failed: "
-                           f"{(proc.stdout + proc.stderr)[-2000:]}")
+            raise LabError(
+                f"downloading {' '.join(packages)} failed: {(proc.stdout + proc.stderr)[-2000:]}"
+            )
         for deb in sorted((merged / "var/cache/apt/archives").glob("*.deb")):
             shutil.copy2(deb, dest / deb.name)
     finally:
@@ -153,12 +182,15 @@ def _write_packages_index(repo: Path) -> None:
     writes: each deb's control fields plus Filename, Size and checksums."""
     stanzas = []
     for deb in sorted(repo.glob("*.deb")):
-        control = subprocess.run(["dpkg-deb", "-f", str(deb)], capture_output=True, text=True,
-                                 check=True, timeout=30).stdout.rstrip("\n")
+        control = subprocess.run(
+            ["dpkg-deb", "-f", str(deb)], capture_output=True, text=True, check=True, timeout=30
+        ).stdout.rstrip("\n")
         data = deb.read_bytes()
-        stanzas.append(f"{control}\nFilename: ./{deb.name}\nSize: {len(data)}\n"
-                       f"MD5sum: {hashlib.md5(data).hexdigest()}\n"
-                       f"SHA256: {hashlib.sha256(data).hexdigest()}\n")
+        stanzas.append(
+            f"{control}\nFilename: ./{deb.name}\nSize: {len(data)}\n"
+            f"MD5sum: {hashlib.md5(data).hexdigest()}\n"
+            f"SHA256: {hashlib.sha256(data).hexdigest()}\n"
+        )
     (repo / "Packages").write_text("\n".join(stanzas), encoding="utf-8")
 
 
@@ -167,10 +199,30 @@ def _download_wheels(requirements: Sequence[str], dest: Path) -> None:
     dest.mkdir()
     if not requirements:
         return
-    proc = subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--only-binary=:all:",
-                           "--python-version", "3.11", "--implementation", "cp",
-                           "--platform", "manylinux2014_x86_64", "--platform", "any",
-                           "--dest", str(dest), *requirements],
-                          capture_output=True, text=True, timeout=900, check=False)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "-q",
+            "--only-binary=:all:",
+            "--python-version",
+            "3.11",
+            "--implementation",
+            "cp",
+            "--platform",
+            "manylinux2014_x86_64",
+            "--platform",
+            "any",
+            "--dest",
+            str(dest),
+            *requirements,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
     if proc.returncode != 0:
         raise LabError(f"pip download {' '.join(requirements)} failed: {proc.stderr[-2000:]}")

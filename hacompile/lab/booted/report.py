@@ -31,8 +31,9 @@ def _memory_mib(lab: BootedLab, key: str) -> float | None:
 
 def _disk_mib(path: Path) -> float:
     """What the host wrote to its disk (the overlay's upper directory)."""
-    out = subprocess.run(["du", "-sk", str(path)], capture_output=True, text=True, timeout=60,
-                         check=False).stdout.split()
+    out = subprocess.run(
+        ["du", "-sk", str(path)], capture_output=True, text=True, timeout=60, check=False
+    ).stdout.split()
     return round(int(out[0]) / 1024, 1) if out else 0.0
 
 
@@ -54,13 +55,20 @@ def _claims(lab: BootedLab) -> dict[str, list[str]]:
 def deploy_report(lab: BootedLab) -> dict[str, Any]:
     assert lab.deployment is not None
     checks = [{"check": r.name, "ok": r.ok, "detail": r.detail} for r in lab.checks]
-    hosts = {key: {"memory_mib": _memory_mib(lab, key), "disk_mib": _disk_mib(m.upper)}
-             for key, m in lab.machines.items()}
-    return {"passed": all(r.ok for r in lab.checks), **lab.deployment.as_json(),
-            "checks": checks, "checks_s": round(lab.checks_s, 1), "hosts": hosts,
-            "claims": _claims(lab),
-            "image": str(lab.machines[next(iter(lab.machines))].image),
-            "cpus": os.cpu_count()}
+    hosts = {
+        key: {"memory_mib": _memory_mib(lab, key), "disk_mib": _disk_mib(m.upper)}
+        for key, m in lab.machines.items()
+    }
+    return {
+        "passed": all(r.ok for r in lab.checks),
+        **lab.deployment.as_json(),
+        "checks": checks,
+        "checks_s": round(lab.checks_s, 1),
+        "hosts": hosts,
+        "claims": _claims(lab),
+        "image": str(lab.machines[next(iter(lab.machines))].image),
+        "cpus": os.cpu_count(),
+    }
 
 
 def deploy_lines(report: dict[str, Any]) -> list[str]:
@@ -68,13 +76,18 @@ def deploy_lines(report: dict[str, Any]) -> list[str]:
     for name in ("converge", "idempotence"):
         run = report[name]
         changed = sum(r["changed"] for r in run["recap"].values())
-        out.append(f"{name}: {run['seconds']:.1f}s, {len(run['recap'])} hosts, "
-                   f"changed={changed}")
-    out.append("EIP claims during the deploy: " + ", ".join(
-        f"{eip} by {' then '.join(lbs) or 'nobody'}" for eip, lbs in report["claims"].items()))
+        out.append(f"{name}: {run['seconds']:.1f}s, {len(run['recap'])} hosts, changed={changed}")
+    out.append(
+        "EIP claims during the deploy: "
+        + ", ".join(
+            f"{eip} by {' then '.join(lbs) or 'nobody'}" for eip, lbs in report["claims"].items()
+        )
+    )
     bad = [c for c in report["checks"] if not c["ok"]]
-    out.append(f"post-deploy checks: {len(report['checks']) - len(bad)} passed, {len(bad)} "
-               f"failed (settled after {report['checks_s']}s)")
+    out.append(
+        f"post-deploy checks: {len(report['checks']) - len(bad)} passed, {len(bad)} "
+        f"failed (settled after {report['checks_s']}s)"
+    )
     out.extend(f"  FAILED {c['check']}: {c['detail']}" for c in bad)
     for key, size in report["hosts"].items():
         out.append(f"  {key}: {size['memory_mib']} MiB memory, {size['disk_mib']} MiB disk")

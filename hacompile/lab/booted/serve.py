@@ -44,22 +44,23 @@ def dns_answer(query: bytes, names: dict[str, str]) -> bytes | None:
         length = query[pos]
         if length == 0 or length > 63:
             break
-        labels.append(query[pos + 1:pos + 1 + length].decode("ascii", "replace").lower())
+        labels.append(query[pos + 1 : pos + 1 + length].decode("ascii", "replace").lower())
         pos += 1 + length
     else:
         return None
     if pos + 5 > len(query) or query[pos] != 0:
         return None
     question_end = pos + 5
-    qtype, qclass = struct.unpack("!HH", query[pos + 1:question_end])
+    qtype, qclass = struct.unpack("!HH", query[pos + 1 : question_end])
     name = ".".join(labels)
     address = names.get(name)
     answers = b""
     rcode = 0 if address is not None else 3
     if address is not None and qtype == 1 and qclass == 1:
         answers = struct.pack("!HHHIH", 0xC00C, 1, 1, 5, 4) + socket.inet_aton(address)
-    header = struct.pack("!HHHHHH", ident, 0x8180 | (flags & 0x0100) | rcode, 1,
-                         1 if answers else 0, 0, 0)
+    header = struct.pack(
+        "!HHHHHH", ident, 0x8180 | (flags & 0x0100) | rcode, 1, 1 if answers else 0, 0, 0
+    )
     return header + query[12:question_end] + answers
 
 
@@ -87,8 +88,10 @@ def main(argv: list[str]) -> int:
     dns.bind((cfg["listen"], 53))
     names = {k.lower().rstrip("."): v for k, v in cfg["names"].items()}
     threading.Thread(target=serve_dns, args=(dns, names), daemon=True).start()
-    print(f"READY mirror http://{cfg['listen']}:{cfg['http_port']}/ dns {cfg['listen']}:53",
-          flush=True)
+    print(
+        f"READY mirror http://{cfg['listen']}:{cfg['http_port']}/ dns {cfg['listen']}:53",
+        flush=True,
+    )
     time.sleep(cfg["max_seconds"])
     return 0
 
