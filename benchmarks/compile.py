@@ -12,10 +12,20 @@ Prints the median wall time (and peak RSS) over repeated whole-process runs of
     build     python -m hacompile build SPEC -o TMP   (a fresh directory each run)
     rebuild   python -m hacompile build SPEC -o SAME  (unchanged output: nothing written)
 
-each with its ratio to the floor and the target (--help and validate <= 1.15x, build <= 1.3x),
-and hacompile's own work: validate minus stack, build minus stack+jinja.
-Why `deps` and `stack`: pydantic 2 imports lazily, so the floor's `import pydantic` loads
-pydantic-core but not BaseModel and its schema machinery, which any pydantic model needs.
+each with its ratio to the floor (information), and the targets (issue 12):
+
+    validate <= 1.10x stack         build <= 1.25x stack+jinja
+
+with hacompile's own work: validate minus stack, build minus stack+jinja. rebuild's ratio to
+stack+jinja is printed as information.
+Why the targets are ratios to `stack`, not to the floor: pydantic 2 imports lazily, so the
+floor's `import pydantic` loads pydantic-core but not BaseModel and its schema machinery, which
+any pydantic model needs, and the floor parses nothing. The `stack` row runs none of
+hacompile's logic (it imports the spec model's declarations, which builds their validators,
+and parses the spec with ruamel's round-trip loader) and already costs ~1.4x the floor, above
+the old floor-based targets (--help and validate <= 1.15x floor, build and rebuild <= 1.3x)
+before hacompile does anything: those could not be met while the stack is pydantic and ruamel
+(issue 6 ended blocked on that), so they are gone; the x floor column stays as information.
 Runs are interleaved (floor, help, validate, build, floor, ...) so drift in machine load hits
 every command alike. Not a test: nothing asserts; see docs/performance.md.
 
@@ -49,7 +59,9 @@ STACK = (
     "with open(sys.argv[1], encoding='utf-8') as f:\n"
     "    YAML(typ='rt', pure=True).load(f.read())"
 )
-TARGETS = {"--help": 1.15, "validate": 1.15, "build": 1.3, "rebuild": 1.3}
+# command -> the row its ratio is taken against; a target is a bound on that ratio (wall medians)
+BASELINES = {"validate": "stack", "build": "stack+jinja", "rebuild": "stack+jinja"}
+TARGETS = {"validate": 1.10, "build": 1.25}
 
 
 def main() -> int:
@@ -99,17 +111,27 @@ def main() -> int:
     rows = []
     for name in commands:
         value = median(times[name])
-        ratio = value / floor
+        baseline = BASELINES.get(name)
+        base_ratio = None if baseline is None else value / median(times[baseline])
         target = TARGETS.get(name)
         rows.append(
             {
                 "command": name,
                 "median_ms": round(value * 1000, 1),
-                "ratio": round(ratio, 3),
+                "ratio": round(value / floor, 3),  # x floor: information
+                "baseline": baseline,
+                "baseline_ratio": None if base_ratio is None else round(base_ratio, 3),
                 "target": target,
-                "meets_target": None if target is None else ratio <= target,
+                "meets_target": (
+                    None if target is None or base_ratio is None else base_ratio <= target
+                ),
                 "cpu_median_ms": round(median(cpu[name]) * 1000, 1),
                 "cpu_ratio": round(median(cpu[name]) / floor_cpu, 3),
+                "cpu_baseline_ratio": (
+                    None
+                    if baseline is None
+                    else round(median(cpu[name]) / median(cpu[baseline]), 3)
+                ),
                 "peak_rss_mb": round(max(rss[name]) / 1024, 1),
             }
         )
@@ -137,26 +159,35 @@ def main() -> int:
     print(f"machine: {machine()}")
     print(f"spec: {args.spec}  rounds: {args.runs} (+{args.warmup} warm-up), medians\n")
     print(
-        f"{'command':<11} {'wall':>9} {'x floor':>8} {'target':>7} {'cpu':>9} {'x floor':>8}"
-        f" {'peak RSS':>9}"
+        f"{'command':<11} {'wall':>9} {'x floor':>8} {'x base':>7} {'base':>11} {'target':>7}"
+        f" {'cpu':>9} {'x base':>7} {'peak RSS':>9}"
     )
     for row in rows:
-        target = f"<={row['target']}" if row["target"] else ""
+        target = f"<={row['target']:.2f}" if row["target"] else ""
         mark = "" if row["meets_target"] is None else ("  ok" if row["meets_target"] else "  MISS")
+        base_ratio = f"{row['baseline_ratio']:.3f}x" if row["baseline"] else ""
+        cpu_base = f"{row['cpu_baseline_ratio']:.3f}x" if row["baseline"] else ""
         print(
             f"{row['command']:<11} {row['median_ms']:>7.1f}ms {row['ratio']:>7.2f}x "
-            f"{target:>7} {row['cpu_median_ms']:>7.1f}ms {row['cpu_ratio']:>7.2f}x "
-            f"{row['peak_rss_mb']:>7.1f}MB{mark}"
+            f"{base_ratio:>7} {row['baseline'] or '':>11} {target:>7} "
+            f"{row['cpu_median_ms']:>7.1f}ms {cpu_base:>7} {row['peak_rss_mb']:>7.1f}MB{mark}"
         )
     print(
         f"\nhacompile's own work: validate - stack = {own['validate_ms']:.1f} ms, "
         f"build - stack+jinja = {own['build_ms']:.1f} ms"
     )
+    verdicts = [
+        f"{row['command']} {row['baseline_ratio']:.3f}x {row['baseline']} "
+        f"(target <= {row['target']:.2f}x): {'met' if row['meets_target'] else 'MISSED'}"
+        for row in rows
+        if row["target"] is not None
+    ]
+    print("targets: " + "; ".join(verdicts))
     print(
         "\nwall: median elapsed time; cpu: median user+system time of the process (less "
-        "sensitive\nto other load on the machine); ok/MISS compares the wall ratio with the "
-        "target.\ndeps/stack: the least the runtime dependencies cost when used (see the "
-        "docstring)."
+        "sensitive\nto other load on the machine); x base: the ratio to the row named in base; "
+        "ok/MISS\ncompares the wall ratio to base with the target. x floor is information.\n"
+        "deps/stack: the least the runtime dependencies cost when used (see the docstring)."
     )
     return 0
 

@@ -23,12 +23,32 @@ def test_compile_benchmark_reports_every_command() -> None:
     assert [r["command"] for r in report["results"]] == ["floor", "deps", "stack", "stack+jinja",
                                                        "--help", "validate", "build",
                                                        "rebuild"]
-    for row in report["results"]:
-        assert row["median_ms"] > 0 and row["peak_rss_mb"] > 0
-        assert (row["target"] is None) == (row["command"] in {"floor", "deps", "stack",
-                                                              "stack+jinja"})
+    rows = {row["command"]: row for row in report["results"]}
+    for row in rows.values():
+        assert row["median_ms"] > 0 and row["peak_rss_mb"] > 0 and row["ratio"] > 0
+    # issue 12: the targets are ratios to the stack rows, not to the floor
+    targets = {name: (row["baseline"], row["target"]) for name, row in rows.items()
+               if row["target"] is not None}
+    assert targets == {"validate": ("stack", 1.10), "build": ("stack+jinja", 1.25)}
+    for row in rows.values():
+        if row["baseline"] is None:
+            assert row["baseline_ratio"] is None and row["meets_target"] is None
+            continue
+        ratio = row["median_ms"] / rows[row["baseline"]]["median_ms"]
+        assert abs(row["baseline_ratio"] - ratio) < 0.01
+        if row["target"] is not None:
+            assert row["meets_target"] == (row["baseline_ratio"] <= row["target"])
     assert set(report["own_work"]) == {"validate_ms", "build_ms"}
     assert "CPUs" in report["machine"]
+
+
+def test_compile_benchmark_prints_the_targets_verdicts() -> None:
+    proc = subprocess.run([sys.executable, "benchmarks/compile.py", "--runs", "1", "--warmup",
+                           "0"], cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    [line] = [line for line in proc.stdout.splitlines() if line.startswith("targets: ")]
+    assert "validate " in line and "x stack (target <= 1.10x): " in line
+    assert "build " in line and "x stack+jinja (target <= 1.25x): " in line
 
 
 def test_scaling_benchmark_builds_its_generated_specs() -> None:
