@@ -47,6 +47,27 @@ def test_three_lbs_rotate_backup_priorities() -> None:
         assert len(set(prios)) == 3, "no ties between nodes for one EIP"
 
 
+def test_plan_decides_how_checks_are_tracked_and_which_backends_resolve() -> None:
+    """What keepalived.conf.j2 and haproxy.cfg.j2 used to work out on the hosts: a process check
+    is a vrrp_track_process only under `process_checks: track_process` (a gateway check never),
+    its delay is fall runs of interval, and a backend is re-resolved when named by DNS."""
+    tracks = {}
+    for name in ("blog-aws-keepalived.yaml", "fast-failover.yaml",
+                 "three-lb-existing-backends.yaml"):
+        ka = _plan(name).keepalived
+        tracks[name] = {c.name: c.track for c in ka.checks}
+        assert all(c.down_after == c.interval * c.fall for c in ka.checks)
+    assert tracks["blog-aws-keepalived.yaml"] == {  # process_checks: script
+        "chk_sshd": "script", "chk_networkd": "script", "chk_lb": "script", "chk_gw": "script"}
+    assert tracks["fast-failover.yaml"] == {  # process_checks: track_process
+        "chk_haproxy": "process", "chk_gw": "script"}
+    (region,) = _plan("three-lb-existing-backends.yaml").regions
+    assert [(s.address, s.dns_name) for s in region.servers] == [
+        ("10.60.20.11", False), ("10.60.20.12", False), ("app3.internal.example.com", True)]
+    blog = _plan("blog-aws-keepalived.yaml").regions[0]
+    assert not any(s.dns_name for s in blog.servers), "demo backends are addressed by IP"
+
+
 def test_addresses_are_unique_inside_their_subnets() -> None:
     for name in ("blog-aws-keepalived.yaml", "community-multi-region.yaml",
                  "three-lb-existing-backends.yaml"):

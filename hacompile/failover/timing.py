@@ -76,7 +76,7 @@ def timings(plan: Plan) -> tuple[Timing, ...]:
     # master-down timer runs out has detected it and takes over at the same moment.
     out = [timing("node_lost", "", down, 0.0, f"no advert for {down_formula}")]
     for check in ka.checks:
-        detect = float(check.interval * check.fall)
+        detect = float(check.down_after)
         head = f"interval {_s(check.interval)} x fall {check.fall}"
         if check.weight == 0:
             out.append(

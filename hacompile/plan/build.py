@@ -11,7 +11,7 @@ The decisions live here, in one readable place:
 
 from __future__ import annotations
 
-from ipaddress import IPv4Network
+from ipaddress import IPv4Address, IPv4Network
 
 from hacompile import __version__, manifest
 from hacompile.plan import amis, security
@@ -169,7 +169,13 @@ def _servers(
     demo = spec.backends.demo
     if demo is None:
         return tuple(
-            p.Server(name=b.name, address=b.address, port=b.port or port) for b in region.backends
+            p.Server(
+                name=b.name,
+                address=b.address,
+                port=b.port or port,
+                dns_name=not is_ipv4(b.address),
+            )
+            for b in region.backends
         )
     n = spec.load_balancers.count
     offset = network.backend_offset(-(-n // len(nets)), n)
@@ -290,6 +296,21 @@ def process_pattern(name: str) -> str:
     return name.replace(".", "[.]")
 
 
+def is_ipv4(address: str) -> bool:
+    """Whether a backend address is an IPv4 address (else the spec admitted it as a DNS name)."""
+    try:
+        IPv4Address(address)
+    except ValueError:
+        return False
+    return True
+
+
+def check_track(kind: str, process_checks: str) -> str:
+    """How keepalived tracks a check: a process check as a vrrp_track_process when the spec's
+    keepalived.process_checks says track_process, every other check as a vrrp_script."""
+    return "process" if kind == "process" and process_checks == "track_process" else "script"
+
+
 def check_timeout(interval: int) -> int:
     return min(interval, WATCH_CAP_S) + 1
 
@@ -305,19 +326,25 @@ def _keepalived(spec: Spec, flavor: p.Flavor) -> p.Keepalived:
         process_checks=ka.process_checks,
         reconcile_interval=ka.reconcile_interval,
         checks=tuple(
-            p.Check(
-                name=c.name,
-                kind="gateway" if c.gateway else "process",
-                process=c.process or "",
-                interval=c.interval,
-                weight=c.weight,
-                fall=c.fall,
-                rise=c.rise,
-                timeout=check_timeout(c.interval),
-                watch_ms=check_watch_ms(c.interval),
-                pattern=process_pattern(c.process or ""),
-            )
+            _check(c, ka.process_checks)
             for c in (ka.checks if ka.checks is not None else default_checks(flavor))
         ),
         script_user=SCRIPT_USER,
+    )
+
+
+def _check(c: Check, process_checks: str) -> p.Check:
+    kind = "gateway" if c.gateway else "process"
+    return p.Check(
+        name=c.name,
+        kind=kind,
+        process=c.process or "",
+        interval=c.interval,
+        weight=c.weight,
+        fall=c.fall,
+        rise=c.rise,
+        timeout=check_timeout(c.interval),
+        watch_ms=check_watch_ms(c.interval),
+        pattern=process_pattern(c.process or ""),
+        track=check_track(kind, process_checks),
     )

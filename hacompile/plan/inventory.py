@@ -79,7 +79,6 @@ def lb_group_vars(plan: Plan) -> dict[str, Any]:
         "keepalived_advert_int": ka.advert_int,
         "keepalived_preempt_delay": ka.preempt_delay,
         "keepalived_auth": ka.auth,
-        "keepalived_process_checks": ka.process_checks,
         "keepalived_reconcile_interval": ka.reconcile_interval,
         "keepalived_checks": [
             {
@@ -93,6 +92,8 @@ def lb_group_vars(plan: Plan) -> dict[str, Any]:
                 "timeout": c.timeout,
                 "watch_ms": c.watch_ms,
                 "pattern": c.pattern,
+                "track": c.track,
+                "down_after": c.down_after,
             }
             for c in ka.checks
         ],
@@ -122,5 +123,10 @@ def _backend(plan: Plan, region: Region) -> dict[str, Any]:
         "balance": plan.haproxy.balance,
         "sticky_cookie": plan.haproxy.sticky_cookie,
         "health_check_path": plan.haproxy.health_check_path,
-        "servers": [{"name": s.name, "address": s.address, "port": s.port} for s in region.servers],
+        # A `resolvers` section is written only when some server is named by DNS.
+        "resolvers": any(s.dns_name for s in region.servers),
+        "servers": [
+            {"name": s.name, "address": s.address, "port": s.port, "dns_name": s.dns_name}
+            for s in region.servers
+        ],
     }

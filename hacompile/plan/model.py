@@ -57,6 +57,8 @@ class Server(NamedTuple):
     subnet_key: str = ""  # demo backends only
     zone: str = ""
     host: str = ""
+    # Named by DNS, not by an IPv4 address: HAProxy re-resolves it at run time (resolvers vpc).
+    dns_name: bool = False
 
 
 class EgressRule(NamedTuple):
@@ -131,6 +133,15 @@ class Check(NamedTuple):
     # `process` as the regular expression script mode hands to `pgrep -x`: each `.` as `[.]`,
     # so it matches the same process as track_process's exact name (not `sleep` for `sl..p`).
     pattern: str = ""
+    # How keepalived runs it: "script" (a vrrp_script named in track_script) or "process" (a
+    # vrrp_track_process named in track_process); process checks in track_process mode only.
+    track: str = "script"
+
+    @property
+    def down_after(self) -> int:
+        """Seconds of failure before the check counts as down: `fall` failed runs `interval`
+        apart (a vrrp_script's fall x interval; a vrrp_track_process's `delay`)."""
+        return self.interval * self.fall
 
 
 class Flavor(NamedTuple):
