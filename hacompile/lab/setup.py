@@ -329,6 +329,29 @@ class Lab:
         threading.Thread(target=_drain, args=(sock, d / "syslog.log"), daemon=True).start()
         return str(path)
 
+    def _serve_imds(self, d: Path, md: dict[str, str], index: int, key: str) -> None:
+        """Serve `md` as IMDSv2 to LB number `index` (DNAT by source in the cloud namespace),
+        and wait until it answers: the one way both labs start a host's metadata service."""
+        (d / "imds.json").write_text(json.dumps(md), encoding="utf-8")
+        proc = spawn(
+            in_netns(
+                self.topo.ns("cloud"),
+                [
+                    sys.executable,
+                    "-m",
+                    "hacompile.lab.daemons",
+                    "imds",
+                    str(d / "imds.json"),
+                    str(netns.imds_port(index)),
+                ],
+            ),
+            d / "imds.log",
+            py_env(),
+            True,
+        )
+        self.procs.append(proc)
+        wait_ready(proc, f"{key} IMDS")
+
     def _lb(
         self,
         key: str,
@@ -353,26 +376,7 @@ class Lab:
             [ImdsInterface(eni["mac"], eni["eni_id"], (lb.ip, *lb.slots), lb.subnet_cidr)],
             eni["instance_id"],
         )
-        (d / "imds.json").write_text(json.dumps(md), encoding="utf-8")
-        index = [x.key for x in self.topo.lbs].index(key)
-        proc = spawn(
-            in_netns(
-                self.topo.ns("cloud"),
-                [
-                    sys.executable,
-                    "-m",
-                    "hacompile.lab.daemons",
-                    "imds",
-                    str(d / "imds.json"),
-                    str(netns.imds_port(index)),
-                ],
-            ),
-            d / "imds.log",
-            py_env(),
-            True,
-        )
-        self.procs.append(proc)
-        wait_ready(proc, f"{key} IMDS")
+        self._serve_imds(d, md, [x.key for x in self.topo.lbs].index(key), key)
         mounts = [
             (str(run), "/run"),
             (str(self.dir / "sbin"), "/usr/local/sbin"),

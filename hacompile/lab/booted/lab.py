@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hacompile.lab import netns
 from hacompile.lab.booted import ami
 from hacompile.lab.booted.checks import Result, post_deploy
 from hacompile.lab.booted.deploy import Deployment, converge
@@ -172,25 +171,7 @@ class BootedLab(Lab):
             }
         )
         md["placement/region"] = self.topo.region
-        (d / "imds.json").write_text(json.dumps(md), encoding="utf-8")
-        proc = spawn(
-            in_netns(
-                self.topo.ns("cloud"),
-                [
-                    sys.executable,
-                    "-m",
-                    "hacompile.lab.daemons",
-                    "imds",
-                    str(d / "imds.json"),
-                    str(netns.imds_port(index)),
-                ],
-            ),
-            d / "imds.log",
-            py_env(),
-            True,
-        )
-        self.procs.append(proc)
-        wait_ready(proc, f"{key} IMDS")
+        self._serve_imds(d, md, index, key)
 
     def _ssh_key(self) -> Path:
         key = self.dir / "controller" / "id_ed25519"
