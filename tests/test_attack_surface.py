@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from hacompile.errors import SpecError
+from hacompile.plan import security
 from hacompile.pipeline import compile_spec
 from tests.conftest import ROOT, run_cli
 
@@ -34,6 +35,32 @@ def _spec(tmp_path: Path, base: Path, change: Any) -> Path:
 
 def _files(spec: Path) -> dict[str, str]:
     return {path: f.content.decode() for path, f in compile_spec(spec).bundle.by_path().items()}
+
+
+MOD = "terraform/modules/haproxy-ha/"  # the module every region's root calls
+
+
+def _plain(value: Any) -> Any:
+    """python-hcl2's values as Python data: literal strings unquoted, expressions kept."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items() if k != "__is_block__"}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, str) and len(value) > 1 and value[0] == value[-1] == '"':
+        return value[1:-1]
+    return value
+
+
+def _args(files: dict[str, str], region: str) -> dict[str, Any]:
+    """What `region`'s root passes to the module (terraform/<region>/main.tf)."""
+    import hcl2
+    from hcl2.utils import SerializationOptions
+
+    doc = hcl2.loads(files[f"terraform/{region}/main.tf"],
+                     serialization_options=SerializationOptions(with_comments=False))
+    (call,) = doc["module"]
+    args: dict[str, Any] = _plain(call['"ha"'])
+    return args
 
 
 def _block(text: str, header: str) -> str:
@@ -58,16 +85,20 @@ def _hapee(version: str, code: str | None = None) -> Any:
 
 def test_hapee_lookup_filters_by_the_marketplace_product_code(tmp_path: Path) -> None:
     files = _files(_spec(tmp_path, BLOG, _hapee("1.8")))
-    lookup = _block(files["terraform/us-east-1/instances.tf"], 'data "aws_ami" "lb"')
-    assert 'owners      = ["aws-marketplace"]' in lookup
-    assert re.search(r'name += "product-code"\s+values = \["' + CODE + r'"\]', lookup)
+    lookup = _block(files[MOD + "instances.tf"], 'data "aws_ami" "lb"')
+    assert "owners      = [var.lb_ami_filter.owner]" in lookup
+    assert re.search(r'name += "product-code"\s+values = \[var\.lb_ami_filter\.product_code\]',
+                     lookup)
+    assert _args(files, "us-east-1")["lb_ami_filter"] == {
+        "owner": "aws-marketplace", "name": "hapee-ubuntu-*-amd64-hvm-1.8*",
+        "architecture": "x86_64", "product_code": CODE}
 
 
 def test_the_spec_overrides_the_product_code(tmp_path: Path) -> None:
     mine = "abcdefghijklmnopqrstu1234"
     files = _files(_spec(tmp_path, BLOG, _hapee("1.8", mine)))
-    lookup = _block(files["terraform/us-east-1/instances.tf"], 'data "aws_ami" "lb"')
-    assert f'values = ["{mine}"]' in lookup and CODE not in lookup
+    assert _args(files, "us-east-1")["lb_ami_filter"]["product_code"] == mine
+    assert CODE not in files["terraform/us-east-1/main.tf"]
 
 
 def test_a_hapee_version_without_a_known_code_needs_the_override(tmp_path: Path) -> None:
@@ -89,8 +120,10 @@ def test_community_refuses_a_product_code(tmp_path: Path) -> None:
 
 
 def test_the_community_lookup_keeps_canonicals_owner() -> None:
-    lookup = _block(_files(MULTI)["terraform/eu-west-1/instances.tf"], 'data "aws_ami" "lb"')
-    assert 'owners      = ["099720109477"]' in lookup and "product-code" not in lookup
+    files = _files(MULTI)
+    lookup = _block(files[MOD + "instances.tf"], 'data "aws_ami" "lb"')
+    assert "product-code" not in lookup and "product_code" not in files[MOD + "variables.tf"]
+    assert _args(files, "eu-west-1")["lb_ami_filter"]["owner"] == "099720109477"
 
 
 @pytest.mark.parametrize("base", [BLOG, MULTI])
@@ -102,11 +135,17 @@ def test_a_pinned_ami_means_no_lookup_in_that_region(tmp_path: Path, base: Path)
         if base == BLOG:  # pinned everywhere: no product code needed for 3.0
             data["load_balancers"].pop("ami_product_code")
     files = _files(_spec(tmp_path, base, change))
-    first = files["terraform/" + ("us-east-1" if base == BLOG else "eu-west-1") + "/instances.tf"]
-    assert 'data "aws_ami" "lb"' not in first
-    assert f'ami                         = "{pin}"' in first
-    if base == MULTI:  # the other region still looks its image up
-        assert 'data "aws_ami" "lb"' in files["terraform/us-east-2/instances.tf"]
+    first = "us-east-1" if base == BLOG else "eu-west-1"
+    assert _args(files, first)["lb_ami_id"] == pin
+    assert "lb_ami_id" not in files[f"terraform/{first}/variables.tf"]
+    module = files[MOD + "instances.tf"]
+    if base == BLOG:  # pinned everywhere: the module has no lookup at all
+        assert 'data "aws_ami" "lb"' not in module
+        assert "ami                         = var.lb_ami_id\n" in module
+    else:  # the other region still looks its image up: only where lb_ami_id is null
+        assert _args(files, "us-east-2")["lb_ami_id"] == "${var.lb_ami_id}"
+        lookup = _block(module, 'data "aws_ami" "lb"')
+        assert "count = var.lb_ami_id == null ? 1 : 0" in lookup
 
 
 @pytest.mark.parametrize("bad", ["ami-123", "ami-0123456789ABCDEF0", "0123456789abcdef0"])
@@ -129,15 +168,20 @@ def test_the_eip_role_is_scoped_to_one_deployment() -> None:
         write = next(s for s in policy["Statement"] if "ec2:AssociateAddress" in s["Action"])
         assert write["Condition"] == {"StringEquals": {
             "aws:ResourceTag/hacompile:deployment": "${aws:PrincipalTag/hacompile:deployment}"}}
-        iam = files[tf + "iam.tf"]
+        args = _args(files, region)
+        assert args["deployment_tag_key"] == "hacompile:deployment"
+        assert args["name_prefix"] == f"shop-{region}-"
+        assert args["eip_failover_policy"] == '${file("${path.module}/policies/eip-failover.json")}'
+        iam = files[MOD + "iam.tf"]
         assert 'resource "terraform_data" "deployment" {}' in iam
-        assert f'deployment_tag = "shop-{region}-${{terraform_data.deployment.id}}"' in iam
+        assert 'deployment_tag = "${var.name_prefix}${terraform_data.deployment.id}"' in iam
         role = _block(iam, 'resource "aws_iam_role" "lb"')
-        assert '"hacompile:deployment" = local.deployment_tag' in role
-        eips = _block(files[tf + "eips.tf"], 'resource "aws_eip" "service"')
-        assert re.search(r'"hacompile:deployment" = local\.deployment_tag', eips)
-        eni = _block(files[tf + "instances.tf"], 'resource "aws_ec2_tag" "lb_eni_deployment"')
-        assert 'key         = "hacompile:deployment"' in eni
+        assert "(var.deployment_tag_key) = local.deployment_tag" in role
+        assert "policy = var.eip_failover_policy" in iam
+        eips = _block(files[MOD + "eips.tf"], 'resource "aws_eip" "service"')
+        assert re.search(r"\(var\.deployment_tag_key\) += local\.deployment_tag", eips)
+        eni = _block(files[MOD + "instances.tf"], 'resource "aws_ec2_tag" "lb_eni_deployment"')
+        assert "key         = var.deployment_tag_key" in eni
         assert "value       = local.deployment_tag" in eni
         # the policy no longer trusts the cluster name, which another deployment can share
         assert "hacompile:cluster" not in json.dumps(policy)
@@ -164,12 +208,13 @@ def test_the_bundle_readme_says_what_ec2_create_tags_still_allows() -> None:
 
 def test_flow_logs_go_to_cloudwatch_by_default() -> None:
     files = _files(THREE)
-    network = files["terraform/us-west-2/network.tf"]
+    network = files[MOD + "network.tf"]
     flow = _block(network, 'resource "aws_flow_log" "main"')
     assert 'log_destination_type     = "cloud-watch-logs"' in flow
     assert "iam_role_arn             = aws_iam_role.flow_logs.arn" in flow
     group = _block(network, 'resource "aws_cloudwatch_log_group" "flow_logs"')
-    assert "retention_in_days = 365" in group
+    assert "retention_in_days = var.flow_logs.retention_days" in group
+    assert _args(files, "us-west-2")["flow_logs"]["retention_days"] == 365
     assert "checkov:skip=CKV2_AWS_11" not in network
     trust = json.loads(files["terraform/us-west-2/policies/flow-logs-assume-role.json.tftpl"])
     statement = trust["Statement"][0]
@@ -190,9 +235,11 @@ def test_flow_logs_to_s3_need_no_role(tmp_path: Path) -> None:
     def change(data: dict[str, Any]) -> None:
         data["security"] = {"flow_logs": {"destination": "s3", "s3_bucket_arn": bucket}}
     files = _files(_spec(tmp_path, THREE, change))
-    network = files["terraform/us-west-2/network.tf"]
+    network = files[MOD + "network.tf"]
     flow = _block(network, 'resource "aws_flow_log" "main"')
-    assert f'log_destination          = "{bucket}"' in flow and "iam_role_arn" not in flow
+    assert "log_destination          = var.flow_logs_bucket_arn" in flow
+    assert "iam_role_arn" not in flow
+    assert _args(files, "us-west-2")["flow_logs_bucket_arn"] == bucket
     assert "aws_cloudwatch_log_group" not in network
     assert not any("flow-logs" in path for path in files)
 
@@ -210,8 +257,8 @@ def test_flow_logs_off_is_an_accepted_finding(tmp_path: Path) -> None:
     def change(data: dict[str, Any]) -> None:
         data["security"] = {"flow_logs": {"destination": "none"}}
     files = _files(_spec(tmp_path, THREE, change))
-    network = files["terraform/us-west-2/network.tf"]
-    assert "aws_flow_log" not in network
+    network = files[MOD + "network.tf"]
+    assert "aws_flow_log" not in network and "flow_logs" not in files[MOD + "variables.tf"]
     vpc = network[network.index("#trivy:ignore:AVD-AWS-0178"):]
     assert vpc.split("\n")[1] == 'resource "aws_vpc" "main" {'
     assert "checkov:skip=CKV2_AWS_11" in vpc
@@ -221,53 +268,60 @@ def test_flow_logs_off_is_an_accepted_finding(tmp_path: Path) -> None:
 # ---- egress -------------------------------------------------------------------------------
 
 
-def _egress(text: str) -> dict[str, str]:
-    return {m.group(1): _block(text, f'resource "aws_vpc_security_group_egress_rule" '
-                                     f'"{m.group(1)}"')
-            for m in re.finditer(r'resource "aws_vpc_security_group_egress_rule" "(\w+)"', text)}
-
-
 def test_load_balancer_egress_is_what_the_tier_needs() -> None:
-    rules = _egress(_files(THREE)["terraform/us-west-2/security.tf"])
-    assert set(rules) == {"lb_egress_backend1", "lb_egress_backend2", "lb_egress_backend3",
-                          "lb_egress_vrrp", "lb_egress_dns_udp", "lb_egress_dns_tcp",
-                          "lb_egress_https", "lb_egress_http"}
-    assert '"10.60.20.11/32"' in rules["lb_egress_backend1"]
-    assert "from_port         = 8080" in rules["lb_egress_backend1"]
-    assert '"10.60.0.0/16"' in rules["lb_egress_backend3"]  # a DNS name: the VPC
-    assert "from_port         = 8443" in rules["lb_egress_backend3"]
-    assert "referenced_security_group_id = aws_security_group.lb.id" in rules["lb_egress_vrrp"]
-    assert '"112"' in rules["lb_egress_vrrp"]
-    assert '"10.60.0.2/32"' in rules["lb_egress_dns_udp"]
-    assert not any('ip_protocol       = "-1"' in body for body in rules.values())
+    rules = _args(_files(THREE), "us-west-2")["lb_egress"]
+    assert set(rules) == {"backend1", "backend2", "backend3", "vrrp", "dns_udp", "dns_tcp",
+                          "https", "http"}
+    assert rules["backend1"] | {"description": ""} == {
+        "description": "", "protocol": "tcp", "from_port": 8080, "to_port": 8080,
+        "cidr": "10.60.20.11/32"}
+    assert rules["backend3"]["cidr"] == "10.60.0.0/16"  # a DNS name: the VPC
+    assert rules["backend3"]["from_port"] == 8443
+    assert rules["vrrp"] == {"description": "VRRP adverts to the other load balancers",
+                             "protocol": "112", "to_group": "lb"}
+    assert rules["dns_udp"]["cidr"] == "10.60.0.2/32"
+    assert not any(rule["protocol"] == "-1" for rule in rules.values())
+
+
+def _ignores(text: str, resource: str) -> list[str]:
+    """The comment lines directly above `resource`'s block."""
+    before = text.split(f'resource "aws_vpc_security_group_egress_rule" "{resource}"')[0]
+    lines = before.rstrip("\n").split("\n")
+    above = []
+    while lines and lines[-1].startswith("#"):
+        above.insert(0, lines.pop())
+    return above
 
 
 def test_demo_backends_reach_only_mirrors_and_dns() -> None:
-    text = _files(MULTI)["terraform/eu-west-1/security.tf"]
-    rules = _egress(text)
-    assert {k for k in rules if k.startswith("backend_")} == {
-        "backend_egress_dns_udp", "backend_egress_dns_tcp", "backend_egress_https",
-        "backend_egress_http"}
-    assert "referenced_security_group_id = aws_security_group.backend.id" in rules[
-        "lb_egress_backends"]
-    # each rule to the internet carries its trivy ignore, reason first
-    for name in ("lb_egress_https", "lb_egress_http", "backend_egress_https"):
-        before = text.split(f'resource "aws_vpc_security_group_egress_rule" "{name}"')[0]
-        reason, ignore = before.rstrip().split("\n")[-2:]
-        assert ignore == "#trivy:ignore:AVD-AWS-0104"
-        assert reason.startswith("# trivy AVD-AWS-0104 accepted: ")
+    files = _files(MULTI)
+    args = _args(files, "eu-west-1")
+    assert set(args["backend_egress"]) == {"dns_udp", "dns_tcp", "https", "http"}
+    assert args["lb_egress"]["backends"]["to_group"] == "backend"
+    text = files[MOD + "security.tf"]
+    assert "backend = aws_security_group.backend.id" in text
+    # each rule to the internet carries its own trivy ignore, scoped to its key, with its reason
+    lb = _ignores(text, "lb_egress")
+    assert [line.split(" ")[0] for line in lb] == [
+        "#trivy:ignore:AVD-AWS-0104[each.key=https]", "#trivy:ignore:AVD-AWS-0104[each.key=http]"]
+    assert lb[0].endswith("accepted for https: " + security.HTTPS_WHY)
+    backend = _ignores(text, "backend_egress")
+    assert backend[0].endswith("accepted for https: " + security.MIRRORS_WHY)
 
 
 def test_the_spec_adds_egress_or_opens_it(tmp_path: Path) -> None:
     def allow(data: dict[str, Any]) -> None:
         data["security"] = {"egress": {"allow": [{"cidr": "10.70.0.0/16", "port": 5432}]}}
-    rules = _egress(_files(_spec(tmp_path, THREE, allow))["terraform/us-west-2/security.tf"])
-    assert '"10.70.0.0/16"' in rules["lb_egress_allow1"]
+    rules = _args(_files(_spec(tmp_path, THREE, allow)), "us-west-2")["lb_egress"]
+    assert rules["allow1"]["cidr"] == "10.70.0.0/16" and rules["allow1"]["to_port"] == 5432
 
     def unrestricted(data: dict[str, Any]) -> None:
         data["security"] = {"egress": {"unrestricted": True}}
     files = _files(_spec(tmp_path, MULTI, unrestricted))
-    text = files["terraform/eu-west-1/security.tf"]
-    assert set(_egress(text)) == {"lb_egress_all", "backend_egress_all"}
-    assert "checkov:skip=CKV_AWS_382" in _egress(text)["lb_egress_all"]
+    args = _args(files, "eu-west-1")
+    assert set(args["lb_egress"]) == set(args["backend_egress"]) == {"all"}
+    assert args["lb_egress"]["all"]["protocol"] == "-1" and "from_port" not in args["lb_egress"]["all"]
+    body = _block(files[MOD + "security.tf"],
+                  'resource "aws_vpc_security_group_egress_rule" "lb_egress"')
+    assert "checkov:skip=CKV_AWS_382" in body
     assert "security.egress.unrestricted" in files["README.md"]

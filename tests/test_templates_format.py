@@ -18,13 +18,13 @@ from tests.conftest import ROOT
 BLUEPRINTS = ROOT / "blueprints"
 
 # Filters that format or select what the plan holds; any other filter is a computation.
-ALLOWED_FILTERS = {"hcl", "hcl_inner", "join", "length", "list", "map", "selectattr",
+ALLOWED_FILTERS = {"hcl", "hcl_inner", "hcl_argument", "join", "length", "list", "map", "selectattr",
                    "rejectattr", "sort", "int", "bool"}
 # What is left on purpose, by template and expression (after string literals are blanked).
 ALLOWED = {
     # The Terraform address of the resource the egress macro writes, from that resource's own
     # labels (as checkov and trivy name it): formatting, written once in the macro.
-    ("terraform/_macros/egress.tf.jinja", 'set address = "" ~ group ~ "" ~ rule.key'),
+    ("terraform/_macros/egress.tf.jinja", 'set address = "" ~ group ~ ""'),
 }
 
 _COMMENT = re.compile(r"{#.*?#}", re.S)

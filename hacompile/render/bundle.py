@@ -10,6 +10,7 @@ dumper, never by string templates. What the spec does not use is not emitted.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any, NamedTuple
@@ -17,9 +18,9 @@ from typing import Any, NamedTuple
 from hacompile import manifest
 from hacompile.failover import present
 from hacompile.failover.model import Report
-from hacompile.plan import iam
+from hacompile.plan import iam, module
 from hacompile.plan.inventory import inventory, lb_group_vars
-from hacompile.plan.model import Plan
+from hacompile.plan.model import Plan, Region
 from hacompile.render import hcl
 from hacompile.render.env import environment, template_root
 from hacompile.render.mermaid import diagram
@@ -75,20 +76,34 @@ def _emit(source: Path, rel: PurePosixPath, context: dict[str, Any], root: Path)
 
 
 def _terraform(plan: Plan) -> Iterator[File]:
+    """The module once (terraform/modules/<name>/), then one thin root per region."""
     root = template_root()
+    interface = module.module(plan)
+    module_out = PurePosixPath("terraform", "modules", interface.name)
+    module_files = []
+    for source in _walk(root / "terraform" / "module"):
+        rel = PurePosixPath(source.relative_to(root / "terraform" / "module").as_posix())
+        if not interface.demo_backends and rel.name == "backend.yaml":
+            continue
+        module_files.append(_emit(source, module_out / rel, {"plan": plan, "module": interface}, root))
+    module_files.append(_json(module_out / "policies" / "ec2-assume-role.json", iam.assume_role_policy()))
+    module_files.append(_module_readme(plan, interface, module_out, root))
+    yield from module_files
+    resources = _resources(module_files)
     region_dir = root / "terraform" / "region"
     for region in plan.regions:
         out = PurePosixPath("terraform", region.name)
-        demo = region.demo_backends
+        context = {
+            "plan": plan,
+            "region": region,
+            "module": interface,
+            "arguments": module.arguments(plan, region),
+            "moved": _moved(resources, region, interface.call),
+        }
         for source in _walk(region_dir):
             rel = PurePosixPath(source.relative_to(region_dir).as_posix())
-            if not demo and rel.name == "backend.yaml":
-                continue
-            yield _emit(source, out / rel, {"plan": plan, "region": region}, root)
-        policies = {
-            "ec2-assume-role.json": iam.assume_role_policy(),
-            "eip-failover.json": iam.eip_failover_policy(plan, region),
-        }
+            yield _emit(source, out / rel, context, root)
+        policies = {"eip-failover.json": iam.eip_failover_policy(plan, region)}
         if region.flow_logs.destination == "cloudwatch":
             # .tftpl: Terraform's templatefile fills in the account ID, unknown at compile time
             policies["flow-logs-assume-role.json.tftpl"] = iam.flow_logs_assume_role_policy(
@@ -96,8 +111,52 @@ def _terraform(plan: Plan) -> Iterator[File]:
             )
             policies["flow-logs-delivery.json"] = iam.flow_logs_delivery_policy(plan, region)
         for name, document in policies.items():
-            text = json.dumps(document, indent=2, sort_keys=False) + "\n"
-            yield File(out / "policies" / name, text.encode())
+            yield _json(out / "policies" / name, document)
+
+
+def _json(path: PurePosixPath, document: object) -> File:
+    return File(path, (json.dumps(document, indent=2, sort_keys=False) + "\n").encode())
+
+
+_RESOURCE = re.compile(r'^resource "([^"]+)" "([^"]+)"', re.MULTILINE)
+
+
+def _resources(files: list[File]) -> tuple[str, ...]:
+    """The managed resources the rendered module declares (type.name), in file order."""
+    return tuple(
+        f"{m[1]}.{m[2]}"
+        for f in files
+        if f.path.suffix == ".tf"
+        for m in _RESOURCE.finditer(f.content.decode())
+    )
+
+
+def _moved(resources: tuple[str, ...], region: Region, call: str) -> tuple[tuple[str, str], ...]:
+    """`moved` blocks from the addresses a bundle had before the module (every resource in the
+    region's root; one egress resource per rule) to the module's, so that `terraform apply` of a
+    state built by the earlier layout moves state instead of replacing the VPC, the instances,
+    the EIPs and the deployment ID."""
+    moved = []
+    for address in resources:
+        rtype, name = address.split(".")
+        group = name.removesuffix("_egress")
+        if rtype == "aws_vpc_security_group_egress_rule" and group in ("lb", "backend"):
+            rules = region.lb_egress if group == "lb" else region.backend_egress
+            moved += [
+                (f"{rtype}.{name}_{rule.key}", f'module.{call}.{address}["{rule.key}"]')
+                for rule in rules
+            ]
+        else:
+            moved.append((address, f"module.{call}.{address}"))
+    return tuple(moved)
+
+
+def _module_readme(
+    plan: Plan, interface: module.Module, out: PurePosixPath, root: Path
+) -> File:
+    source = root / "terraform" / "module-README.md.jinja"
+    context = {"plan": plan, "module": interface}
+    return _emit(source, out / "README.md.jinja", context, root)
 
 
 def _ansible(plan: Plan) -> Iterator[File]:
@@ -122,5 +181,10 @@ def _ansible(plan: Plan) -> Iterator[File]:
 
 def _readme(plan: Plan, report: Report) -> File:
     root = template_root()
-    context = {"plan": plan, "failover": present.view(report), "diagram": diagram(plan)}
+    context = {
+        "plan": plan,
+        "failover": present.view(report),
+        "diagram": diagram(plan),
+        "module": module.module(plan),
+    }
     return _emit(root / "README.md.jinja", PurePosixPath("README.md.jinja"), context, root)

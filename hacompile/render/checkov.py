@@ -67,13 +67,13 @@ SKIPS: tuple[CheckovSkip, ...] = (
         when="flow_logs_cloudwatch",
     ),
     CheckovSkip(
-        "aws_vpc_security_group_egress_rule.lb_egress_all",
+        "aws_vpc_security_group_egress_rule.lb_egress",
         "CKV_AWS_382",
         "the spec opens all egress (security.egress.unrestricted: true)",
         when="egress_open",
     ),
     CheckovSkip(
-        "aws_vpc_security_group_egress_rule.backend_egress_all",
+        "aws_vpc_security_group_egress_rule.backend_egress",
         "CKV_AWS_382",
         "the spec opens all egress (security.egress.unrestricted: true)",
         demo_only=True,

@@ -7,15 +7,20 @@ tests/test_templates_format.py refuses arithmetic and string surgery in a templa
 
 A value reaches HCL code through one escaping path, `hacompile.render.hcl`: the `hcl` filter
 for a whole literal, `hcl_inner` for a fragment of a quoted string that also holds Terraform's
-own ``${...}``. Raw ``{{ }}`` in a .tf template is left in exactly two places, and
-tests/hostile/test_injection.py (RAW_HCL_IDENTIFIERS, RAW_HCL_COMMENTS) holds the list:
-- identifier positions (map keys, resource labels, references), where quoting would change
-  the meaning: lb.key, s.key, s.name, fe.name, region.slug, and in the egress macro group,
-  rule.key, rule.to_group. Each is a key hacompile chooses or a spec Identifier, so [a-z0-9_-];
+own ``${...}``, `hcl_argument` for a module argument (the same literals, laid out one entry per
+line, and `hacompile.plan.module.Expr`, fixed text such as ``file("...")``, as is). Raw ``{{ }}``
+in a .tf template is left in exactly these places, and tests/hostile/test_injection.py
+(RAW_HCL_IDENTIFIERS, RAW_HCL_COMMENTS) holds the list:
+- identifier positions (variable, output and argument names, the module label, resource labels,
+  `moved` addresses), where quoting would change the meaning: input.name, output.name,
+  arg.name, module.call (hacompile.plan.module), group in the egress macro (lb | backend), and
+  from/to in moved.tf (resource labels of the rendered module and egress rule keys);
+- the module interface's type constraints and validation conditions (input.type,
+  v.condition): Terraform text written in hacompile.plan.module, never spec input;
 - ``#`` comments, where only a line break could start code: plan.name, region.name,
   region.names.prefix (DNS labels), plan.hacompile_version, plan.spec_file,
   plan.deployment_tag_key, region.flow_logs.retention_days (an integer) and the checkov/trivy
-  tables' IDs and reasons (printable, checked by that test).
+  tables' IDs, keys and reasons (printable, checked by that test).
 """
 
 from __future__ import annotations
@@ -72,6 +77,7 @@ def environment() -> Environment:
     )
     env.filters["hcl"] = hcl.literal
     env.filters["hcl_inner"] = hcl.inner
+    env.filters["hcl_argument"] = hcl.argument
     env.globals["checkov_skips"] = checkov.skips_for
     env.globals["checkov_skips_for_plan"] = checkov.skips_for_plan
     env.globals["trivy_ignores"] = trivyignore.ignores_for

@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
+from hacompile.plan.module import Expr
+
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
@@ -54,7 +56,45 @@ def literal(value: object) -> str:
     raise TypeError(f"cannot express {type(value).__name__} in HCL")
 
 
-_ATTR = re.compile(r'^(?P<indent>\s*)(?P<key>[A-Za-z_][\w-]*|"[^"]*")\s*=\s*(?P<value>.*)$')
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+
+
+def _key(key: object) -> str:
+    """An object key: bare where HCL reads it as a literal name, quoted otherwise."""
+    text = str(key)
+    return text if _IDENTIFIER.match(text) and text not in ("true", "false", "null") else quote(text)
+
+
+_ONE_LINE = 72  # characters of a flat object argument written on one line
+
+
+def argument(value: object, indent: int = 2) -> str:
+    """A module argument's value, laid out as a reader expects it: a Terraform expression
+    (`hacompile.plan.module.Expr`, fixed text chosen by hacompile) as is; an object whose
+    values are objects one entry per line (a table: one row per key); flat objects with bare
+    keys on one line, or one entry per line when a top-level one is long; every other value
+    through `literal`."""
+    if isinstance(value, Expr):
+        return value.text
+    if isinstance(value, Mapping):
+        if not value:
+            return "{}"
+        if any(isinstance(v, Mapping | Expr) for v in value.values()):
+            pad = " " * (indent + 2)
+            lines = [f"{pad}{_key(k)} = {argument(v, indent + 2)}" for k, v in value.items()]
+            return "{\n" + "\n".join(lines) + "\n" + " " * indent + "}"
+        inner = ", ".join(f"{_key(k)} = {literal(v)}" for k, v in value.items())
+        if indent == 2 and len(inner) > _ONE_LINE:  # a long argument: one entry per line
+            pad = " " * (indent + 2)
+            lines = [f"{pad}{_key(k)} = {literal(v)}" for k, v in value.items()]
+            return "{\n" + "\n".join(lines) + "\n" + " " * indent + "}"
+        return "{ " + inner + " }"
+    return literal(value)
+
+
+_ATTR = re.compile(
+    r'^(?P<indent>\s*)(?P<key>[A-Za-z_][\w-]*|"[^"]*"|\([\w.]+\))\s*=\s*(?P<value>.*)$'
+)
 
 
 def _balanced(text: str) -> bool:

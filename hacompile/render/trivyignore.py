@@ -4,8 +4,9 @@ trivy ignores checkov's comments and honours its own, ``#trivy:ignore:AVD-AWS-NN
 line before the resource block. Each accepted finding is written twice from the same data, as
 that inline comment (with the reason on the comment line above it) and as a line of the bundle
 README, so the two cannot drift apart. Unlike the checkov table most entries depend on the
-plan: an egress rule to 0.0.0.0/0 carries its own reason (hacompile.plan.security), and the
-flow-log findings exist only for the chosen destination.
+plan: an egress rule to 0.0.0.0/0 carries its own reason (hacompile.plan.security) and is
+ignored by its for_each key alone, so a rule added later is scanned; the flow-log findings
+exist only for the chosen destination.
 """
 
 from __future__ import annotations
@@ -26,6 +27,14 @@ class TrivyIgnore(NamedTuple):
     resource: str  # Terraform address without index
     check: str  # AVD-AWS-NNNN
     reason: str
+    # the for_each key the ignore is scoped to (`#trivy:ignore:ID[each.key=KEY]`, trivy 0.76
+    # applies it to that instance only); "" for the whole resource
+    key: str = ""
+
+    @property
+    def address(self) -> str:
+        """The resource, or the one instance the ignore is scoped to, as Terraform names it."""
+        return f'{self.resource}["{self.key}"]' if self.key else self.resource
 
 
 def _reason_of(resource: str, check: str) -> str:
@@ -35,10 +44,10 @@ def _reason_of(resource: str, check: str) -> str:
 
 def ignores_for_plan(plan: Plan) -> tuple[TrivyIgnore, ...]:
     """Every accepted trivy finding of this plan's bundle, in a stable order, once each."""
-    found: dict[tuple[str, str], TrivyIgnore] = {}
+    found: dict[tuple[str, str, str], TrivyIgnore] = {}
 
-    def add(resource: str, check: str, reason: str) -> None:
-        found.setdefault((resource, check), TrivyIgnore(resource, check, reason))
+    def add(resource: str, check: str, reason: str, key: str = "") -> None:
+        found.setdefault((resource, check, key), TrivyIgnore(resource, check, reason, key))
 
     for region in plan.regions:
         destination = region.flow_logs.destination
@@ -51,9 +60,10 @@ def ignores_for_plan(plan: Plan) -> tuple[TrivyIgnore, ...]:
             for rule in rules:
                 if rule.internet:
                     add(
-                        f"aws_vpc_security_group_egress_rule.{prefix}_egress_{rule.key}",
+                        f"aws_vpc_security_group_egress_rule.{prefix}_egress",
                         PUBLIC_EGRESS,
                         rule.internet,
+                        rule.key,
                     )
     return tuple(found.values())
 

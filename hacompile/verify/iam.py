@@ -93,7 +93,7 @@ def policy_findings(text: str) -> list[str]:
 
 def check_iam(ctx: Context) -> Outcome:
     """Every terraform/<region>/policies/*.json passes parliament with no finding."""
-    files: list[Path] = sorted((ctx.bundle / "terraform").glob("*/policies/*.json"))
+    files: list[Path] = sorted((ctx.bundle / "terraform").rglob("policies/*.json"))
     if not files:
         return Outcome(("terraform/*/policies/: no policy documents found",))
     findings = [

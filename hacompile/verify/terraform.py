@@ -20,15 +20,27 @@ from pathlib import Path
 from hacompile.verify.base import Context, Outcome, Unavailable, run_tool
 from hacompile.verify.tools import executable, npm_modules
 
-__all__ = ["check_checkov", "check_fmt", "check_schema", "module_dirs"]
+__all__ = ["check_checkov", "check_fmt", "check_schema", "module_dirs", "region_dirs"]
 
 SKIP_RE = re.compile(r"#\s*checkov:skip=([A-Z0-9_]+)(?::\s*(.*))?$")
 
 
-def module_dirs(bundle: Path) -> list[Path]:
+SHARED = "modules"  # terraform/modules/<name>/: the module every region's root calls
+
+
+def region_dirs(bundle: Path) -> list[Path]:
     """The per-region root modules (terraform/<region>/)."""
     root = bundle / "terraform"
-    return sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.iterdir() if p.is_dir() and p.name != SHARED)
+
+
+def module_dirs(bundle: Path) -> list[Path]:
+    """Every Terraform module of the bundle: the shared module(s), then the region roots."""
+    shared = bundle / "terraform" / SHARED
+    called = sorted(p for p in shared.iterdir() if p.is_dir()) if shared.is_dir() else []
+    return called + region_dirs(bundle)
 
 
 def _tf_files(ctx: Context) -> list[Path]:

@@ -97,11 +97,10 @@ class _Comparison:
         self.compared = 0
         self.by_type: dict[str, dict[str, Mapping[str, Any]]] = {}
         root = (plan.get("planned_values") or {}).get("root_module") or {}
-        for res in root.get("resources") or []:
-            if res.get("mode") == "managed":
-                key = f"{res['type']}.{res['name']}"
-                index = str(res.get("index", ""))
-                self.by_type.setdefault(key, {})[index] = res.get("values") or {}
+        for res in _managed(root):
+            key = f"{res['type']}.{res['name']}"
+            index = str(res.get("index", ""))
+            self.by_type.setdefault(key, {})[index] = res.get("values") or {}
         self.plan = plan
 
     def instances(self, address: str) -> dict[str, Mapping[str, Any]]:
@@ -119,6 +118,17 @@ class _Comparison:
         self.same(
             f"for_each keys of {address}", sorted(self.instances(address)), sorted(compiled), source
         )
+
+
+def _managed(module: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
+    """The managed resources of a planned module and of the modules it calls (a region's root
+    holds none itself: they are all in module.ha); a region root calls one module, so
+    type.name stays unique."""
+    for res in module.get("resources") or []:
+        if res.get("mode") == "managed":
+            yield res
+    for child in module.get("child_modules") or []:
+        yield from _managed(child)
 
 
 def _show(value: Any) -> str:

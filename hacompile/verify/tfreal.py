@@ -28,6 +28,7 @@ from typing import Any
 
 import hacompile
 from hacompile.verify.base import Context, Outcome, Unavailable, run_tool
+from hacompile.verify.terraform import region_dirs
 from hacompile.verify.tfplancmp import compare_plan, compiler_regions
 from hacompile.verify.tools import executable
 
@@ -243,7 +244,7 @@ def check_terraform_real(ctx: Context) -> Outcome:
     """fmt, validate and plan every region module with real Terraform; compare the plans."""
     terraform, version = find_terraform()
     source = ctx.bundle / "terraform"
-    modules = sorted(p.name for p in source.iterdir() if p.is_dir()) if source.is_dir() else []
+    modules = [p.name for p in region_dirs(ctx.bundle)]
     if not modules:
         return Outcome(("terraform/: no region modules found",))
     work = ctx.workdir / "terraform-real"

@@ -43,7 +43,7 @@ NOT_INSTALLED = (
 TIMEOUT = 120  # seconds; a bundle takes about one
 MIN_REASON = 10  # characters, as for checkov skips
 
-_TOKEN = re.compile(r"trivy:ignore:([A-Za-z0-9_*.-]+)((?::\S*)?)")
+_TOKEN = re.compile(r"trivy:ignore:([A-Za-z0-9_*.-]+)((?:\[[^\]\s]*\])?(?::\S*)?)")
 _IGNORE = re.compile(r"(?:#|//)\s*trivy:ignore:")
 _COMMENT = re.compile(r"^\s*(?:#|//)")
 

@@ -1,47 +1,16 @@
 # `terraform output -json ansible_inventory > ../../ansible/inventory/terraform-eu-west-1.json`
-# turns this into an Ansible inventory source. It carries only what AWS decides (addresses, IDs);
-# everything hacompile decided is in ansible/inventory/hacompile.yml, and Ansible merges the two.
+# turns this into an Ansible inventory source (see the module's outputs.tf).
 output "ansible_inventory" {
   description = "Ansible inventory (YAML plugin, JSON form) with the IDs the EIP scripts need."
-  value = {
-    all = {
-      children = {
-        eu_west_1 = {
-          vars = {
-            hacompile_eips = {
-              for key, eip in aws_eip.service : key => {
-                allocation_id = eip.allocation_id
-                public_ip     = eip.public_ip
-              }
-            }
-          }
-          hosts = merge(
-            {
-              for key, lb in aws_instance.lb : "shop-eu-west-1-${key}" => {
-                ansible_host = lb.public_ip
-                instance_id  = lb.id
-                eni_id       = lb.primary_network_interface_id
-              }
-            },
-            {
-              for key, web in aws_instance.backend : "shop-eu-west-1-${key}" => {
-                ansible_host = web.public_ip
-                instance_id  = web.id
-              }
-            },
-          )
-        }
-      }
-    }
-  }
+  value       = module.ha.ansible_inventory
 }
 
 output "eips" {
   description = "Public addresses to publish in DNS, by EIP."
-  value       = { for key, eip in aws_eip.service : key => eip.public_ip }
+  value       = module.ha.eips
 }
 
 output "load_balancers" {
   description = "Management address (SSH) of each load balancer."
-  value       = { for key, lb in aws_instance.lb : key => lb.public_ip }
+  value       = module.ha.load_balancers
 }
