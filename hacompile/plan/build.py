@@ -17,7 +17,7 @@ from hacompile import __version__, manifest
 from hacompile.plan import amis, security
 from hacompile.plan import model as p
 from hacompile.spec import instances, network
-from hacompile.spec.model import Check, Spec
+from hacompile.spec.model import CheckSpec, Spec
 
 CLUSTER_TAG = "hacompile:cluster"
 # One deployment (cluster, region, Terraform state): the tag the instance role's EIP moves are
@@ -261,16 +261,16 @@ def _haproxy(spec: Spec) -> p.HAProxy:
     )
 
 
-def default_checks(flavor: p.Flavor) -> tuple[Check, ...]:
+def default_checks(flavor: p.Flavor) -> tuple[CheckSpec, ...]:
     """Checks for a spec that lists none. HAProxy at weight 0: a node whose HAProxy is dead
     goes to FAULT and announces priority 0, so a backup takes over after interval x fall
     seconds; a weighted check would make the backup wait out preempt_delay as well."""
     return (
-        Check(
+        CheckSpec(
             name="chk_haproxy", process=flavor.haproxy_process, interval=1, weight=0, fall=2, rise=2
         ),
-        Check(name="chk_sshd", process="sshd", interval=5, weight=-4, fall=2, rise=1),
-        Check(name="chk_gw", gateway=True, interval=3, weight=0, fall=2, rise=3),
+        CheckSpec(name="chk_sshd", process="sshd", interval=5, weight=-4, fall=2, rise=1),
+        CheckSpec(name="chk_gw", gateway=True, interval=3, weight=0, fall=2, rise=3),
     )
 
 
@@ -333,7 +333,7 @@ def _keepalived(spec: Spec, flavor: p.Flavor) -> p.Keepalived:
     )
 
 
-def _check(c: Check, process_checks: str) -> p.Check:
+def _check(c: CheckSpec, process_checks: str) -> p.Check:
     kind = "gateway" if c.gateway else "process"
     return p.Check(
         name=c.name,
