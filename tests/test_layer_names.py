@@ -1,17 +1,22 @@
 """Each layer names its own classes (issue 12): a spec model ends in `Spec`, a plan record does
 not, and no class name is used by both. When `Check`, `Region`, `HAProxy`, `Keepalived` and
 `Frontend` were both pydantic spec models and plan NamedTuples, an import line did not say
-which layer a module worked on."""
+which layer a module worked on. The defaults of a spec that lists no checks are spec objects,
+said once in hacompile.spec.defaults; the planner plans them like listed checks."""
 
 from __future__ import annotations
 
 import inspect
+from pathlib import Path
 from types import ModuleType
 from typing import Any, get_args
 
+import pytest
 from pydantic import BaseModel
 
+from hacompile.pipeline import compile_spec
 from hacompile.plan import model as plan_model
+from hacompile.spec import defaults
 from hacompile.spec import model as spec_model
 from hacompile.spec import security as spec_security
 from hacompile.spec.model import Spec
@@ -65,3 +70,45 @@ def test_no_plan_record_shares_or_borrows_a_spec_name() -> None:
     assert {"Region", "Check", "HAProxy", "Keepalived", "Frontend", "FlowLogs"} <= records
     assert sorted(records & set(_spec_models())) == []
     assert sorted(name for name in records if name.endswith("Spec")) == []
+
+
+def _spec(tmp_path: Path, lines: str) -> Path:
+    path = tmp_path / "ha.yaml"
+    path.write_text(
+        "version: 1\nname: web\n"
+        "regions: [{name: us-east-1, vpc_cidr: 10.0.0.0/16, zones: [us-east-1a, us-east-1b]}]\n"
+        "backends: {demo: {count: 2}}\n"
+        f"{lines}"
+        "access: {ssh_key_name: k, ssh_cidrs: [203.0.113.0/24]}\n"
+    )
+    return path
+
+
+@pytest.mark.parametrize(
+    "flavor,process",
+    [("community", "haproxy"), ("hapee", "hapee-lb")],
+)
+def test_a_spec_without_checks_plans_the_spec_layers_defaults(
+    tmp_path: Path, flavor: str, process: str
+) -> None:
+    code = ", ami_product_code: 483gxnuft87jy44d3q8n4kvt1" if flavor == "hapee" else ""
+    plan = compile_spec(_spec(tmp_path, f"load_balancers: {{flavor: {flavor}{code}}}\n")).plan
+    expected = defaults.default_checks(process)
+    assert [c.name for c in expected] == ["chk_haproxy", "chk_sshd", "chk_gw"]
+    planned = [
+        (c.name, c.process, c.kind == "gateway", c.interval, c.weight, c.fall, c.rise)
+        for c in plan.keepalived.checks
+    ]
+    assert planned == [
+        (c.name, c.process or "", c.gateway, c.interval, c.weight, c.fall, c.rise) for c in expected
+    ]
+
+
+def test_listed_checks_replace_the_defaults(tmp_path: Path) -> None:
+    lines = (
+        "keepalived:\n  checks:\n"
+        "    - {name: chk_haproxy, process: haproxy, interval: 1, weight: 0}\n"
+        "    - {name: chk_gw, gateway: true}\n"
+    )
+    plan = compile_spec(_spec(tmp_path, lines)).plan
+    assert [c.name for c in plan.keepalived.checks] == ["chk_haproxy", "chk_gw"]

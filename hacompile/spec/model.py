@@ -180,9 +180,9 @@ class KeepalivedSpec(Strict):
     # While MASTER, re-assert the EIP every N seconds (0 = off): heals an association that an
     # API failure or a split brain left on the wrong node.
     reconcile_interval: Annotated[int, Field(ge=0, le=3600)] = 30
-    # Omitted: HAProxy's own process at weight 0 (FAULT: the node resigns at once, no
-    # preemption wait), sshd at -4 (moves the EIP after preempt_delay) and the gateway at 0.
-    # The HAProxy process name follows the flavor (haproxy, or hapee-lb).
+    # Omitted (null): hacompile's checks, which watch the flavor's HAProxy process, sshd and
+    # the gateway; what they are is said once, in hacompile.spec.defaults (not a field default:
+    # the HAProxy process name follows load_balancers.flavor).
     checks: (
         Annotated[list[CheckSpec], Field(max_length=bounds.MAX_CHECKS, description=bounds.CHECKS)]
         | None
