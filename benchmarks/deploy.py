@@ -2,7 +2,7 @@
 and disk, N repetitions per blueprint; medians (min-max) and ratios against a baseline measured
 in the same run.
 
-    sudo python benchmarks/deploy.py [SPEC ...] [--repeat N] [--json FILE]
+    sudo python benchmarks/deploy.py [SPEC ...] [--repeat N] [--results FILE]
 
 Defaults: the blog and the 3-LB blueprints, 1 repetition each (a repetition builds a lab, boots
 its hosts, converges, runs the play again and checks the tier: 2-3 minutes on 2 cores). The
@@ -56,7 +56,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("specs", nargs="*", type=Path, default=list(DEFAULT))
     parser.add_argument("--repeat", type=int, default=1)
-    parser.add_argument("--json", type=Path)
+    parser.add_argument(
+        "--results",
+        type=Path,
+        metavar="FILE",
+        help="Also write every deploy report, as JSON, to this file.",
+    )
     args = parser.parse_args()
     ready = check_prerequisites(booted=True)
     if not ready.ok:
@@ -77,8 +82,8 @@ def main() -> int:
     print("|---" * 10 + "|")
     for name, reports in results.items():
         print("\n".join(summarise(name, reports)))
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    if args.results:
+        args.results.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     return 0 if all(r["passed"] for rs in results.values() for r in rs) else 1
 
 

@@ -1,6 +1,6 @@
 """Failover benchmark: N repetitions per scenario in the lab; min/median/max per figure.
 
-    sudo python benchmarks/failover.py [SPEC] [--scenario NAME ...] [--repeat N] [--json FILE]
+    sudo python benchmarks/failover.py [SPEC] [--scenario NAME ...] [--repeat N] [--results FILE]
 
 Defaults: blueprints/fast-failover.yaml, the scenarios haproxy-killed and lb-lost, 5 reps.
 Figures (seconds): EIP moved (fault -> edge follows the new association), client downtime
@@ -35,7 +35,12 @@ def main() -> int:
     )
     parser.add_argument("--scenario", action="append")
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--json", type=Path)
+    parser.add_argument(
+        "--results",
+        type=Path,
+        metavar="FILE",
+        help="Also write the run and the aggregate, as JSON, to this file.",
+    )
     args = parser.parse_args()
     ready = check_prerequisites()
     if not ready.ok:
@@ -67,8 +72,8 @@ def main() -> int:
                 f"target {name}: serving again p50 {med:.2f}s (target <= {target}s): "
                 f"{'met' if med <= target else 'MISSED'}"
             )
-    if args.json:
-        args.json.write_text(
+    if args.results:
+        args.results.write_text(
             json.dumps({"run": run.as_json(), "aggregate": agg}, indent=2), encoding="utf-8"
         )
     return 0 if run.passed else 1

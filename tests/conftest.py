@@ -29,10 +29,13 @@ def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[
     )
 
 
-def invoke_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def invoke_cli(*args: str, cwd: Path | None = None,
+               env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """`run_cli` in-process, through typer's CliRunner: the same result (exit status, stdout,
-    stderr, piped so no colour), without ~0.3 s of interpreter start-up a case. An exception
-    that escaped the CLI is raised here, where a subprocess would print its traceback."""
+    stderr, piped so no colour, stdin not a terminal), without ~0.3 s of interpreter start-up a
+    case. An exception that escaped the CLI is raised here, where a subprocess would print its
+    traceback. `env` is set in os.environ for the call only: enough for variables hacompile
+    reads when a command runs (PATH, HACOMPILE_TOOLS_DIR), not for any read at import."""
     from typer.testing import CliRunner
 
     from hacompile.cli import app
@@ -40,7 +43,8 @@ def invoke_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProce
     before = os.getcwd()
     os.chdir(cwd or ROOT)
     try:
-        result = CliRunner(env={"NO_COLOR": "1"}).invoke(app, list(args), prog_name="hacompile")
+        runner = CliRunner(env={"NO_COLOR": "1", **(env or {})})
+        result = runner.invoke(app, list(args), prog_name="hacompile")
     finally:
         os.chdir(before)
     if result.exception is not None and not isinstance(result.exception, SystemExit):

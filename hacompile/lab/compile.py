@@ -15,7 +15,7 @@ from pathlib import Path
 from hacompile.errors import Loc
 from hacompile.pipeline import Options, Override, compile_spec
 from hacompile.plan.model import Plan
-from hacompile.spec.model import Keepalived
+from hacompile.spec.model import KeepalivedSpec
 from hacompile.write import write
 
 LAB_OPTIONS = Options(overrides=(Override(("keepalived", "process_checks"), "script"),))
@@ -38,7 +38,7 @@ def compile_for_lab(spec_path: Path, out: Path) -> LabBuild:
     for change in compiled.checked.overridden:
         before = change.before
         if before is None:  # unset in the spec: its default
-            before = Keepalived.model_fields[str(change.loc[-1])].default
+            before = KeepalivedSpec.model_fields[str(change.loc[-1])].default
         if before != change.after:
             notes.append(
                 f"{'.'.join(map(str, change.loc))}: {before} -> {change.after}: {WHY[change.loc]}"

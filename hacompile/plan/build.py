@@ -16,8 +16,8 @@ from ipaddress import IPv4Address, IPv4Network
 from hacompile import __version__, manifest
 from hacompile.plan import amis, security
 from hacompile.plan import model as p
-from hacompile.spec import instances, network
-from hacompile.spec.model import Check, Spec
+from hacompile.spec import defaults, instances, network
+from hacompile.spec.model import CheckSpec, Spec
 
 CLUSTER_TAG = "hacompile:cluster"
 # One deployment (cluster, region, Terraform state): the tag the instance role's EIP moves are
@@ -261,19 +261,6 @@ def _haproxy(spec: Spec) -> p.HAProxy:
     )
 
 
-def default_checks(flavor: p.Flavor) -> tuple[Check, ...]:
-    """Checks for a spec that lists none. HAProxy at weight 0: a node whose HAProxy is dead
-    goes to FAULT and announces priority 0, so a backup takes over after interval x fall
-    seconds; a weighted check would make the backup wait out preempt_delay as well."""
-    return (
-        Check(
-            name="chk_haproxy", process=flavor.haproxy_process, interval=1, weight=0, fall=2, rise=2
-        ),
-        Check(name="chk_sshd", process="sshd", interval=5, weight=-4, fall=2, rise=1),
-        Check(name="chk_gw", gateway=True, interval=3, weight=0, fall=2, rise=3),
-    )
-
-
 # hacompile-check-process watches the process until just before keepalived's next run (a death is
 # seen at once) and then exits: WATCH_GAP_MS before the next whole-second run is what starting
 # sh, pgrep, timeout and tail may take on a busy host. A run still going when the next is due is
@@ -327,13 +314,13 @@ def _keepalived(spec: Spec, flavor: p.Flavor) -> p.Keepalived:
         reconcile_interval=ka.reconcile_interval,
         checks=tuple(
             _check(c, ka.process_checks)
-            for c in (ka.checks if ka.checks is not None else default_checks(flavor))
+            for c in defaults.checks_in_force(ka, flavor.haproxy_process)
         ),
         script_user=SCRIPT_USER,
     )
 
 
-def _check(c: Check, process_checks: str) -> p.Check:
+def _check(c: CheckSpec, process_checks: str) -> p.Check:
     kind = "gateway" if c.gateway else "process"
     return p.Check(
         name=c.name,

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from hacompile.spec import bounds
-from hacompile.spec.security import AmiId, AmiProductCode, Security
+from hacompile.spec.security import AmiId, AmiProductCode, SecuritySpec
 from hacompile.spec.types import (
     BackendAddress,
     Cidr,
@@ -39,27 +39,27 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
-class Zone(Strict):
+class ZoneSpec(Strict):
     """An availability zone; its subnet is carved from the VPC CIDR unless given."""
 
     name: ZoneName
     subnet_cidr: Cidr | None = None
 
 
-class ExistingBackend(Strict):
+class ExistingBackendSpec(Strict):
     name: Identifier
     address: BackendAddress
     port: Port | None = None
 
 
-class Region(Strict):
+class RegionSpec(Strict):
     name: RegionName
     vpc_cidr: Cidr
     zones: Annotated[
-        list[Zone], Field(min_length=2, max_length=bounds.MAX_ZONES, description=bounds.ZONES)
+        list[ZoneSpec], Field(min_length=2, max_length=bounds.MAX_ZONES, description=bounds.ZONES)
     ]
     backends: Annotated[
-        list[ExistingBackend],
+        list[ExistingBackendSpec],
         Field(max_length=bounds.MAX_EXISTING_BACKENDS, description=bounds.EXISTING_BACKENDS),
     ] = []
     # Pin the load balancers' AMI in this region: no image lookup at all (either flavor).
@@ -74,7 +74,7 @@ class Region(Strict):
         return value
 
 
-class LoadBalancers(Strict):
+class LoadBalancersSpec(Strict):
     count: Annotated[int, Field(ge=2, le=8, description=bounds.LB_COUNT)] = 2
     instance_type: InstanceType = "t3.small"
     flavor: Literal["hapee", "community"] = "community"
@@ -88,52 +88,52 @@ class LoadBalancers(Strict):
     ami_product_code: AmiProductCode | None = None
 
 
-class DemoBackends(Strict):
+class DemoBackendsSpec(Strict):
     count: Annotated[int, Field(ge=1, le=1000)] = 3
     instance_type: InstanceType = "t3.micro"
 
 
-class Backends(Strict):
+class BackendsSpec(Strict):
     """Where the load balancers send traffic: demo web servers the bundle creates, or existing
     servers listed per region (``regions[].backends``)."""
 
     port: Port = 80
-    demo: DemoBackends | None = None
+    demo: DemoBackendsSpec | None = None
     health_check_path: HttpPath | None = None
 
 
-class Frontend(Strict):
+class FrontendSpec(Strict):
     name: Identifier
     port: Port
     mode: Literal["http", "tcp"] = "http"
 
 
-class Stats(Strict):
+class StatsSpec(Strict):
     port: Port = 8404
     cidrs: Annotated[
         list[Cidr], Field(min_length=1, max_length=bounds.MAX_CIDRS, description=bounds.STATS_CIDRS)
     ]
 
 
-class Timeouts(Strict):
+class TimeoutsSpec(Strict):
     connect: Duration = "5s"
     client: Duration = "30s"
     server: Duration = "30s"
 
 
-class HAProxy(Strict):
+class HAProxySpec(Strict):
     balance: Literal["roundrobin", "leastconn", "source", "first", "random"] = "roundrobin"
     sticky_cookie: CookieName | None = None
     maxconn: Annotated[int, Field(ge=100, le=2_000_000)] = 20000
     frontends: Annotated[
-        list[Frontend],
+        list[FrontendSpec],
         Field(min_length=1, max_length=bounds.MAX_FRONTENDS, description=bounds.FRONTENDS),
-    ] = [Frontend(name="http", port=80)]
-    timeouts: Timeouts = Timeouts()
-    stats: Stats | None = None
+    ] = [FrontendSpec(name="http", port=80)]
+    timeouts: TimeoutsSpec = TimeoutsSpec()
+    stats: StatsSpec | None = None
 
 
-class Check(Strict):
+class CheckSpec(Strict):
     """A Keepalived health check. ``process`` checks a process by exact name; ``gateway``
     pings the default gateway (weight 0 means: FAULT while it fails, the split-brain guard)."""
 
@@ -146,13 +146,13 @@ class Check(Strict):
     rise: Annotated[int, Field(ge=1, le=255)] = 1
 
     @model_validator(mode="after")
-    def _one_kind(self) -> "Check":
+    def _one_kind(self) -> "CheckSpec":
         if (self.process is None) == (not self.gateway):
             raise ValueError("a check needs exactly one of `process: NAME` or `gateway: true`")
         return self
 
 
-class PriorityLadder(Strict):
+class PriorityLadderSpec(Strict):
     """Each LB is MASTER (``master``) for its own EIP; the others back it up at ``backup``,
     ``backup - step``, ... in rotation, so the takeover order is fixed and tie-free."""
 
@@ -164,12 +164,12 @@ class PriorityLadder(Strict):
     step: Annotated[int, Field(ge=1, le=50)] = 10
 
 
-class Keepalived(Strict):
+class KeepalivedSpec(Strict):
     vrrp_version: Annotated[Literal[2, 3], WholeNumber] = 2
     # Seconds between adverts. VRRPv2 takes whole seconds; VRRPv3 takes centiseconds (0.01-40.95).
     advert_int: Annotated[float, Field(ge=0.01, le=255)] = 1
     vrid_base: Annotated[int, Field(ge=1, le=255)] = 51
-    priority: PriorityLadder = PriorityLadder()
+    priority: PriorityLadderSpec = PriorityLadderSpec()
     preempt_delay: Annotated[int, Field(ge=0, le=1000)] = 10
     # VRRPv2 PASS authentication; VRRPv3 has none. Default: on for v2.
     auth: bool | None = None
@@ -180,11 +180,11 @@ class Keepalived(Strict):
     # While MASTER, re-assert the EIP every N seconds (0 = off): heals an association that an
     # API failure or a split brain left on the wrong node.
     reconcile_interval: Annotated[int, Field(ge=0, le=3600)] = 30
-    # Omitted: HAProxy's own process at weight 0 (FAULT: the node resigns at once, no
-    # preemption wait), sshd at -4 (moves the EIP after preempt_delay) and the gateway at 0.
-    # The HAProxy process name follows the flavor (haproxy, or hapee-lb).
+    # Omitted (null): hacompile's checks, which watch the flavor's HAProxy process, sshd and
+    # the gateway; what they are is said once, in hacompile.spec.defaults (not a field default:
+    # the HAProxy process name follows load_balancers.flavor).
     checks: (
-        Annotated[list[Check], Field(max_length=bounds.MAX_CHECKS, description=bounds.CHECKS)]
+        Annotated[list[CheckSpec], Field(max_length=bounds.MAX_CHECKS, description=bounds.CHECKS)]
         | None
     ) = None
 
@@ -196,7 +196,7 @@ class Keepalived(Strict):
         return value
 
 
-class Access(Strict):
+class AccessSpec(Strict):
     ssh_key_name: KeyPairName
     ssh_cidrs: Annotated[
         list[Cidr], Field(min_length=1, max_length=bounds.MAX_CIDRS, description=bounds.SSH_CIDRS)
@@ -210,14 +210,15 @@ class Spec(Strict):
     version: Annotated[Literal[1], WholeNumber]
     name: ClusterName
     regions: Annotated[
-        list[Region], Field(min_length=1, max_length=bounds.MAX_REGIONS, description=bounds.REGIONS)
+        list[RegionSpec],
+        Field(min_length=1, max_length=bounds.MAX_REGIONS, description=bounds.REGIONS),
     ]
-    load_balancers: LoadBalancers = LoadBalancers()
-    backends: Backends = Backends()
-    haproxy: HAProxy = HAProxy()
-    keepalived: Keepalived = Keepalived()
-    security: Security = Security()
-    access: Access
+    load_balancers: LoadBalancersSpec = LoadBalancersSpec()
+    backends: BackendsSpec = BackendsSpec()
+    haproxy: HAProxySpec = HAProxySpec()
+    keepalived: KeepalivedSpec = KeepalivedSpec()
+    security: SecuritySpec = SecuritySpec()
+    access: AccessSpec
     tags: Annotated[
         dict[TagKey, TagValue], Field(max_length=bounds.MAX_TAGS, description=bounds.TAGS)
     ] = {}

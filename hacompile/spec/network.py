@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipaddress
 from ipaddress import IPv4Address, IPv4Network
 
-from hacompile.spec.model import Region
+from hacompile.spec.model import RegionSpec
 
 LB_BASE_OFFSET = 10  # .0-.3 and the last address belong to AWS; leave room for hand-made hosts
 BACKEND_MIN_OFFSET = 100  # demo backends start at .100 when the load balancers leave room
@@ -22,7 +22,7 @@ def subnet_prefix(vpc: IPv4Network) -> int:
     return 24 if vpc.prefixlen <= 20 else min(vpc.prefixlen + 4, 28)
 
 
-def subnets(region: Region) -> tuple[IPv4Network, ...]:
+def subnets(region: RegionSpec) -> tuple[IPv4Network, ...]:
     """One subnet per zone: the given one, or the (index+1)-th default-sized block of the VPC."""
     vpc = IPv4Network(region.vpc_cidr)
     carved = vpc.subnets(new_prefix=subnet_prefix(vpc))

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from hacompile.errors import Loc
 from hacompile.spec import network
-from hacompile.spec.model import Region, Spec
+from hacompile.spec.model import RegionSpec, Spec
 from hacompile.spec.types import PRIVATE_RANGES
 
 if TYPE_CHECKING:
@@ -72,7 +72,7 @@ def _ports(spec: Spec, found: Findings) -> None:
         )
 
 
-def own_addresses(spec: Spec, region: Region) -> dict[IPv4Address, str]:
+def own_addresses(spec: Spec, region: RegionSpec) -> dict[IPv4Address, str]:
     """Every address the plan gives the load balancers of `region`, with what it is."""
     n = spec.load_balancers.count
     subnets = network.subnets(region)
@@ -89,7 +89,7 @@ def own_addresses(spec: Spec, region: Region) -> dict[IPv4Address, str]:
     return out
 
 
-def reserved_addresses(region: Region) -> dict[IPv4Address, str]:
+def reserved_addresses(region: RegionSpec) -> dict[IPv4Address, str]:
     """The five addresses AWS keeps in each of the region's subnets: no server can have one."""
     out: dict[IPv4Address, str] = {}
     for subnet in network.subnets(region):
@@ -145,7 +145,7 @@ def _name_address(name: str) -> IPv4Address | str | None:
         return None
 
 
-def _backend_addresses(spec: Spec, region: Region, ri: int, found: Findings) -> None:
+def _backend_addresses(spec: Spec, region: RegionSpec, ri: int, found: Findings) -> None:
     if not region.backends:
         return
     own = own_addresses(spec, region)

@@ -71,7 +71,7 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
-class FlowLogs(_Strict):
+class FlowLogsSpec(_Strict):
     """VPC flow logs of every region's VPC. ``cloudwatch``: a log group the bundle creates,
     written by a delivery role only the flow-logs service of this account can assume;
     ``s3``: a bucket you own (its bucket policy must admit delivery.logs.amazonaws.com);
@@ -94,7 +94,7 @@ class FlowLogs(_Strict):
         return value
 
 
-class EgressRule(_Strict):
+class EgressRuleSpec(_Strict):
     """One more destination the load balancers may open connections to."""
 
     cidr: Cidr
@@ -102,7 +102,7 @@ class EgressRule(_Strict):
     protocol: Literal["tcp", "udp"] = "tcp"
 
 
-class Egress(_Strict):
+class EgressSpec(_Strict):
     """Outbound traffic. By default the load balancers reach only their backends (the backend
     port), their VRRP peers (IP protocol 112), the VPC resolver (53) and HTTPS/HTTP anywhere
     (the EC2 API for EIP moves and the package mirrors); demo backends reach only HTTP/HTTPS
@@ -110,9 +110,9 @@ class Egress(_Strict):
     all egress to 0.0.0.0/0 again on every group (and the bundle README says so)."""
 
     unrestricted: bool = False
-    allow: Annotated[list[EgressRule], Field(max_length=50)] = []
+    allow: Annotated[list[EgressRuleSpec], Field(max_length=50)] = []
 
 
-class Security(_Strict):
-    flow_logs: FlowLogs = FlowLogs()
-    egress: Egress = Egress()
+class SecuritySpec(_Strict):
+    flow_logs: FlowLogsSpec = FlowLogsSpec()
+    egress: EgressSpec = EgressSpec()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from hacompile.lab import prereqs, setup
+from hacompile.lab import prereqs, setup_cloud
 from hacompile.lab.netns import LabError
 from hacompile.lab.prereqs import check_prerequisites
 from hacompile.lab.setup import Lab
@@ -114,8 +114,8 @@ def test_a_cloud_host_that_cannot_start_quotes_its_logs(
     shadow.mkdir(parents=True)
     (shadow / "__init__.py").write_text("raise ImportError('moto is not installed (test)')\n")
     env = {"PYTHONPATH": f"{shadow.parent}{os.pathsep}{REPO}"}
-    monkeypatch.setattr(setup, "in_netns", lambda ns, cmd: list(cmd))
-    monkeypatch.setattr(setup, "py_env", lambda extra=None: {**os.environ, **env})
+    monkeypatch.setattr(setup_cloud, "in_netns", lambda ns, cmd: list(cmd))
+    monkeypatch.setattr(setup_cloud, "py_env", lambda extra=None: {**os.environ, **env})
     monkeypatch.setenv("HACOMPILE_LAB_KEEP", "0")
     lab = Lab(compile_spec(BLOG).plan, tmp_path / "bundle", prefix=new_prefix())
     lab.dir.mkdir(parents=True)

@@ -1,10 +1,12 @@
-"""The `hacompile verify` command line, the rendering API, and smaller checker details."""
+"""The `hacompile verify` command line, the rendering API, and smaller checker details.
+
+The command line runs in-process (`invoke_cli`): exit codes, findings and the tool lookup (which
+reads PATH and $HACOMPILE_TOOLS_DIR at each call) are the same as in a subprocess; that
+`python -m hacompile verify` itself starts is tests/verify/test_blueprints.py's business."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,15 +20,14 @@ from hacompile.verify.iam import policy_findings
 from hacompile.verify.runner import run_checks
 from hacompile.verify.tfschema import check_terraform_dir
 from hacompile.write import write
+from tests.conftest import invoke_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 Broken = Callable[[str, str, str], Path]
 
 
 def verify(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "hacompile", "verify", *args],
-                          env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
-                          capture_output=True, text=True, timeout=300, check=False)
+    return invoke_cli("verify", *args, env=env)
 
 
 def test_missing_tool_is_reported_not_passed_and_does_not_fail(blog_bundle: Path) -> None:

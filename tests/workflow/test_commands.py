@@ -1,6 +1,7 @@
 """Every workflow command and flag, output piped: in-process (`invoke_cli`, the same exit status
-and streams) except where the subprocess matters: stdin that is not a terminal (`run_piped`)
-and colour decided by the real process's streams."""
+and streams, and a stdin that is not a terminal) except where the subprocess matters: `init`
+run by a real process whose stdin is /dev/null (`run_piped`: it must not prompt) and colour
+decided by the real process's streams."""
 
 from __future__ import annotations
 
@@ -109,8 +110,8 @@ def test_init_writes_a_spec_that_validates_and_builds(tmp_path: Path) -> None:
 
 def test_init_flags(tmp_path: Path) -> None:
     spec = tmp_path / "custom.yaml"
-    result = run_piped("init", str(spec), "--region", "eu-west-1", "--lbs", "4", "--flavor",
-                     "hapee", "--name", "shop", "--json")
+    result = invoke_cli("init", str(spec), "--region", "eu-west-1", "--lbs", "4", "--flavor",
+                        "hapee", "--name", "shop", "--json")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == {
         "command": "init", "ok": True, "diagnostics": [], "path": str(spec), "name": "shop",
@@ -123,10 +124,10 @@ def test_init_flags(tmp_path: Path) -> None:
                                       "flavor": "hapee", "ami_product_code": "0" * 25}
     assert data["keepalived"]["checks"][0]["process"] == "hapee-lb"
     assert invoke_cli("validate", str(spec)).stderr == ""
-    again = run_piped("init", str(spec))
+    again = invoke_cli("init", str(spec))
     assert again.returncode == 2 and "exists" in again.stderr
-    assert run_piped("init", str(spec), "--force", "--quiet").stdout == ""
-    bad = run_piped("init", str(tmp_path / "x.yaml"), "--lbs", "9")
+    assert invoke_cli("init", str(spec), "--force", "--quiet").stdout == ""
+    bad = invoke_cli("init", str(tmp_path / "x.yaml"), "--lbs", "9")
     assert bad.returncode == 2 and "2 to 8" in bad.stderr
     assert not (tmp_path / "x.yaml").exists()
 
