@@ -15,8 +15,8 @@ import pytest
 import yaml
 
 from hacompile.errors import SpecError
-from hacompile.plan import security
 from hacompile.pipeline import compile_spec
+from hacompile.plan import security
 from tests.conftest import ROOT, run_cli
 
 BLOG = ROOT / "blueprints" / "blog-aws-keepalived.yaml"
@@ -320,7 +320,8 @@ def test_the_spec_adds_egress_or_opens_it(tmp_path: Path) -> None:
     files = _files(_spec(tmp_path, MULTI, unrestricted))
     args = _args(files, "eu-west-1")
     assert set(args["lb_egress"]) == set(args["backend_egress"]) == {"all"}
-    assert args["lb_egress"]["all"]["protocol"] == "-1" and "from_port" not in args["lb_egress"]["all"]
+    everything = args["lb_egress"]["all"]
+    assert everything["protocol"] == "-1" and "from_port" not in everything
     body = _block(files[MOD + "security.tf"],
                   'resource "aws_vpc_security_group_egress_rule" "lb_egress"')
     assert "checkov:skip=CKV_AWS_382" in body

@@ -20,7 +20,8 @@ BLOG = "blueprints/blog-aws-keepalived.yaml"
 def test_build_writes_the_bundle(tmp_path: Path) -> None:
     result = run_cli("build", BLOG, "-o", str(tmp_path / "out"))
     assert result.returncode == 0, result.stderr
-    assert (tmp_path / "out" / "terraform" / "us-east-1" / "instances.tf").is_file()
+    assert (tmp_path / "out" / "terraform" / "us-east-1" / "main.tf").is_file()
+    assert (tmp_path / "out" / "terraform" / "modules" / "haproxy-ha" / "instances.tf").is_file()
     assert (tmp_path / "out" / "ansible" / "site.yml").is_file()
     assert "written" in result.stdout
 

@@ -18,8 +18,8 @@ from tests.conftest import ROOT
 BLUEPRINTS = ROOT / "blueprints"
 
 # Filters that format or select what the plan holds; any other filter is a computation.
-ALLOWED_FILTERS = {"hcl", "hcl_inner", "hcl_argument", "join", "length", "list", "map", "selectattr",
-                   "rejectattr", "sort", "int", "bool"}
+ALLOWED_FILTERS = {"hcl", "hcl_inner", "hcl_argument", "join", "length", "list", "map",
+                   "selectattr", "rejectattr", "sort", "int", "bool"}
 # What is left on purpose, by template and expression (after string literals are blanked).
 ALLOWED = {
     # The Terraform address of the resource the egress macro writes, from that resource's own

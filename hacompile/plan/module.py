@@ -136,7 +136,8 @@ def inputs(plan: Plan) -> tuple[Input, ...]:
         Input(
             "name_prefix",
             "string",
-            'Prefix of every Name tag, inventory host and deployment tag value: "<name>-<region>-".',
+            "Prefix of every Name tag, inventory host and deployment tag value: "
+            '"<name>-<region>-".',
             (Validation('can(regex("^[a-z][a-z0-9-]*-$", var.name_prefix))', 'Ends in "-".'),),
         ),
         Input(
@@ -189,9 +190,7 @@ def inputs(plan: Plan) -> tuple[Input, ...]:
             "VRRP) and one secondary private IP per EIP, in EIP order (where that EIP lands "
             "while this node holds it). Keepalived's configuration names these addresses.",
             (
-                Validation(
-                    "length(var.load_balancers) >= 2", "At least two load balancers."
-                ),
+                Validation("length(var.load_balancers) >= 2", "At least two load balancers."),
                 Validation(
                     f"alltrue(flatten([for lb in values(var.load_balancers) : "
                     f"[for ip in concat([lb.private_ip], lb.slot_ips) : "
@@ -323,9 +322,7 @@ def inputs(plan: Plan) -> tuple[Input, ...]:
                         "var.flow_logs.retention_days)",
                         "A retention CloudWatch Logs offers.",
                     ),
-                    Validation(
-                        _JSON.format(x="var.flow_logs.delivery_policy"), "A JSON document."
-                    ),
+                    Validation(_JSON.format(x="var.flow_logs.delivery_policy"), "A JSON document."),
                 ),
             )
         )

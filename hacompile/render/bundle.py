@@ -85,8 +85,12 @@ def _terraform(plan: Plan) -> Iterator[File]:
         rel = PurePosixPath(source.relative_to(root / "terraform" / "module").as_posix())
         if not interface.demo_backends and rel.name == "backend.yaml":
             continue
-        module_files.append(_emit(source, module_out / rel, {"plan": plan, "module": interface}, root))
-    module_files.append(_json(module_out / "policies" / "ec2-assume-role.json", iam.assume_role_policy()))
+        module_files.append(
+            _emit(source, module_out / rel, {"plan": plan, "module": interface}, root)
+        )
+    module_files.append(
+        _json(module_out / "policies" / "ec2-assume-role.json", iam.assume_role_policy())
+    )
     module_files.append(_module_readme(plan, interface, module_out, root))
     yield from module_files
     resources = _resources(module_files)
@@ -151,9 +155,7 @@ def _moved(resources: tuple[str, ...], region: Region, call: str) -> tuple[tuple
     return tuple(moved)
 
 
-def _module_readme(
-    plan: Plan, interface: module.Module, out: PurePosixPath, root: Path
-) -> File:
+def _module_readme(plan: Plan, interface: module.Module, out: PurePosixPath, root: Path) -> File:
     source = root / "terraform" / "module-README.md.jinja"
     context = {"plan": plan, "module": interface}
     return _emit(source, out / "README.md.jinja", context, root)

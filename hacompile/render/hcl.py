@@ -62,7 +62,9 @@ _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 def _key(key: object) -> str:
     """An object key: bare where HCL reads it as a literal name, quoted otherwise."""
     text = str(key)
-    return text if _IDENTIFIER.match(text) and text not in ("true", "false", "null") else quote(text)
+    return (
+        text if _IDENTIFIER.match(text) and text not in ("true", "false", "null") else quote(text)
+    )
 
 
 _ONE_LINE = 72  # characters of a flat object argument written on one line

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import posixpath
 import re
 import shlex
 import shutil
@@ -137,7 +138,9 @@ def _diagnostics(lines: Sequence[Mapping[str, Any]], rel: str, step: str) -> lis
         where = rel
         if rng.get("filename"):
             start = rng.get("start") or {}
-            where = f"{rel}/{rng['filename']}:{start.get('line', 0)}:{start.get('column', 0)}"
+            # a region root's findings in the module it calls: terraform/modules/<name>/x.tf
+            path = posixpath.normpath(f"{rel}/{rng['filename']}")
+            where = f"{path}:{start.get('line', 0)}:{start.get('column', 0)}"
         detail = " ".join(str(diag.get("detail") or "").split())
         # the values Terraform saw in the failing expression: `each.value.subnet is "c"`
         seen = "; ".join(
@@ -280,4 +283,5 @@ def check_terraform_real(ctx: Context) -> Outcome:
         f"{len(modules)} module(s) against the stand-in aws provider "
         f"({', '.join(times)}); {compared} planned values compared with the compiler's"
     )
-    return Outcome(tuple(findings), summary)
+    # a defect in the shared module is found by every region root that calls it: say it once
+    return Outcome(tuple(dict.fromkeys(findings)), summary)

@@ -125,7 +125,7 @@ def test_no_lock_file_is_left_behind(tmp_path: Path) -> None:
 # --- leftovers: --check never calls an unfinished directory up to date -------------------------
 
 LEFTOVERS = ["ansible/.site.yml.hacompile-old", "ansible/.site.yml.hacompile-new",
-             "terraform/us-east-1/.eips.tf.hacompile-old", f".{JOURNAL}.hacompile-new"]
+             "terraform/modules/haproxy-ha/.eips.tf.hacompile-old", f".{JOURNAL}.hacompile-new"]
 
 
 @pytest.mark.parametrize("leftover", LEFTOVERS)

@@ -16,6 +16,7 @@ from hacompile.verify.runner import run_checks
 
 Broken = Callable[[str, str, str], Path]
 TF = "terraform/us-east-1/"
+MOD = "terraform/modules/haproxy-ha/"  # the resources every region root calls
 ROLES = "ansible/roles/"
 
 
@@ -38,33 +39,33 @@ def test_passes_on_the_unbroken_bundle_for_the_cheap_checkers(blog_bundle: Path)
 
 
 def test_terraform_typo_in_argument(broken_bundle: Broken) -> None:
-    bundle = broken_bundle(TF + "instances.tf", "  instance_type ", "  instance_typ ")
+    bundle = broken_bundle(MOD + "instances.tf", "  instance_type ", "  instance_typ ")
     failed_with(only(bundle, "terraform")["terraform"],
                 "instance_typ: unsupported argument", "instance_type")
 
 
 def test_terraform_dangling_reference(broken_bundle: Broken) -> None:
-    bundle = broken_bundle(TF + "security.tf", "= aws_security_group.lb.id",
+    bundle = broken_bundle(MOD + "security.tf", "= aws_security_group.lb.id",
                            "= aws_security_group.lbx.id")
     failed_with(only(bundle, "terraform")["terraform"], "aws_security_group.lbx is not declared")
 
 
 @pytest.mark.tools
 def test_unformatted_file(broken_bundle: Broken) -> None:
-    bundle = broken_bundle(TF + "eips.tf", '  domain = "vpc"', '  domain    =  "vpc"')
+    bundle = broken_bundle(MOD + "eips.tf", '  domain = "vpc"', '  domain    =  "vpc"')
     failed_with(only(bundle, "terraform-fmt")["terraform-fmt"],
                 "eips.tf: not in `terraform fmt` layout", '+  domain = "vpc"')
 
 
 @pytest.mark.tools
 def test_hcl_syntax_error_reported_by_hashicorps_parser(broken_bundle: Broken) -> None:
-    bundle = broken_bundle(TF + "eips.tf", '  domain = "vpc"', "  domain = ")
+    bundle = broken_bundle(MOD + "eips.tf", '  domain = "vpc"', "  domain = ")
     failed_with(only(bundle, "terraform-fmt")["terraform-fmt"], "eips.tf: HCL parse error")
 
 
 @pytest.mark.tools
 def test_checkov_finding_and_unlisted_skip(broken_bundle: Broken) -> None:
-    broken_bundle(TF + "network.tf", "  # checkov:skip=CKV_AWS_158:", "  # was:")
+    broken_bundle(MOD + "network.tf", "  # checkov:skip=CKV_AWS_158:", "  # was:")
     bundle = broken_bundle("README.md", "| CKV2_AWS_19 |", "| (removed) |")
     failed_with(only(bundle, "checkov")["checkov"],
                 "aws_cloudwatch_log_group.flow_logs: CKV_AWS_158",
@@ -73,8 +74,9 @@ def test_checkov_finding_and_unlisted_skip(broken_bundle: Broken) -> None:
 
 def test_trivy_finding_when_an_inline_ignore_is_removed(broken_bundle: Broken) -> None:
     """The blog bundle's accepted trivy findings are real: without its ignore line, the
-    internet-bound HTTPS egress rule is reported (AWS-0104)."""
-    bundle = broken_bundle(TF + "security.tf", "#trivy:ignore:AVD-AWS-0104\n", "")
+    internet-bound HTTPS egress rule is reported (AWS-0104); the HTTP rule's ignore, scoped to
+    its own key, does not cover it."""
+    bundle = broken_bundle(MOD + "security.tf", "#trivy:ignore:AVD-AWS-0104[each.key=https]", "#")
     failed_with(only(bundle, "trivy")["trivy"], "AWS-0104")
 
 

@@ -15,11 +15,13 @@ import pytest
 
 from hacompile.verify.base import CheckResult, Status, Unavailable
 from hacompile.verify.runner import run_checks
+from hacompile.verify.terraform import region_dirs
 from hacompile.verify.tfreal import find_terraform
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = sorted(p for p in (ROOT / "tests" / "golden").iterdir() if p.is_dir())
 TF = "terraform/us-east-1/"
+MOD = "terraform/modules/haproxy-ha/"  # the module the region roots call
 Broken = Callable[[str, str, str], Path]
 
 
@@ -64,7 +66,7 @@ def test_passes_on_every_golden_bundle(golden: Path) -> None:
     before = sorted(str(p.relative_to(golden)) for p in golden.rglob("*"))
     result = real(golden)
     assert result.status is Status.PASSED, result
-    modules = len([p for p in (golden / "terraform").iterdir() if p.is_dir()])
+    modules = len(region_dirs(golden))
     assert f"of {modules} module(s)" in result.detail, result.detail
     compared = int(result.detail.rsplit("; ", 1)[1].split()[0])
     assert compared >= 25 * modules, result.detail  # every LB, EIP, port and CIDR was seen
@@ -74,16 +76,16 @@ def test_passes_on_every_golden_bundle(golden: Path) -> None:
 @pytest.mark.tools
 @needs_terraform
 def test_misspelled_function(broken_bundle: Broken) -> None:
-    bundle = broken_bundle(TF + "instances.tf", "coalesce(var.lb_ami_id", "coalesec(var.lb_ami_id")
-    failed_with(real(bundle), line_of(bundle, TF + "instances.tf", "coalesec("),
-                "validate: Call to unknown function",
-                'no function named "coalesec"')
+    bundle = broken_bundle(MOD + "security.tf", "toset(var.ssh_cidrs)", "tosett(var.ssh_cidrs)")
+    text = failed_with(real(bundle), MOD + line_of(bundle, MOD + "security.tf", "tosett("),
+                       "validate: Call to unknown function", 'no function named "tosett"')
+    assert text.count("tosett") == 1  # found by the region root, said once
 
 
 @pytest.mark.tools
 @needs_terraform
 def test_each_without_for_each(broken_bundle: Broken) -> None:
-    bundle = broken_bundle(TF + "eips.tf", '  for_each = toset(["eip1", "eip2"])\n', "")
+    bundle = broken_bundle(MOD + "eips.tf", "  for_each = toset(var.eips)\n", "")
     failed_with(real(bundle), "eips.tf:", 'validate: Reference to "each" in context without '
                 "for_each")
 
@@ -91,8 +93,8 @@ def test_each_without_for_each(broken_bundle: Broken) -> None:
 @pytest.mark.tools
 @needs_terraform
 def test_dependency_cycle(broken_bundle: Broken) -> None:
-    bundle = broken_bundle(TF + "network.tf", '  cidr_block           = "10.0.0.0/16"\n',
-                           '  cidr_block           = "10.0.0.0/16"\n'
+    bundle = broken_bundle(MOD + "network.tf", "  cidr_block           = var.vpc_cidr\n",
+                           "  cidr_block           = var.vpc_cidr\n"
                            "  depends_on           = [aws_subnet.public]\n")
     failed_with(real(bundle), "validate: Cycle:", "aws_vpc.main", "aws_subnet.public")
 
@@ -108,17 +110,17 @@ def test_misspelled_provider_argument(broken_bundle: Broken) -> None:
 @pytest.mark.tools
 @needs_terraform
 def test_for_each_resource_indexed_by_a_missing_key(broken_bundle: Broken) -> None:
-    bundle = broken_bundle(TF + "instances.tf", 'lb1 = { subnet = "a"', 'lb1 = { subnet = "c"')
+    bundle = broken_bundle(TF + "main.tf", 'lb1 = { subnet = "a"', 'lb1 = { subnet = "c"')
     failed_with(real(bundle),
-                line_of(bundle, TF + "instances.tf", "aws_subnet.public[each.value.subnet]"),
-                "plan: Invalid index",
-                'each.value.subnet is "c"')
+                MOD + line_of(bundle, MOD + "instances.tf", "contains(keys(var.subnets)"),
+                "plan: Resource precondition failed",
+                "load_balancers.lb1.subnet names no key of var.subnets.")
 
 
 @pytest.mark.tools
 @needs_terraform
 def test_private_ip_differs_from_the_compilers_plan(broken_bundle: Broken) -> None:
-    bundle = broken_bundle(TF + "instances.tf", 'private_ip = "10.0.1.10"',
+    bundle = broken_bundle(TF + "main.tf", 'private_ip = "10.0.1.10"',
                            'private_ip = "10.0.1.20"')
     failed_with(real(bundle),
                 'plan: aws_instance.lb["lb1"].private_ip is 10.0.1.20 in the plan, but the '
@@ -130,9 +132,9 @@ def test_private_ip_differs_from_the_compilers_plan(broken_bundle: Broken) -> No
 @pytest.mark.tools
 @needs_terraform
 def test_slot_ip_outside_the_subnet_and_port_differ(broken_bundle: Broken) -> None:
-    broken_bundle(TF + "instances.tf", '"10.0.2.11", "10.0.2.12"', '"10.0.2.11", "10.0.9.12"')
+    broken_bundle(TF + "main.tf", '"10.0.2.11", "10.0.2.12"', '"10.0.2.11", "10.0.9.12"')
     broken_bundle("ansible/inventory/hacompile.yml", "slot_ip: 10.0.2.12", "slot_ip: 10.0.9.12")
-    bundle = broken_bundle(TF + "security.tf", "webapp = 80", "webapp = 8080")
+    bundle = broken_bundle(TF + "main.tf", "webapp = 80", "webapp = 8080")
     failed_with(real(bundle),
                 "hapee-blog-us-east-1-lb2 slot IP 10.0.9.12 (from ansible/inventory/hacompile.yml)"
                 " is in no planned subnet",
@@ -142,8 +144,8 @@ def test_slot_ip_outside_the_subnet_and_port_differ(broken_bundle: Broken) -> No
 @pytest.mark.tools
 @needs_terraform
 def test_unformatted_file(broken_bundle: Broken) -> None:
-    bundle = broken_bundle(TF + "eips.tf", '  domain = "vpc"', '  domain    =  "vpc"')
-    failed_with(real(bundle), "terraform/us-east-1/eips.tf: not in `terraform fmt` layout",
+    bundle = broken_bundle(MOD + "eips.tf", '  domain = "vpc"', '  domain    =  "vpc"')
+    failed_with(real(bundle), MOD + "eips.tf: not in `terraform fmt` layout",
                 '+  domain = "vpc"')
 
 

@@ -41,12 +41,13 @@ def test_missing_tool_is_reported_not_passed_and_does_not_fail(blog_bundle: Path
 
 
 def test_failure_exits_1_and_prints_findings(broken_bundle: Broken) -> None:
-    bundle = broken_bundle("terraform/us-east-1/eips.tf", '  domain = "vpc"', '  domian = "vpc"')
+    bundle = broken_bundle("terraform/modules/haproxy-ha/eips.tf", '  domain = "vpc"',
+                           '  domian = "vpc"')
     proc = verify(str(bundle), "--only", "terraform")
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "terraform       failed, " in proc.stdout
-    assert '    terraform/us-east-1/eips.tf: aws_eip.service: domian: unsupported argument' \
-        in proc.stdout
+    assert ("    terraform/modules/haproxy-ha/eips.tf: aws_eip.service: domian: unsupported "
+            "argument") in proc.stdout
 
 
 def test_usage_errors_exit_2(blog_bundle: Path, tmp_path: Path) -> None:

@@ -35,7 +35,7 @@ def test_verify_json_is_one_document(blog_bundle: Path) -> None:
 
 
 def test_verify_json_reports_a_failure_with_its_findings(broken_bundle: object) -> None:
-    bundle = broken_bundle("terraform/us-east-1/eips.tf",  # type: ignore[operator]
+    bundle = broken_bundle("terraform/modules/haproxy-ha/eips.tf",  # type: ignore[operator]
                            '  domain = "vpc"', '  domian = "vpc"')
     code, out, _ = _verify(str(bundle), "--only", "terraform", "--json")
     document = json.loads(out)
@@ -59,7 +59,7 @@ def test_verify_quiet_prints_nothing_when_all_pass(blog_bundle: Path) -> None:
 
 
 def test_verify_quiet_prints_only_the_failed_checkers(broken_bundle: object) -> None:
-    bundle = broken_bundle("terraform/us-east-1/eips.tf",  # type: ignore[operator]
+    bundle = broken_bundle("terraform/modules/haproxy-ha/eips.tf",  # type: ignore[operator]
                            '  domain = "vpc"', '  domian = "vpc"')
     code, out, _ = _verify(str(bundle), "--only", "terraform", "--quiet")
     assert code == 1

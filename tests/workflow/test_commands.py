@@ -36,14 +36,14 @@ def test_build_check_exit_codes_and_writes_nothing(tmp_path: Path) -> None:
     assert current.returncode == 0, current.stdout
     assert "up to date" in current.stdout
     (out / "README.md").write_text("edited\n")
-    (out / "terraform" / "us-east-1" / "eips.tf").unlink()
+    (out / "terraform" / "modules" / "haproxy-ha" / "eips.tf").unlink()
     before = snapshot(out)
     stale = invoke_cli("build", str(BLOG), "-o", str(out), "--check")
     assert stale.returncode == 1
     lines = [" ".join(line.split()) for line in stale.stdout.splitlines()]
     assert f"{out}: 2 files would change:" in lines
     assert "update README.md (edited by hand since hacompile generated it)" in lines
-    assert "create terraform/us-east-1/eips.tf" in lines
+    assert "create terraform/modules/haproxy-ha/eips.tf" in lines
     assert snapshot(out) == before
 
 

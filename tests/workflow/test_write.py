@@ -99,7 +99,7 @@ def test_stale_files_are_removed_and_empty_directories_pruned(tmp_path: Path) ->
     first.write_text(BLOG.read_text())
     out = tmp_path / "out"
     write(bundle_of(first), out)
-    keep = out / "terraform" / "us-east-1" / "cloud-init" / "notes.txt"
+    keep = out / "terraform" / "modules" / "haproxy-ha" / "cloud-init" / "notes.txt"
     keep.write_text("mine")
     demo_role = out / "ansible" / "roles" / "demo_backend"
     assert demo_role.is_dir()
@@ -110,7 +110,7 @@ def test_stale_files_are_removed_and_empty_directories_pruned(tmp_path: Path) ->
                                    "      - {name: app1, address: 10.0.9.10}"))
     result = write(bundle_of(second), out)
     assert "ansible/roles/demo_backend/tasks/main.yml" in result.removed
-    assert "terraform/us-east-1/cloud-init/backend.yaml" in result.removed
+    assert "terraform/modules/haproxy-ha/cloud-init/backend.yaml" in result.removed
     assert not demo_role.exists()  # emptied and pruned
     assert keep.read_text() == "mine"  # a user file keeps its directory alive
     listed = json.loads((out / manifest.NAME).read_text())["files"]
@@ -211,4 +211,4 @@ def test_next_build_recovers_then_writes(tmp_path: Path) -> None:
     assert not (out / JOURNAL).exists()
     assert not [p for p in out.rglob("*") if ".hacompile-" in p.name
                 and p.name != manifest.NAME]
-    assert (out / "terraform" / "us-west-2" / "eips.tf").is_file()
+    assert (out / "terraform" / "us-west-2" / "main.tf").is_file()
