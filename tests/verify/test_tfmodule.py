@@ -24,7 +24,45 @@ BLOG_GOLDEN = ROOT / "tests" / "golden" / "blog-aws-keepalived"
 
 # Every resource address of the blog bundle's us-east-1 root before the module (hacompile at
 # 7c95c1e): each must have a `moved` block to its address in the module.
-OLD_BLOG_ADDRESSES = ["aws_eip.service", "terraform_data.deployment", "aws_iam_role.lb", "aws_iam_role_policy.lb_eip_failover", "aws_iam_instance_profile.lb", "aws_instance.lb", "aws_ec2_tag.lb_eni_deployment", "aws_instance.backend", "aws_vpc.main", "aws_cloudwatch_log_group.flow_logs", "aws_iam_role.flow_logs", "aws_iam_role_policy.flow_logs", "aws_flow_log.main", "aws_default_security_group.default", "aws_subnet.public", "aws_internet_gateway.main", "aws_route_table.public", "aws_route.internet", "aws_route_table_association.public", "aws_security_group.lb", "aws_vpc_security_group_ingress_rule.lb_frontend", "aws_vpc_security_group_ingress_rule.lb_vrrp", "aws_vpc_security_group_ingress_rule.lb_pmtu", "aws_vpc_security_group_ingress_rule.lb_ssh", "aws_vpc_security_group_egress_rule.lb_egress_backends", "aws_vpc_security_group_egress_rule.lb_egress_vrrp", "aws_vpc_security_group_egress_rule.lb_egress_dns_udp", "aws_vpc_security_group_egress_rule.lb_egress_dns_tcp", "aws_vpc_security_group_egress_rule.lb_egress_https", "aws_vpc_security_group_egress_rule.lb_egress_http", "aws_security_group.backend", "aws_vpc_security_group_ingress_rule.backend_from_lb", "aws_vpc_security_group_ingress_rule.backend_ssh", "aws_vpc_security_group_egress_rule.backend_egress_dns_udp", "aws_vpc_security_group_egress_rule.backend_egress_dns_tcp", "aws_vpc_security_group_egress_rule.backend_egress_https", "aws_vpc_security_group_egress_rule.backend_egress_http"]
+OLD_BLOG_ADDRESSES = (
+    "aws_eip.service",
+    "terraform_data.deployment",
+    "aws_iam_role.lb",
+    "aws_iam_role_policy.lb_eip_failover",
+    "aws_iam_instance_profile.lb",
+    "aws_instance.lb",
+    "aws_ec2_tag.lb_eni_deployment",
+    "aws_instance.backend",
+    "aws_vpc.main",
+    "aws_cloudwatch_log_group.flow_logs",
+    "aws_iam_role.flow_logs",
+    "aws_iam_role_policy.flow_logs",
+    "aws_flow_log.main",
+    "aws_default_security_group.default",
+    "aws_subnet.public",
+    "aws_internet_gateway.main",
+    "aws_route_table.public",
+    "aws_route.internet",
+    "aws_route_table_association.public",
+    "aws_security_group.lb",
+    "aws_vpc_security_group_ingress_rule.lb_frontend",
+    "aws_vpc_security_group_ingress_rule.lb_vrrp",
+    "aws_vpc_security_group_ingress_rule.lb_pmtu",
+    "aws_vpc_security_group_ingress_rule.lb_ssh",
+    "aws_vpc_security_group_egress_rule.lb_egress_backends",
+    "aws_vpc_security_group_egress_rule.lb_egress_vrrp",
+    "aws_vpc_security_group_egress_rule.lb_egress_dns_udp",
+    "aws_vpc_security_group_egress_rule.lb_egress_dns_tcp",
+    "aws_vpc_security_group_egress_rule.lb_egress_https",
+    "aws_vpc_security_group_egress_rule.lb_egress_http",
+    "aws_security_group.backend",
+    "aws_vpc_security_group_ingress_rule.backend_from_lb",
+    "aws_vpc_security_group_ingress_rule.backend_ssh",
+    "aws_vpc_security_group_egress_rule.backend_egress_dns_udp",
+    "aws_vpc_security_group_egress_rule.backend_egress_dns_tcp",
+    "aws_vpc_security_group_egress_rule.backend_egress_https",
+    "aws_vpc_security_group_egress_rule.backend_egress_http",
+)
 
 
 @pytest.mark.parametrize("blueprint", BLUEPRINTS, ids=[p.stem for p in BLUEPRINTS])
