@@ -164,12 +164,18 @@ class View(NamedTuple):
     claim_budget: int
 
 
-def view(report: Report) -> View:
-    """One table per distinct layout, titled with every region it applies to: regions with
-    the same layout have identical tables (a 50-region spec would repeat one 50 times)."""
+def _layouts(report: Report) -> dict[str, list[str]]:
+    """Each analysed region -> every region of its layout (itself first, in spec order)."""
     names: dict[str, list[str]] = {}
     for r in report.regions:
         names.setdefault(r.same_as or r.region, []).append(r.region)
+    return names
+
+
+def view(report: Report) -> View:
+    """One table per distinct layout, titled with every region it applies to: regions with
+    the same layout have identical tables (a 50-region spec would repeat one 50 times)."""
+    names = _layouts(report)
     regions = tuple(
         RegionView(
             ", ".join(names[r.region]),
@@ -214,11 +220,12 @@ def _bullets(lines: tuple[str, ...]) -> str:
     )
 
 
-def _region_text(region: RegionReport, style: Style) -> str:
+def _region_text(region: RegionReport, names: str, style: Style) -> str:
     """One table with a column per EIP where it fits in WIDTH columns (2 load balancers);
     else one table per EIP, its holder and every node's priority in separate columns (at 8
-    load balancers the single table is over 300 columns)."""
-    title = style.paint(f"{region.region}: who holds each EIP", bold=True)
+    load balancers the single table is over 300 columns). `names`: every region of this
+    layout, which share the table."""
+    title = style.paint(f"{names}: who holds each EIP", bold=True)
     legend = f"priorities {'/'.join(region.lbs)}; F = FAULT, - = down"
     rows = [(r.scenario, *r.cells) for r in table_rows(region)]
     if _width(table(headers(region), rows, Style(False))) <= WIDTH:
@@ -242,7 +249,12 @@ def _region_text(region: RegionReport, style: Style) -> str:
 def text(report: Report, style: Style) -> str:
     """`hacompile explain` for a terminal or a pipe: the tables, then timing and failback,
     within WIDTH columns: the timing formulas are listed under their table."""
-    parts = [_region_text(region, style) for region in report.regions]
+    names = _layouts(report)
+    parts = [
+        _region_text(region, ", ".join(names[region.region]), style)
+        for region in report.regions
+        if not region.same_as  # the same layout: the same table, said once
+    ]
     first = report.timings[0]
     rows = timing_rows(report)
     parts.append(

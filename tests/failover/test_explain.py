@@ -96,3 +96,23 @@ def test_readme_holds_the_same_table_and_the_diagram() -> None:
     assert 'subgraph us_east_1_zone_a["us-east-1a · 10.0.1.0/24"]' in diagram
     assert "clients --> us_east_1_eip2" in diagram
     assert "us_east_1_lb2 --> us_east_1_web3" in diagram
+
+
+def test_regions_of_one_layout_share_one_table(tmp_path: Path) -> None:
+    """Regions laid out alike (the same load balancers, EIPs and priorities; zones and CIDRs
+    aside) have identical tables: explain prints it once, titled with every such region."""
+    multi = ROOT / "blueprints" / "community-multi-region.yaml"
+    result = run_cli("explain", str(multi))
+    assert result.returncode == 0, result.stderr
+    assert re.findall(r"^(.*): who holds each EIP", result.stdout, re.M) == [
+        "eu-west-1, us-east-2"]
+    east = "  - name: us-east-2\n    vpc_cidr: 10.41.0.0/16\n"
+    spec = tmp_path / "three.yaml"
+    spec.write_text(multi.read_text().replace(east, "  - name: ap-south-1\n    vpc_cidr: "
+                                              "10.42.0.0/16\n    zones: [ap-south-1a, "
+                                              "ap-south-1b]\n" + east))
+    result = run_cli("explain", str(spec))
+    assert result.returncode == 0, result.stderr
+    assert re.findall(r"^(.*): who holds each EIP", result.stdout, re.M) == [
+        "eu-west-1, ap-south-1, us-east-2"]
+    assert result.stdout.count("all healthy") == 1
