@@ -48,8 +48,10 @@ def _tf_files(ctx: Context) -> list[Path]:
 
 
 def check_schema(ctx: Context) -> Outcome:
-    """Parse every .tf with python-hcl2 and check it against the provider-6 schema snapshot."""
+    """Parse every .tf with python-hcl2 and check it against the provider-6 schema snapshot;
+    check each module call against the called module's variables and outputs."""
     try:
+        from hacompile.verify.tfcalls import check_module_calls
         from hacompile.verify.tfschema import check_terraform_dir
     except ImportError as exc:
         raise Unavailable.python(exc) from None
@@ -58,7 +60,7 @@ def check_schema(ctx: Context) -> Outcome:
         return Outcome(("terraform/: no region modules found",))
     findings = []
     for module in modules:
-        for f in check_terraform_dir(module):
+        for f in (*check_terraform_dir(module), *check_module_calls(module)):
             where = f"{f.block}: " if f.block else ""
             findings.append(f"{ctx.rel(module / f.path)}: {where}{f.message}")
     files = sum(1 for _ in _tf_files(ctx))

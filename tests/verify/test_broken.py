@@ -157,3 +157,14 @@ def test_eip_script_that_does_not_retry_and_env_with_the_wrong_private_ip(
                            "PRIVATE_IP='{{ keepalived_unicast_src_ip }}'")
     failed_with(only(bundle, "eip-scripts")["eip-scripts"], "with 2 throttled writes",
                 "sent private IP ['10.0.1.10'], expected 10.0.1.11")
+
+
+def test_module_call_with_an_unknown_or_missing_input(broken_bundle: Broken) -> None:
+    broken_bundle(TF + "main.tf", "  root_volume_gb = 16\n", "  root_volume_size = 16\n")
+    bundle = broken_bundle(TF + "outputs.tf", "module.ha.eips", "module.ha.eip")
+    text = failed_with(only(bundle, "terraform")["terraform"],
+                       "main.tf: module.ha: root_volume_size: the module declares no such "
+                       "variable; did you mean 'root_volume_gb'?",
+                       "main.tf: module.ha: root_volume_gb: required input is missing",
+                       "outputs.tf: module.ha: module.ha.eip: the module has no such output")
+    assert text.count("\n") == 2
