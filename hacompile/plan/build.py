@@ -12,6 +12,7 @@ The decisions live here, in one readable place:
 from __future__ import annotations
 
 from ipaddress import IPv4Address, IPv4Network
+from pathlib import PurePosixPath
 
 from hacompile import __version__, manifest
 from hacompile.plan import amis, security
@@ -70,7 +71,30 @@ def build_plan(spec: Spec, spec_file: str) -> p.Plan:
         any_ami_lookup=any(not r.ami_id for r in spec.regions),
         flow_logs=security.flow_logs(spec, ANY_REGION),
         vrrp_ssm_prefix=vrrp_ssm_prefix(spec.name, ANY_REGION),
-        spec_digest=manifest.spec_digest(spec.model_dump(mode="json")),
+        spec_digest=manifest.spec_digest(_digested(spec)),
+        observability=_observability(spec, flavor),
+    )
+
+
+def _digested(spec: Spec) -> dict[str, object]:
+    """The spec as the manifest digests it: optional top-level sections that are absent are
+    left out, so that adding one to the model does not change the digest of every spec."""
+    return {k: v for k, v in spec.model_dump(mode="json").items() if v is not None}
+
+
+def _observability(spec: Spec, flavor: p.Flavor) -> p.Observability:
+    metrics, logs = spec.metrics, spec.logs
+    if metrics is None and logs is None:
+        return p.Observability()
+    return p.Observability(
+        metrics_port=metrics.port if metrics else 0,
+        metrics_cidrs=tuple(metrics.cidrs) if metrics else (),
+        metrics_lua_path=(
+            str(PurePosixPath(flavor.haproxy_config).parent / "hacompile-vrrp-metrics.lua")
+            if metrics
+            else ""
+        ),
+        request_id_header=logs.request_id_header if logs else "",
     )
 
 

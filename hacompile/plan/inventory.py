@@ -97,7 +97,22 @@ def lb_group_vars(plan: Plan) -> dict[str, Any]:
             }
             for c in ka.checks
         ],
-    }
+    } | _observability_vars(plan)
+
+
+def _observability_vars(plan: Plan) -> dict[str, Any]:
+    """Only what the spec turns on: without `metrics` and `logs` lb.yml is what it was (the
+    roles' defaults say "off")."""
+    obs = plan.observability
+    out: dict[str, Any] = {}
+    if obs.metrics_port:
+        out["haproxy_metrics_port"] = obs.metrics_port
+        out["haproxy_metrics_cidrs"] = list(obs.metrics_cidrs)
+        out["haproxy_metrics_lua_path"] = obs.metrics_lua_path
+        out["keepalived_vrrp_metrics"] = True
+    if obs.request_id_header:
+        out["haproxy_request_id_header"] = obs.request_id_header
+    return out
 
 
 def _lb_vars(lb: LoadBalancer) -> dict[str, Any]:

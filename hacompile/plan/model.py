@@ -205,6 +205,16 @@ class EipClaim(NamedTuple):
     budget_seconds: int
 
 
+class Observability(NamedTuple):
+    """The spec's `metrics` and `logs` (hacompile.spec.observability); off when absent."""
+
+    metrics_port: int = 0  # 0: no metrics endpoint
+    metrics_cidrs: tuple[str, ...] = ()
+    # Where the haproxy role installs the Lua service that serves /metrics/vrrp.
+    metrics_lua_path: str = ""
+    request_id_header: str = ""  # "": no request IDs (the logs section is absent)
+
+
 class Plan(NamedTuple):
     name: str
     spec_file: str
@@ -234,3 +244,4 @@ class Plan(NamedTuple):
     flow_logs: FlowLogs
     vrrp_ssm_prefix: str  # where the VRRP passwords live, with "<region>" for the region
     spec_digest: str = ""  # hacompile.manifest.spec_digest of the validated spec
+    observability: Observability = Observability()

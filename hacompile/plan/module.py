@@ -297,6 +297,23 @@ def inputs(plan: Plan) -> tuple[Input, ...]:
                 ),
             )
         )
+    if plan.observability.metrics_port:
+        found.append(
+            Input(
+                "metrics",
+                "object({ port = number, cidrs = list(string) })",
+                "Prometheus metrics (HAProxy's exporter and the VRRP states): the port, open "
+                "only to these CIDR blocks (HAProxy refuses every other source too).",
+                (
+                    Validation(_PORT.format(x="var.metrics.port"), "A port from 1 to 65535."),
+                    Validation(
+                        f"length(var.metrics.cidrs) > 0 && alltrue([for c in var.metrics.cidrs "
+                        f': {_CIDR.format(x="c")} && !endswith(c, "/0")])',
+                        "One or more IPv4 CIDR blocks, none of them /0.",
+                    ),
+                ),
+            )
+        )
     found.append(_egress("lb", "load balancers"))
     found.append(
         Input(
@@ -448,6 +465,10 @@ def arguments(plan: Plan, region: Region) -> tuple[Argument, ...]:
         | ({"product_code": plan.flavor.ami_product_code} if plan.flavor.ami_product_code else {}),
         "frontends": {fe.name: fe.port for fe in plan.haproxy.frontends},
         "stats": {"port": plan.haproxy.stats_port, "cidrs": list(plan.haproxy.stats_cidrs)},
+        "metrics": {
+            "port": plan.observability.metrics_port,
+            "cidrs": list(plan.observability.metrics_cidrs),
+        },
         "lb_egress": _egress_value(region.lb_egress),
         "eip_failover_policy": Expr('file("${path.module}/policies/eip-failover.json")'),
         "flow_logs": {
@@ -491,6 +512,7 @@ class Module(NamedTuple):
     outputs: dict[str, str]  # output name -> description
     demo_backends: bool
     stats: bool
+    metrics: bool
     flow_logs_cloudwatch: bool
     flow_logs_s3: bool
     ami_lookup: bool
@@ -507,6 +529,7 @@ def module(plan: Plan) -> Module:
         outputs={o.name: o.description for o in OUTPUTS},
         demo_backends=any(r.demo_backends for r in plan.regions),
         stats=bool(plan.haproxy.stats_port),
+        metrics=bool(plan.observability.metrics_port),
         flow_logs_cloudwatch=_flow("cloudwatch", plan),
         flow_logs_s3=_flow("s3", plan),
         ami_lookup=plan.any_ami_lookup,

@@ -59,6 +59,11 @@ STATS_CIDRS = (
     f"1 to {MAX_CIDRS} networks allowed to the stats page (one security-group rule "
     "each); together they may not cover more than a /8 of the internet."
 )
+METRICS_CIDRS = (
+    f"1 to {MAX_CIDRS} networks allowed to the metrics port (one security-group rule "
+    "each, and HAProxy refuses every other source); together they may not cover more than "
+    "a /8 of the internet."
+)
 TAGS = (
     f"At most {MAX_TAGS} tags added to every resource; keys aws:*, hacompile:*, Name and "
     "Role are reserved."

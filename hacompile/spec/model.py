@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from hacompile.spec import bounds
+from hacompile.spec.observability import LogsSpec, MetricsSpec
 from hacompile.spec.security import AmiId, AmiProductCode, SecuritySpec
 from hacompile.spec.types import (
     BackendAddress,
@@ -218,6 +219,8 @@ class Spec(Strict):
     haproxy: HAProxySpec = HAProxySpec()
     keepalived: KeepalivedSpec = KeepalivedSpec()
     security: SecuritySpec = SecuritySpec()
+    metrics: MetricsSpec | None = None
+    logs: LogsSpec | None = None
     access: AccessSpec
     tags: Annotated[
         dict[TagKey, TagValue], Field(max_length=bounds.MAX_TAGS, description=bounds.TAGS)

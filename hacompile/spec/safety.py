@@ -210,3 +210,7 @@ def _cidrs(cidrs: Sequence[str], at: Loc, what: str, found: Findings) -> None:
             "CIDRs admit more than a /8 (16,777,216) of the internet; list the networks "
             "your admins connect from",
         )
+
+
+# For sections kept in their own modules (hacompile.spec.observability).
+check_cidrs = _cidrs

@@ -128,6 +128,9 @@ Duration = Annotated[
 ]
 HttpPath = Annotated[str, StringConstraints(pattern=r"^/[A-Za-z0-9._~/-]{0,200}$")]
 CookieName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
+# An HTTP header name HAProxy takes as a bare word: letters, digits and '-' (RFC 9110 tokens
+# allow more, but nothing here needs them and none of them can break the config).
+HeaderName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9-]{0,63}$")]
 Port = Annotated[int, Field(ge=1, le=65535)]
 Weight = Annotated[int, Field(ge=-253, le=253)]
 Priority = Annotated[int, Field(ge=1, le=254)]
@@ -162,6 +165,7 @@ def _help() -> dict[str, str]:
         (Duration, "a HAProxy duration such as 500ms, 30s, 5m"),
         (HttpPath, "an absolute URL path of letters, digits and . _ ~ / -"),
         (CookieName, "letters, digits, '_' and '-', at most 32"),
+        (HeaderName, "an HTTP header name: a letter, then letters, digits and '-', at most 64"),
     ):
         for meta in getattr(alias, "__metadata__", ()):
             pattern = getattr(meta, "pattern", None)

@@ -8,7 +8,7 @@ not carry, or a frontend listens on a port the security group blocks; each side 
 alone. So Terraform's evaluated plan (`terraform show -json`) is checked against the
 compiler's plan as the bundle records it for Ansible: `ansible/inventory/hacompile.yml`
 (per region: each LB's management and slot IPs, its peers, the EIPs, the backends) and
-`ansible/group_vars/lb.yml` (frontend and stats ports, stats CIDRs).
+`ansible/group_vars/lb.yml` (frontend, stats and metrics ports, stats and metrics CIDRs).
 """
 
 from __future__ import annotations
@@ -44,6 +44,8 @@ class CompilerRegion(NamedTuple):
     frontends: Mapping[str, int]  # frontend name -> port
     stats_port: int
     stats_cidrs: frozenset[str]
+    metrics_port: int = 0
+    metrics_cidrs: frozenset[str] = frozenset()
 
 
 def _yaml(path: Path) -> Any:
@@ -87,6 +89,8 @@ def compiler_regions(bundle: Path) -> dict[str, CompilerRegion]:
             frontends,
             int(lb_vars.get("haproxy_stats_port") or 0),
             frozenset(str(c) for c in lb_vars.get("haproxy_stats_cidrs") or []),
+            int(lb_vars.get("haproxy_metrics_port") or 0),
+            frozenset(str(c) for c in lb_vars.get("haproxy_metrics_cidrs") or []),
         )
     return regions
 
@@ -228,22 +232,27 @@ def _ports(c: _Comparison, region: CompilerRegion) -> None:
                     region.frontends[name],
                     f"{LB_VARS}, port of frontend {name}",
                 )
-    stats = "aws_vpc_security_group_ingress_rule.lb_stats"
-    cidrs = region.stats_cidrs if region.stats_port else frozenset()
-    c.keys(stats, cidrs, f"{LB_VARS}, haproxy_stats_cidrs")
-    for cidr, values in sorted(c.instances(stats).items()):
+    _cidr_rules(c, "lb_stats", region.stats_port, region.stats_cidrs, "haproxy_stats")
+    _cidr_rules(c, "lb_metrics", region.metrics_port, region.metrics_cidrs, "haproxy_metrics")
+
+
+def _cidr_rules(c: _Comparison, name: str, port: int, cidrs: frozenset[str], var: str) -> None:
+    """One ingress rule per CIDR (none when `port` is 0), each on exactly `port`."""
+    address = f"aws_vpc_security_group_ingress_rule.{name}"
+    c.keys(address, cidrs if port else frozenset(), f"{LB_VARS}, {var}_cidrs")
+    for cidr, values in sorted(c.instances(address).items()):
         c.same(
-            f"{_address(stats, cidr)}.cidr_ipv4",
+            f"{_address(address, cidr)}.cidr_ipv4",
             values.get("cidr_ipv4"),
             cidr,
-            f"{LB_VARS}, haproxy_stats_cidrs",
+            f"{LB_VARS}, {var}_cidrs",
         )
         for end in ("from_port", "to_port"):
             c.same(
-                f"{_address(stats, cidr)}.{end}",
+                f"{_address(address, cidr)}.{end}",
                 values.get(end),
-                region.stats_port,
-                f"{LB_VARS}, haproxy_stats_port",
+                port,
+                f"{LB_VARS}, {var}_port",
             )
 
 
