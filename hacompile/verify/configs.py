@@ -21,7 +21,7 @@ import pwd
 import re
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from hacompile.standins.ansible_render import RenderedLb, RenderError, render_bundle
 from hacompile.verify.base import Context, Outcome, run_tool
@@ -277,7 +277,8 @@ def check_haproxy(ctx: Context) -> Outcome:
         users = set(_HAPROXY_USER.findall(text))
         groups = set(_HAPROXY_GROUP.findall(text))
         passwd, group = _identity_files(ctx, users, groups)
-        argv = [str(haproxy), "-c", "-f", str(lb.haproxy_cfg)]
+        cfg = _with_bundle_lua(ctx, lb, text)
+        argv = [str(haproxy), "-c", "-f", str(cfg)]
         if passwd is not None and group is not None:
             argv = [
                 "unshare",
@@ -296,7 +297,7 @@ def check_haproxy(ctx: Context) -> Outcome:
         proc = run_tool(argv, timeout=30)
         label = _label(ctx, lb, lb.haproxy_cfg)
         lines = [
-            ln.strip().replace(str(lb.haproxy_cfg), lb.haproxy_cfg.name)
+            ln.strip().replace(str(cfg), lb.haproxy_cfg.name)
             for ln in (proc.stdout + proc.stderr).splitlines()
             if ("WARNING" in ln or "ALERT" in ln) and not _HAPROXY_OFFLINE.search(ln)
         ]
@@ -305,6 +306,27 @@ def check_haproxy(ctx: Context) -> Outcome:
                 f"{label}: haproxy -c exited {proc.returncode}: {proc.stderr.strip()[-500:]}"
             ]
     return Outcome(tuple(problems), f"{len(lbs)} configs")
+
+
+_LUA_LOAD = re.compile(r"^(\s*lua-load\s+)(\S+)$", re.MULTILINE)
+
+
+def _with_bundle_lua(ctx: Context, lb: RenderedLb, text: str) -> Path:
+    """`lb`'s haproxy.cfg, or a copy whose `lua-load` names the bundle's own file: the role
+    installs roles/haproxy/files/NAME at the path the config names, which this machine lacks,
+    and `haproxy -c` loads the script (a service it defines is referenced by the config)."""
+    files = ctx.bundle / "ansible" / "roles" / "haproxy" / "files"
+
+    def bundled(m: re.Match[str]) -> str:
+        return m[1] + str(files / PurePosixPath(m[2]).name)
+
+    if not _LUA_LOAD.search(text):
+        return lb.haproxy_cfg
+    checked = lb.directory / "checked"
+    checked.mkdir(exist_ok=True)
+    copy = checked / lb.haproxy_cfg.name
+    copy.write_text(_LUA_LOAD.sub(bundled, text), encoding="utf-8")
+    return copy
 
 
 def check_shellcheck(ctx: Context) -> Outcome:
