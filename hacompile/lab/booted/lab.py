@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hacompile.lab.booted import ami
+from hacompile.lab.booted import ami, metrics
 from hacompile.lab.booted.checks import Result, post_deploy
 from hacompile.lab.booted.deploy import Deployment, converge
 from hacompile.lab.booted.image import LOGIN_USER, base_image
@@ -85,6 +85,8 @@ class BootedLab(Lab):
                 self.machines[lb.key].run("sh", "-c", script, timeout=300)
         self.deployment = converge(self, key)
         self.checks, self.checks_s = post_deploy(self, heal_timeout(self))
+        if self.plan.observability.metrics_port and all(r.ok for r in self.checks):
+            self.checks += metrics.checks(self)
         self.start_probe()
 
     # ---- pieces --------------------------------------------------------------------------------
