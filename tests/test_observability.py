@@ -23,6 +23,7 @@ from hacompile.load import load
 from hacompile.pipeline import compile_spec
 from hacompile.plan import module
 from hacompile.plan.build import _digested
+from hacompile.render.features import MARKER
 from hacompile.spec.model import Spec
 from tests.conftest import ROOT
 
@@ -143,3 +144,41 @@ def test_metrics_frontend_answers_allowed_sources_only(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_feature_markers_keep_or_drop_lines() -> None:
+    from hacompile.render.features import apply
+
+    src = (b"a\n# hacompile-if: metrics\nm1\n  # hacompile-if: logs\nml\n  # hacompile-end\n"
+           b"# hacompile-end\nnew  # hacompile-else(logs): old\nonly  # hacompile-only(logs)\nz\n")
+    assert apply(src, frozenset(), "f") == b"a\nold\nz\n"
+    assert apply(src, frozenset({"metrics"}), "f") == b"a\nm1\nold\nz\n"
+    assert apply(src, frozenset({"metrics", "logs"}), "f") == b"a\nm1\nml\nnew\nonly\nz\n"
+    assert apply(b"no markers\n", frozenset(), "f") == b"no markers\n"
+    for bad in (b"# hacompile-if: tls\nx\n# hacompile-end\n", b"# hacompile-if: logs\nx\n",
+                b"# hacompile-end\n", b"x  # hacompile-only(pools)\n"):
+        with pytest.raises(ValueError):
+            apply(bad, frozenset(), "f")
+
+
+@pytest.mark.parametrize("name", ["metrics-and-logs", "fast-failover"])
+def test_no_bundle_holds_a_marker(name: str) -> None:
+    bundle = compile_spec(ROOT / "blueprints" / f"{name}.yaml").bundle
+    assert not [f.path for f in bundle.files if MARKER.search(f.content)]
+
+
+@pytest.mark.parametrize("only", ["metrics", "logs"])
+def test_each_section_alone_passes_haproxy_c(only: str, tmp_path: Path) -> None:
+    if not shutil.which("haproxy"):
+        pytest.skip("needs haproxy")
+    from hacompile.verify.base import Context
+    from hacompile.verify.configs import check_haproxy
+    from hacompile.write import write
+
+    drop = "logs" if only == "metrics" else "metrics"
+    text = re.sub(rf"^{drop}:\n(  .*\n)+", "", BLUEPRINT.read_text(), flags=re.MULTILINE)
+    assert f"\n{drop}:" not in text
+    (tmp_path / "ha.yaml").write_text(text)
+    write(compile_spec(tmp_path / "ha.yaml").bundle, tmp_path / "out")
+    outcome = check_haproxy(Context(tmp_path / "out", tmp_path / "work"))
+    assert not outcome.findings
