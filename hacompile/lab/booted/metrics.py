@@ -42,6 +42,22 @@ def _get(lab: BootedLab, host: str, url: str) -> tuple[int, str]:
     return _curl(cmd, lab.machines[host].run(*cmd, check=False))
 
 
+# The booted image has no curl (the demo backend role installs none); its Python does.
+_PY_GET = """import sys, urllib.error, urllib.request
+try:
+    r = urllib.request.urlopen(sys.argv[1], timeout=5)
+    status, body = r.status, r.read()
+except urllib.error.HTTPError as e:
+    status, body = e.code, e.read()
+sys.stdout.write(body.decode() + "\\n" + str(status))
+"""
+
+
+def _python_get(lab: BootedLab, host: str, url: str) -> tuple[int, str]:
+    """GET from inside a host without curl."""
+    return _curl([], lab.machines[host].run("python3", "-c", _PY_GET, url, check=False))
+
+
 def _sample(body: str, name: str, **labels: str) -> str:
     """The value of one sample in a Prometheus text body ('' if absent)."""
     want = ",".join(f'{k}="{v}"' for k, v in labels.items())
@@ -61,12 +77,20 @@ def checks(lab: BootedLab) -> list[Result]:
     region = lab.plan.regions[lab.region_index]
     out: list[Result] = []
     port = obs.metrics_port
+    # A scraper inside the VPC: a demo backend when the lab has one (another host, as
+    # Prometheus would be), else the LB's own address.
+    scraper = next((b for b in lab.topo.backends if b.name in lab.machines), None)
     for lb in region.load_balancers:
         base = f"http://{lb.private_ip}:{port}"
-        status, body = _get(lab, lb.key, f"{base}/metrics")
+        if scraper:
+            status, body = _python_get(lab, scraper.name, f"{base}/metrics")
+            source = f"{scraper.name} {scraper.ip}"
+        else:
+            status, body = _get(lab, lb.key, f"{base}/metrics")
+            source = f"its own address {lb.private_ip}"
         out.append(
             Result(
-                f"{lb.key}: /metrics answers its own address {lb.private_ip}",
+                f"{lb.key}: /metrics answers {source} (inside metrics.cidrs)",
                 status == 200 and "haproxy_process_" in body,
                 f"HTTP {status}, {body.count(chr(10))} lines",
             )
