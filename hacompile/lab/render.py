@@ -35,7 +35,7 @@ def render(
     reasons: dict[str, str],
 ) -> Rendered:
     """Render every LB of `topo` from `bundle` (a written bundle directory) into `out`."""
-    from hacompile.standins.ansible_render import RenderError, render_region
+    from hacompile.standins.ansible_render import RenderError, bundled_lua, render_region
     from hacompile.standins.inventory import EipFixture, HostFixture, RegionFixture
     from hacompile.verify.base import Unavailable
 
@@ -60,6 +60,15 @@ def render(
         raise LabError(str(exc)) from None
     by_host = {r.lb.host: r.directory for r in rendered}
     subs = [f"{name} = {json.dumps(extra[name])}: {reason}" for name, reason in reasons.items()]
+    for r in rendered:
+        text = r.haproxy_cfg.read_text(encoding="utf-8")
+        if (lua := bundled_lua(text, bundle)) != text:
+            r.haproxy_cfg.write_text(lua, encoding="utf-8")
+    if any("lua-load" in r.haproxy_cfg.read_text(encoding="utf-8") for r in rendered):
+        subs.append(
+            "haproxy.cfg lua-load: the bundle's Lua file, where the haproxy role would have "
+            "installed it (the namespace lab runs no play)"
+        )
     subs.append(
         "ansible_default_ipv4 = {address: <LB IP>, interface: eth0} and fixed VRRP "
         "passwords (keepalived_auth_source: provided): no facts, no SSM in the lab"

@@ -31,11 +31,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from hacompile.standins.inventory import (
@@ -261,3 +262,14 @@ def render_region(
         timeout=timeout,
         extra_vars=extra_vars,
     )
+
+
+_LUA_LOAD = re.compile(r"^(\s*lua-load\s+)(\S+)$", re.MULTILINE)
+
+
+def bundled_lua(text: str, bundle: Path) -> str:
+    """A rendered haproxy.cfg whose `lua-load` names the bundle's own copy of the file: the
+    haproxy role installs roles/haproxy/files/NAME at the path the config names, which a
+    machine that did not run the play lacks (verify's `haproxy -c`, the namespace lab)."""
+    files = bundle / "ansible" / "roles" / "haproxy" / "files"
+    return _LUA_LOAD.sub(lambda m: m[1] + str(files / PurePosixPath(m[2]).name), text)

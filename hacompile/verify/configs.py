@@ -21,9 +21,14 @@ import pwd
 import re
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
-from hacompile.standins.ansible_render import RenderedLb, RenderError, render_bundle
+from hacompile.standins.ansible_render import (
+    RenderedLb,
+    RenderError,
+    bundled_lua,
+    render_bundle,
+)
 from hacompile.verify.base import Context, Outcome, run_tool
 from hacompile.verify.netns import Namespace
 from hacompile.verify.tools import executable
@@ -277,7 +282,7 @@ def check_haproxy(ctx: Context) -> Outcome:
         users = set(_HAPROXY_USER.findall(text))
         groups = set(_HAPROXY_GROUP.findall(text))
         passwd, group = _identity_files(ctx, users, groups)
-        cfg = _with_bundle_lua(ctx, lb, text)
+        cfg = _with_bundle_lua(lb, text, ctx.bundle)
         argv = [str(haproxy), "-c", "-f", str(cfg)]
         if passwd is not None and group is not None:
             argv = [
@@ -308,24 +313,16 @@ def check_haproxy(ctx: Context) -> Outcome:
     return Outcome(tuple(problems), f"{len(lbs)} configs")
 
 
-_LUA_LOAD = re.compile(r"^(\s*lua-load\s+)(\S+)$", re.MULTILINE)
-
-
-def _with_bundle_lua(ctx: Context, lb: RenderedLb, text: str) -> Path:
-    """`lb`'s haproxy.cfg, or a copy whose `lua-load` names the bundle's own file: the role
-    installs roles/haproxy/files/NAME at the path the config names, which this machine lacks,
-    and `haproxy -c` loads the script (a service it defines is referenced by the config)."""
-    files = ctx.bundle / "ansible" / "roles" / "haproxy" / "files"
-
-    def bundled(m: re.Match[str]) -> str:
-        return m[1] + str(files / PurePosixPath(m[2]).name)
-
-    if not _LUA_LOAD.search(text):
+def _with_bundle_lua(lb: RenderedLb, text: str, bundle: Path) -> Path:
+    """`lb`'s haproxy.cfg, or a copy that loads the bundle's Lua file (`bundled_lua`): with
+    `metrics` the config loads a Lua service it then references, so `haproxy -c` needs it."""
+    checked_text = bundled_lua(text, bundle)
+    if checked_text == text:
         return lb.haproxy_cfg
     checked = lb.directory / "checked"
     checked.mkdir(exist_ok=True)
     copy = checked / lb.haproxy_cfg.name
-    copy.write_text(_LUA_LOAD.sub(bundled, text), encoding="utf-8")
+    copy.write_text(checked_text, encoding="utf-8")
     return copy
 
 
