@@ -13,7 +13,7 @@ import re
 import stat
 import sys
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
@@ -25,6 +25,7 @@ from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.scanner import RoundTripScanner, ScannerError
 
 from hacompile.errors import Diagnostic, Loc, Severity, SpecError
+from hacompile.record import Record
 
 MAX_BYTES = 1_000_000  # a real spec is a few KB; 1 MB leaves room for 50 regions and comments
 # Values in a document (keys included), counted while parsing (ruamel spends ~30 us of CPU on
@@ -50,7 +51,7 @@ _PLAIN_TAGS = frozenset(
 )
 
 
-class Positions(NamedTuple):
+class Positions(Record):
     """1-based (line, column) of every mapping key and every value, by data path."""
 
     keys: dict[Loc, tuple[int, int]]
@@ -67,7 +68,7 @@ class Positions(NamedTuple):
         return (1, 1)
 
 
-class Loaded(NamedTuple):
+class Loaded(Record):
     path: Path
     data: Any
     positions: Positions

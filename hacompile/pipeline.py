@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import copy
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from hacompile.errors import Diagnostic, Loc
 from hacompile.failover import ProofFailed, Report, prove
 from hacompile.load import Loaded, load
 from hacompile.plan.build import build_plan
 from hacompile.plan.model import Plan
+from hacompile.record import Record
 from hacompile.spec.model import Spec
 from hacompile.validate import Validated, validate
 
@@ -25,14 +26,14 @@ if TYPE_CHECKING:  # rendering (Jinja) is imported by compile_spec only: `valida
     from hacompile.render.bundle import Bundle
 
 
-class Override(NamedTuple):
+class Override(Record):
     """One spec value a caller sets, at a spec path such as ("keepalived", "process_checks")."""
 
     loc: Loc
     value: Any
 
 
-class Overridden(NamedTuple):
+class Overridden(Record):
     """An override that changed the spec: `before` is None when the spec left it unset."""
 
     loc: Loc
@@ -40,14 +41,14 @@ class Overridden(NamedTuple):
     after: Any
 
 
-class Options(NamedTuple):
+class Options(Record):
     overrides: tuple[Override, ...] = ()
 
 
 DEFAULT = Options()
 
 
-class Checked(NamedTuple):
+class Checked(Record):
     """A spec that passed shape, rules and the proof, with its one plan and proof report."""
 
     validated: Validated
@@ -61,7 +62,7 @@ class Checked(NamedTuple):
         return self.validated.spec
 
 
-class Compiled(NamedTuple):
+class Compiled(Record):
     checked: Checked
     bundle: Bundle
 
@@ -78,7 +79,7 @@ class Compiled(NamedTuple):
         return self.checked.warnings
 
 
-class Explained(NamedTuple):
+class Explained(Record):
     """The failover analysis of a spec that passed the rules (it may fail the proof)."""
 
     plan: Plan
