@@ -106,10 +106,10 @@ def _overridden(loaded: Loaded, options: Options) -> tuple[Loaded, tuple[Overrid
     return loaded._replace(data=data), tuple(changed)
 
 
-def _checked(spec_path: Path, options: Options, *, proof_errors: bool) -> Checked:
+def _checked(spec_path: Path, options: Options, *, proof_errors: bool, bundle: bool) -> Checked:
     loaded, changed = _overridden(load(spec_path), options)
     validated = validate(loaded)
-    plan = build_plan(validated.spec, spec_path.name)
+    plan = build_plan(validated.spec, spec_path.name, digest=bundle)
     try:
         proven = prove(plan, loaded.positions, validated.file)
     except ProofFailed as exc:
@@ -132,14 +132,15 @@ def _checked(spec_path: Path, options: Options, *, proof_errors: bool) -> Checke
 
 
 def check(spec_path: Path, options: Options = DEFAULT) -> Checked:
-    """Load, validate, plan and prove; raise `SpecError` on any error, the proof's included."""
-    return _checked(spec_path, options, proof_errors=True)
+    """Load, validate, plan and prove; raise `SpecError` on any error, the proof's included.
+    The plan has no `spec_digest`: only the bundle's manifest needs it (`compile_spec`)."""
+    return _checked(spec_path, options, proof_errors=True, bundle=False)
 
 
 def explain(spec_path: Path, options: Options = DEFAULT) -> Explained:
     """Like `check`, but a failed proof is returned (its errors among the diagnostics), not
     raised, so `hacompile explain` can show the scenario table that failed."""
-    checked = _checked(spec_path, options, proof_errors=False)
+    checked = _checked(spec_path, options, proof_errors=False, bundle=False)
     return Explained(checked.plan, checked.report, checked.warnings)
 
 
@@ -147,7 +148,7 @@ def compile_spec(spec_path: Path, options: Options = DEFAULT) -> Compiled:
     """`check`, then render the plan and the proof's report into the in-memory bundle."""
     from hacompile.render.bundle import render
 
-    checked = check(spec_path, options)
+    checked = _checked(spec_path, options, proof_errors=True, bundle=True)
     return Compiled(checked, render(checked.plan, checked.report))
 
 

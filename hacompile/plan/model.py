@@ -232,4 +232,5 @@ class Plan(Record):
     # security.flow_logs, the same in every region; log_group with "<region>" for the region
     flow_logs: FlowLogs
     vrrp_ssm_prefix: str  # where the VRRP passwords live, with "<region>" for the region
-    spec_digest: str = ""  # hacompile.manifest.spec_digest of the validated spec
+    # hacompile.manifest.spec_digest of the validated spec; "" unless built for a bundle
+    spec_digest: str = ""
