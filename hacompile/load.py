@@ -43,8 +43,8 @@ MAX_ITEMS = 64
 # 1.2 reads 10, and ruamel still accepts the 1.1-only 0b101 and 8_0. Refused like `yes`/`no`.
 _PLAIN_INT = re.compile(r"[-+]?(0|[1-9][0-9]*)")
 # Python refuses to turn longer digit strings into an int (CVE-2020-10735); ruamel then raises a
-# bare ValueError, which we locate ourselves.
-_LONG_NUMBER = re.compile(rf"[-+]?[0-9][0-9_]{{{sys.get_int_max_str_digits() - 1},}}")
+# bare ValueError, which we locate ourselves (a pattern: compiled only when that happens).
+_LONG_NUMBER = rf"[-+]?[0-9][0-9_]{{{sys.get_int_max_str_digits() - 1},}}"
 # A spec is plain data: explicit tags (!!python/object, !!binary, !custom ...) are refused.
 _PLAIN_TAGS = frozenset(
     f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "map", "seq")
@@ -266,7 +266,7 @@ def load(path: Path) -> Loaded:
     except RecursionError:
         raise _fail(path, f"document nests deeper than {MAX_DEPTH} levels") from None
     except ValueError:  # ruamel's int(): a number longer than Python converts
-        match = _LONG_NUMBER.search(text)
+        match = re.search(_LONG_NUMBER, text)
         line, col = _line_col(text, match.start()) if match else (1, 1)
         raise _fail(
             path, f"number too long: at most {sys.get_int_max_str_digits()} digits", line, col
