@@ -155,8 +155,8 @@ def only(args: list[str]) -> typer.Typer:
     name, when the first one names a command exactly, else with every command.
 
     typer builds the click object of every registered command (its parameters, from the
-    function's signature) before it looks at the arguments: ~2 ms of every run for nine
-    commands, of which a command needs its own. With one command, the group still carries
+    function's signature) before it looks at the arguments: ~2 ms of every run for the
+    eight commands, of which a run needs one. With one command, the group still carries
     the callback (--version) and the same settings, so `hacompile CMD ...` parses, helps
     and fails exactly as it does in the full application (tests/test_cli_dispatch.py);
     `hacompile`, `hacompile --help`, a misspelt command and shell completion (no
