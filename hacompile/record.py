@@ -10,9 +10,11 @@ equality, ordering and hashing of tuples, no instance ``__dict__``, pickling and
 
 Why not NamedTuple itself: `typing.NamedTuple` turns every string annotation (this package
 uses ``from __future__ import annotations``) into a `ForwardRef`, compiling it, and
-`collections.namedtuple` compiles a `__new__` from source for each class: ~60-150 us a class,
-~4 ms of the ~50 records every `validate` imports (docs/performance.md). Making the class here
-takes ~10 us; constructing and reading a record costs about what a namedtuple's does.
+`collections.namedtuple` compiles a `__new__` from source for each class: ~50-150 us a class,
+~4 ms of the ~40 records every `validate` imports (docs/performance.md). Making the class here
+takes ~10-20 us. Reading a field and constructing a record with every field by position cost
+what a namedtuple's do; a call by keyword or with defaults binds its arguments in Python, a
+few times slower (about a microsecond), which no stage does often enough to notice.
 
 Not supported (and refused by mypy for a NamedTuple too): overriding ``__new__`` or
 ``__init__`` in the record itself, and multiple inheritance. A plain subclass of a record
