@@ -14,10 +14,11 @@ import hashlib
 import json
 import re
 from pathlib import Path, PurePosixPath
-from typing import Any, NamedTuple
+from typing import Any
 
 from hacompile import outdir
 from hacompile.outdir import WriteError, checked, field
+from hacompile.record import Record
 
 NAME = ".hacompile-manifest.json"
 FORMAT = 1
@@ -34,12 +35,12 @@ def spec_digest(data: Any) -> str:
     return "sha256:" + sha256(text.encode())
 
 
-class Entry(NamedTuple):
+class Entry(Record):
     sha256: str
     mode: int
 
 
-class Manifest(NamedTuple):
+class Manifest(Record):
     version: str
     spec_file: str
     spec_digest: str

@@ -1,6 +1,5 @@
 """Commands that read a spec: build, diff, explain, init, validate, schema."""
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -287,6 +286,8 @@ def schema(json_: JsonOption = False, quiet: QuietOption = False) -> None:
 
     The repository keeps it as schema/ha.schema.json; --json wraps it in the usual document.
     """
+    import json
+
     from hacompile.spec.model import Spec
 
     document = Spec.model_json_schema()

@@ -11,8 +11,6 @@ format the report it returns.
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from hacompile.errors import Diagnostic, Severity, SpecError
 from hacompile.failover.model import Report
 from hacompile.failover.proof import findings, located
@@ -20,6 +18,7 @@ from hacompile.failover.scenarios import analyse_regions
 from hacompile.failover.timing import failback, timings
 from hacompile.load import Positions
 from hacompile.plan.model import Plan
+from hacompile.record import Record
 
 TIE_RULE = (
     "Ties: when two nodes advertise the same effective priority, the one with the higher "
@@ -49,7 +48,7 @@ def analyse(plan: Plan) -> Report:
     )
 
 
-class Proven(NamedTuple):
+class Proven(Record):
     """The proof stage's result: the report, and its findings located in the spec."""
 
     report: Report

@@ -9,16 +9,17 @@ nodes down, pairs, every HAProxy down.
 from __future__ import annotations
 
 import textwrap
-from typing import Any, NamedTuple
+from typing import Any
 
 from hacompile.failover.model import Outcome, RegionReport, Report, Row, Timing
 from hacompile.failover.scenarios import describe
 from hacompile.output import Style, table
+from hacompile.record import Record
 
 BASIC = ("healthy", "single", "node_down", "all_haproxy_down")
 
 
-class TableRow(NamedTuple):
+class TableRow(Record):
     scenario: str
     kind: str
     cells: tuple[str, ...]
@@ -144,7 +145,7 @@ def data(report: Report) -> dict[str, Any]:
     }
 
 
-class RegionView(NamedTuple):
+class RegionView(Record):
     region: str  # the regions this table applies to, comma-separated
     lbs: str  # "lb1/lb2": the order of the priorities in each cell
     headers: tuple[str, ...]
@@ -152,7 +153,7 @@ class RegionView(NamedTuple):
     pairs: tuple[TableRow, ...]
 
 
-class View(NamedTuple):
+class View(Record):
     """What the bundle README shows of the report, every value computed here."""
 
     regions: tuple[RegionView, ...]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from ipaddress import IPv4Address, IPv4Network
 
-from hacompile import __version__, manifest
+from hacompile import __version__
 from hacompile.plan import amis, security
 from hacompile.plan import model as p
 from hacompile.spec import defaults, instances, network
@@ -39,7 +39,10 @@ def vrrp_ssm_prefix(cluster: str, region: str) -> str:
     return f"/hacompile/{cluster}/{region}/vrrp"
 
 
-def build_plan(spec: Spec, spec_file: str) -> p.Plan:
+def build_plan(spec: Spec, spec_file: str, *, digest: bool = True) -> p.Plan:
+    """The plan of a valid spec. `digest=False` leaves `spec_digest` empty: only a bundle's
+    manifest records it, and hashing the spec imports json and hashlib, ~2.5 ms of every
+    `validate` and `explain`, which write no bundle (docs/performance.md)."""
     flavor = _flavor(spec)
     return p.Plan(
         name=spec.name,
@@ -70,8 +73,14 @@ def build_plan(spec: Spec, spec_file: str) -> p.Plan:
         any_ami_lookup=any(not r.ami_id for r in spec.regions),
         flow_logs=security.flow_logs(spec, ANY_REGION),
         vrrp_ssm_prefix=vrrp_ssm_prefix(spec.name, ANY_REGION),
-        spec_digest=manifest.spec_digest(spec.model_dump(mode="json")),
+        spec_digest=_digest(spec) if digest else "",
     )
+
+
+def _digest(spec: Spec) -> str:
+    from hacompile import manifest  # json and hashlib: for the commands that write a bundle
+
+    return manifest.spec_digest(spec.model_dump(mode="json"))
 
 
 def _region(spec: Spec, index: int) -> p.Region:

@@ -4,26 +4,25 @@ Templates may only format these values. Anything that needs a decision (addresse
 VRIDs, which process a check watches, which files exist) is decided in `hacompile.plan.build`,
 where it can be unit-tested without rendering a single file.
 
-The records are `NamedTuple`s, as are the other values that pass between the stages: immutable,
-hashable and compared by value like frozen dataclasses, and about six times cheaper to define.
-On Python 3.11 a frozen dataclass compiles each of its generated methods from source when the
-class is created (~0.8 ms a class); the ~40 records every `validate` or `build` imports cost
-~30 ms of a ~280 ms run that way (docs/performance.md). Change a copy with
+The records are `hacompile.record.Record`s, as are the other values that pass between the
+stages: NamedTuples to the type checker (immutable, hashable, compared by value like frozen
+dataclasses) that cost a fraction of a NamedTuple, let alone a frozen dataclass, to define at
+start-up (~10 us a class against ~100 us and ~0.8 ms; docs/performance.md). Change a copy with
 `record._replace(field=value)`.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from hacompile.record import Record
 
 
-class Subnet(NamedTuple):
+class Subnet(Record):
     key: str  # zone letter, e.g. "a": the for_each key in Terraform
     zone: str
     cidr: str
 
 
-class VrrpInstance(NamedTuple):
+class VrrpInstance(Record):
     """One load balancer's side of one EIP's VRRP instance."""
 
     name: str  # eip1 ... the EIP it guards
@@ -33,7 +32,7 @@ class VrrpInstance(NamedTuple):
     slot_ip: str  # this LB's secondary private IP reserved for that EIP
 
 
-class LoadBalancer(NamedTuple):
+class LoadBalancer(Record):
     key: str  # lb1 ...
     host: str  # inventory host name: <cluster>-<region>-lb1
     zone: str
@@ -44,13 +43,13 @@ class LoadBalancer(NamedTuple):
     peers: tuple[str, ...]  # other LBs' management IPs (unicast peers)
 
 
-class Eip(NamedTuple):
+class Eip(Record):
     key: str  # eip1 ...
     vrid: int
     master: str  # key of the LB that owns it while healthy
 
 
-class Server(NamedTuple):
+class Server(Record):
     name: str
     address: str
     port: int
@@ -61,7 +60,7 @@ class Server(NamedTuple):
     dns_name: bool = False
 
 
-class EgressRule(NamedTuple):
+class EgressRule(Record):
     """One outbound rule of a security group, decided in hacompile.plan.security."""
 
     key: str  # Terraform resource name suffix: lb_egress_<key>
@@ -74,7 +73,7 @@ class EgressRule(NamedTuple):
     internet: str = ""  # why a rule to 0.0.0.0/0 is accepted (a trivy:ignore reason)
 
 
-class EgressRow(NamedTuple):
+class EgressRow(Record):
     """One rule in words, a line of the README's egress table (hacompile.plan.security)."""
 
     group: str  # load balancers | demo backends
@@ -84,14 +83,14 @@ class EgressRow(NamedTuple):
     description: str
 
 
-class FlowLogs(NamedTuple):
+class FlowLogs(Record):
     destination: str  # cloudwatch | s3 | none
     retention_days: int = 0
     s3_bucket_arn: str = ""
     log_group: str = ""  # CloudWatch log group name
 
 
-class Names(NamedTuple):
+class Names(Record):
     """The names the bundle gives one region's resources, decided once (templates format)."""
 
     prefix: str  # "<cluster>-<region>-": inventory hosts, Name tags, the deployment tag value
@@ -103,7 +102,7 @@ class Names(NamedTuple):
     flow_logs_role_prefix: str  # "<cluster>-flow-logs-"
 
 
-class Region(NamedTuple):
+class Region(Record):
     name: str
     slug: str  # us_east_1: Ansible group names take no dashes
     vpc_cidr: str
@@ -120,7 +119,7 @@ class Region(NamedTuple):
     egress_table: tuple[EgressRow, ...] = ()  # lb_egress then backend_egress, in words
 
 
-class Check(NamedTuple):
+class Check(Record):
     name: str
     kind: str  # process | gateway
     process: str
@@ -144,7 +143,7 @@ class Check(NamedTuple):
         return self.interval * self.fall
 
 
-class Flavor(NamedTuple):
+class Flavor(Record):
     """What differs between community HAProxy on Ubuntu and the HAProxy Enterprise AMI."""
 
     name: str  # community | hapee
@@ -168,13 +167,13 @@ class Flavor(NamedTuple):
     version: str  # hapee: load_balancers.hapee_version; community: ""
 
 
-class Frontend(NamedTuple):
+class Frontend(Record):
     name: str
     port: int
     mode: str
 
 
-class HAProxy(NamedTuple):
+class HAProxy(Record):
     balance: str
     sticky_cookie: str
     maxconn: int
@@ -187,7 +186,7 @@ class HAProxy(NamedTuple):
     stats_cidrs: tuple[str, ...]
 
 
-class Keepalived(NamedTuple):
+class Keepalived(Record):
     vrrp_version: int
     advert_int: str  # formatted once here: "1" or "0.25"
     preempt_delay: int
@@ -198,14 +197,14 @@ class Keepalived(NamedTuple):
     script_user: str
 
 
-class EipClaim(NamedTuple):
+class EipClaim(Record):
     """The claim script's retry bounds (eip.env): the proof's timings add the budget."""
 
     attempts: int
     budget_seconds: int
 
 
-class Plan(NamedTuple):
+class Plan(Record):
     name: str
     spec_file: str
     hacompile_version: str
@@ -233,4 +232,5 @@ class Plan(NamedTuple):
     # security.flow_logs, the same in every region; log_group with "<region>" for the region
     flow_logs: FlowLogs
     vrrp_ssm_prefix: str  # where the VRRP passwords live, with "<region>" for the region
-    spec_digest: str = ""  # hacompile.manifest.spec_digest of the validated spec
+    # hacompile.manifest.spec_digest of the validated spec; "" unless built for a bundle
+    spec_digest: str = ""

@@ -17,9 +17,8 @@ resources check how inputs fit together with lifecycle preconditions.
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from hacompile.plan.model import EgressRule, Plan, Region
+from hacompile.record import Record
 
 __all__ = [
     "CALL",
@@ -40,19 +39,19 @@ SOURCE = f"../modules/{NAME}"  # as a region root (terraform/<region>/) names it
 CALL = "ha"  # the module block's label in each root
 
 
-class Expr(NamedTuple):
+class Expr(Record):
     """A Terraform expression a root passes as is (a `file()` call, a root variable): fixed
     text chosen here, never spec input, so it needs no escaping."""
 
     text: str
 
 
-class Validation(NamedTuple):
+class Validation(Record):
     condition: str
     message: str
 
 
-class Input(NamedTuple):
+class Input(Record):
     name: str
     type: str  # a Terraform type constraint
     description: str
@@ -60,12 +59,12 @@ class Input(NamedTuple):
     nullable_default: bool = False  # `default = null`: optional, the module decides
 
 
-class Output(NamedTuple):
+class Output(Record):
     name: str
     description: str
 
 
-class Argument(NamedTuple):
+class Argument(Record):
     name: str
     value: object  # plain data (formatted by hacompile.render.hcl) or an Expr
 
@@ -480,7 +479,7 @@ def arguments(plan: Plan, region: Region) -> tuple[Argument, ...]:
     return tuple(Argument(i.name, values[i.name]) for i in inputs(plan))
 
 
-class Module(NamedTuple):
+class Module(Record):
     """What the module's templates format: its interface and the features this bundle uses."""
 
     name: str

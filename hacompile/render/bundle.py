@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
-from typing import Any, NamedTuple
+from typing import Any
 
 from hacompile import manifest
 from hacompile.failover import present
@@ -21,6 +21,7 @@ from hacompile.failover.model import Report
 from hacompile.plan import iam, module
 from hacompile.plan.inventory import inventory, lb_group_vars
 from hacompile.plan.model import Plan, Region
+from hacompile.record import Record
 from hacompile.render import hcl
 from hacompile.render.env import environment, template_root
 from hacompile.render.mermaid import diagram
@@ -30,13 +31,13 @@ EXECUTABLE = 0o755
 REGULAR = 0o644
 
 
-class File(NamedTuple):
+class File(Record):
     path: PurePosixPath
     content: bytes
     mode: int = REGULAR
 
 
-class Bundle(NamedTuple):
+class Bundle(Record):
     files: tuple[File, ...]
 
     def by_path(self) -> dict[str, File]:

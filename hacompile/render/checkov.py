@@ -9,14 +9,13 @@ inline skip has a reason and is listed in the README.
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from hacompile.plan.model import Plan
+from hacompile.record import Record
 
 __all__ = ["SKIPS", "CheckovSkip", "skips_for", "skips_for_plan"]
 
 
-class CheckovSkip(NamedTuple):
+class CheckovSkip(Record):
     resource: str  # Terraform address without index, e.g. "aws_instance.lb"
     check: str
     reason: str

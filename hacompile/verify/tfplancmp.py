@@ -16,9 +16,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from ipaddress import IPv4Address, IPv4Network, ip_address, ip_network
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from ruamel.yaml import YAML
+
+from hacompile.record import Record
 
 __all__ = ["CompilerRegion", "compare_plan", "compiler_regions"]
 
@@ -26,7 +28,7 @@ INVENTORY = "ansible/inventory/hacompile.yml"
 LB_VARS = "ansible/group_vars/lb.yml"
 
 
-class CompilerLb(NamedTuple):
+class CompilerLb(Record):
     host: str
     private_ip: str
     slot_ips: frozenset[str]
@@ -34,7 +36,7 @@ class CompilerLb(NamedTuple):
     eips: frozenset[str]
 
 
-class CompilerRegion(NamedTuple):
+class CompilerRegion(Record):
     """One region of the compiler's plan, read back from the bundle's Ansible side."""
 
     name: str

@@ -10,16 +10,17 @@ the files Ansible wrote.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from hacompile.lab.netns import LabError
 from hacompile.lab.observe import cloud_call
+from hacompile.record import Record
 
 if TYPE_CHECKING:
     from hacompile.lab.booted.lab import BootedLab
 
 
-class Result(NamedTuple):
+class Result(Record):
     name: str
     ok: bool
     detail: str
