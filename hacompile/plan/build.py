@@ -73,6 +73,9 @@ def build_plan(spec: Spec, spec_file: str, *, digest: bool = True) -> p.Plan:
         any_ami_lookup=any(not r.ami_id for r in spec.regions),
         flow_logs=security.flow_logs(spec, ANY_REGION),
         vrrp_ssm_prefix=vrrp_ssm_prefix(spec.name, ANY_REGION),
+        terraform_version=p.TERRAFORM_VERSION_LOCKFILE if spec.state else p.TERRAFORM_VERSION,
+        state_bucket=spec.state.s3.bucket if spec.state else "",
+        state_region=spec.state.s3.region if spec.state else "",
         spec_digest=_digest(spec) if digest else "",
     )
 
@@ -141,12 +144,21 @@ def _region(spec: Spec, index: int) -> p.Region:
         names=names,
         ami_id=region.ami_id or "",
         flow_logs=security.flow_logs(spec, region.name),
+        state=_state(spec, region.name),
     )
     planned = planned._replace(
         lb_egress=security.lb_egress(spec, planned),
         backend_egress=security.backend_egress(spec, planned),
     )
     return planned._replace(egress_table=security.egress_table(planned))
+
+
+def _state(spec: Spec, region: str) -> p.StateBackend | None:
+    if spec.state is None:
+        return None
+    s3 = spec.state.s3
+    prefix = s3.key_prefix or f"hacompile/{spec.name}"
+    return p.StateBackend(s3.bucket, f"{prefix}/{region}/terraform.tfstate", s3.region)
 
 
 def _names(cluster: str, region: str) -> p.Names:

@@ -15,6 +15,9 @@ from __future__ import annotations
 
 from hacompile.record import Record
 
+TERRAFORM_VERSION = ">= 1.6.0, < 2.0.0"
+TERRAFORM_VERSION_LOCKFILE = ">= 1.10.0, < 2.0.0"
+
 
 class Subnet(Record):
     key: str  # zone letter, e.g. "a": the for_each key in Terraform
@@ -102,6 +105,14 @@ class Names(Record):
     flow_logs_role_prefix: str  # "<cluster>-flow-logs-"
 
 
+class StateBackend(Record):
+    """A region root's S3 backend (spec `state.s3`): its own key, locked by a lock file."""
+
+    bucket: str
+    key: str  # <key_prefix>/<region>/terraform.tfstate
+    region: str  # the bucket's region
+
+
 class Region(Record):
     name: str
     slug: str  # us_east_1: Ansible group names take no dashes
@@ -117,6 +128,7 @@ class Region(Record):
     lb_egress: tuple[EgressRule, ...] = ()
     backend_egress: tuple[EgressRule, ...] = ()
     egress_table: tuple[EgressRow, ...] = ()  # lb_egress then backend_egress, in words
+    state: StateBackend | None = None  # None: local state in the region's root
 
 
 class Check(Record):
@@ -232,5 +244,11 @@ class Plan(Record):
     # security.flow_logs, the same in every region; log_group with "<region>" for the region
     flow_logs: FlowLogs
     vrrp_ssm_prefix: str  # where the VRRP passwords live, with "<region>" for the region
+    # what the region roots declare as `required_version`: the S3 backend's lock file
+    # (use_lockfile) needs Terraform 1.10
+    terraform_version: str = TERRAFORM_VERSION
+    # spec `state.s3`, the same bucket for every region ("": local state); keys per Region.state
+    state_bucket: str = ""
+    state_region: str = ""
     # hacompile.manifest.spec_digest of the validated spec; "" unless built for a bundle
     spec_digest: str = ""

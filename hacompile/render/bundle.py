@@ -107,6 +107,8 @@ def _terraform(plan: Plan) -> Iterator[File]:
         }
         for source in _walk(region_dir):
             rel = PurePosixPath(source.relative_to(region_dir).as_posix())
+            if region.state is None and rel.name == "backend.tf.jinja":
+                continue  # local state: no backend block
             yield _emit(source, out / rel, context, root)
         policies = {"eip-failover.json": iam.eip_failover_policy(plan, region)}
         if region.flow_logs.destination == "cloudwatch":

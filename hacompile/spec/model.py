@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from hacompile.spec import bounds
 from hacompile.spec.security import AmiId, AmiProductCode, SecuritySpec
+from hacompile.spec.state import StateSpec
 from hacompile.spec.types import (
     BackendAddress,
     Cidr,
@@ -218,6 +219,8 @@ class Spec(Strict):
     haproxy: HAProxySpec = HAProxySpec()
     keepalived: KeepalivedSpec = KeepalivedSpec()
     security: SecuritySpec = SecuritySpec()
+    # Terraform state: local files in each region's root unless an S3 bucket is named.
+    state: StateSpec | None = None
     access: AccessSpec
     tags: Annotated[
         dict[TagKey, TagValue], Field(max_length=bounds.MAX_TAGS, description=bounds.TAGS)

@@ -225,6 +225,9 @@ class _Run:
         findings = _diagnostics(report.get("diagnostics") or [], rel, "validate")
         if findings or validate.returncode != 0:
             return findings or [_failed(rel, "terraform validate", validate)], None
+        # A root's S3 backend (spec `state`) is never contacted: validate has read the block;
+        # the scratch copy then plans on local state, as a root without `state` does.
+        (module / "backend.tf").unlink(missing_ok=True)
         plan = self.tf(
             module, "plan", "-refresh=false", "-input=false", "-lock=false", "-json", "-out=tfplan"
         )
