@@ -83,7 +83,10 @@ def build_plan(spec: Spec, spec_file: str, *, digest: bool = True) -> p.Plan:
 def _digest(spec: Spec) -> str:
     from hacompile import manifest  # json and hashlib: for the commands that write a bundle
 
-    return manifest.spec_digest(spec.model_dump(mode="json"))
+    # only what the spec sets: a field hacompile adds later, with a default, leaves the digest
+    # (and so the bundle) of a spec that does not use it unchanged; spelling out a default
+    # means the same spec
+    return manifest.spec_digest(spec.model_dump(mode="json", exclude_defaults=True))
 
 
 def _region(spec: Spec, index: int) -> p.Region:
