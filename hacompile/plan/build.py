@@ -148,6 +148,9 @@ def _region(spec: Spec, index: int) -> p.Region:
         ami_id=region.ami_id or "",
         flow_logs=security.flow_logs(spec, region.name),
         state=_state(spec, region.name),
+        ec2_endpoint_service=f"com.amazonaws.{region.name}.ec2"
+        if spec.security.ec2_endpoint
+        else "",
     )
     planned = planned._replace(
         lb_egress=security.lb_egress(spec, planned),
@@ -172,6 +175,7 @@ def _names(cluster: str, region: str) -> p.Names:
         lb_group=f"{cluster}-lb",
         backend_group=f"{cluster}-backend",
         lb_role_prefix=f"{cluster}-lb-",
+        ec2_endpoint_group=f"{cluster}-ec2-endpoint",
         flow_logs_role_prefix=f"{cluster}-flow-logs-",
     )
 
