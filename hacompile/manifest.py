@@ -30,11 +30,8 @@ def sha256(content: bytes) -> str:
 
 
 def spec_digest(data: Any) -> str:
-    """Digest of a validated spec as plain JSON-able data. An optional top-level section the
-    spec leaves out (None) is left out of the digest too: a section hacompile adds later
-    (`state`, ...) does not change the digest, and so the bundle, of a spec without it."""
-    if isinstance(data, dict):
-        data = {k: v for k, v in data.items() if v is not None}
+    """Digest of a validated spec as plain JSON-able data (hacompile.plan.build passes what
+    the spec sets, defaults left out)."""
     text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     return "sha256:" + sha256(text.encode())
 

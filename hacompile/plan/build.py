@@ -83,7 +83,10 @@ def build_plan(spec: Spec, spec_file: str, *, digest: bool = True) -> p.Plan:
 def _digest(spec: Spec) -> str:
     from hacompile import manifest  # json and hashlib: for the commands that write a bundle
 
-    return manifest.spec_digest(spec.model_dump(mode="json"))
+    # only what the spec sets: a field hacompile adds later, with a default, leaves the digest
+    # (and so the bundle) of a spec that does not use it unchanged; spelling out a default
+    # means the same spec
+    return manifest.spec_digest(spec.model_dump(mode="json", exclude_defaults=True))
 
 
 def _region(spec: Spec, index: int) -> p.Region:
@@ -145,6 +148,9 @@ def _region(spec: Spec, index: int) -> p.Region:
         ami_id=region.ami_id or "",
         flow_logs=security.flow_logs(spec, region.name),
         state=_state(spec, region.name),
+        ec2_endpoint_service=f"com.amazonaws.{region.name}.ec2"
+        if spec.security.ec2_endpoint
+        else "",
     )
     planned = planned._replace(
         lb_egress=security.lb_egress(spec, planned),
@@ -169,6 +175,7 @@ def _names(cluster: str, region: str) -> p.Names:
         lb_group=f"{cluster}-lb",
         backend_group=f"{cluster}-backend",
         lb_role_prefix=f"{cluster}-lb-",
+        ec2_endpoint_group=f"{cluster}-ec2-endpoint",
         flow_logs_role_prefix=f"{cluster}-flow-logs-",
     )
 

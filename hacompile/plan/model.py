@@ -102,6 +102,7 @@ class Names(Record):
     lb_group: str  # "<cluster>-lb": the load balancers' security group
     backend_group: str  # "<cluster>-backend": the demo backends' security group
     lb_role_prefix: str  # "<cluster>-lb-": name_prefix of the LB role and instance profile
+    ec2_endpoint_group: str  # "<cluster>-ec2-endpoint": the EC2 endpoint's security group
     flow_logs_role_prefix: str  # "<cluster>-flow-logs-"
 
 
@@ -127,6 +128,9 @@ class Region(Record):
     flow_logs: FlowLogs = FlowLogs("none")
     lb_egress: tuple[EgressRule, ...] = ()
     backend_egress: tuple[EgressRule, ...] = ()
+    # security.ec2_endpoint: the interface endpoint's service ("" none), e.g.
+    # com.amazonaws.eu-west-1.ec2
+    ec2_endpoint_service: str = ""
     egress_table: tuple[EgressRow, ...] = ()  # lb_egress then backend_egress, in words
     state: StateBackend | None = None  # None: local state in the region's root
 

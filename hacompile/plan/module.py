@@ -81,14 +81,18 @@ _EGRESS_TYPE = (
 )
 
 
-def _egress(group: str, words: str) -> Input:
+def _egress(group: str, words: str, groups: tuple[str, ...]) -> Input:
+    """`groups`: the module's security groups of this bundle, which a rule's to_group names."""
     x = f"var.{group}_egress"
+    quoted = [f'"{g}"' for g in groups]
+    named = " or ".join([", ".join(quoted[:-1]), quoted[-1]] if len(quoted) > 1 else quoted)
+    listed = ", ".join(quoted)
     return Input(
         f"{group}_egress",
         _EGRESS_TYPE,
         f"Outbound rules of the {words}' security group, by rule name: to a CIDR or to one of "
-        'the module\'s groups (to_group "lb" or "backend"); protocol tcp, udp, 112 (VRRP) or '
-        "-1 (all; no ports).",
+        f"the module's groups (to_group {named}); protocol tcp, udp, 112 (VRRP) or -1 (all; "
+        "no ports).",
         (
             Validation(
                 f"alltrue([for k, r in {x} : {_KEY.format(x='k')}])",
@@ -110,8 +114,8 @@ def _egress(group: str, words: str) -> Input:
             ),
             Validation(
                 f"alltrue([for r in values({x}) : r.to_group == null ? true : "
-                'contains(["lb", "backend"], r.to_group)])',
-                'to_group is "lb" or "backend".',
+                f"contains([{listed}], r.to_group)])",
+                f"to_group is {named}.",
             ),
             Validation(
                 f'alltrue([for r in values({x}) : contains(["tcp", "udp"], r.protocol) == '
@@ -145,6 +149,7 @@ def inputs(plan: Plan) -> tuple[Input, ...]:
             "lb_role_prefix = string"
             + (", backend_group = string" if demo else "")
             + (", flow_logs_role_prefix = string" if _flow("cloudwatch", plan) else "")
+            + (", ec2_endpoint_group = string" if _endpoint(plan) else "")
             + " })",
             "Names (and IAM name prefixes) of the VPC, route table, security groups and roles.",
         ),
@@ -296,7 +301,25 @@ def inputs(plan: Plan) -> tuple[Input, ...]:
                 ),
             )
         )
-    found.append(_egress("lb", "load balancers"))
+    groups = ("lb", *(["backend"] if demo else []), *(["ec2_endpoint"] if _endpoint(plan) else []))
+    found.append(_egress("lb", "load balancers", groups))
+    if _endpoint(plan):
+        found.append(
+            Input(
+                "ec2_endpoint_service",
+                "string",
+                "Service name of the interface VPC endpoint for the EC2 API in the load "
+                "balancers' subnets (private DNS on: the EIP claim reaches EC2 without the "
+                "internet path).",
+                (
+                    Validation(
+                        'can(regex("^com\\\\.amazonaws\\\\.[a-z0-9-]+\\\\.ec2$", '
+                        "var.ec2_endpoint_service))",
+                        'A service name such as "com.amazonaws.eu-west-1.ec2".',
+                    ),
+                ),
+            )
+        )
     found.append(
         Input(
             "eip_failover_policy",
@@ -372,7 +395,7 @@ def inputs(plan: Plan) -> tuple[Input, ...]:
                 "object({ owner = string, name = string, architecture = string })",
                 "The demo backends' AMI lookup when backend_ami_id is null.",
             ),
-            _egress("backend", "demo backends"),
+            _egress("backend", "demo backends", groups),
         ]
     return tuple(found)
 
@@ -385,6 +408,10 @@ OUTPUTS: tuple[Output, ...] = (
     Output("eips", "Public addresses to publish in DNS, by EIP."),
     Output("load_balancers", "Management address (SSH) of each load balancer."),
 )
+
+
+def _endpoint(plan: Plan) -> bool:
+    return any(r.ec2_endpoint_service for r in plan.regions)
 
 
 def _flow(destination: str, plan: Plan) -> bool:
@@ -448,6 +475,7 @@ def arguments(plan: Plan, region: Region) -> tuple[Argument, ...]:
         "frontends": {fe.name: fe.port for fe in plan.haproxy.frontends},
         "stats": {"port": plan.haproxy.stats_port, "cidrs": list(plan.haproxy.stats_cidrs)},
         "lb_egress": _egress_value(region.lb_egress),
+        "ec2_endpoint_service": region.ec2_endpoint_service,
         "eip_failover_policy": Expr('file("${path.module}/policies/eip-failover.json")'),
         "flow_logs": {
             "log_group": region.flow_logs.log_group,
@@ -476,6 +504,8 @@ def arguments(plan: Plan, region: Region) -> tuple[Argument, ...]:
         names["backend_group"] = region.names.backend_group
     if region.flow_logs.destination == "cloudwatch":
         names["flow_logs_role_prefix"] = region.names.flow_logs_role_prefix
+    if region.ec2_endpoint_service:
+        names["ec2_endpoint_group"] = region.names.ec2_endpoint_group
     return tuple(Argument(i.name, values[i.name]) for i in inputs(plan))
 
 
@@ -494,6 +524,7 @@ class Module(Record):
     flow_logs_s3: bool
     ami_lookup: bool
     ami_product_code: bool
+    ec2_endpoint: bool
 
 
 def module(plan: Plan) -> Module:
@@ -510,4 +541,5 @@ def module(plan: Plan) -> Module:
         flow_logs_s3=_flow("s3", plan),
         ami_lookup=plan.any_ami_lookup,
         ami_product_code=plan.any_ami_lookup and bool(plan.flavor.ami_product_code),
+        ec2_endpoint=_endpoint(plan),
     )
