@@ -15,7 +15,7 @@ from hacompile.errors import Diagnostic, Severity, SpecError
 from hacompile.failover.model import Report
 from hacompile.failover.proof import findings, located
 from hacompile.failover.scenarios import analyse_regions
-from hacompile.failover.timing import failback, timings
+from hacompile.failover.timing import dns_timeline, failback, timings
 from hacompile.load import Positions
 from hacompile.plan.model import Plan
 from hacompile.record import Record
@@ -45,6 +45,7 @@ def analyse(plan: Plan) -> Report:
         ),
         haproxy_process=plan.flavor.haproxy_process,
         tie_rule=TIE_RULE,
+        dns=dns_timeline(plan),
     )
 
 

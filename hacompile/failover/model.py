@@ -109,3 +109,5 @@ class Report(Record):
     haproxy_checks: tuple[str, ...]
     haproxy_process: str
     tie_rule: str
+    # the DNS part of the timeline (spec `dns`), a sentence; "" without Route 53 records
+    dns: str = ""

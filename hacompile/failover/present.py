@@ -142,6 +142,7 @@ def data(report: Report) -> dict[str, Any]:
         "haproxy_checks": list(report.haproxy_checks),
         "haproxy_process": report.haproxy_process,
         "tie_rule": report.tie_rule,
+        **({"dns": report.dns} if report.dns else {}),
     }
 
 
@@ -163,6 +164,7 @@ class View(Record):
     tie_rule: str
     claim_attempts: int
     claim_budget: int
+    dns: str = ""
 
 
 def _layouts(report: Report) -> dict[str, list[str]]:
@@ -197,6 +199,7 @@ def view(report: Report) -> View:
         report.tie_rule,
         first.claim_attempts,
         first.claim_budget,
+        report.dns,
     )
 
 
@@ -268,6 +271,8 @@ def text(report: Report, style: Style) -> str:
         + _bullets(tuple(f"{r[0]}: {r[-1]}" for r in rows))
         + "\n"
     )
+    if report.dns:
+        parts.append(style.paint("DNS", bold=True) + "\n" + _bullets((report.dns,)))
     parts.append(
         style.paint("Failback", bold=True) + "\n" + _bullets((*report.failback, report.tie_rule))
     )

@@ -76,6 +76,7 @@ def build_plan(spec: Spec, spec_file: str, *, digest: bool = True) -> p.Plan:
         terraform_version=p.TERRAFORM_VERSION_LOCKFILE if spec.state else p.TERRAFORM_VERSION,
         state_bucket=spec.state.s3.bucket if spec.state else "",
         state_region=spec.state.s3.region if spec.state else "",
+        dns=_dns(spec),
         spec_digest=_digest(spec) if digest else "",
     )
 
@@ -157,6 +158,27 @@ def _region(spec: Spec, index: int) -> p.Region:
         backend_egress=security.backend_egress(spec, planned),
     )
     return planned._replace(egress_table=security.egress_table(planned))
+
+
+def _dns(spec: Spec) -> p.Dns | None:
+    if spec.dns is None:
+        return None
+    check = spec.dns.health_check
+    frontend = next(f for f in spec.haproxy.frontends if f.name == check.frontend)
+    http = frontend.mode == "http"
+    return p.Dns(
+        zone_name=spec.dns.zone or "",
+        zone_id=spec.dns.zone_id or "",
+        name=spec.dns.name,
+        ttl=spec.dns.ttl,
+        check=p.DnsCheck(
+            "HTTP" if http else "TCP",
+            frontend.port,
+            check.path if http else "",
+            check.interval,
+            check.failure_threshold,
+        ),
+    )
 
 
 def _state(spec: Spec, region: str) -> p.StateBackend | None:

@@ -106,6 +106,32 @@ class Names(Record):
     flow_logs_role_prefix: str  # "<cluster>-flow-logs-"
 
 
+class DnsCheck(Record):
+    """The Route 53 health check of each EIP (spec `dns.health_check`)."""
+
+    type: str  # HTTP | TCP
+    port: int
+    path: str  # "" for TCP
+    interval: int
+    failure_threshold: int
+
+
+class Dns(Record):
+    """Route 53 records of the EIPs (spec `dns`): one multivalue A record per EIP on `name`."""
+
+    zone_name: str  # "" when zone_id is given
+    zone_id: str  # "" when the zone is looked up by name
+    name: str
+    ttl: int
+    check: DnsCheck
+
+    @property
+    def drop_seconds(self) -> int:
+        """Worst case until no resolver still answers a dead EIP: the health check fails
+        `failure_threshold` times `interval` apart, then cached answers live up to `ttl`."""
+        return self.check.interval * self.check.failure_threshold + self.ttl
+
+
 class StateBackend(Record):
     """A region root's S3 backend (spec `state.s3`): its own key, locked by a lock file."""
 
@@ -254,5 +280,6 @@ class Plan(Record):
     # spec `state.s3`, the same bucket for every region ("": local state); keys per Region.state
     state_bucket: str = ""
     state_region: str = ""
+    dns: Dns | None = None  # spec `dns`; None: no records
     # hacompile.manifest.spec_digest of the validated spec; "" unless built for a bundle
     spec_digest: str = ""

@@ -303,6 +303,37 @@ def inputs(plan: Plan) -> tuple[Input, ...]:
         )
     groups = ("lb", *(["backend"] if demo else []), *(["ec2_endpoint"] if _endpoint(plan) else []))
     found.append(_egress("lb", "load balancers", groups))
+    if plan.dns is not None:
+        found.append(
+            Input(
+                "dns",
+                "object({ zone_id = optional(string), zone_name = optional(string), "
+                "name = string, ttl = number, health_check = object({ type = string, "
+                "port = number, path = optional(string), interval = number, "
+                "failure_threshold = number }) })",
+                "Route 53: one multivalue A record per EIP on `name`, in the public zone "
+                "zone_id (or looked up by zone_name), each answered only while its health "
+                "check (HTTP path or TCP connect to a frontend port) passes.",
+                (
+                    Validation(
+                        "(var.dns.zone_id == null) != (var.dns.zone_name == null)",
+                        "Give exactly one of zone_id and zone_name.",
+                    ),
+                    Validation(
+                        'contains(["HTTP", "TCP"], var.dns.health_check.type)',
+                        "health_check.type is HTTP or TCP.",
+                    ),
+                    Validation(
+                        "contains([10, 30], var.dns.health_check.interval)",
+                        "Route 53 checks every 10 or 30 seconds.",
+                    ),
+                    Validation(
+                        "var.dns.ttl >= 1 && var.dns.ttl <= 86400",
+                        "ttl is from 1 to 86400 seconds.",
+                    ),
+                ),
+            )
+        )
     if _endpoint(plan):
         found.append(
             Input(
@@ -410,6 +441,18 @@ OUTPUTS: tuple[Output, ...] = (
 )
 
 
+def _dns_value(plan: Plan) -> dict[str, object]:
+    dns = plan.dns
+    if dns is None:
+        return {}
+    check: dict[str, object] = {"type": dns.check.type, "port": dns.check.port}
+    if dns.check.path:
+        check["path"] = dns.check.path
+    check |= {"interval": dns.check.interval, "failure_threshold": dns.check.failure_threshold}
+    zone = {"zone_id": dns.zone_id} if dns.zone_id else {"zone_name": dns.zone_name}
+    return zone | {"name": dns.name, "ttl": dns.ttl, "health_check": check}
+
+
 def _endpoint(plan: Plan) -> bool:
     return any(r.ec2_endpoint_service for r in plan.regions)
 
@@ -476,6 +519,7 @@ def arguments(plan: Plan, region: Region) -> tuple[Argument, ...]:
         "stats": {"port": plan.haproxy.stats_port, "cidrs": list(plan.haproxy.stats_cidrs)},
         "lb_egress": _egress_value(region.lb_egress),
         "ec2_endpoint_service": region.ec2_endpoint_service,
+        "dns": _dns_value(plan),
         "eip_failover_policy": Expr('file("${path.module}/policies/eip-failover.json")'),
         "flow_logs": {
             "log_group": region.flow_logs.log_group,
@@ -525,6 +569,8 @@ class Module(Record):
     ami_lookup: bool
     ami_product_code: bool
     ec2_endpoint: bool
+    dns: bool
+    dns_zone_lookup: bool  # the zone is given by name: a data source finds its ID
 
 
 def module(plan: Plan) -> Module:
@@ -542,4 +588,6 @@ def module(plan: Plan) -> Module:
         ami_lookup=plan.any_ami_lookup,
         ami_product_code=plan.any_ami_lookup and bool(plan.flavor.ami_product_code),
         ec2_endpoint=_endpoint(plan),
+        dns=plan.dns is not None,
+        dns_zone_lookup=plan.dns is not None and not plan.dns.zone_id,
     )

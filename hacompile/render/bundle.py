@@ -86,6 +86,8 @@ def _terraform(plan: Plan) -> Iterator[File]:
         rel = PurePosixPath(source.relative_to(root / "terraform" / "module").as_posix())
         if not interface.demo_backends and rel.name == "backend.yaml":
             continue
+        if not interface.dns and rel.name == "dns.tf.jinja":
+            continue  # no Route 53 records
         module_files.append(
             _emit(source, module_out / rel, {"plan": plan, "module": interface}, root)
         )

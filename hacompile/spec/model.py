@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from hacompile.spec import bounds
+from hacompile.spec.dns import DnsSpec
 from hacompile.spec.security import AmiId, AmiProductCode, SecuritySpec
 from hacompile.spec.state import StateSpec
 from hacompile.spec.types import (
@@ -221,6 +222,8 @@ class Spec(Strict):
     security: SecuritySpec = SecuritySpec()
     # Terraform state: local files in each region's root unless an S3 bucket is named.
     state: StateSpec | None = None
+    # Route 53: one multivalue A record per EIP, each behind a health check of a frontend.
+    dns: DnsSpec | None = None
     access: AccessSpec
     tags: Annotated[
         dict[TagKey, TagValue], Field(max_length=bounds.MAX_TAGS, description=bounds.TAGS)

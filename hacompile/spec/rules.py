@@ -13,7 +13,7 @@ from ipaddress import IPv4Network
 
 from hacompile.errors import Diagnostic, Loc, Severity, format_loc
 from hacompile.load import Positions
-from hacompile.spec import bounds, instances, network, safety, security_rules, vrrp
+from hacompile.spec import bounds, dns_rules, instances, network, safety, security_rules, vrrp
 from hacompile.spec.model import Spec
 from hacompile.spec.types import PRIVATE_RANGES
 
@@ -42,6 +42,7 @@ def check(spec: Spec, positions: Positions, file: str) -> tuple[Diagnostic, ...]
     _access(spec, found)
     safety.check(spec, found)
     security_rules.check(spec, found)
+    dns_rules.check(spec, found)
     return tuple(found.items)
 
 

@@ -168,6 +168,9 @@ def _load_balancers(c: _Comparison, region: CompilerRegion) -> None:
     planned = c.instances("aws_instance.lb")
     eips = set().union(*(lb.eips for lb in region.lbs.values()))
     c.keys("aws_eip.service", eips, f"{INVENTORY}, keepalived_instances")
+    for address in ("aws_route53_record.eip", "aws_route53_health_check.eip"):
+        if c.instances(address):  # spec `dns`: one record and one health check per EIP
+            c.keys(address, eips, f"{INVENTORY}, keepalived_instances")
     for key, lb in sorted(region.lbs.items()):
         values = planned.get(key)
         if values is None:

@@ -96,6 +96,8 @@ def _base_demo() -> dict[str, Any]:
         "tags": {"project": "inj"},
         "state": {"s3": {"bucket": "inj-tf-state", "region": "us-east-1",
                          "key_prefix": "teams/inj"}},
+        "dns": {"zone": "example.com", "name": "www.example.com",
+                "health_check": {"frontend": "web", "path": "/health"}},
         "security": {"flow_logs": {"destination": "s3",
                                    "s3_bucket_arn": "arn:aws:s3:::inj-flow-logs"},
                      "egress": {"allow": [{"cidr": "10.9.0.0/16", "port": 5432,
@@ -108,6 +110,13 @@ def _base_existing() -> dict[str, Any]:
     del spec["backends"]["demo"]
     spec["regions"][0]["backends"] = [{"name": "app1", "address": "app1.internal", "port": 8080},
                                       {"name": "app2", "address": "10.0.1.50"}]
+    return spec
+
+
+def _base_dns_id() -> dict[str, Any]:
+    spec = _base_demo()
+    del spec["dns"]["zone"]
+    spec["dns"]["zone_id"] = "Z0123456789ABCDEFGHIJ"
     return spec
 
 
@@ -133,6 +142,11 @@ FIELDS: dict[str, tuple[str, tuple[str | int, ...]]] = {
     "state.s3.bucket": ("demo", ("state", "s3", "bucket")),
     "state.s3.region": ("demo", ("state", "s3", "region")),
     "state.s3.key_prefix": ("demo", ("state", "s3", "key_prefix")),
+    "dns.zone": ("demo", ("dns", "zone")),
+    "dns.zone_id": ("dns_id", ("dns", "zone_id")),
+    "dns.name": ("demo", ("dns", "name")),
+    "dns.health_check.frontend": ("demo", ("dns", "health_check", "frontend")),
+    "dns.health_check.path": ("demo", ("dns", "health_check", "path")),
     "egress.protocol": ("demo", ("security", "egress", "allow", 0, "protocol")),
     "demo.instance_type": ("demo", ("backends", "demo", "instance_type")),
     "backends.health_check_path": ("demo", ("backends", "health_check_path")),
@@ -153,7 +167,7 @@ FIELDS: dict[str, tuple[str, tuple[str | int, ...]]] = {
     "tags.key": ("demo", TAG_KEY),
     "tags.value": ("demo", ("tags", "project")),
 }
-BASES = {"demo": _base_demo, "existing": _base_existing}
+BASES = {"demo": _base_demo, "existing": _base_existing, "dns_id": _base_dns_id}
 
 
 # --- the table covers the model -------------------------------------------------------------
