@@ -147,6 +147,7 @@ def dns_timeline(plan: Plan) -> str:
     return (
         f"DNS ({dns.name}, one multivalue record per EIP): a failover moves the EIP, so the "
         "record stays and no client waits for DNS. An EIP no load balancer serves (every load "
-        f"balancer of its region down) leaves the answers within {check.interval} s x {check.failure_threshold} failed "
-        f"checks ({what}) + {dns.ttl} s TTL = {dns.drop_seconds} s."
+        f"balancer of its region down) leaves the answers within {check.interval} s x "
+        f"{check.failure_threshold} failed checks ({what}) + {dns.ttl} s TTL = "
+        f"{dns.drop_seconds} s."
     )
