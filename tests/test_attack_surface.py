@@ -358,7 +358,7 @@ def test_the_ec2_endpoint_serves_the_lb_subnets_to_the_lbs_only(tmp_path: Path) 
     endpoint = _block(network, 'resource "aws_vpc_endpoint" "ec2"')
     assert 'vpc_endpoint_type   = "Interface"' in endpoint
     assert "private_dns_enabled = true" in endpoint
-    assert "subnet_ids          = [for subnet in aws_subnet.public : subnet.id]" in endpoint
+    assert "subnet_ids          = values(local.subnet_ids)" in endpoint
     groups_tf = files[MOD + "security.tf"]
     ingress = _block(groups_tf, 'resource "aws_vpc_security_group_ingress_rule" '
                                '"ec2_endpoint_from_lb"')

@@ -94,7 +94,7 @@ def _region(spec: Spec, index: int) -> p.Region:
     region = spec.regions[index]
     subnet_nets = network.subnets(region)
     subnets = tuple(
-        p.Subnet(key=zone.name[-1], zone=zone.name, cidr=str(net))
+        p.Subnet(key=zone.name[-1], zone=zone.name, cidr=str(net), id=zone.subnet_id or "")
         for zone, net in zip(region.zones, subnet_nets, strict=True)
     )
     n = spec.load_balancers.count
@@ -149,6 +149,8 @@ def _region(spec: Spec, index: int) -> p.Region:
         ami_id=region.ami_id or "",
         flow_logs=security.flow_logs(spec, region.name),
         state=_state(spec, region.name),
+        vpc_id=region.vpc_id or "",
+        security_groups=tuple(region.security_groups),
         ec2_endpoint_service=f"com.amazonaws.{region.name}.ec2"
         if spec.security.ec2_endpoint
         else "",

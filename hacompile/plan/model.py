@@ -23,6 +23,7 @@ class Subnet(Record):
     key: str  # zone letter, e.g. "a": the for_each key in Terraform
     zone: str
     cidr: str
+    id: str = ""  # an existing subnet (regions[].vpc_id); "": the bundle creates it
 
 
 class VrrpInstance(Record):
@@ -159,6 +160,8 @@ class Region(Record):
     ec2_endpoint_service: str = ""
     egress_table: tuple[EgressRow, ...] = ()  # lb_egress then backend_egress, in words
     state: StateBackend | None = None  # None: local state in the region's root
+    vpc_id: str = ""  # an existing VPC: the bundle creates no VPC, gateway or route table
+    security_groups: tuple[str, ...] = ()  # existing groups added to the load balancers
 
 
 class Check(Record):

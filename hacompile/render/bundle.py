@@ -105,7 +105,7 @@ def _terraform(plan: Plan) -> Iterator[File]:
             "region": region,
             "module": interface,
             "arguments": module.arguments(plan, region),
-            "moved": _moved(resources, region, interface.call),
+            "moved": _moved(resources, region, interface),
         }
         for source in _walk(region_dir):
             rel = PurePosixPath(source.relative_to(region_dir).as_posix())
@@ -140,11 +140,14 @@ def _resources(files: list[File]) -> tuple[str, ...]:
     )
 
 
-def _moved(resources: tuple[str, ...], region: Region, call: str) -> tuple[tuple[str, str], ...]:
+def _moved(
+    resources: tuple[str, ...], region: Region, interface: module.Module
+) -> tuple[tuple[str, str], ...]:
     """`moved` blocks from the addresses a bundle had before the module (every resource in the
     region's root; one egress resource per rule) to the module's, so that `terraform apply` of a
     state built by the earlier layout moves state instead of replacing the VPC, the instances,
     the EIPs and the deployment ID."""
+    call = interface.call
     moved = []
     for address in resources:
         rtype, name = address.split(".")
@@ -155,6 +158,8 @@ def _moved(resources: tuple[str, ...], region: Region, call: str) -> tuple[tuple
                 (f"{rtype}.{name}_{rule.key}", f'module.{call}.{address}["{rule.key}"]')
                 for rule in rules
             ]
+        elif interface.existing_network and address in module.COUNTED_WITH_EXISTING_NETWORK:
+            moved.append((address, f"module.{call}.{address}[0]"))
         else:
             moved.append((address, f"module.{call}.{address}"))
     return tuple(moved)

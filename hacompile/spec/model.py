@@ -29,8 +29,11 @@ from hacompile.spec.types import (
     Priority,
     ProcessName,
     RegionName,
+    SecurityGroupId,
+    SubnetId,
     TagKey,
     TagValue,
+    VpcId,
     Weight,
     WholeNumber,
     ZoneName,
@@ -42,10 +45,14 @@ class Strict(BaseModel):
 
 
 class ZoneSpec(Strict):
-    """An availability zone; its subnet is carved from the VPC CIDR unless given."""
+    """An availability zone; its subnet is carved from the VPC CIDR unless given. In an
+    existing VPC (`vpc_id`) the zone names its existing subnet and states that subnet's CIDR:
+    hacompile fixes the addresses at compile time, and the plan checks the subnet is what the
+    spec says."""
 
     name: ZoneName
     subnet_cidr: Cidr | None = None
+    subnet_id: SubnetId | None = None
 
 
 class ExistingBackendSpec(Strict):
@@ -56,7 +63,14 @@ class ExistingBackendSpec(Strict):
 
 class RegionSpec(Strict):
     name: RegionName
+    # The VPC's CIDR: the one the bundle creates it with, or, with vpc_id, the existing VPC's
+    # (a CIDR block of it; the plan checks it).
     vpc_cidr: Cidr
+    # An existing VPC: the bundle creates no VPC, internet gateway or route table in it, and
+    # uses the subnet each zone names.
+    vpc_id: VpcId | None = None
+    # Existing security groups of that VPC, added to the load balancers.
+    security_groups: Annotated[list[SecurityGroupId], Field(max_length=4)] = []
     zones: Annotated[
         list[ZoneSpec], Field(min_length=2, max_length=bounds.MAX_ZONES, description=bounds.ZONES)
     ]

@@ -13,7 +13,16 @@ from ipaddress import IPv4Network
 
 from hacompile.errors import Diagnostic, Loc, Severity, format_loc
 from hacompile.load import Positions
-from hacompile.spec import bounds, dns_rules, instances, network, safety, security_rules, vrrp
+from hacompile.spec import (
+    bounds,
+    dns_rules,
+    instances,
+    network,
+    network_rules,
+    safety,
+    security_rules,
+    vrrp,
+)
 from hacompile.spec.model import Spec
 from hacompile.spec.types import PRIVATE_RANGES
 
@@ -96,6 +105,7 @@ def _regions(spec: Spec, found: Findings) -> None:
                     )
             seen.append((zi, subnet))
             _capacity(spec, found, sat, subnet, zi, len(region.zones), n_lbs)
+        network_rules.existing_network(spec, found, ri)
         _backends(spec, found, ri)
 
 

@@ -126,6 +126,9 @@ TagValue = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9 _.:/=+@-]{0,25
 Duration = Annotated[
     str, StringConstraints(pattern=r"^[1-9][0-9]{0,6}(ms|s|m|h)$"), AfterValidator(_duration)
 ]
+VpcId = Annotated[str, StringConstraints(pattern=r"^vpc-([0-9a-f]{8}|[0-9a-f]{17})$")]
+SubnetId = Annotated[str, StringConstraints(pattern=r"^subnet-([0-9a-f]{8}|[0-9a-f]{17})$")]
+SecurityGroupId = Annotated[str, StringConstraints(pattern=r"^sg-([0-9a-f]{8}|[0-9a-f]{17})$")]
 HttpPath = Annotated[str, StringConstraints(pattern=r"^/[A-Za-z0-9._~/-]{0,200}$")]
 CookieName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
 Port = Annotated[int, Field(ge=1, le=65535)]
@@ -162,6 +165,9 @@ def _help() -> dict[str, str]:
         (Duration, "a HAProxy duration such as 500ms, 30s, 5m"),
         (HttpPath, "an absolute URL path of letters, digits and . _ ~ / -"),
         (CookieName, "letters, digits, '_' and '-', at most 32"),
+        (VpcId, "a VPC ID such as vpc-0123456789abcdef0"),
+        (SubnetId, "a subnet ID such as subnet-0123456789abcdef0"),
+        (SecurityGroupId, "a security group ID such as sg-0123456789abcdef0"),
     ):
         for meta in getattr(alias, "__metadata__", ()):
             pattern = getattr(meta, "pattern", None)

@@ -113,6 +113,19 @@ def _base_existing() -> dict[str, Any]:
     return spec
 
 
+def _base_byo() -> dict[str, Any]:
+    spec = _base_demo()
+    region = spec["regions"][0]
+    region["vpc_id"] = "vpc-0123456789abcdef0"
+    region["security_groups"] = ["sg-0123456789abcdef0"]
+    region["zones"] = [
+        {"name": f"us-east-1{z}", "subnet_cidr": f"10.0.{i + 1}.0/24",
+         "subnet_id": f"subnet-0123456789abcdef{i}"}
+        for i, z in enumerate("ab")
+    ]
+    return spec
+
+
 def _base_dns_id() -> dict[str, Any]:
     spec = _base_demo()
     del spec["dns"]["zone"]
@@ -142,6 +155,9 @@ FIELDS: dict[str, tuple[str, tuple[str | int, ...]]] = {
     "state.s3.bucket": ("demo", ("state", "s3", "bucket")),
     "state.s3.region": ("demo", ("state", "s3", "region")),
     "state.s3.key_prefix": ("demo", ("state", "s3", "key_prefix")),
+    "region.vpc_id": ("byo", ("regions", 0, "vpc_id")),
+    "region.security_groups": ("byo", ("regions", 0, "security_groups", 0)),
+    "zone.subnet_id": ("byo", ("regions", 0, "zones", 0, "subnet_id")),
     "dns.zone": ("demo", ("dns", "zone")),
     "dns.zone_id": ("dns_id", ("dns", "zone_id")),
     "dns.name": ("demo", ("dns", "name")),
@@ -167,7 +183,8 @@ FIELDS: dict[str, tuple[str, tuple[str | int, ...]]] = {
     "tags.key": ("demo", TAG_KEY),
     "tags.value": ("demo", ("tags", "project")),
 }
-BASES = {"demo": _base_demo, "existing": _base_existing, "dns_id": _base_dns_id}
+BASES = {"demo": _base_demo, "existing": _base_existing, "dns_id": _base_dns_id,
+         "byo": _base_byo}
 
 
 # --- the table covers the model -------------------------------------------------------------
@@ -528,6 +545,7 @@ def test_ansible_does_not_template_unsafe_values(tmp_path: Path) -> None:
 # - the module interface's type constraints and validation conditions: fixed Terraform text
 #   written in hacompile.plan.module, never spec input;
 RAW_HCL_IDENTIFIERS = {"input.name", "output.name", "arg.name", "module.call", "group",
+                       "module.created_index",
                        "from", "to", "input.type", "v.condition"}
 # - in `#` comments, where only a line break could start code: DNS labels and identifiers,
 #   hacompile's own constants, an integer, and the checkov/trivy tables (printable, below);
