@@ -12,12 +12,13 @@ The decisions live here, in one readable place:
 from __future__ import annotations
 
 from ipaddress import IPv4Address, IPv4Network
+from typing import Any
 
 from hacompile import __version__, manifest
-from hacompile.plan import amis, security
+from hacompile.plan import amis, routing, security
 from hacompile.plan import model as p
-from hacompile.spec import defaults, instances, network
-from hacompile.spec.model import CheckSpec, Spec
+from hacompile.spec import defaults, instances, network, pools
+from hacompile.spec.model import CheckSpec, PoolDemoSpec, Spec
 
 CLUSTER_TAG = "hacompile:cluster"
 # One deployment (cluster, region, Terraform state): the tag the instance role's EIP moves are
@@ -41,6 +42,7 @@ def vrrp_ssm_prefix(cluster: str, region: str) -> str:
 
 def build_plan(spec: Spec, spec_file: str) -> p.Plan:
     flavor = _flavor(spec)
+    demo = _demo(spec)
     return p.Plan(
         name=spec.name,
         spec_file=spec_file,
@@ -50,11 +52,9 @@ def build_plan(spec: Spec, spec_file: str) -> p.Plan:
         lb_instance_type=spec.load_balancers.instance_type,
         lb_arch=instances.architecture(spec.load_balancers.instance_type),
         root_volume_gb=spec.load_balancers.root_volume_gb,
-        backend_instance_type=spec.backends.demo.instance_type if spec.backends.demo else "",
-        backend_arch=instances.architecture(spec.backends.demo.instance_type)
-        if spec.backends.demo
-        else "",
-        backend_port=spec.backends.port,
+        backend_instance_type=demo.instance_type if demo else "",
+        backend_arch=instances.architecture(demo.instance_type) if demo else "",
+        backend_port=_backend_port(spec),
         haproxy=_haproxy(spec),
         keepalived=_keepalived(spec, flavor),
         ssh_key_name=spec.access.ssh_key_name,
@@ -70,7 +70,7 @@ def build_plan(spec: Spec, spec_file: str) -> p.Plan:
         any_ami_lookup=any(not r.ami_id for r in spec.regions),
         flow_logs=security.flow_logs(spec, ANY_REGION),
         vrrp_ssm_prefix=vrrp_ssm_prefix(spec.name, ANY_REGION),
-        spec_digest=manifest.spec_digest(spec.model_dump(mode="json")),
+        spec_digest=manifest.spec_digest(_digested(spec)),
     )
 
 
@@ -128,7 +128,7 @@ def _region(spec: Spec, index: int) -> p.Region:
         load_balancers=tuple(lbs),
         eips=eips,
         servers=_servers(spec, index, subnet_nets, subnets),
-        demo_backends=spec.backends.demo is not None,
+        demo_backends=_demo(spec) is not None,
         names=names,
         ami_id=region.ami_id or "",
         flow_logs=security.flow_logs(spec, region.name),
@@ -165,35 +165,68 @@ def _servers(
     spec: Spec, index: int, nets: tuple[IPv4Network, ...], subnets: tuple[p.Subnet, ...]
 ) -> tuple[p.Server, ...]:
     region = spec.regions[index]
-    port = spec.backends.port
-    demo = spec.backends.demo
-    if demo is None:
-        return tuple(
-            p.Server(
-                name=b.name,
-                address=b.address,
-                port=b.port or port,
-                dns_name=not is_ipv4(b.address),
-            )
-            for b in region.backends
+    port = _backend_port(spec)
+    listed = [("", b, port) for b in region.backends] + [
+        (pool.name, b, pool.port)
+        for pool in spec.pools
+        for b in region.pools.get(pool.name, [])
+        if pool.demo is None
+    ]
+    out = [
+        p.Server(
+            name=b.name,
+            address=b.address,
+            port=b.port or default,
+            dns_name=not is_ipv4(b.address),
+            pool=pool,
         )
+        for pool, b, default in listed
+    ]
     n = spec.load_balancers.count
     offset = network.backend_offset(-(-n // len(nets)), n)
-    out = []
-    for b in range(demo.count):
+    for b, demo in enumerate(pools.demo_servers(spec)):
         zi = b % len(nets)
         address = network.backend_address(nets[zi], offset, b // len(nets))
         out.append(
             p.Server(
-                name=f"web{b + 1}",
+                name=demo.name,
                 address=str(address),
                 port=port,
                 subnet_key=subnets[zi].key,
                 zone=subnets[zi].zone,
-                host=f"{_names(spec.name, region.name).prefix}web{b + 1}",
+                host=f"{_names(spec.name, region.name).prefix}{demo.name}",
+                pool=demo.pool,
             )
         )
     return tuple(out)
+
+
+def _demo(spec: Spec) -> PoolDemoSpec | None:
+    """The demo servers' settings: `backends.demo`, or the demo pools' (one instance type and
+    port for all, hacompile.spec.routes)."""
+    if not spec.pools:
+        demo = spec.backends.demo
+        return PoolDemoSpec(count=demo.count, instance_type=demo.instance_type) if demo else None
+    return next((pool.demo for pool in spec.pools if pool.demo), None)
+
+
+def _backend_port(spec: Spec) -> int:
+    """The demo servers' port (the one their security group opens), else the default port of
+    listed servers: `backends.port`, or the first demo pool's."""
+    return next((pool.port for pool in spec.pools if pool.demo), spec.backends.port)
+
+
+def _digested(spec: Spec) -> dict[str, Any]:
+    """The validated spec as the manifest digests it. The pool and route keys are left out
+    while unused, so a spec without pools keeps the digest it had before they existed."""
+    data: dict[str, Any] = spec.model_dump(mode="json")
+    if not spec.pools:
+        del data["pools"]
+        for region in data["regions"]:
+            del region["pools"]
+        for fe in data["haproxy"]["frontends"]:
+            del fe["routes"], fe["default_pool"]
+    return data
 
 
 def _flavor(spec: Spec) -> p.Flavor:
@@ -251,13 +284,14 @@ def _haproxy(spec: Spec) -> p.HAProxy:
         balance=hap.balance,
         sticky_cookie=hap.sticky_cookie or "",
         maxconn=hap.maxconn,
-        frontends=tuple(p.Frontend(f.name, f.port, f.mode) for f in hap.frontends),
+        frontends=tuple(routing.frontend(spec, f) for f in hap.frontends),
         timeout_connect=hap.timeouts.connect,
         timeout_client=hap.timeouts.client,
         timeout_server=hap.timeouts.server,
         health_check_path=spec.backends.health_check_path or "",
         stats_port=hap.stats.port if hap.stats else 0,
         stats_cidrs=tuple(hap.stats.cidrs) if hap.stats else (),
+        pools=routing.pools(spec),
     )
 
 

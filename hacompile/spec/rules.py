@@ -13,7 +13,7 @@ from ipaddress import IPv4Network
 
 from hacompile.errors import Diagnostic, Loc, Severity, format_loc
 from hacompile.load import Positions
-from hacompile.spec import bounds, instances, network, safety, security_rules, vrrp
+from hacompile.spec import bounds, instances, network, pools, routes, safety, security_rules, vrrp
 from hacompile.spec.model import Spec
 from hacompile.spec.types import PRIVATE_RANGES
 
@@ -40,6 +40,7 @@ def check(spec: Spec, positions: Positions, file: str) -> tuple[Diagnostic, ...]
     _keepalived(spec, found)
     _haproxy(spec, found)
     _access(spec, found)
+    routes.check(spec, found)
     safety.check(spec, found)
     security_rules.check(spec, found)
     return tuple(found.items)
@@ -95,7 +96,8 @@ def _regions(spec: Spec, found: Findings) -> None:
                     )
             seen.append((zi, subnet))
             _capacity(spec, found, sat, subnet, zi, len(region.zones), n_lbs)
-        _backends(spec, found, ri)
+        if not spec.pools:  # with pools: hacompile.spec.routes
+            _backends(spec, found, ri)
 
 
 def _capacity(
@@ -109,8 +111,8 @@ def _capacity(
 ) -> None:
     lbs_here = sum(1 for k in range(n_lbs) if network.lb_zone_index(k, zones) == zone_index)
     lbs_max = -(-n_lbs // zones)
-    demo = spec.backends.demo
-    backends_here = sum(1 for b in range(demo.count) if b % zones == zone_index) if demo else 0
+    demo = pools.demo_servers(spec)
+    backends_here = sum(1 for b in range(len(demo)) if b % zones == zone_index)
     last = int(subnet.network_address) + network.backend_offset(lbs_max, n_lbs) + backends_here
     lb_last = int(subnet.network_address) + network.LB_BASE_OFFSET + lbs_here * (n_lbs + 1)
     if max(last, lb_last) > int(network.usable_last(subnet)):

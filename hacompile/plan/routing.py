@@ -1,0 +1,80 @@
+"""Named pools and routes, planned: one HAProxy backend per pool, and per frontend the ACLs and
+`use_backend` rules that send each request to the first route it matches.
+
+How a route becomes ACLs (hacompile.spec.routes checks reachability with the same meaning):
+- an exact host compares the Host header without its port, lower-cased (`-m str`);
+- `*.example.com` matches every name ending in `.example.com` (`-m end`), not example.com;
+- a path prefix matches whole segments: `/api` is /api itself (`-m str`) or anything under
+  /api/ (`-m beg`), two ACLs of one name, which HAProxy ORs; `/api/` is only the second.
+"""
+
+from __future__ import annotations
+
+from hacompile.plan import model as p
+from hacompile.spec.model import FrontendSpec, RouteSpec, Spec
+
+HOST = "req.hdr(host),field(1,:),lower"
+
+
+def pools(spec: Spec) -> tuple[p.Pool, ...]:
+    """The named pools, each in the mode of the frontends that use it (never both: rules)."""
+    if not spec.pools:
+        return ()
+    hap = spec.haproxy
+    modes: dict[str, str] = {}
+    for fe in hap.frontends:
+        for name in [r.pool for r in fe.routes] + [default_pool(spec, fe)]:
+            modes.setdefault(name, fe.mode)
+    out = []
+    for pool in spec.pools:
+        check = pool.check
+        out.append(
+            p.Pool(
+                name=pool.name,
+                mode=modes.get(pool.name, "http"),
+                port=pool.port,
+                balance=pool.balance or hap.balance,
+                sticky_cookie=pool.sticky_cookie or "",
+                check_path=check.path if check else "",
+                check_status=check.status if check else 0,
+                check_interval=check.interval if check else "2s",
+                check_rise=check.rise if check else 2,
+                check_fall=check.fall if check else 3,
+                slow_start=pool.slow_start or "",
+                demo=pool.demo is not None,
+            )
+        )
+    return tuple(out)
+
+
+def default_pool(spec: Spec, fe: FrontendSpec) -> str:
+    """The frontend's default pool: as given, or the only pool there is."""
+    return fe.default_pool or spec.pools[0].name
+
+
+def frontend(spec: Spec, fe: FrontendSpec) -> p.Frontend:
+    if not spec.pools:
+        return p.Frontend(fe.name, fe.port, fe.mode)
+    acls: list[p.Acl] = []
+    routes = []
+    for n, route in enumerate(fe.routes, start=1):
+        mine = _acls(route, f"route{n}")
+        acls += mine
+        names = list(dict.fromkeys(a.name for a in mine))
+        routes.append(p.Route(route.pool, " ".join(names), route.host or "", route.path or ""))
+    return p.Frontend(fe.name, fe.port, fe.mode, tuple(acls), tuple(routes), default_pool(spec, fe))
+
+
+def _acls(route: RouteSpec, prefix: str) -> list[p.Acl]:
+    out = []
+    if route.host is not None:
+        if route.host.startswith("*."):
+            out.append(p.Acl(f"{prefix}_host", f"{HOST} -m end {route.host[1:]}"))
+        else:
+            out.append(p.Acl(f"{prefix}_host", f"{HOST} -m str {route.host}"))
+    if route.path is not None:
+        stem = route.path.rstrip("/")
+        if not route.path.endswith("/"):
+            out.append(p.Acl(f"{prefix}_path", f"path -m str {stem}"))
+        out.append(p.Acl(f"{prefix}_path", f"path -m beg {stem}/"))
+    return out
