@@ -147,7 +147,7 @@ def _servers(spec: Spec, found: Findings) -> None:
 
 
 def _unknown(name: str, spec: Spec) -> str:
-    known = [p.name for p in spec.pools]
+    known = list(dict.fromkeys(p.name for p in spec.pools))
     close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
     hint = f"; did you mean {close[0]}?" if close else f" (pools: {', '.join(known)})"
     return f"no pool named {name}{hint}"

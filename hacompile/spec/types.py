@@ -133,7 +133,7 @@ def _route_host(value: str) -> str:
         raise ValueError(f"{value!r}: a route's host has no port (the frontend's port is implied)")
     if value != value.lower():
         raise ValueError(f"{value!r}: write host names in lower case ({value.lower()})")
-    if len(name) > 253 or not _HOST.fullmatch(name) or "." not in name:
+    if len(name) > 253 or not _HOST.fullmatch(name):
         raise ValueError(f"{value!r} is not a host name such as api.example.com or *.example.com")
     return value
 
