@@ -1,0 +1,110 @@
+"""Named pools and routes: what a route covers (the reachability rules), how the plan turns
+routes into HAProxy ACLs, and that a spec without pools plans exactly what it did before."""
+
+from __future__ import annotations
+
+import pytest
+
+from hacompile.pipeline import compile_spec
+from hacompile.plan.inventory import inventory, lb_group_vars
+from hacompile.spec.routes import host_covers, path_covers
+from tests.conftest import BLUEPRINTS, ROOT
+
+ROUTED = ROOT / "blueprints" / "routed-pools.yaml"
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "covered"),
+    [
+        ("/", "/anything", True),
+        ("/", "/", True),
+        ("/api", "/api", True),
+        ("/api", "/api/", True),
+        ("/api", "/api/v1", True),
+        ("/api", "/apis", False),  # segments, not characters
+        ("/api/", "/api", False),  # /api/ does not match /api itself
+        ("/api/", "/api/v1", True),
+        ("/api/v1", "/api", False),
+        ("/api/v1/", "/api/v1/x", True),
+    ],
+)
+def test_path_prefixes_cover_whole_segments(first: str, then: str, covered: bool) -> None:
+    assert path_covers(first, then) is covered
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "covered"),
+    [
+        (None, "api.example.com", True),
+        ("api.example.com", None, False),
+        ("*.example.com", "api.example.com", True),
+        ("*.example.com", "example.com", False),  # a wildcard needs a label before it
+        ("*.example.com", "*.eu.example.com", True),
+        ("*.eu.example.com", "*.example.com", False),
+        ("api.example.com", "*.example.com", False),
+        ("*.example.com", "api.example.org", False),
+        ("*.example.com", "badexample.com", False),
+    ],
+)
+def test_hosts_cover_exactly_or_by_suffix(first: str | None, then: str | None,
+                                          covered: bool) -> None:
+    assert host_covers(first, then) is covered
+
+
+def test_routes_become_acls_in_order() -> None:
+    plan = compile_spec(ROUTED).plan
+    (http,) = plan.haproxy.frontends
+    assert [(a.name, a.criterion) for a in http.acls] == [
+        ("route1_host", "req.hdr(host),field(1,:),lower -m str api.example.com"),
+        ("route2_host", "req.hdr(host),field(1,:),lower -m str www.example.com"),
+        ("route2_path", "path -m str /api"),
+        ("route2_path", "path -m beg /api/"),
+        ("route3_host", "req.hdr(host),field(1,:),lower -m end .cdn.example.com"),
+        ("route4_path", "path -m beg /static/"),
+    ]
+    assert [(r.pool, r.condition) for r in http.routes] == [
+        ("api", "route1_host"),
+        ("api", "route2_host route2_path"),
+        ("assets", "route3_host"),
+        ("assets", "route4_path"),
+    ]
+    assert http.default_pool == "web"
+
+
+def test_pools_plan_their_backend_and_servers() -> None:
+    plan = compile_spec(ROUTED).plan
+    web, api, assets = plan.haproxy.pools
+    assert (web.name, web.mode, web.balance, web.sticky_cookie) == ("web", "http", "roundrobin",
+                                                                    "WEBSRV")
+    assert (web.check_path, web.check_status, web.check_interval, web.check_rise,
+            web.check_fall, web.slow_start) == ("/healthz", 200, "2s", 2, 3, "30s")
+    assert (api.balance, api.check_interval, api.check_rise, api.check_fall) == (
+        "leastconn", "1s", 1, 2)
+    assert assets.slow_start == "" and assets.check_path == "/static/ping"
+    (region,) = plan.regions
+    assert [(s.name, s.pool) for s in region.servers] == [
+        ("web-1", "web"), ("web-2", "web"), ("api-1", "api"), ("api-2", "api"),
+        ("assets-1", "assets")]
+    # Demo servers of all pools take consecutive addresses, alternating zones.
+    assert [s.zone[-1] for s in region.servers] == ["a", "b", "a", "b", "a"]
+    assert len({s.address for s in region.servers}) == 5
+    pools = inventory(plan)["all"]["children"]["eu_west_1"]["vars"]["haproxy_pools"]
+    assert {p["name"]: [s["name"] for s in p["servers"]] for p in pools} == {
+        "web": ["web-1", "web-2"], "api": ["api-1", "api-2"], "assets": ["assets-1"]}
+    hosts = inventory(plan)["all"]["children"]["eu_west_1"]["children"]["eu_west_1_backend"]
+    assert hosts["hosts"]["shop-eu-west-1-api-1"] == {"demo_backend_port": 80,
+                                                     "demo_backend_pool": "api"}
+
+
+@pytest.mark.parametrize("spec", [p for p in BLUEPRINTS if p != ROUTED], ids=lambda p: p.stem)
+def test_a_spec_without_pools_plans_no_routing(spec: object) -> None:
+    """The implicit single pool: no pools, no ACLs, and group vars without the routing keys
+    (so the role renders one `listen` per frontend, as before pools existed)."""
+    plan = compile_spec(spec).plan  # type: ignore[arg-type]
+    assert plan.haproxy.pools == ()
+    assert all(not fe.acls and not fe.routes and not fe.default_pool
+               for fe in plan.haproxy.frontends)
+    assert all(set(fe) == {"name", "port", "mode"}
+               for fe in lb_group_vars(plan)["haproxy_frontends"])
+    for region in inventory(plan)["all"]["children"].values():
+        assert "haproxy_pools" not in (region.get("vars") or {})
