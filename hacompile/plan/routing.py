@@ -10,6 +10,8 @@ How a route becomes ACLs (hacompile.spec.routes checks reachability with the sam
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from hacompile.plan import model as p
 from hacompile.spec.model import FrontendSpec, RouteSpec, Spec
 
@@ -78,3 +80,49 @@ def _acls(route: RouteSpec, prefix: str) -> list[p.Acl]:
             out.append(p.Acl(f"{prefix}_path", f"path -m str {stem}"))
         out.append(p.Acl(f"{prefix}_path", f"path -m beg {stem}/"))
     return out
+
+
+class Sample(NamedTuple):
+    """A request a route should win, and the pool that must answer it (the lab asks these)."""
+
+    host: str
+    path: str
+    pool: str
+
+
+UNROUTED_HOST = "unrouted.invalid"
+
+
+def serves(route: p.Route, host: str, path: str) -> bool:
+    """Whether `route` matches a request: the meaning of the ACLs `frontend` writes."""
+    if route.host.startswith("*."):
+        if not host.endswith(route.host[1:]):
+            return False
+    elif route.host and host != route.host:
+        return False
+    if route.path:
+        stem = route.path.rstrip("/")
+        exact = not route.path.endswith("/") and path == stem
+        if not (exact or path.startswith(stem + "/")):
+            return False
+    return True
+
+
+def samples(fe: p.Frontend) -> tuple[Sample, ...]:
+    """One request per route (its host, a wildcard's `probe.` name, its path or a name under
+    it) and one no route names, each with the pool the first matching route (else the default
+    pool) sends it to: a route that an earlier one takes over shows as that one's pool."""
+    wanted = [
+        (
+            route.host.replace("*", "probe", 1) if route.host else UNROUTED_HOST,
+            (route.path + "probe" if route.path.endswith("/") else route.path) or "/",
+        )
+        for route in fe.routes
+    ]
+    wanted.append((UNROUTED_HOST, "/unrouted"))
+    return tuple(
+        Sample(
+            host, path, next((r.pool for r in fe.routes if serves(r, host, path)), fe.default_pool)
+        )
+        for host, path in wanted
+    )

@@ -22,6 +22,7 @@ from collections.abc import Iterator
 import pytest
 
 from hacompile.pipeline import compile_spec
+from hacompile.plan.routing import samples, serves
 from hacompile.standins.ansible_render import render_bundle
 from hacompile.verify.tools import executable
 from hacompile.write import write
@@ -128,3 +129,20 @@ def test_the_web_pool_sets_its_sticky_cookie(frontend: int) -> None:
     response.read()
     conn.close()
     assert (response.getheader("Set-Cookie") or "").startswith("WEBSRV=web-")
+
+
+def test_the_labs_route_samples_reach_the_pool_they_expect(frontend: int) -> None:
+    """The requests the booted lab's route check sends (hacompile.plan.routing.samples), asked
+    of the real HAProxy: the pool each expects is the one that answers."""
+    (fe,) = compile_spec(ROUTED).plan.haproxy.frontends
+    got = [(s.host, s.path, _answer(frontend, s.host, s.path).rsplit("-", 1)[0])
+           for s in samples(fe)]
+    assert got == [(s.host, s.path, s.pool) for s in samples(fe)]
+    assert {s.pool for s in samples(fe)} == {"api", "assets", "web"}
+
+
+@pytest.mark.parametrize(("host", "path", "pool"), [c for c in CASES if c[0].islower()
+                                                     and ":" not in c[0]])
+def test_serves_means_what_haproxy_does(host: str, path: str, pool: str) -> None:
+    (fe,) = compile_spec(ROUTED).plan.haproxy.frontends
+    assert next((r.pool for r in fe.routes if serves(r, host, path)), fe.default_pool) == pool
