@@ -108,3 +108,16 @@ def test_a_spec_without_pools_plans_no_routing(spec: object) -> None:
                for fe in lb_group_vars(plan)["haproxy_frontends"])
     for region in inventory(plan)["all"]["children"].values():
         assert "haproxy_pools" not in (region.get("vars") or {})
+
+
+def test_explain_lists_each_frontends_routes() -> None:
+    from tests.conftest import invoke_cli
+
+    text = invoke_cli("explain", str(ROUTED)).stdout
+    assert ("Routes (first match wins):\n  frontend http (:80, http)\n"
+            "    1. host api.example.com, any path -> api\n"
+            "    2. host www.example.com, path /api -> api\n"
+            "    3. host *.cdn.example.com, any path -> assets\n"
+            "    4. any host, path /static/ -> assets\n"
+            "    otherwise -> web\n") in text
+    assert "Routes" not in invoke_cli("explain", str(BLUEPRINTS[0])).stdout

@@ -126,3 +126,36 @@ def samples(fe: p.Frontend) -> tuple[Sample, ...]:
         )
         for host, path in wanted
     )
+
+
+def described(plan: p.Plan) -> dict[str, object]:
+    """The pools and each frontend's routes as data: `hacompile explain`'s (only with pools)."""
+    return {
+        "pools": [pool._asdict() for pool in plan.haproxy.pools],
+        "frontends": [
+            {
+                "name": fe.name,
+                "port": fe.port,
+                "mode": fe.mode,
+                "routes": [
+                    {"host": r.host or None, "path": r.path or None, "pool": r.pool}
+                    for r in fe.routes
+                ],
+                "default_pool": fe.default_pool,
+            }
+            for fe in plan.haproxy.frontends
+        ],
+    }
+
+
+def lines(plan: p.Plan) -> tuple[str, ...]:
+    """The routes in words, a line each, in the order HAProxy tries them."""
+    out = ["", "Routes (first match wins):"]
+    for fe in plan.haproxy.frontends:
+        out.append(f"  frontend {fe.name} (:{fe.port}, {fe.mode})")
+        for n, r in enumerate(fe.routes, start=1):
+            host = f"host {r.host}" if r.host else "any host"
+            path = f"path {r.path}" if r.path else "any path"
+            out.append(f"    {n}. {host}, {path} -> {r.pool}")
+        out.append(f"    otherwise -> {fe.default_pool}")
+    return tuple(out)
