@@ -3,6 +3,8 @@ routes into HAProxy ACLs, and that a spec without pools plans exactly what it di
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from hacompile.pipeline import compile_spec
@@ -121,3 +123,41 @@ def test_explain_lists_each_frontends_routes() -> None:
             "    4. any host, path /static/ -> assets\n"
             "    otherwise -> web\n") in text
     assert "Routes" not in invoke_cli("explain", str(BLUEPRINTS[0])).stdout
+
+
+MIXED = """\
+version: 1
+name: mixed
+regions:
+  - name: us-west-2
+    vpc_cidr: 10.60.0.0/16
+    zones: [us-west-2a, us-west-2b]
+    pools:
+      app:
+        - {name: app1, address: 10.60.20.11}
+        - {name: app2, address: app2.internal.example.com, port: 8443}
+      tls: [{name: tls1, address: 10.60.20.21, port: 443}]
+pools:
+  - {name: app, port: 8080, check: {path: /ready, status: 204}}
+  - {name: tls, port: 443}
+haproxy:
+  balance: leastconn
+  frontends:
+    - {name: https, port: 443, mode: tcp, default_pool: tls}
+    - {name: http, port: 80, routes: [{path: /, pool: app}]}
+access: {ssh_key_name: k, ssh_cidrs: [203.0.113.0/24]}
+"""
+
+
+def test_listed_servers_a_tcp_pool_and_a_catch_all_route(tmp_path: Path) -> None:
+    """Existing servers per region (one by DNS name), a tcp frontend's own pool, and an http
+    frontend whose catch-all route needs no default_pool (its pool is the default)."""
+    spec = tmp_path / "ha.yaml"
+    spec.write_text(MIXED, encoding="utf-8")
+    plan = compile_spec(spec).plan
+    app, tls = plan.haproxy.pools
+    assert (app.mode, app.balance, app.check_status, tls.mode) == ("http", "leastconn", 204, "tcp")
+    assert [fe.default_pool for fe in plan.haproxy.frontends] == ["tls", "app"]
+    assert [(s.name, s.port, s.pool, s.dns_name) for s in plan.regions[0].servers] == [
+        ("app1", 8080, "app", False), ("app2", 8443, "app", True), ("tls1", 443, "tls", False)]
+    assert not plan.regions[0].demo_backends

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from hacompile.plan import model as p
+from hacompile.spec import routes as route_rules
 from hacompile.spec.model import FrontendSpec, RouteSpec, Spec
 
 HOST = "req.hdr(host),field(1,:),lower"
@@ -50,8 +51,12 @@ def pools(spec: Spec) -> tuple[p.Pool, ...]:
 
 
 def default_pool(spec: Spec, fe: FrontendSpec) -> str:
-    """The frontend's default pool: as given, or the only pool there is."""
-    return fe.default_pool or spec.pools[0].name
+    """The frontend's default pool: as given; else, behind a catch-all route, that route's
+    pool (HAProxy then never reaches it); else the only pool there is (spec/routes.py)."""
+    if fe.default_pool:
+        return fe.default_pool
+    catch_all = route_rules.catch_all_index(fe)
+    return fe.routes[catch_all].pool if catch_all is not None else spec.pools[0].name
 
 
 def frontend(spec: Spec, fe: FrontendSpec) -> p.Frontend:

@@ -170,27 +170,34 @@ def _frontend(
         else:
             used.setdefault(route.pool, []).append((loc, fe.mode))
         _reachable(fe.routes, ri, (*at, "routes", ri), found)
-    default = fe.default_pool
-    if default is None and len(spec.pools) > 1:
+    catch_all = catch_all_index(fe)
+    if catch_all is not None:
+        if fe.default_pool is not None:
+            found.add(
+                (*at, "default_pool"),
+                f"never used: routes[{catch_all}] matches every request first",
+            )
+        return
+    if fe.default_pool is None and len(spec.pools) > 1:
         found.add(
             at,
             f"frontend {fe.name}: which pool serves the requests no route matches? "
             "set `default_pool`",
         )
-    default = default or spec.pools[0].name
+    default = fe.default_pool or spec.pools[0].name
     if default not in known:
         found.add((*at, "default_pool"), _unknown(default, spec))
     else:
         used.setdefault(default, []).append(((*at, "default_pool"), fe.mode))
-    catch_all = next((i for i, r in enumerate(fe.routes) if covers(r, _ANY)), None)
-    if catch_all is not None and fe.default_pool is not None:
-        found.add(
-            (*at, "default_pool"),
-            f"never used: routes[{catch_all}] matches every request first",
-        )
 
 
 _ANY = RouteSpec(path="/", pool="any")
+
+
+def catch_all_index(fe: FrontendSpec) -> int | None:
+    """The first route that matches every request (no host, path `/`), if any: nothing after
+    it, default_pool included, is ever reached."""
+    return next((i for i, r in enumerate(fe.routes) if covers(r, _ANY)), None)
 
 
 def _reachable(routes: list[RouteSpec], index: int, at: Loc, found: Findings) -> None:
