@@ -123,11 +123,12 @@ def _servers(spec: Spec, found: Findings) -> None:
         for name, servers in region.pools.items():
             pool = pools.get(name)
             if pool is None:
-                found.add((*at, "pools", name), _unknown(name, spec))
+                found.add((*at, "pools", name), _unknown(name, spec), at_key=True)
             elif pool.demo is not None:
                 found.add(
                     (*at, "pools", name),
                     f"pool {name} has demo servers (`demo`); do not also list existing ones",
+                    at_key=True,
                 )
             for si, server in enumerate(servers):
                 if server.name in names:

@@ -24,8 +24,11 @@ class Findings:
         self._file = file
         self.items: list[Diagnostic] = []
 
-    def add(self, loc: Loc, message: str, severity: Severity = Severity.ERROR) -> None:
-        line, col = self._positions.locate(loc, at_key=False)
+    def add(
+        self, loc: Loc, message: str, severity: Severity = Severity.ERROR, *, at_key: bool = False
+    ) -> None:
+        """A finding at the value at `loc` (or, `at_key`, at its mapping key: a wrong name)."""
+        line, col = self._positions.locate(loc, at_key=at_key)
         self.items.append(Diagnostic(line, col, severity, format_loc(loc), message, self._file))
 
 
