@@ -14,10 +14,10 @@ from __future__ import annotations
 from ipaddress import IPv4Address, IPv4Network
 
 from hacompile import __version__
-from hacompile.plan import amis, security
+from hacompile.plan import amis, routing, security
 from hacompile.plan import model as p
-from hacompile.spec import defaults, instances, network
-from hacompile.spec.model import CheckSpec, Spec
+from hacompile.spec import defaults, instances, network, pools
+from hacompile.spec.model import CheckSpec, PoolDemoSpec, Spec
 
 CLUSTER_TAG = "hacompile:cluster"
 # One deployment (cluster, region, Terraform state): the tag the instance role's EIP moves are
@@ -44,6 +44,7 @@ def build_plan(spec: Spec, spec_file: str, *, digest: bool = True) -> p.Plan:
     manifest records it, and hashing the spec imports json and hashlib, ~2.5 ms of every
     `validate` and `explain`, which write no bundle (docs/performance.md)."""
     flavor = _flavor(spec)
+    demo = _demo(spec)
     return p.Plan(
         name=spec.name,
         spec_file=spec_file,
@@ -53,11 +54,9 @@ def build_plan(spec: Spec, spec_file: str, *, digest: bool = True) -> p.Plan:
         lb_instance_type=spec.load_balancers.instance_type,
         lb_arch=instances.architecture(spec.load_balancers.instance_type),
         root_volume_gb=spec.load_balancers.root_volume_gb,
-        backend_instance_type=spec.backends.demo.instance_type if spec.backends.demo else "",
-        backend_arch=instances.architecture(spec.backends.demo.instance_type)
-        if spec.backends.demo
-        else "",
-        backend_port=spec.backends.port,
+        backend_instance_type=demo.instance_type if demo else "",
+        backend_arch=instances.architecture(demo.instance_type) if demo else "",
+        backend_port=_backend_port(spec),
         haproxy=_haproxy(spec),
         keepalived=_keepalived(spec, flavor),
         ssh_key_name=spec.access.ssh_key_name,
@@ -144,7 +143,7 @@ def _region(spec: Spec, index: int) -> p.Region:
         load_balancers=tuple(lbs),
         eips=eips,
         servers=_servers(spec, index, subnet_nets, subnets),
-        demo_backends=spec.backends.demo is not None,
+        demo_backends=_demo(spec) is not None,
         names=names,
         ami_id=region.ami_id or "",
         flow_logs=security.flow_logs(spec, region.name),
@@ -217,35 +216,55 @@ def _servers(
     spec: Spec, index: int, nets: tuple[IPv4Network, ...], subnets: tuple[p.Subnet, ...]
 ) -> tuple[p.Server, ...]:
     region = spec.regions[index]
-    port = spec.backends.port
-    demo = spec.backends.demo
-    if demo is None:
-        return tuple(
-            p.Server(
-                name=b.name,
-                address=b.address,
-                port=b.port or port,
-                dns_name=not is_ipv4(b.address),
-            )
-            for b in region.backends
+    port = _backend_port(spec)
+    listed = [("", b, port) for b in region.backends] + [
+        (pool.name, b, pool.port)
+        for pool in spec.pools
+        for b in region.pools.get(pool.name, [])
+        if pool.demo is None
+    ]
+    out = [
+        p.Server(
+            name=b.name,
+            address=b.address,
+            port=b.port or default,
+            dns_name=not is_ipv4(b.address),
+            pool=pool,
         )
+        for pool, b, default in listed
+    ]
     n = spec.load_balancers.count
     offset = network.backend_offset(-(-n // len(nets)), n)
-    out = []
-    for b in range(demo.count):
+    for b, demo in enumerate(pools.demo_servers(spec)):
         zi = b % len(nets)
         address = network.backend_address(nets[zi], offset, b // len(nets))
         out.append(
             p.Server(
-                name=f"web{b + 1}",
+                name=demo.name,
                 address=str(address),
                 port=port,
                 subnet_key=subnets[zi].key,
                 zone=subnets[zi].zone,
-                host=f"{_names(spec.name, region.name).prefix}web{b + 1}",
+                host=f"{_names(spec.name, region.name).prefix}{demo.name}",
+                pool=demo.pool,
             )
         )
     return tuple(out)
+
+
+def _demo(spec: Spec) -> PoolDemoSpec | None:
+    """The demo servers' settings: `backends.demo`, or the demo pools' (one instance type and
+    port for all, hacompile.spec.routes)."""
+    if not spec.pools:
+        demo = spec.backends.demo
+        return PoolDemoSpec(count=demo.count, instance_type=demo.instance_type) if demo else None
+    return next((pool.demo for pool in spec.pools if pool.demo), None)
+
+
+def _backend_port(spec: Spec) -> int:
+    """The demo servers' port (the one their security group opens), else the default port of
+    listed servers: `backends.port`, or the first demo pool's."""
+    return next((pool.port for pool in spec.pools if pool.demo), spec.backends.port)
 
 
 def _flavor(spec: Spec) -> p.Flavor:
@@ -303,13 +322,14 @@ def _haproxy(spec: Spec) -> p.HAProxy:
         balance=hap.balance,
         sticky_cookie=hap.sticky_cookie or "",
         maxconn=hap.maxconn,
-        frontends=tuple(p.Frontend(f.name, f.port, f.mode) for f in hap.frontends),
+        frontends=tuple(routing.frontend(spec, f) for f in hap.frontends),
         timeout_connect=hap.timeouts.connect,
         timeout_client=hap.timeouts.client,
         timeout_server=hap.timeouts.server,
         health_check_path=spec.backends.health_check_path or "",
         stats_port=hap.stats.port if hap.stats else 0,
         stats_cidrs=tuple(hap.stats.cidrs) if hap.stats else (),
+        pools=routing.pools(spec),
     )
 
 

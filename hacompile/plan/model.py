@@ -62,6 +62,7 @@ class Server(Record):
     host: str = ""
     # Named by DNS, not by an IPv4 address: HAProxy re-resolves it at run time (resolvers vpc).
     dns_name: bool = False
+    pool: str = ""  # the named pool it serves in; "" for the implicit pool (no `pools`)
 
 
 class EgressRule(Record):
@@ -212,10 +213,46 @@ class Flavor(Record):
     version: str  # hapee: load_balancers.hapee_version; community: ""
 
 
+class Acl(Record):
+    """One HAProxy `acl` line of a routed frontend. A name given twice is true if either is."""
+
+    name: str  # route<N>_host | route<N>_path
+    criterion: str  # fetch, converters, match method and value, as HAProxy reads them
+
+
+class Route(Record):
+    pool: str
+    condition: str  # the route's ACL names, all of which must match: "route1_host route1_path"
+    host: str = ""  # as the spec wrote them, for the README
+    path: str = ""
+
+
 class Frontend(Record):
     name: str
     port: int
     mode: str
+    # With named pools only (hacompile.plan.routing): in order, then the default pool.
+    acls: tuple[Acl, ...] = ()
+    routes: tuple[Route, ...] = ()
+    default_pool: str = ""
+
+
+class Pool(Record):
+    """One named pool: an HAProxy `backend` (its servers are each region's `servers` whose
+    `pool` is this name)."""
+
+    name: str
+    mode: str  # http | tcp: that of the frontends routing to it
+    port: int
+    balance: str
+    sticky_cookie: str
+    check_path: str  # "": a TCP connect check
+    check_status: int
+    check_interval: str
+    check_rise: int
+    check_fall: int
+    slow_start: str  # "": none
+    demo: bool
 
 
 class HAProxy(Record):
@@ -229,6 +266,7 @@ class HAProxy(Record):
     health_check_path: str
     stats_port: int  # 0: no stats page
     stats_cidrs: tuple[str, ...]
+    pools: tuple[Pool, ...] = ()  # named pools; () is the implicit single pool
 
 
 class Keepalived(Record):

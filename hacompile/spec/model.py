@@ -25,10 +25,13 @@ from hacompile.spec.types import (
     Identifier,
     InstanceType,
     KeyPairName,
+    PoolName,
     Port,
     Priority,
     ProcessName,
     RegionName,
+    RouteHost,
+    RoutePath,
     SecurityGroupId,
     SubnetId,
     TagKey,
@@ -80,6 +83,15 @@ class RegionSpec(Strict):
     ] = []
     # Pin the load balancers' AMI in this region: no image lookup at all (either flavor).
     ami_id: AmiId | None = None
+    # With top-level `pools`: this region's existing servers of each pool, by pool name
+    # (the `backends` entries' shape). A pool with `demo` servers is not listed here.
+    pools: Annotated[
+        dict[
+            PoolName,
+            Annotated[list[ExistingBackendSpec], Field(max_length=bounds.MAX_EXISTING_BACKENDS)],
+        ],
+        Field(max_length=bounds.MAX_POOLS, description=bounds.POOLS),
+    ] = {}
 
     @field_validator("zones", mode="before")
     @classmethod
@@ -118,10 +130,66 @@ class BackendsSpec(Strict):
     health_check_path: HttpPath | None = None
 
 
+class PoolCheckSpec(Strict):
+    """A pool's HTTP health check: GET `path`, healthy on `status`; a server is marked down
+    after `fall` failures `interval` apart and up again after `rise` successes."""
+
+    path: HttpPath
+    status: Annotated[int, Field(ge=100, le=599)] = 200
+    interval: Duration = "2s"
+    rise: Annotated[int, Field(ge=1, le=100)] = 2
+    fall: Annotated[int, Field(ge=1, le=100)] = 3
+
+
+class PoolDemoSpec(Strict):
+    """Demo web servers the bundle creates for this pool in every region."""
+
+    count: Annotated[int, Field(ge=1, le=100)] = 2
+    instance_type: InstanceType = "t3.micro"
+
+
+class PoolSpec(Strict):
+    """A named set of servers behind one HAProxy `backend`: demo servers (`demo`), or the
+    existing servers each region lists under `regions[].pools.<name>`."""
+
+    name: PoolName
+    port: Port = 80
+    # Omitted: `haproxy.balance`.
+    balance: Literal["roundrobin", "leastconn", "source", "first", "random"] | None = None
+    sticky_cookie: CookieName | None = None
+    check: PoolCheckSpec | None = None
+    # Ramp a server that comes (back) up from 0 to its full weight over this long.
+    slow_start: Duration | None = None
+    demo: PoolDemoSpec | None = None
+
+
+class RouteSpec(Strict):
+    """Requests for `host` (exact, or `*.example.com`) and/or under the path prefix `path` go
+    to `pool`. Routes are tried in order; the first that matches wins."""
+
+    host: RouteHost | None = None
+    path: RoutePath | None = None
+    pool: PoolName
+
+    @model_validator(mode="after")
+    def _matches_something(self) -> "RouteSpec":
+        if self.host is None and self.path is None:
+            raise ValueError(
+                "a route needs `host`, `path` or both; requests no route matches go to the "
+                "frontend's `default_pool`"
+            )
+        return self
+
+
 class FrontendSpec(Strict):
     name: Identifier
     port: Port
     mode: Literal["http", "tcp"] = "http"
+    # With top-level `pools`: tried in order (http frontends only), then `default_pool`.
+    routes: Annotated[
+        list[RouteSpec], Field(max_length=bounds.MAX_ROUTES, description=bounds.ROUTES)
+    ] = []
+    default_pool: PoolName | None = None
 
 
 class StatsSpec(Strict):
@@ -231,6 +299,10 @@ class Spec(Strict):
     ]
     load_balancers: LoadBalancersSpec = LoadBalancersSpec()
     backends: BackendsSpec = BackendsSpec()
+    # Omitted: one implicit pool, `backends` (its demo servers or `regions[].backends`).
+    pools: Annotated[
+        list[PoolSpec], Field(max_length=bounds.MAX_POOLS, description=bounds.POOLS)
+    ] = []
     haproxy: HAProxySpec = HAProxySpec()
     keepalived: KeepalivedSpec = KeepalivedSpec()
     security: SecuritySpec = SecuritySpec()

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from hacompile.errors import Loc
 from hacompile.spec import network
-from hacompile.spec.model import RegionSpec, Spec
+from hacompile.spec.model import ExistingBackendSpec, RegionSpec, Spec
 from hacompile.spec.types import PRIVATE_RANGES
 
 if TYPE_CHECKING:
@@ -147,12 +147,19 @@ def _name_address(name: str) -> IPv4Address | str | None:
 
 
 def _backend_addresses(spec: Spec, region: RegionSpec, ri: int, found: Findings) -> None:
-    if not region.backends:
+    """Every server the region lists, the implicit pool's (`backends`) and each named pool's."""
+    listed: list[tuple[Loc, ExistingBackendSpec]] = [
+        (("regions", ri, "backends", bi, "address"), b) for bi, b in enumerate(region.backends)
+    ]
+    for pool, servers in region.pools.items():
+        listed += [
+            (("regions", ri, "pools", pool, bi, "address"), b) for bi, b in enumerate(servers)
+        ]
+    if not listed:
         return
     own = own_addresses(spec, region)
     reserved = reserved_addresses(region)
-    for bi, backend in enumerate(region.backends):
-        at: Loc = ("regions", ri, "backends", bi, "address")
+    for at, backend in listed:
         target = _name_address(backend.address)
         if isinstance(target, str):
             found.add(at, f"backend {backend.name}: {target}")

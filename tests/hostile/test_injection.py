@@ -133,7 +133,29 @@ def _base_dns_id() -> dict[str, Any]:
     return spec
 
 
+def _base_pools() -> dict[str, Any]:
+    """Named pools: a demo pool with every pool key, one of servers listed in the region, and
+    a frontend routing by host and path to them."""
+    spec = _base_demo()
+    del spec["backends"]
+    del spec["haproxy"]["sticky_cookie"]
+    spec["regions"][0]["pools"] = {"api": [{"name": "api1", "address": "api1.internal",
+                                            "port": 8080}]}
+    spec["pools"] = [
+        {"name": "web", "balance": "leastconn", "sticky_cookie": "WEBSRV", "slow_start": "30s",
+         "check": {"path": "/healthz", "interval": "2s"},
+         "demo": {"count": 2, "instance_type": "t3.micro"}},
+        {"name": "api"},
+    ]
+    spec["haproxy"]["frontends"][0]["routes"] = [
+        {"host": "api.example.com", "path": "/v1", "pool": "api"}]
+    spec["haproxy"]["frontends"][0]["default_pool"] = "web"
+    return spec
+
+
 TAG_KEY = ("tags", "<key>")
+# The key of regions[0].pools' `api` entry (a pool name, as a mapping key).
+POOL_KEY = ("regions", 0, "pools", "<key>")
 # field id -> (base spec, path of the value in it); TAG_KEY replaces the key of `project`.
 FIELDS: dict[str, tuple[str, tuple[str | int, ...]]] = {
     "name": ("demo", ("name",)),
@@ -182,9 +204,23 @@ FIELDS: dict[str, tuple[str, tuple[str | int, ...]]] = {
     "access.ssh_user": ("demo", ("access", "ssh_user")),
     "tags.key": ("demo", TAG_KEY),
     "tags.value": ("demo", ("tags", "project")),
+    "pool.name": ("pools", ("pools", 1, "name")),
+    "pool.balance": ("pools", ("pools", 0, "balance")),
+    "pool.sticky_cookie": ("pools", ("pools", 0, "sticky_cookie")),
+    "pool.slow_start": ("pools", ("pools", 0, "slow_start")),
+    "pool.check.path": ("pools", ("pools", 0, "check", "path")),
+    "pool.check.interval": ("pools", ("pools", 0, "check", "interval")),
+    "pool.demo.instance_type": ("pools", ("pools", 0, "demo", "instance_type")),
+    "route.host": ("pools", ("haproxy", "frontends", 0, "routes", 0, "host")),
+    "route.path": ("pools", ("haproxy", "frontends", 0, "routes", 0, "path")),
+    "route.pool": ("pools", ("haproxy", "frontends", 0, "routes", 0, "pool")),
+    "frontend.default_pool": ("pools", ("haproxy", "frontends", 0, "default_pool")),
+    "region.pools.key": ("pools", POOL_KEY),
+    "region.pools.server.name": ("pools", ("regions", 0, "pools", "api", 0, "name")),
+    "region.pools.server.address": ("pools", ("regions", 0, "pools", "api", 0, "address")),
 }
 BASES = {"demo": _base_demo, "existing": _base_existing, "dns_id": _base_dns_id,
-         "byo": _base_byo}
+         "byo": _base_byo, "pools": _base_pools}
 
 
 # --- the table covers the model -------------------------------------------------------------
@@ -219,8 +255,12 @@ def _typed(tp: Any, path: str) -> Iterator[str]:
 def _normalise(path: tuple[str | int, ...]) -> str:
     if path == TAG_KEY:
         return "tags{key}"
+    if path == POOL_KEY:
+        return "regions[].pools{key}"
     if path[0] == "tags":
         return "tags{value}"
+    if path[:3] == ("regions", 0, "pools"):
+        return "regions[].pools{value}" + _normalise(("x", *path[4:]))[1:]
     out = ""
     for part in path:
         out += "[]" if isinstance(part, int) else (f".{part}" if out else str(part))
@@ -241,6 +281,9 @@ def _set(spec: dict[str, Any], path: tuple[str | int, ...], value: str) -> dict[
     spec = copy.deepcopy(spec)
     if path == TAG_KEY:
         spec["tags"] = {value: spec["tags"]["project"]}
+        return spec
+    if path == POOL_KEY:
+        spec["regions"][0]["pools"] = {value: spec["regions"][0]["pools"]["api"]}
         return spec
     node: Any = spec
     for part in path[:-1]:
@@ -266,7 +309,7 @@ def _files(spec_path: Path) -> dict[str, bytes]:
 def _variants(field: str) -> dict[str, str]:
     """HOSTILE plus the benign value with a tail: what a sloppy pattern (`^...$`) lets in."""
     base_name, path = FIELDS[field]
-    good = "project" if path == TAG_KEY else _get(BASES[base_name](), path)
+    good = {TAG_KEY: "project", POOL_KEY: "api"}.get(path) or _get(BASES[base_name](), path)
     tails = {"trailing_newline": good + "\n", "trailing_directive": good + "\n}\nglobal_defs {",
              "trailing_space": good + " ", "leading_space": " " + good,
              "trailing_nul": good + "\x00", "trailing_jinja": good + "{{ 7*7 }}"}
@@ -319,9 +362,11 @@ def _assert_located(exc: SpecError, spec_path: Path, path: tuple[str | int, ...]
     except SpecError:  # the loader itself refused the file: it located its own error
         assert all(d.line >= 1 and d.column >= 1 for d in errors), label
         return
-    if path == TAG_KEY:
-        want_path = format_loc(("tags", value))
-        where = positions.keys[("tags", value)]
+    if path in (TAG_KEY, POOL_KEY):
+        at = (*path[:-1], value)
+        want_path = format_loc(at)
+        where = positions.keys.get(at, (0, 0))
+        path = at
     else:
         want_path = format_loc(path)
         where = positions.locate(path, at_key=False)
