@@ -7,8 +7,9 @@ and, once located, the file position, so every message can name FILE:LINE:COL.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from enum import StrEnum
+
+from hacompile.record import Record
 
 Loc = tuple[str | int, ...]
 
@@ -18,9 +19,9 @@ class Severity(StrEnum):
     WARNING = "warning"
 
 
-@dataclass(frozen=True, order=True)
-class Diagnostic:
-    """One problem, located in the spec file as precisely as the loader allows."""
+class _Fields(Record):
+    """Diagnostic's fields, in the order diagnostics sort by (a record cannot have its own
+    ``__new__``, so `Diagnostic` adds it in a subclass)."""
 
     line: int
     column: int
@@ -29,15 +30,22 @@ class Diagnostic:
     message: str
     file: str = ""
 
-    def __post_init__(self) -> None:
+
+class Diagnostic(_Fields):
+    """One problem, located in the spec file as precisely as the loader allows."""
+
+    __slots__ = ()
+
+    def __new__(
+        cls, line: int, column: int, severity: Severity, path: str, message: str, file: str = ""
+    ) -> Diagnostic:
         """Keep every diagnostic one line of plain text, whatever the spec contained: a key or a
         file name with a newline, an escape sequence or a bidi override must not forge a second
         diagnostic or repaint the terminal, so non-printable characters become escapes here,
         once, for every renderer."""
-        for name in ("path", "message", "file"):
-            value = getattr(self, name)
-            if not value.isprintable():
-                object.__setattr__(self, name, _inert(value))
+        return super().__new__(
+            cls, line, column, severity, _inert(path), _inert(message), _inert(file)
+        )
 
     def render(self) -> str:
         where = f"{self.file}:{self.line}:{self.column}"
@@ -45,10 +53,12 @@ class Diagnostic:
         return f"{where}: {self.severity.value}: {field}{self.message}"
 
     def in_file(self, file: str) -> Diagnostic:
-        return replace(self, file=file)
+        return Diagnostic(self.line, self.column, self.severity, self.path, self.message, file)
 
 
 def _inert(text: str) -> str:
+    if text.isprintable():
+        return text
     return "".join(
         c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text
     )

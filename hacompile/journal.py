@@ -15,13 +15,13 @@ import contextlib
 import json
 import os
 from pathlib import Path
-from typing import NamedTuple
 
 from hacompile.outdir import JOURNAL, NEW, OLD, Tree, WriteError, checked, field, read_json, side
 from hacompile.outlock import locked
+from hacompile.record import Record
 
 
-class Journal(NamedTuple):
+class Journal(Record):
     entries: tuple[tuple[str, bool], ...]  # (path, had a backup)
     dirs: tuple[str, ...]  # directories the interrupted write created
 

@@ -13,7 +13,7 @@ import re
 import stat
 import sys
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
@@ -25,6 +25,7 @@ from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.scanner import RoundTripScanner, ScannerError
 
 from hacompile.errors import Diagnostic, Loc, Severity, SpecError
+from hacompile.record import Record
 
 MAX_BYTES = 1_000_000  # a real spec is a few KB; 1 MB leaves room for 50 regions and comments
 # Values in a document (keys included), counted while parsing (ruamel spends ~30 us of CPU on
@@ -42,15 +43,15 @@ MAX_ITEMS = 64
 # 1.2 reads 10, and ruamel still accepts the 1.1-only 0b101 and 8_0. Refused like `yes`/`no`.
 _PLAIN_INT = re.compile(r"[-+]?(0|[1-9][0-9]*)")
 # Python refuses to turn longer digit strings into an int (CVE-2020-10735); ruamel then raises a
-# bare ValueError, which we locate ourselves.
-_LONG_NUMBER = re.compile(rf"[-+]?[0-9][0-9_]{{{sys.get_int_max_str_digits() - 1},}}")
+# bare ValueError, which we locate ourselves (a pattern: compiled only when that happens).
+_LONG_NUMBER = rf"[-+]?[0-9][0-9_]{{{sys.get_int_max_str_digits() - 1},}}"
 # A spec is plain data: explicit tags (!!python/object, !!binary, !custom ...) are refused.
 _PLAIN_TAGS = frozenset(
     f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "map", "seq")
 )
 
 
-class Positions(NamedTuple):
+class Positions(Record):
     """1-based (line, column) of every mapping key and every value, by data path."""
 
     keys: dict[Loc, tuple[int, int]]
@@ -67,7 +68,7 @@ class Positions(NamedTuple):
         return (1, 1)
 
 
-class Loaded(NamedTuple):
+class Loaded(Record):
     path: Path
     data: Any
     positions: Positions
@@ -265,7 +266,7 @@ def load(path: Path) -> Loaded:
     except RecursionError:
         raise _fail(path, f"document nests deeper than {MAX_DEPTH} levels") from None
     except ValueError:  # ruamel's int(): a number longer than Python converts
-        match = _LONG_NUMBER.search(text)
+        match = re.search(_LONG_NUMBER, text)
         line, col = _line_col(text, match.start()) if match else (1, 1)
         raise _fail(
             path, f"number too long: at most {sys.get_int_max_str_digits()} digits", line, col

@@ -14,10 +14,11 @@ import hashlib
 import json
 import re
 from pathlib import Path, PurePosixPath
-from typing import Any, NamedTuple
+from typing import Any
 
 from hacompile import outdir
 from hacompile.outdir import WriteError, checked, field
+from hacompile.record import Record
 
 NAME = ".hacompile-manifest.json"
 FORMAT = 1
@@ -29,17 +30,18 @@ def sha256(content: bytes) -> str:
 
 
 def spec_digest(data: Any) -> str:
-    """Digest of a validated spec as plain JSON-able data."""
+    """Digest of a validated spec as plain JSON-able data (hacompile.plan.build passes what
+    the spec sets, defaults left out)."""
     text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     return "sha256:" + sha256(text.encode())
 
 
-class Entry(NamedTuple):
+class Entry(Record):
     sha256: str
     mode: int
 
 
-class Manifest(NamedTuple):
+class Manifest(Record):
     version: str
     spec_file: str
     spec_digest: str

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import copy
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from hacompile.errors import Diagnostic, Loc
 from hacompile.failover import ProofFailed, Report, prove
 from hacompile.load import Loaded, load
 from hacompile.plan.build import build_plan
 from hacompile.plan.model import Plan
+from hacompile.record import Record
 from hacompile.spec.model import Spec
 from hacompile.validate import Validated, validate
 
@@ -25,14 +26,14 @@ if TYPE_CHECKING:  # rendering (Jinja) is imported by compile_spec only: `valida
     from hacompile.render.bundle import Bundle
 
 
-class Override(NamedTuple):
+class Override(Record):
     """One spec value a caller sets, at a spec path such as ("keepalived", "process_checks")."""
 
     loc: Loc
     value: Any
 
 
-class Overridden(NamedTuple):
+class Overridden(Record):
     """An override that changed the spec: `before` is None when the spec left it unset."""
 
     loc: Loc
@@ -40,14 +41,14 @@ class Overridden(NamedTuple):
     after: Any
 
 
-class Options(NamedTuple):
+class Options(Record):
     overrides: tuple[Override, ...] = ()
 
 
 DEFAULT = Options()
 
 
-class Checked(NamedTuple):
+class Checked(Record):
     """A spec that passed shape, rules and the proof, with its one plan and proof report."""
 
     validated: Validated
@@ -61,7 +62,7 @@ class Checked(NamedTuple):
         return self.validated.spec
 
 
-class Compiled(NamedTuple):
+class Compiled(Record):
     checked: Checked
     bundle: Bundle
 
@@ -78,7 +79,7 @@ class Compiled(NamedTuple):
         return self.checked.warnings
 
 
-class Explained(NamedTuple):
+class Explained(Record):
     """The failover analysis of a spec that passed the rules (it may fail the proof)."""
 
     plan: Plan
@@ -105,10 +106,10 @@ def _overridden(loaded: Loaded, options: Options) -> tuple[Loaded, tuple[Overrid
     return loaded._replace(data=data), tuple(changed)
 
 
-def _checked(spec_path: Path, options: Options, *, proof_errors: bool) -> Checked:
+def _checked(spec_path: Path, options: Options, *, proof_errors: bool, bundle: bool) -> Checked:
     loaded, changed = _overridden(load(spec_path), options)
     validated = validate(loaded)
-    plan = build_plan(validated.spec, spec_path.name)
+    plan = build_plan(validated.spec, spec_path.name, digest=bundle)
     try:
         proven = prove(plan, loaded.positions, validated.file)
     except ProofFailed as exc:
@@ -131,14 +132,15 @@ def _checked(spec_path: Path, options: Options, *, proof_errors: bool) -> Checke
 
 
 def check(spec_path: Path, options: Options = DEFAULT) -> Checked:
-    """Load, validate, plan and prove; raise `SpecError` on any error, the proof's included."""
-    return _checked(spec_path, options, proof_errors=True)
+    """Load, validate, plan and prove; raise `SpecError` on any error, the proof's included.
+    The plan has no `spec_digest`: only the bundle's manifest needs it (`compile_spec`)."""
+    return _checked(spec_path, options, proof_errors=True, bundle=False)
 
 
 def explain(spec_path: Path, options: Options = DEFAULT) -> Explained:
     """Like `check`, but a failed proof is returned (its errors among the diagnostics), not
     raised, so `hacompile explain` can show the scenario table that failed."""
-    checked = _checked(spec_path, options, proof_errors=False)
+    checked = _checked(spec_path, options, proof_errors=False, bundle=False)
     return Explained(checked.plan, checked.report, checked.warnings)
 
 
@@ -146,7 +148,7 @@ def compile_spec(spec_path: Path, options: Options = DEFAULT) -> Compiled:
     """`check`, then render the plan and the proof's report into the in-memory bundle."""
     from hacompile.render.bundle import render
 
-    checked = check(spec_path, options)
+    checked = _checked(spec_path, options, proof_errors=True, bundle=True)
     return Compiled(checked, render(checked.plan, checked.report))
 
 

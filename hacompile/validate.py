@@ -7,18 +7,17 @@ findings are located through the same spec paths (``keepalived.checks[2].weight`
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from pydantic import ValidationError
 
 from hacompile.errors import Diagnostic, Severity, SpecError
 from hacompile.load import Loaded
+from hacompile.record import Record
 from hacompile.spec import rules
 from hacompile.spec.locate import diagnostics_from
 from hacompile.spec.model import Spec
 
 
-class Validated(NamedTuple):
+class Validated(Record):
     spec: Spec
     warnings: tuple[Diagnostic, ...]
     file: str

@@ -38,12 +38,12 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from typing import NamedTuple
 
 from hacompile import journal, manifest
 from hacompile.journal import fsync_dir, recover
 from hacompile.outdir import JOURNAL, NEW, OLD, Tree, WriteError, side
 from hacompile.outlock import locked
+from hacompile.record import Record
 from hacompile.render.bundle import Bundle, File
 
 __all__ = [
@@ -61,13 +61,13 @@ __all__ = [
 ]
 
 
-class Change(NamedTuple):
+class Change(Record):
     path: str
     action: str  # create | update | remove
     conflict: str = ""  # why a plain build refuses this change ("" = it does not)
 
 
-class Preview(NamedTuple):
+class Preview(Record):
     changes: tuple[Change, ...]
     unchanged: tuple[str, ...]
     leftovers: tuple[str, ...] = ()  # stray backups and staged files; also in `changes`
@@ -77,7 +77,7 @@ class Preview(NamedTuple):
         return tuple(c for c in self.changes if c.conflict)
 
 
-class WriteResult(NamedTuple):
+class WriteResult(Record):
     written: tuple[str, ...]  # created or changed
     unchanged: tuple[str, ...]
     removed: tuple[str, ...] = ()

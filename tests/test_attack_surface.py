@@ -326,3 +326,59 @@ def test_the_spec_adds_egress_or_opens_it(tmp_path: Path) -> None:
                   'resource "aws_vpc_security_group_egress_rule" "lb_egress"')
     assert "checkov:skip=CKV_AWS_382" in body
     assert "security.egress.unrestricted" in files["README.md"]
+
+
+# ---- the EC2 API endpoint -----------------------------------------------------------------
+
+
+def _endpoint(data: dict[str, Any]) -> None:
+    data["security"] = {"ec2_endpoint": True}
+
+
+def test_without_the_endpoint_the_bundle_has_none() -> None:
+    files = _files(MULTI)
+    assert "ec2_endpoint" not in "".join(v for k, v in files.items() if k.startswith(MOD))
+    assert _args(files, "eu-west-1")["lb_egress"]["https"]["description"] == \
+        "HTTPS: EC2 API and package mirrors"
+
+
+def test_the_ec2_endpoint_serves_the_lb_subnets_to_the_lbs_only(tmp_path: Path) -> None:
+    files = _files(_spec(tmp_path, MULTI, _endpoint))
+    for region in ("eu-west-1", "us-east-2"):
+        args = _args(files, region)
+        assert args["ec2_endpoint_service"] == f"com.amazonaws.{region}.ec2"
+        assert args["names"]["ec2_endpoint_group"] == "shop-ec2-endpoint"
+        rules = args["lb_egress"]
+        assert rules["ec2_endpoint"] == {"description": "HTTPS: the EC2 API endpoint",
+                                         "protocol": "tcp", "from_port": 443, "to_port": 443,
+                                         "to_group": "ec2_endpoint"}
+        # HTTPS anywhere stays for the package mirrors, with the mirrors' reason
+        assert rules["https"]["description"] == "HTTPS: package mirrors"
+    network = files[MOD + "network.tf"]
+    endpoint = _block(network, 'resource "aws_vpc_endpoint" "ec2"')
+    assert 'vpc_endpoint_type   = "Interface"' in endpoint
+    assert "private_dns_enabled = true" in endpoint
+    assert "subnet_ids          = values(local.subnet_ids)" in endpoint
+    groups_tf = files[MOD + "security.tf"]
+    ingress = _block(groups_tf, 'resource "aws_vpc_security_group_ingress_rule" '
+                               '"ec2_endpoint_from_lb"')
+    assert "referenced_security_group_id = aws_security_group.lb.id" in ingress
+    assert "from_port                    = 443" in ingress and "cidr_ipv4" not in ingress
+    assert "aws_vpc_security_group_egress_rule\" \"ec2_endpoint" not in groups_tf
+    reason = next(line for line in groups_tf.splitlines()
+                  if line.startswith("#trivy:ignore:AVD-AWS-0104[each.key=https]"))
+    assert reason.endswith(security.MIRRORS_WHY)
+    assert "the EC2 API endpoint's group" in files["README.md"]
+
+
+@pytest.mark.tools
+def test_real_terraform_plans_the_endpoint(tmp_path: Path) -> None:
+    from hacompile.verify.base import Status
+    from hacompile.verify.runner import run_checks
+    from hacompile.write import write
+
+    out = tmp_path / "out"
+    write(compile_spec(_spec(tmp_path, MULTI, _endpoint)).bundle, out)
+    results = {r.name: r for r in run_checks(out, ["terraform", "terraform-real", "trivy"])}
+    for name, result in results.items():
+        assert result.status in (Status.PASSED, Status.UNAVAILABLE), (name, result)

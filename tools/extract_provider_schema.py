@@ -68,6 +68,10 @@ RESOURCES = (
     "aws_ec2_tag",
     "aws_ebs_volume",
     "aws_volume_attachment",
+    # issue 14: the EC2 API endpoint, DNS records with health checks
+    "aws_vpc_endpoint",
+    "aws_route53_record",
+    "aws_route53_health_check",
 )
 DATA_SOURCES = (
     "aws_ami",
@@ -80,6 +84,10 @@ DATA_SOURCES = (
     "aws_subnet",
     "aws_subnets",
     "aws_ssm_parameter",
+    # issue 14: checking a network the user already has, and their hosted zone
+    "aws_route_table",
+    "aws_internet_gateway",
+    "aws_route53_zone",
 )
 
 # Hand-maintained: arguments that existed in provider 5.x and were removed in 6.0. Each entry was

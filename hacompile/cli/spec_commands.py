@@ -1,6 +1,5 @@
 """Commands that read a spec: build, diff, explain, init, validate, schema."""
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -198,17 +197,24 @@ def explain(
     failback behaviour; exit 2 if the failover proof fails."""
     from hacompile.failover import present
     from hacompile.pipeline import explain as analyse_spec
+    from hacompile.plan import routing
 
     mode = Mode.detect(json_, quiet)
     explained = analyse_spec(spec)
     report = explained.report
     errors = [d for d in explained.diagnostics if d.severity is Severity.ERROR]
+    routed = bool(explained.plan.haproxy.pools)
     if mode.json:
+        extra = {"routing": routing.described(explained.plan)} if routed else {}
         typer.echo(
-            output.document("explain", not errors, explained.diagnostics, **present.data(report))
+            output.document(
+                "explain", not errors, explained.diagnostics, **present.data(report), **extra
+            )
         )
         raise typer.Exit(2 if errors else 0)
     typer.echo(present.text(report, mode.out))
+    if routed:
+        typer.echo("\n".join(routing.lines(explained.plan)))
     show_diagnostics(mode, explained.diagnostics)
     if errors:
         typer.echo(output.count(len(errors), "error"), err=True)
@@ -287,6 +293,8 @@ def schema(json_: JsonOption = False, quiet: QuietOption = False) -> None:
 
     The repository keeps it as schema/ha.schema.json; --json wraps it in the usual document.
     """
+    import json
+
     from hacompile.spec.model import Spec
 
     document = Spec.model_json_schema()

@@ -11,15 +11,14 @@ format the report it returns.
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from hacompile.errors import Diagnostic, Severity, SpecError
 from hacompile.failover.model import Report
 from hacompile.failover.proof import findings, located
 from hacompile.failover.scenarios import analyse_regions
-from hacompile.failover.timing import failback, timings
+from hacompile.failover.timing import dns_timeline, failback, timings
 from hacompile.load import Positions
 from hacompile.plan.model import Plan
+from hacompile.record import Record
 
 TIE_RULE = (
     "Ties: when two nodes advertise the same effective priority, the one with the higher "
@@ -46,10 +45,11 @@ def analyse(plan: Plan) -> Report:
         ),
         haproxy_process=plan.flavor.haproxy_process,
         tie_rule=TIE_RULE,
+        dns=dns_timeline(plan),
     )
 
 
-class Proven(NamedTuple):
+class Proven(Record):
     """The proof stage's result: the report, and its findings located in the spec."""
 
     report: Report

@@ -1,20 +1,19 @@
 """Frozen values of the failover proof, shared by the analysis, the CLI and the README.
 
 They hold numbers and names only; wording for people is done where the values are printed.
-`NamedTuple`s for the start-up cost, as in `hacompile.plan.model`.
+`Record`s (NamedTuples, cheaper to define) for the start-up cost, as in `hacompile.plan.model`.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from hacompile.errors import Loc, Severity
+from hacompile.record import Record
 
 NODE_DOWN = ""  # Failure.check for "the whole node is down"
 HAPROXY_DOWN = "*haproxy*"  # Failure.check when no check watches HAProxy but it died anyway
 
 
-class Failure(NamedTuple):
+class Failure(Record):
     """One thing that broke: a check failing on a load balancer, or the whole node down."""
 
     lb: str
@@ -25,12 +24,12 @@ class Failure(NamedTuple):
         return self.check == NODE_DOWN
 
 
-class Scenario(NamedTuple):
+class Scenario(Record):
     kind: str  # healthy | single | node_down | pair | all_haproxy_down
     failures: tuple[Failure, ...]
 
 
-class NodeState(NamedTuple):
+class NodeState(Record):
     """One load balancer's side of one VRRP instance in one scenario."""
 
     lb: str
@@ -41,7 +40,7 @@ class NodeState(NamedTuple):
     healthy: bool  # up, every check passing
 
 
-class Outcome(NamedTuple):
+class Outcome(Record):
     """Who holds one EIP in one scenario, and by how much."""
 
     eip: str
@@ -60,12 +59,12 @@ class Outcome(NamedTuple):
         return next(n for n in self.nodes if n.lb == lb)
 
 
-class Row(NamedTuple):
+class Row(Record):
     scenario: Scenario
     outcomes: tuple[Outcome, ...]  # one per EIP, in EIP order
 
 
-class RegionReport(NamedTuple):
+class RegionReport(Record):
     """One region's scenario table. Regions with the same layout (see
     `hacompile.failover.scenarios.layout`) share the first such region's `rows`, named in
     `same_as`: every outcome is then identical except `NodeState.ip`, which is that region's
@@ -78,7 +77,7 @@ class RegionReport(NamedTuple):
     same_as: str = ""  # the region analysed for this one; "" when it was analysed itself
 
 
-class Timing(NamedTuple):
+class Timing(Record):
     """Worst case for one kind of failure: VRRP decides within `decide`, the EIP has moved
     within `total` (decide + the claim script's time budget)."""
 
@@ -95,14 +94,14 @@ class Timing(NamedTuple):
     formula: str
 
 
-class Finding(NamedTuple):
+class Finding(Record):
     loc: Loc
     severity: Severity
     kind: str  # haproxy_down_keeps | degraded_keeps | tie | margin | no_haproxy_check
     message: str
 
 
-class Report(NamedTuple):
+class Report(Record):
     regions: tuple[RegionReport, ...]
     timings: tuple[Timing, ...]
     failback: tuple[str, ...]  # sentences, in order
@@ -110,3 +109,5 @@ class Report(NamedTuple):
     haproxy_checks: tuple[str, ...]
     haproxy_process: str
     tie_rule: str
+    # the DNS part of the timeline (spec `dns`), a sentence; "" without Route 53 records
+    dns: str = ""

@@ -9,16 +9,17 @@ nodes down, pairs, every HAProxy down.
 from __future__ import annotations
 
 import textwrap
-from typing import Any, NamedTuple
+from typing import Any
 
 from hacompile.failover.model import Outcome, RegionReport, Report, Row, Timing
 from hacompile.failover.scenarios import describe
 from hacompile.output import Style, table
+from hacompile.record import Record
 
 BASIC = ("healthy", "single", "node_down", "all_haproxy_down")
 
 
-class TableRow(NamedTuple):
+class TableRow(Record):
     scenario: str
     kind: str
     cells: tuple[str, ...]
@@ -141,10 +142,11 @@ def data(report: Report) -> dict[str, Any]:
         "haproxy_checks": list(report.haproxy_checks),
         "haproxy_process": report.haproxy_process,
         "tie_rule": report.tie_rule,
+        **({"dns": report.dns} if report.dns else {}),
     }
 
 
-class RegionView(NamedTuple):
+class RegionView(Record):
     region: str  # the regions this table applies to, comma-separated
     lbs: str  # "lb1/lb2": the order of the priorities in each cell
     headers: tuple[str, ...]
@@ -152,7 +154,7 @@ class RegionView(NamedTuple):
     pairs: tuple[TableRow, ...]
 
 
-class View(NamedTuple):
+class View(Record):
     """What the bundle README shows of the report, every value computed here."""
 
     regions: tuple[RegionView, ...]
@@ -162,6 +164,7 @@ class View(NamedTuple):
     tie_rule: str
     claim_attempts: int
     claim_budget: int
+    dns: str = ""
 
 
 def _layouts(report: Report) -> dict[str, list[str]]:
@@ -196,6 +199,7 @@ def view(report: Report) -> View:
         report.tie_rule,
         first.claim_attempts,
         first.claim_budget,
+        report.dns,
     )
 
 
@@ -267,6 +271,8 @@ def text(report: Report, style: Style) -> str:
         + _bullets(tuple(f"{r[0]}: {r[-1]}" for r in rows))
         + "\n"
     )
+    if report.dns:
+        parts.append(style.paint("DNS", bold=True) + "\n" + _bullets((report.dns,)))
     parts.append(
         style.paint("Failback", bold=True) + "\n" + _bullets((*report.failback, report.tie_rule))
     )

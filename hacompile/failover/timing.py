@@ -129,3 +129,25 @@ def failback(plan: Plan) -> tuple[str, ...]:
             "check moves the EIP back and forth; a preempt_delay damps that."
         )
     return tuple(lines)
+
+
+def dns_timeline(plan: Plan) -> str:
+    """What DNS adds to a failure: nothing while an EIP has a load balancer (the address moves,
+    the record stays); when none serves it, Route 53 drops its record after `failure_threshold`
+    failed checks `interval` apart, and resolvers may keep answering it for up to `ttl`."""
+    dns = plan.dns
+    if dns is None:
+        return ""
+    check = dns.check
+    what = (
+        f"HTTP GET {check.path} on port {check.port}"
+        if check.type == "HTTP"
+        else (f"a TCP connection to port {check.port}")
+    )
+    return (
+        f"DNS ({dns.name}, one multivalue record per EIP): a failover moves the EIP, so the "
+        "record stays and no client waits for DNS. An EIP no load balancer serves (every load "
+        f"balancer of its region down) leaves the answers within {check.interval} s x "
+        f"{check.failure_threshold} failed checks ({what}) + {dns.ttl} s TTL = "
+        f"{dns.drop_seconds} s."
+    )

@@ -18,7 +18,7 @@ only Canonical can publish from; it needs no product code.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from hacompile.record import Record
 
 CANONICAL_OWNER = "099720109477"
 MARKETPLACE_OWNER = "aws-marketplace"
@@ -31,7 +31,7 @@ def ubuntu_noble_name(arch: str) -> str:
     return UBUNTU_NOBLE_NAME.format(arch=arch)
 
 
-class ProductCode(NamedTuple):
+class ProductCode(Record):
     code: str
     source: str
 

@@ -14,11 +14,11 @@ from __future__ import annotations
 from ipaddress import IPv4Address, IPv4Network
 from pathlib import PurePosixPath
 
-from hacompile import __version__, manifest
-from hacompile.plan import amis, security
+from hacompile import __version__
+from hacompile.plan import amis, routing, security
 from hacompile.plan import model as p
-from hacompile.spec import defaults, instances, network
-from hacompile.spec.model import CheckSpec, Spec
+from hacompile.spec import defaults, instances, network, pools
+from hacompile.spec.model import CheckSpec, PoolDemoSpec, Spec
 
 CLUSTER_TAG = "hacompile:cluster"
 # One deployment (cluster, region, Terraform state): the tag the instance role's EIP moves are
@@ -40,8 +40,12 @@ def vrrp_ssm_prefix(cluster: str, region: str) -> str:
     return f"/hacompile/{cluster}/{region}/vrrp"
 
 
-def build_plan(spec: Spec, spec_file: str) -> p.Plan:
+def build_plan(spec: Spec, spec_file: str, *, digest: bool = True) -> p.Plan:
+    """The plan of a valid spec. `digest=False` leaves `spec_digest` empty: only a bundle's
+    manifest records it, and hashing the spec imports json and hashlib, ~2.5 ms of every
+    `validate` and `explain`, which write no bundle (docs/performance.md)."""
     flavor = _flavor(spec)
+    demo = _demo(spec)
     return p.Plan(
         name=spec.name,
         spec_file=spec_file,
@@ -51,11 +55,9 @@ def build_plan(spec: Spec, spec_file: str) -> p.Plan:
         lb_instance_type=spec.load_balancers.instance_type,
         lb_arch=instances.architecture(spec.load_balancers.instance_type),
         root_volume_gb=spec.load_balancers.root_volume_gb,
-        backend_instance_type=spec.backends.demo.instance_type if spec.backends.demo else "",
-        backend_arch=instances.architecture(spec.backends.demo.instance_type)
-        if spec.backends.demo
-        else "",
-        backend_port=spec.backends.port,
+        backend_instance_type=demo.instance_type if demo else "",
+        backend_arch=instances.architecture(demo.instance_type) if demo else "",
+        backend_port=_backend_port(spec),
         haproxy=_haproxy(spec),
         keepalived=_keepalived(spec, flavor),
         ssh_key_name=spec.access.ssh_key_name,
@@ -71,15 +73,13 @@ def build_plan(spec: Spec, spec_file: str) -> p.Plan:
         any_ami_lookup=any(not r.ami_id for r in spec.regions),
         flow_logs=security.flow_logs(spec, ANY_REGION),
         vrrp_ssm_prefix=vrrp_ssm_prefix(spec.name, ANY_REGION),
-        spec_digest=manifest.spec_digest(_digested(spec)),
+        terraform_version=p.TERRAFORM_VERSION_LOCKFILE if spec.state else p.TERRAFORM_VERSION,
+        state_bucket=spec.state.s3.bucket if spec.state else "",
+        state_region=spec.state.s3.region if spec.state else "",
+        dns=_dns(spec),
+        spec_digest=_digest(spec) if digest else "",
         observability=_observability(spec, flavor),
     )
-
-
-def _digested(spec: Spec) -> dict[str, object]:
-    """The spec as the manifest digests it: optional top-level sections that are absent are
-    left out, so that adding one to the model does not change the digest of every spec."""
-    return {k: v for k, v in spec.model_dump(mode="json").items() if v is not None}
 
 
 def _observability(spec: Spec, flavor: p.Flavor) -> p.Observability:
@@ -98,11 +98,20 @@ def _observability(spec: Spec, flavor: p.Flavor) -> p.Observability:
     )
 
 
+def _digest(spec: Spec) -> str:
+    from hacompile import manifest  # json and hashlib: for the commands that write a bundle
+
+    # only what the spec sets: a field hacompile adds later, with a default, leaves the digest
+    # (and so the bundle) of a spec that does not use it unchanged; spelling out a default
+    # means the same spec
+    return manifest.spec_digest(spec.model_dump(mode="json", exclude_defaults=True))
+
+
 def _region(spec: Spec, index: int) -> p.Region:
     region = spec.regions[index]
     subnet_nets = network.subnets(region)
     subnets = tuple(
-        p.Subnet(key=zone.name[-1], zone=zone.name, cidr=str(net))
+        p.Subnet(key=zone.name[-1], zone=zone.name, cidr=str(net), id=zone.subnet_id or "")
         for zone, net in zip(region.zones, subnet_nets, strict=True)
     )
     n = spec.load_balancers.count
@@ -152,16 +161,51 @@ def _region(spec: Spec, index: int) -> p.Region:
         load_balancers=tuple(lbs),
         eips=eips,
         servers=_servers(spec, index, subnet_nets, subnets),
-        demo_backends=spec.backends.demo is not None,
+        demo_backends=_demo(spec) is not None,
         names=names,
         ami_id=region.ami_id or "",
         flow_logs=security.flow_logs(spec, region.name),
+        state=_state(spec, region.name),
+        vpc_id=region.vpc_id or "",
+        security_groups=tuple(region.security_groups),
+        ec2_endpoint_service=f"com.amazonaws.{region.name}.ec2"
+        if spec.security.ec2_endpoint
+        else "",
     )
     planned = planned._replace(
         lb_egress=security.lb_egress(spec, planned),
         backend_egress=security.backend_egress(spec, planned),
     )
     return planned._replace(egress_table=security.egress_table(planned))
+
+
+def _dns(spec: Spec) -> p.Dns | None:
+    if spec.dns is None:
+        return None
+    check = spec.dns.health_check
+    frontend = next(f for f in spec.haproxy.frontends if f.name == check.frontend)
+    http = frontend.mode == "http"
+    return p.Dns(
+        zone_name=spec.dns.zone or "",
+        zone_id=spec.dns.zone_id or "",
+        name=spec.dns.name,
+        ttl=spec.dns.ttl,
+        check=p.DnsCheck(
+            "HTTP" if http else "TCP",
+            frontend.port,
+            check.path if http else "",
+            check.interval,
+            check.failure_threshold,
+        ),
+    )
+
+
+def _state(spec: Spec, region: str) -> p.StateBackend | None:
+    if spec.state is None:
+        return None
+    s3 = spec.state.s3
+    prefix = s3.key_prefix or f"hacompile/{spec.name}"
+    return p.StateBackend(s3.bucket, f"{prefix}/{region}/terraform.tfstate", s3.region)
 
 
 def _names(cluster: str, region: str) -> p.Names:
@@ -172,6 +216,7 @@ def _names(cluster: str, region: str) -> p.Names:
         lb_group=f"{cluster}-lb",
         backend_group=f"{cluster}-backend",
         lb_role_prefix=f"{cluster}-lb-",
+        ec2_endpoint_group=f"{cluster}-ec2-endpoint",
         flow_logs_role_prefix=f"{cluster}-flow-logs-",
     )
 
@@ -189,35 +234,55 @@ def _servers(
     spec: Spec, index: int, nets: tuple[IPv4Network, ...], subnets: tuple[p.Subnet, ...]
 ) -> tuple[p.Server, ...]:
     region = spec.regions[index]
-    port = spec.backends.port
-    demo = spec.backends.demo
-    if demo is None:
-        return tuple(
-            p.Server(
-                name=b.name,
-                address=b.address,
-                port=b.port or port,
-                dns_name=not is_ipv4(b.address),
-            )
-            for b in region.backends
+    port = _backend_port(spec)
+    listed = [("", b, port) for b in region.backends] + [
+        (pool.name, b, pool.port)
+        for pool in spec.pools
+        for b in region.pools.get(pool.name, [])
+        if pool.demo is None
+    ]
+    out = [
+        p.Server(
+            name=b.name,
+            address=b.address,
+            port=b.port or default,
+            dns_name=not is_ipv4(b.address),
+            pool=pool,
         )
+        for pool, b, default in listed
+    ]
     n = spec.load_balancers.count
     offset = network.backend_offset(-(-n // len(nets)), n)
-    out = []
-    for b in range(demo.count):
+    for b, demo in enumerate(pools.demo_servers(spec)):
         zi = b % len(nets)
         address = network.backend_address(nets[zi], offset, b // len(nets))
         out.append(
             p.Server(
-                name=f"web{b + 1}",
+                name=demo.name,
                 address=str(address),
                 port=port,
                 subnet_key=subnets[zi].key,
                 zone=subnets[zi].zone,
-                host=f"{_names(spec.name, region.name).prefix}web{b + 1}",
+                host=f"{_names(spec.name, region.name).prefix}{demo.name}",
+                pool=demo.pool,
             )
         )
     return tuple(out)
+
+
+def _demo(spec: Spec) -> PoolDemoSpec | None:
+    """The demo servers' settings: `backends.demo`, or the demo pools' (one instance type and
+    port for all, hacompile.spec.routes)."""
+    if not spec.pools:
+        demo = spec.backends.demo
+        return PoolDemoSpec(count=demo.count, instance_type=demo.instance_type) if demo else None
+    return next((pool.demo for pool in spec.pools if pool.demo), None)
+
+
+def _backend_port(spec: Spec) -> int:
+    """The demo servers' port (the one their security group opens), else the default port of
+    listed servers: `backends.port`, or the first demo pool's."""
+    return next((pool.port for pool in spec.pools if pool.demo), spec.backends.port)
 
 
 def _flavor(spec: Spec) -> p.Flavor:
@@ -275,13 +340,14 @@ def _haproxy(spec: Spec) -> p.HAProxy:
         balance=hap.balance,
         sticky_cookie=hap.sticky_cookie or "",
         maxconn=hap.maxconn,
-        frontends=tuple(p.Frontend(f.name, f.port, f.mode) for f in hap.frontends),
+        frontends=tuple(routing.frontend(spec, f) for f in hap.frontends),
         timeout_connect=hap.timeouts.connect,
         timeout_client=hap.timeouts.client,
         timeout_server=hap.timeouts.server,
         health_check_path=spec.backends.health_check_path or "",
         stats_port=hap.stats.port if hap.stats else 0,
         stats_cidrs=tuple(hap.stats.cidrs) if hap.stats else (),
+        pools=routing.pools(spec),
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hacompile.plan.model import LoadBalancer, Plan, Region
+from hacompile.plan.model import Frontend, LoadBalancer, Plan, Region, Server
 
 
 def inventory(plan: Plan) -> dict[str, Any]:
@@ -19,8 +19,14 @@ def inventory(plan: Plan) -> dict[str, Any]:
     for region in plan.regions:
         lb_group = f"{region.slug}_lb"
         lb_children[lb_group] = None
+        group_vars: dict[str, Any] = {
+            "hacompile_region": region.name,
+            "haproxy_backend": _backend(plan, region),
+        }
+        if plan.haproxy.pools:
+            group_vars["haproxy_pools"] = _pools(plan, region)
         regions[region.slug] = {
-            "vars": {"hacompile_region": region.name, "haproxy_backend": _backend(plan, region)},
+            "vars": group_vars,
             "children": {
                 lb_group: {"hosts": {lb.host: _lb_vars(lb) for lb in region.load_balancers}}
             },
@@ -29,7 +35,7 @@ def inventory(plan: Plan) -> dict[str, Any]:
             web_group = f"{region.slug}_backend"
             backend_children[web_group] = None
             regions[region.slug]["children"][web_group] = {
-                "hosts": {s.host: {"demo_backend_port": s.port} for s in region.servers}
+                "hosts": {s.host: _demo_vars(s) for s in region.servers if s.host}
             }
     children: dict[str, Any] = {"lb": {"children": lb_children}}
     if backend_children:
@@ -65,9 +71,7 @@ def lb_group_vars(plan: Plan) -> dict[str, Any]:
             "client": hap.timeout_client,
             "server": hap.timeout_server,
         },
-        "haproxy_frontends": [
-            {"name": fe.name, "port": fe.port, "mode": fe.mode} for fe in hap.frontends
-        ],
+        "haproxy_frontends": [_frontend(fe, routed=bool(hap.pools)) for fe in hap.frontends],
         "haproxy_stats_port": hap.stats_port,
         "haproxy_stats_cidrs": list(hap.stats_cidrs),
         "keepalived_package": f.keepalived_package,
@@ -145,3 +149,47 @@ def _backend(plan: Plan, region: Region) -> dict[str, Any]:
             for s in region.servers
         ],
     }
+
+
+def _frontend(fe: Frontend, *, routed: bool) -> dict[str, Any]:
+    """A frontend; with named pools also its ACLs, routes and default pool (the keys are absent
+    without pools, so such a spec's group vars are what they were before pools existed)."""
+    out: dict[str, Any] = {"name": fe.name, "port": fe.port, "mode": fe.mode}
+    if routed:
+        out["acls"] = [{"name": a.name, "criterion": a.criterion} for a in fe.acls]
+        out["routes"] = [{"pool": r.pool, "condition": r.condition} for r in fe.routes]
+        out["default_pool"] = fe.default_pool
+    return out
+
+
+def _pools(plan: Plan, region: Region) -> list[dict[str, Any]]:
+    """One HAProxy backend per named pool, with this region's servers of it."""
+    return [
+        {
+            "name": pool.name,
+            "mode": pool.mode,
+            "balance": pool.balance,
+            "sticky_cookie": pool.sticky_cookie,
+            "check_path": pool.check_path,
+            "check_status": pool.check_status,
+            "check_interval": pool.check_interval,
+            "check_rise": pool.check_rise,
+            "check_fall": pool.check_fall,
+            "slow_start": pool.slow_start,
+            "servers": [
+                {"name": s.name, "address": s.address, "port": s.port, "dns_name": s.dns_name}
+                for s in region.servers
+                if s.pool == pool.name
+            ],
+        }
+        for pool in plan.haproxy.pools
+    ]
+
+
+def _demo_vars(server: Server) -> dict[str, Any]:
+    """A demo server's port; in a named pool also the pool, which its page names and which
+    makes it answer every path (the pool's health check and route paths)."""
+    out: dict[str, Any] = {"demo_backend_port": server.port}
+    if server.pool:
+        out["demo_backend_pool"] = server.pool
+    return out

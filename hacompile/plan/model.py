@@ -4,26 +4,29 @@ Templates may only format these values. Anything that needs a decision (addresse
 VRIDs, which process a check watches, which files exist) is decided in `hacompile.plan.build`,
 where it can be unit-tested without rendering a single file.
 
-The records are `NamedTuple`s, as are the other values that pass between the stages: immutable,
-hashable and compared by value like frozen dataclasses, and about six times cheaper to define.
-On Python 3.11 a frozen dataclass compiles each of its generated methods from source when the
-class is created (~0.8 ms a class); the ~40 records every `validate` or `build` imports cost
-~30 ms of a ~280 ms run that way (docs/performance.md). Change a copy with
+The records are `hacompile.record.Record`s, as are the other values that pass between the
+stages: NamedTuples to the type checker (immutable, hashable, compared by value like frozen
+dataclasses) that cost a fraction of a NamedTuple, let alone a frozen dataclass, to define at
+start-up (~10 us a class against ~100 us and ~0.8 ms; docs/performance.md). Change a copy with
 `record._replace(field=value)`.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from hacompile.record import Record
+
+TERRAFORM_VERSION = ">= 1.6.0, < 2.0.0"
+TERRAFORM_VERSION_LOCKFILE = ">= 1.10.0, < 2.0.0"
 
 
-class Subnet(NamedTuple):
+class Subnet(Record):
     key: str  # zone letter, e.g. "a": the for_each key in Terraform
     zone: str
     cidr: str
+    id: str = ""  # an existing subnet (regions[].vpc_id); "": the bundle creates it
 
 
-class VrrpInstance(NamedTuple):
+class VrrpInstance(Record):
     """One load balancer's side of one EIP's VRRP instance."""
 
     name: str  # eip1 ... the EIP it guards
@@ -33,7 +36,7 @@ class VrrpInstance(NamedTuple):
     slot_ip: str  # this LB's secondary private IP reserved for that EIP
 
 
-class LoadBalancer(NamedTuple):
+class LoadBalancer(Record):
     key: str  # lb1 ...
     host: str  # inventory host name: <cluster>-<region>-lb1
     zone: str
@@ -44,13 +47,13 @@ class LoadBalancer(NamedTuple):
     peers: tuple[str, ...]  # other LBs' management IPs (unicast peers)
 
 
-class Eip(NamedTuple):
+class Eip(Record):
     key: str  # eip1 ...
     vrid: int
     master: str  # key of the LB that owns it while healthy
 
 
-class Server(NamedTuple):
+class Server(Record):
     name: str
     address: str
     port: int
@@ -59,9 +62,10 @@ class Server(NamedTuple):
     host: str = ""
     # Named by DNS, not by an IPv4 address: HAProxy re-resolves it at run time (resolvers vpc).
     dns_name: bool = False
+    pool: str = ""  # the named pool it serves in; "" for the implicit pool (no `pools`)
 
 
-class EgressRule(NamedTuple):
+class EgressRule(Record):
     """One outbound rule of a security group, decided in hacompile.plan.security."""
 
     key: str  # Terraform resource name suffix: lb_egress_<key>
@@ -74,7 +78,7 @@ class EgressRule(NamedTuple):
     internet: str = ""  # why a rule to 0.0.0.0/0 is accepted (a trivy:ignore reason)
 
 
-class EgressRow(NamedTuple):
+class EgressRow(Record):
     """One rule in words, a line of the README's egress table (hacompile.plan.security)."""
 
     group: str  # load balancers | demo backends
@@ -84,14 +88,14 @@ class EgressRow(NamedTuple):
     description: str
 
 
-class FlowLogs(NamedTuple):
+class FlowLogs(Record):
     destination: str  # cloudwatch | s3 | none
     retention_days: int = 0
     s3_bucket_arn: str = ""
     log_group: str = ""  # CloudWatch log group name
 
 
-class Names(NamedTuple):
+class Names(Record):
     """The names the bundle gives one region's resources, decided once (templates format)."""
 
     prefix: str  # "<cluster>-<region>-": inventory hosts, Name tags, the deployment tag value
@@ -100,10 +104,45 @@ class Names(NamedTuple):
     lb_group: str  # "<cluster>-lb": the load balancers' security group
     backend_group: str  # "<cluster>-backend": the demo backends' security group
     lb_role_prefix: str  # "<cluster>-lb-": name_prefix of the LB role and instance profile
+    ec2_endpoint_group: str  # "<cluster>-ec2-endpoint": the EC2 endpoint's security group
     flow_logs_role_prefix: str  # "<cluster>-flow-logs-"
 
 
-class Region(NamedTuple):
+class DnsCheck(Record):
+    """The Route 53 health check of each EIP (spec `dns.health_check`)."""
+
+    type: str  # HTTP | TCP
+    port: int
+    path: str  # "" for TCP
+    interval: int
+    failure_threshold: int
+
+
+class Dns(Record):
+    """Route 53 records of the EIPs (spec `dns`): one multivalue A record per EIP on `name`."""
+
+    zone_name: str  # "" when zone_id is given
+    zone_id: str  # "" when the zone is looked up by name
+    name: str
+    ttl: int
+    check: DnsCheck
+
+    @property
+    def drop_seconds(self) -> int:
+        """Worst case until no resolver still answers a dead EIP: the health check fails
+        `failure_threshold` times `interval` apart, then cached answers live up to `ttl`."""
+        return self.check.interval * self.check.failure_threshold + self.ttl
+
+
+class StateBackend(Record):
+    """A region root's S3 backend (spec `state.s3`): its own key, locked by a lock file."""
+
+    bucket: str
+    key: str  # <key_prefix>/<region>/terraform.tfstate
+    region: str  # the bucket's region
+
+
+class Region(Record):
     name: str
     slug: str  # us_east_1: Ansible group names take no dashes
     vpc_cidr: str
@@ -117,10 +156,16 @@ class Region(NamedTuple):
     flow_logs: FlowLogs = FlowLogs("none")
     lb_egress: tuple[EgressRule, ...] = ()
     backend_egress: tuple[EgressRule, ...] = ()
+    # security.ec2_endpoint: the interface endpoint's service ("" none), e.g.
+    # com.amazonaws.eu-west-1.ec2
+    ec2_endpoint_service: str = ""
     egress_table: tuple[EgressRow, ...] = ()  # lb_egress then backend_egress, in words
+    state: StateBackend | None = None  # None: local state in the region's root
+    vpc_id: str = ""  # an existing VPC: the bundle creates no VPC, gateway or route table
+    security_groups: tuple[str, ...] = ()  # existing groups added to the load balancers
 
 
-class Check(NamedTuple):
+class Check(Record):
     name: str
     kind: str  # process | gateway
     process: str
@@ -144,7 +189,7 @@ class Check(NamedTuple):
         return self.interval * self.fall
 
 
-class Flavor(NamedTuple):
+class Flavor(Record):
     """What differs between community HAProxy on Ubuntu and the HAProxy Enterprise AMI."""
 
     name: str  # community | hapee
@@ -168,13 +213,49 @@ class Flavor(NamedTuple):
     version: str  # hapee: load_balancers.hapee_version; community: ""
 
 
-class Frontend(NamedTuple):
+class Acl(Record):
+    """One HAProxy `acl` line of a routed frontend. A name given twice is true if either is."""
+
+    name: str  # route<N>_host | route<N>_path
+    criterion: str  # fetch, converters, match method and value, as HAProxy reads them
+
+
+class Route(Record):
+    pool: str
+    condition: str  # the route's ACL names, all of which must match: "route1_host route1_path"
+    host: str = ""  # as the spec wrote them, for the README
+    path: str = ""
+
+
+class Frontend(Record):
     name: str
     port: int
     mode: str
+    # With named pools only (hacompile.plan.routing): in order, then the default pool.
+    acls: tuple[Acl, ...] = ()
+    routes: tuple[Route, ...] = ()
+    default_pool: str = ""
 
 
-class HAProxy(NamedTuple):
+class Pool(Record):
+    """One named pool: an HAProxy `backend` (its servers are each region's `servers` whose
+    `pool` is this name)."""
+
+    name: str
+    mode: str  # http | tcp: that of the frontends routing to it
+    port: int
+    balance: str
+    sticky_cookie: str
+    check_path: str  # "": a TCP connect check
+    check_status: int
+    check_interval: str
+    check_rise: int
+    check_fall: int
+    slow_start: str  # "": none
+    demo: bool
+
+
+class HAProxy(Record):
     balance: str
     sticky_cookie: str
     maxconn: int
@@ -185,9 +266,10 @@ class HAProxy(NamedTuple):
     health_check_path: str
     stats_port: int  # 0: no stats page
     stats_cidrs: tuple[str, ...]
+    pools: tuple[Pool, ...] = ()  # named pools; () is the implicit single pool
 
 
-class Keepalived(NamedTuple):
+class Keepalived(Record):
     vrrp_version: int
     advert_int: str  # formatted once here: "1" or "0.25"
     preempt_delay: int
@@ -198,14 +280,14 @@ class Keepalived(NamedTuple):
     script_user: str
 
 
-class EipClaim(NamedTuple):
+class EipClaim(Record):
     """The claim script's retry bounds (eip.env): the proof's timings add the budget."""
 
     attempts: int
     budget_seconds: int
 
 
-class Observability(NamedTuple):
+class Observability(Record):
     """The spec's `metrics` and `logs` (hacompile.spec.observability); off when absent."""
 
     metrics_port: int = 0  # 0: no metrics endpoint
@@ -215,7 +297,7 @@ class Observability(NamedTuple):
     request_id_header: str = ""  # "": no request IDs (the logs section is absent)
 
 
-class Plan(NamedTuple):
+class Plan(Record):
     name: str
     spec_file: str
     hacompile_version: str
@@ -243,5 +325,13 @@ class Plan(NamedTuple):
     # security.flow_logs, the same in every region; log_group with "<region>" for the region
     flow_logs: FlowLogs
     vrrp_ssm_prefix: str  # where the VRRP passwords live, with "<region>" for the region
-    spec_digest: str = ""  # hacompile.manifest.spec_digest of the validated spec
+    # what the region roots declare as `required_version`: the S3 backend's lock file
+    # (use_lockfile) needs Terraform 1.10
+    terraform_version: str = TERRAFORM_VERSION
+    # spec `state.s3`, the same bucket for every region ("": local state); keys per Region.state
+    state_bucket: str = ""
+    state_region: str = ""
+    dns: Dns | None = None  # spec `dns`; None: no records
+    # hacompile.manifest.spec_digest of the validated spec; "" unless built for a bundle
+    spec_digest: str = ""
     observability: Observability = Observability()

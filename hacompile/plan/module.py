@@ -17,9 +17,19 @@ resources check how inputs fit together with lifecycle preconditions.
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from hacompile.plan.model import EgressRule, Plan, Region
+from hacompile.plan.module_features import feature_inputs
+from hacompile.plan.module_inputs import (
+    Argument,
+    Expr,
+    Input,
+    Output,
+    base_inputs,
+    uses_ec2_endpoint,
+    uses_existing_network,
+    uses_flow_logs,
+)
+from hacompile.record import Record
 
 __all__ = [
     "CALL",
@@ -38,361 +48,22 @@ __all__ = [
 NAME = "haproxy-ha"
 SOURCE = f"../modules/{NAME}"  # as a region root (terraform/<region>/) names it
 CALL = "ha"  # the module block's label in each root
-
-
-class Expr(NamedTuple):
-    """A Terraform expression a root passes as is (a `file()` call, a root variable): fixed
-    text chosen here, never spec input, so it needs no escaping."""
-
-    text: str
-
-
-class Validation(NamedTuple):
-    condition: str
-    message: str
-
-
-class Input(NamedTuple):
-    name: str
-    type: str  # a Terraform type constraint
-    description: str
-    validations: tuple[Validation, ...] = ()
-    nullable_default: bool = False  # `default = null`: optional, the module decides
-
-
-class Output(NamedTuple):
-    name: str
-    description: str
-
-
-class Argument(NamedTuple):
-    name: str
-    value: object  # plain data (formatted by hacompile.render.hcl) or an Expr
-
-
-_CIDR = "can(cidrnetmask({x}))"
-_IPV4 = 'can(cidrnetmask("${{{x}}}/32"))'
-_PORT = "{x} >= 1 && {x} <= 65535 && floor({x}) == {x}"
-_KEY = 'can(regex("^[a-z0-9_]+$", {x}))'
-_JSON = "can(jsondecode({x}))"
-
-_EGRESS_TYPE = (
-    "map(object({ description = string, protocol = string, from_port = optional(number), "
-    "to_port = optional(number), cidr = optional(string), to_group = optional(string) }))"
+# The resources an existing VPC makes unnecessary: `count`ed in a bundle where some region
+# brings its own network (so a region of that bundle creating its VPC holds them at [0]).
+COUNTED_WITH_EXISTING_NETWORK = frozenset(
+    {
+        "aws_vpc.main",
+        "aws_default_security_group.default",
+        "aws_internet_gateway.main",
+        "aws_route_table.public",
+        "aws_route.internet",
+    }
 )
-
-
-def _egress(group: str, words: str) -> Input:
-    x = f"var.{group}_egress"
-    return Input(
-        f"{group}_egress",
-        _EGRESS_TYPE,
-        f"Outbound rules of the {words}' security group, by rule name: to a CIDR or to one of "
-        'the module\'s groups (to_group "lb" or "backend"); protocol tcp, udp, 112 (VRRP) or '
-        "-1 (all; no ports).",
-        (
-            Validation(
-                f"alltrue([for k, r in {x} : {_KEY.format(x='k')}])",
-                "Rule names are lower-case letters, digits and underscores.",
-            ),
-            Validation(
-                f'alltrue([for r in values({x}) : contains(["tcp", "udp", "112", "-1"], '
-                "r.protocol)])",
-                "protocol is tcp, udp, 112 or -1.",
-            ),
-            Validation(
-                f"alltrue([for r in values({x}) : (r.cidr == null) != (r.to_group == null)])",
-                "Each rule names exactly one of cidr and to_group.",
-            ),
-            Validation(
-                f"alltrue([for r in values({x}) : r.cidr == null ? true : "
-                f"{_CIDR.format(x='r.cidr')}])",
-                "cidr is an IPv4 CIDR block.",
-            ),
-            Validation(
-                f"alltrue([for r in values({x}) : r.to_group == null ? true : "
-                'contains(["lb", "backend"], r.to_group)])',
-                'to_group is "lb" or "backend".',
-            ),
-            Validation(
-                f'alltrue([for r in values({x}) : contains(["tcp", "udp"], r.protocol) == '
-                "(r.from_port != null && r.to_port != null)])",
-                "tcp and udp rules have from_port and to_port; 112 and -1 have none.",
-            ),
-        ),
-    )
 
 
 def inputs(plan: Plan) -> tuple[Input, ...]:
     """The module's variables for this bundle, in the order variables.tf declares them."""
-    demo = any(r.demo_backends for r in plan.regions)
-    found: list[Input] = [
-        Input(
-            "name",
-            "string",
-            "The deployment's name (the spec's `name`): descriptions and subnet Name tags.",
-            (Validation('can(regex("^[a-z][a-z0-9-]*$", var.name))', "A DNS label."),),
-        ),
-        Input(
-            "name_prefix",
-            "string",
-            "Prefix of every Name tag, inventory host and deployment tag value: "
-            '"<name>-<region>-".',
-            (Validation('can(regex("^[a-z][a-z0-9-]*-$", var.name_prefix))', 'Ends in "-".'),),
-        ),
-        Input(
-            "names",
-            "object({ vpc = string, route_table = string, lb_group = string, "
-            "lb_role_prefix = string"
-            + (", backend_group = string" if demo else "")
-            + (", flow_logs_role_prefix = string" if _flow("cloudwatch", plan) else "")
-            + " })",
-            "Names (and IAM name prefixes) of the VPC, route table, security groups and roles.",
-        ),
-        Input(
-            "inventory_group",
-            "string",
-            "Ansible group of this region in the ansible_inventory output (no dashes).",
-            (Validation(_KEY.format(x="var.inventory_group"), "Letters, digits, underscores."),),
-        ),
-        Input(
-            "deployment_tag_key",
-            "string",
-            "Tag whose value names this deployment: the EIPs, the load balancers' interfaces "
-            "and their role carry it, and the role may move only EIPs between interfaces that "
-            "carry its own value.",
-        ),
-        Input(
-            "vpc_cidr",
-            "string",
-            "IPv4 CIDR block of the VPC the module creates.",
-            (Validation(_CIDR.format(x="var.vpc_cidr"), "An IPv4 CIDR block."),),
-        ),
-        Input(
-            "subnets",
-            "map(object({ zone = string, cidr = string }))",
-            "One public subnet per availability zone, by key (the zone's letter).",
-            (
-                Validation(
-                    "length(var.subnets) >= 2",
-                    "At least two zones: one zone is one failure domain.",
-                ),
-                Validation(
-                    f"alltrue([for s in values(var.subnets) : {_CIDR.format(x='s.cidr')}])",
-                    "Each subnet's cidr is an IPv4 CIDR block.",
-                ),
-            ),
-        ),
-        Input(
-            "load_balancers",
-            "map(object({ subnet = string, private_ip = string, slot_ips = list(string) }))",
-            "The load balancers by key: their subnet key, primary private IP (management and "
-            "VRRP) and one secondary private IP per EIP, in EIP order (where that EIP lands "
-            "while this node holds it). Keepalived's configuration names these addresses.",
-            (
-                Validation("length(var.load_balancers) >= 2", "At least two load balancers."),
-                Validation(
-                    f"alltrue(flatten([for lb in values(var.load_balancers) : "
-                    f"[for ip in concat([lb.private_ip], lb.slot_ips) : "
-                    f"{_IPV4.format(x='ip')}]]))",
-                    "Addresses are IPv4 addresses.",
-                ),
-            ),
-        ),
-        Input(
-            "eips",
-            "list(string)",
-            "Keys of the Elastic IPs, one VRRP instance each. Allocated here, associated only "
-            "by Keepalived's notify scripts.",
-            (
-                Validation("length(var.eips) >= 1", "At least one EIP."),
-                Validation(
-                    f"alltrue([for k in var.eips : {_KEY.format(x='k')}])",
-                    "Letters, digits, underscores.",
-                ),
-            ),
-        ),
-        Input(
-            "instance_type",
-            "string",
-            "EC2 instance type of the load balancers.",
-            (
-                Validation(
-                    'can(regex("^[a-z0-9-]+\\\\.[a-z0-9]+$", var.instance_type))',
-                    'An instance type such as "t3.small".',
-                ),
-            ),
-        ),
-        Input(
-            "root_volume_gb",
-            "number",
-            "Size of each load balancer's encrypted gp3 root volume, in GiB.",
-            (
-                Validation(
-                    "var.root_volume_gb >= 8 && var.root_volume_gb <= 1024 && "
-                    "floor(var.root_volume_gb) == var.root_volume_gb",
-                    "A whole number of GiB from 8 to 1024.",
-                ),
-            ),
-        ),
-        Input("ssh_key_name", "string", "Existing EC2 key pair for SSH to the instances."),
-        Input(
-            "ssh_cidrs",
-            "list(string)",
-            "Where SSH to the instances may come from.",
-            (
-                Validation(
-                    f"alltrue([for c in var.ssh_cidrs : {_CIDR.format(x='c')}])",
-                    "IPv4 CIDR blocks.",
-                ),
-            ),
-        ),
-    ]
-    if plan.any_ami_lookup:
-        found += [
-            Input(
-                "lb_ami_id",
-                "string",
-                "AMI of the load balancers; null looks up the newest image lb_ami_filter names.",
-                nullable_default=True,
-            ),
-            Input(
-                "lb_ami_filter",
-                "object({ owner = string, name = string, architecture = string"
-                + (", product_code = string" if plan.flavor.ami_product_code else "")
-                + " })",
-                "The AMI lookup when lb_ami_id is null: owner account or alias, name pattern, "
-                "architecture"
-                + (" and Marketplace product code" if plan.flavor.ami_product_code else "")
-                + ".",
-            ),
-        ]
-    else:
-        found.append(Input("lb_ami_id", "string", "AMI of the load balancers."))
-    found.append(
-        Input(
-            "frontends",
-            "map(number)",
-            "TCP port of each HAProxy frontend, by name: open to anywhere.",
-            (
-                Validation(
-                    f"alltrue([for port in values(var.frontends) : {_PORT.format(x='port')}])",
-                    "Ports from 1 to 65535.",
-                ),
-            ),
-        )
-    )
-    if plan.haproxy.stats_port:
-        found.append(
-            Input(
-                "stats",
-                "object({ port = number, cidrs = list(string) })",
-                "HAProxy's stats page: its port, open only to these CIDR blocks.",
-                (
-                    Validation(_PORT.format(x="var.stats.port"), "A port from 1 to 65535."),
-                    Validation(
-                        f"alltrue([for c in var.stats.cidrs : {_CIDR.format(x='c')}])",
-                        "IPv4 CIDR blocks.",
-                    ),
-                ),
-            )
-        )
-    if plan.observability.metrics_port:
-        found.append(
-            Input(
-                "metrics",
-                "object({ port = number, cidrs = list(string) })",
-                "Prometheus metrics (HAProxy's exporter and the VRRP states): the port, open "
-                "only to these CIDR blocks (HAProxy refuses every other source too).",
-                (
-                    Validation(_PORT.format(x="var.metrics.port"), "A port from 1 to 65535."),
-                    Validation(
-                        f"length(var.metrics.cidrs) > 0 && alltrue([for c in var.metrics.cidrs "
-                        f': {_CIDR.format(x="c")} && !endswith(c, "/0")])',
-                        "One or more IPv4 CIDR blocks, none of them /0.",
-                    ),
-                ),
-            )
-        )
-    found.append(_egress("lb", "load balancers"))
-    found.append(
-        Input(
-            "eip_failover_policy",
-            "string",
-            "The load balancers' only permission (IAM policy JSON): move this deployment's "
-            "EIPs between this deployment's interfaces.",
-            (Validation(_JSON.format(x="var.eip_failover_policy"), "A JSON document."),),
-        )
-    )
-    if _flow("cloudwatch", plan):
-        found.append(
-            Input(
-                "flow_logs",
-                "object({ log_group = string, retention_days = number, "
-                "assume_role_policy = string, delivery_policy = string })",
-                "VPC flow logs to CloudWatch Logs: the log group, its retention, and the "
-                "delivery role's trust and permission policies (JSON).",
-                (
-                    Validation(
-                        "contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, "
-                        "731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], "
-                        "var.flow_logs.retention_days)",
-                        "A retention CloudWatch Logs offers.",
-                    ),
-                    Validation(_JSON.format(x="var.flow_logs.delivery_policy"), "A JSON document."),
-                ),
-            )
-        )
-    if _flow("s3", plan):
-        found.append(
-            Input(
-                "flow_logs_bucket_arn",
-                "string",
-                "ARN of the S3 bucket VPC flow logs are delivered to.",
-                (
-                    Validation(
-                        'can(regex("^arn:[a-z-]+:s3:::", var.flow_logs_bucket_arn))',
-                        "An S3 bucket ARN.",
-                    ),
-                ),
-            )
-        )
-    if demo:
-        found += [
-            Input(
-                "backends",
-                "map(object({ subnet = string, private_ip = string }))",
-                "Demo web backends by name: their subnet key and private IP.",
-                (
-                    Validation(
-                        f"alltrue([for b in values(var.backends) : "
-                        f"{_IPV4.format(x='b.private_ip')}])",
-                        "Addresses are IPv4 addresses.",
-                    ),
-                ),
-            ),
-            Input(
-                "backend_port",
-                "number",
-                "Port the demo backends serve on: open to the load balancers only.",
-                (Validation(_PORT.format(x="var.backend_port"), "A port from 1 to 65535."),),
-            ),
-            Input("backend_instance_type", "string", "EC2 instance type of the demo backends."),
-            Input(
-                "backend_ami_id",
-                "string",
-                "AMI of the demo backends; null looks up the newest image backend_ami_filter "
-                "names.",
-                nullable_default=True,
-            ),
-            Input(
-                "backend_ami_filter",
-                "object({ owner = string, name = string, architecture = string })",
-                "The demo backends' AMI lookup when backend_ami_id is null.",
-            ),
-            _egress("backend", "demo backends"),
-        ]
-    return tuple(found)
+    return (*base_inputs(plan), *feature_inputs(plan))
 
 
 OUTPUTS: tuple[Output, ...] = (
@@ -405,8 +76,16 @@ OUTPUTS: tuple[Output, ...] = (
 )
 
 
-def _flow(destination: str, plan: Plan) -> bool:
-    return any(r.flow_logs.destination == destination for r in plan.regions)
+def _dns_value(plan: Plan) -> dict[str, object]:
+    dns = plan.dns
+    if dns is None:
+        return {}
+    check: dict[str, object] = {"type": dns.check.type, "port": dns.check.port}
+    if dns.check.path:
+        check["path"] = dns.check.path
+    check |= {"interval": dns.check.interval, "failure_threshold": dns.check.failure_threshold}
+    zone = {"zone_id": dns.zone_id} if dns.zone_id else {"zone_name": dns.zone_name}
+    return zone | {"name": dns.name, "ttl": dns.ttl, "health_check": check}
 
 
 def _egress_value(rules: tuple[EgressRule, ...]) -> dict[str, dict[str, object]]:
@@ -442,7 +121,12 @@ def arguments(plan: Plan, region: Region) -> tuple[Argument, ...]:
         "inventory_group": region.slug,
         "deployment_tag_key": plan.deployment_tag_key,
         "vpc_cidr": region.vpc_cidr,
-        "subnets": {s.key: {"zone": s.zone, "cidr": s.cidr} for s in region.subnets},
+        "subnets": {
+            s.key: {"zone": s.zone, "cidr": s.cidr} | ({"id": s.id} if s.id else {})
+            for s in region.subnets
+        },
+        "vpc_id": region.vpc_id or None,
+        "security_group_ids": list(region.security_groups),
         "load_balancers": {
             lb.key: {
                 "subnet": lb.subnet_key,
@@ -470,6 +154,8 @@ def arguments(plan: Plan, region: Region) -> tuple[Argument, ...]:
             "cidrs": list(plan.observability.metrics_cidrs),
         },
         "lb_egress": _egress_value(region.lb_egress),
+        "ec2_endpoint_service": region.ec2_endpoint_service,
+        "dns": _dns_value(plan),
         "eip_failover_policy": Expr('file("${path.module}/policies/eip-failover.json")'),
         "flow_logs": {
             "log_group": region.flow_logs.log_group,
@@ -498,10 +184,18 @@ def arguments(plan: Plan, region: Region) -> tuple[Argument, ...]:
         names["backend_group"] = region.names.backend_group
     if region.flow_logs.destination == "cloudwatch":
         names["flow_logs_role_prefix"] = region.names.flow_logs_role_prefix
-    return tuple(Argument(i.name, values[i.name]) for i in inputs(plan))
+    if region.ec2_endpoint_service:
+        names["ec2_endpoint_group"] = region.names.ec2_endpoint_group
+    return tuple(
+        Argument(i.name, values[i.name])
+        for i in inputs(plan)
+        if not (i.nullable_default or i.list_default)
+        or values[i.name]
+        or isinstance(values[i.name], Expr)
+    )
 
 
-class Module(NamedTuple):
+class Module(Record):
     """What the module's templates format: its interface and the features this bundle uses."""
 
     name: str
@@ -517,6 +211,13 @@ class Module(NamedTuple):
     flow_logs_s3: bool
     ami_lookup: bool
     ami_product_code: bool
+    ec2_endpoint: bool
+    dns: bool
+    dns_zone_lookup: bool
+    existing_network: bool  # some region deploys into an existing VPC (regions[].vpc_id)
+    # how the module names its one VPC, gateway and route table: "[0]" when they are counted
+    # (a region may bring its own network), "" otherwise
+    created_index: str  # the zone is given by name: a data source finds its ID
 
 
 def module(plan: Plan) -> Module:
@@ -530,8 +231,13 @@ def module(plan: Plan) -> Module:
         demo_backends=any(r.demo_backends for r in plan.regions),
         stats=bool(plan.haproxy.stats_port),
         metrics=bool(plan.observability.metrics_port),
-        flow_logs_cloudwatch=_flow("cloudwatch", plan),
-        flow_logs_s3=_flow("s3", plan),
+        flow_logs_cloudwatch=uses_flow_logs("cloudwatch", plan),
+        flow_logs_s3=uses_flow_logs("s3", plan),
         ami_lookup=plan.any_ami_lookup,
         ami_product_code=plan.any_ami_lookup and bool(plan.flavor.ami_product_code),
+        ec2_endpoint=uses_ec2_endpoint(plan),
+        dns=plan.dns is not None,
+        dns_zone_lookup=plan.dns is not None and not plan.dns.zone_id,
+        existing_network=uses_existing_network(plan),
+        created_index="[0]" if uses_existing_network(plan) else "",
     )

@@ -128,7 +128,14 @@ def lb_egress(spec: Spec, region: p.Region) -> tuple[p.EgressRule, ...]:
         for i, r in enumerate(egress.allow)
     )
     vrrp = p.EgressRule("vrrp", "VRRP adverts to the other load balancers", "112", to_group="lb")
-    return (*_backend_targets(region), vrrp, *_common(region.vpc_cidr, ec2_api=True), *extra)
+    if region.ec2_endpoint_service:  # the EC2 API at the endpoint; HTTPS anywhere: mirrors only
+        endpoint = p.EgressRule(
+            "ec2_endpoint", "HTTPS: the EC2 API endpoint", "tcp", 443, 443, to_group="ec2_endpoint"
+        )
+        common = (endpoint, *_common(region.vpc_cidr, ec2_api=False))
+    else:
+        common = _common(region.vpc_cidr, ec2_api=True)
+    return (*_backend_targets(region), vrrp, *common, *extra)
 
 
 def backend_egress(spec: Spec, region: p.Region) -> tuple[p.EgressRule, ...]:
@@ -140,7 +147,11 @@ def backend_egress(spec: Spec, region: p.Region) -> tuple[p.EgressRule, ...]:
 
 
 _PROTOCOL_WORDS = {"-1": "all", "112": "VRRP (112)"}
-_GROUP_WORDS = {"lb": "the load balancers' group", "backend": "the demo backends' group"}
+_GROUP_WORDS = {
+    "lb": "the load balancers' group",
+    "backend": "the demo backends' group",
+    "ec2_endpoint": "the EC2 API endpoint's group",
+}
 
 
 def egress_table(region: p.Region) -> tuple[p.EgressRow, ...]:

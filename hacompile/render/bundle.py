@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
-from typing import Any, NamedTuple
+from typing import Any
 
 from hacompile import manifest
 from hacompile.failover import present
@@ -21,6 +21,7 @@ from hacompile.failover.model import Report
 from hacompile.plan import iam, module
 from hacompile.plan.inventory import inventory, lb_group_vars
 from hacompile.plan.model import Plan, Region
+from hacompile.record import Record
 from hacompile.render import features, hcl
 from hacompile.render.env import environment, template_root
 from hacompile.render.mermaid import diagram
@@ -32,13 +33,13 @@ REGULAR = 0o644
 METRICS_FILES = frozenset({"hacompile-vrrp-metrics", "hacompile-vrrp-metrics.lua"})
 
 
-class File(NamedTuple):
+class File(Record):
     path: PurePosixPath
     content: bytes
     mode: int = REGULAR
 
 
-class Bundle(NamedTuple):
+class Bundle(Record):
     files: tuple[File, ...]
 
     def by_path(self) -> dict[str, File]:
@@ -87,6 +88,8 @@ def _terraform(plan: Plan) -> Iterator[File]:
         rel = PurePosixPath(source.relative_to(root / "terraform" / "module").as_posix())
         if not interface.demo_backends and rel.name == "backend.yaml":
             continue
+        if not interface.dns and rel.name == "dns.tf.jinja":
+            continue  # no Route 53 records
         module_files.append(
             _emit(source, module_out / rel, {"plan": plan, "module": interface}, root)
         )
@@ -104,10 +107,12 @@ def _terraform(plan: Plan) -> Iterator[File]:
             "region": region,
             "module": interface,
             "arguments": module.arguments(plan, region),
-            "moved": _moved(resources, region, interface.call),
+            "moved": _moved(resources, region, interface),
         }
         for source in _walk(region_dir):
             rel = PurePosixPath(source.relative_to(region_dir).as_posix())
+            if region.state is None and rel.name == "backend.tf.jinja":
+                continue  # local state: no backend block
             yield _emit(source, out / rel, context, root)
         policies = {"eip-failover.json": iam.eip_failover_policy(plan, region)}
         if region.flow_logs.destination == "cloudwatch":
@@ -137,11 +142,14 @@ def _resources(files: list[File]) -> tuple[str, ...]:
     )
 
 
-def _moved(resources: tuple[str, ...], region: Region, call: str) -> tuple[tuple[str, str], ...]:
+def _moved(
+    resources: tuple[str, ...], region: Region, interface: module.Module
+) -> tuple[tuple[str, str], ...]:
     """`moved` blocks from the addresses a bundle had before the module (every resource in the
     region's root; one egress resource per rule) to the module's, so that `terraform apply` of a
     state built by the earlier layout moves state instead of replacing the VPC, the instances,
     the EIPs and the deployment ID."""
+    call = interface.call
     moved = []
     for address in resources:
         rtype, name = address.split(".")
@@ -152,6 +160,8 @@ def _moved(resources: tuple[str, ...], region: Region, call: str) -> tuple[tuple
                 (f"{rtype}.{name}_{rule.key}", f'module.{call}.{address}["{rule.key}"]')
                 for rule in rules
             ]
+        elif interface.existing_network and address in module.COUNTED_WITH_EXISTING_NETWORK:
+            moved.append((address, f"module.{call}.{address}[0]"))
         else:
             moved.append((address, f"module.{call}.{address}"))
     return tuple(moved)

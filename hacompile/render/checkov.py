@@ -9,14 +9,13 @@ inline skip has a reason and is listed in the README.
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from hacompile.plan.model import Plan
+from hacompile.record import Record
 
 __all__ = ["SKIPS", "CheckovSkip", "skips_for", "skips_for_plan"]
 
 
-class CheckovSkip(NamedTuple):
+class CheckovSkip(Record):
     resource: str  # Terraform address without index, e.g. "aws_instance.lb"
     check: str
     reason: str
@@ -80,6 +79,20 @@ SKIPS: tuple[CheckovSkip, ...] = (
         when="egress_open",
     ),
     CheckovSkip(
+        "aws_vpc.main",
+        "CKV2_AWS_11",
+        "false positive: where a region may bring its own VPC the module counts its VPC, and "
+        "checkov cannot link a counted VPC to its flow log, which has the same count",
+        when="existing_network_flow_logs",
+    ),
+    CheckovSkip(
+        "aws_vpc.main",
+        "CKV2_AWS_12",
+        "false positive: where a region may bring its own VPC the module counts its VPC and "
+        "the default-group lockdown with it, which checkov cannot link",
+        when="existing_network",
+    ),
+    CheckovSkip(
         "aws_vpc_security_group_ingress_rule.lb_frontend",
         "CKV_AWS_260",
         "the frontends are public services: ingress from anywhere on their ports is "
@@ -103,6 +116,10 @@ def _conditions(plan: Plan) -> frozenset[str]:
         out.add(f"flow_logs_{region.flow_logs.destination}")
         if any(rule.protocol == "-1" for rule in region.lb_egress):
             out.add("egress_open")
+    if any(region.vpc_id for region in plan.regions):
+        out.add("existing_network")
+        if any(region.flow_logs.destination != "none" for region in plan.regions):
+            out.add("existing_network_flow_logs")
     return frozenset(out)
 
 

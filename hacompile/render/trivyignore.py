@@ -11,9 +11,8 @@ exist only for the chosen destination.
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from hacompile.plan.model import Plan
+from hacompile.record import Record
 from hacompile.render.checkov import SKIPS
 
 __all__ = ["TrivyIgnore", "ignores_for", "ignores_for_plan"]
@@ -23,7 +22,7 @@ FLOW_LOGS = "AVD-AWS-0178"
 LOG_GROUP_CMK = "AVD-AWS-0017"
 
 
-class TrivyIgnore(NamedTuple):
+class TrivyIgnore(Record):
     resource: str  # Terraform address without index
     check: str  # AVD-AWS-NNNN
     reason: str

@@ -68,3 +68,17 @@ TAGS = (
     f"At most {MAX_TAGS} tags added to every resource; keys aws:*, hacompile:*, Name and "
     "Role are reserved."
 )
+
+# A pool is an HAProxy backend and, with demo servers, a set of instances: a service's web,
+# API, static and admin tiers, not one per customer.
+MAX_POOLS = 16
+# Routes are ACLs evaluated in order on every request; past a few dozen, a tier wants a map
+# file (or a routing layer of its own), not a spec list.
+MAX_ROUTES = 64
+POOLS = (
+    f"At most {MAX_POOLS} named pools, each one HAProxy backend; routes and default_pool name them."
+)
+ROUTES = (
+    f"At most {MAX_ROUTES} routes, tried in order: exact or wildcard (*.example.com) host "
+    "and/or path prefix, each to a pool."
+)

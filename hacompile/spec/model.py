@@ -12,8 +12,10 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from hacompile.spec import bounds
+from hacompile.spec.dns import DnsSpec
 from hacompile.spec.observability import LogsSpec, MetricsSpec
 from hacompile.spec.security import AmiId, AmiProductCode, SecuritySpec
+from hacompile.spec.state import StateSpec
 from hacompile.spec.types import (
     BackendAddress,
     Cidr,
@@ -24,12 +26,18 @@ from hacompile.spec.types import (
     Identifier,
     InstanceType,
     KeyPairName,
+    PoolName,
     Port,
     Priority,
     ProcessName,
     RegionName,
+    RouteHost,
+    RoutePath,
+    SecurityGroupId,
+    SubnetId,
     TagKey,
     TagValue,
+    VpcId,
     Weight,
     WholeNumber,
     ZoneName,
@@ -41,10 +49,14 @@ class Strict(BaseModel):
 
 
 class ZoneSpec(Strict):
-    """An availability zone; its subnet is carved from the VPC CIDR unless given."""
+    """An availability zone; its subnet is carved from the VPC CIDR unless given. In an
+    existing VPC (`vpc_id`) the zone names its existing subnet and states that subnet's CIDR:
+    hacompile fixes the addresses at compile time, and the plan checks the subnet is what the
+    spec says."""
 
     name: ZoneName
     subnet_cidr: Cidr | None = None
+    subnet_id: SubnetId | None = None
 
 
 class ExistingBackendSpec(Strict):
@@ -55,7 +67,14 @@ class ExistingBackendSpec(Strict):
 
 class RegionSpec(Strict):
     name: RegionName
+    # The VPC's CIDR: the one the bundle creates it with, or, with vpc_id, the existing VPC's
+    # (a CIDR block of it; the plan checks it).
     vpc_cidr: Cidr
+    # An existing VPC: the bundle creates no VPC, internet gateway or route table in it, and
+    # uses the subnet each zone names.
+    vpc_id: VpcId | None = None
+    # Existing security groups of that VPC, added to the load balancers.
+    security_groups: Annotated[list[SecurityGroupId], Field(max_length=4)] = []
     zones: Annotated[
         list[ZoneSpec], Field(min_length=2, max_length=bounds.MAX_ZONES, description=bounds.ZONES)
     ]
@@ -65,6 +84,15 @@ class RegionSpec(Strict):
     ] = []
     # Pin the load balancers' AMI in this region: no image lookup at all (either flavor).
     ami_id: AmiId | None = None
+    # With top-level `pools`: this region's existing servers of each pool, by pool name
+    # (the `backends` entries' shape). A pool with `demo` servers is not listed here.
+    pools: Annotated[
+        dict[
+            PoolName,
+            Annotated[list[ExistingBackendSpec], Field(max_length=bounds.MAX_EXISTING_BACKENDS)],
+        ],
+        Field(max_length=bounds.MAX_POOLS, description=bounds.POOLS),
+    ] = {}
 
     @field_validator("zones", mode="before")
     @classmethod
@@ -103,10 +131,66 @@ class BackendsSpec(Strict):
     health_check_path: HttpPath | None = None
 
 
+class PoolCheckSpec(Strict):
+    """A pool's HTTP health check: GET `path`, healthy on `status`; a server is marked down
+    after `fall` failures `interval` apart and up again after `rise` successes."""
+
+    path: HttpPath
+    status: Annotated[int, Field(ge=100, le=599)] = 200
+    interval: Duration = "2s"
+    rise: Annotated[int, Field(ge=1, le=100)] = 2
+    fall: Annotated[int, Field(ge=1, le=100)] = 3
+
+
+class PoolDemoSpec(Strict):
+    """Demo web servers the bundle creates for this pool in every region."""
+
+    count: Annotated[int, Field(ge=1, le=100)] = 2
+    instance_type: InstanceType = "t3.micro"
+
+
+class PoolSpec(Strict):
+    """A named set of servers behind one HAProxy `backend`: demo servers (`demo`), or the
+    existing servers each region lists under `regions[].pools.<name>`."""
+
+    name: PoolName
+    port: Port = 80
+    # Omitted: `haproxy.balance`.
+    balance: Literal["roundrobin", "leastconn", "source", "first", "random"] | None = None
+    sticky_cookie: CookieName | None = None
+    check: PoolCheckSpec | None = None
+    # Ramp a server that comes (back) up from 0 to its full weight over this long.
+    slow_start: Duration | None = None
+    demo: PoolDemoSpec | None = None
+
+
+class RouteSpec(Strict):
+    """Requests for `host` (exact, or `*.example.com`) and/or under the path prefix `path` go
+    to `pool`. Routes are tried in order; the first that matches wins."""
+
+    host: RouteHost | None = None
+    path: RoutePath | None = None
+    pool: PoolName
+
+    @model_validator(mode="after")
+    def _matches_something(self) -> "RouteSpec":
+        if self.host is None and self.path is None:
+            raise ValueError(
+                "a route needs `host`, `path` or both; requests no route matches go to the "
+                "frontend's `default_pool`"
+            )
+        return self
+
+
 class FrontendSpec(Strict):
     name: Identifier
     port: Port
     mode: Literal["http", "tcp"] = "http"
+    # With top-level `pools`: tried in order (http frontends only), then `default_pool`.
+    routes: Annotated[
+        list[RouteSpec], Field(max_length=bounds.MAX_ROUTES, description=bounds.ROUTES)
+    ] = []
+    default_pool: PoolName | None = None
 
 
 class StatsSpec(Strict):
@@ -216,9 +300,18 @@ class Spec(Strict):
     ]
     load_balancers: LoadBalancersSpec = LoadBalancersSpec()
     backends: BackendsSpec = BackendsSpec()
+    # Omitted: one implicit pool, `backends` (its demo servers or `regions[].backends`).
+    pools: Annotated[
+        list[PoolSpec], Field(max_length=bounds.MAX_POOLS, description=bounds.POOLS)
+    ] = []
     haproxy: HAProxySpec = HAProxySpec()
     keepalived: KeepalivedSpec = KeepalivedSpec()
     security: SecuritySpec = SecuritySpec()
+    # Terraform state: local files in each region's root unless an S3 bucket is named.
+    state: StateSpec | None = None
+    # Route 53: one multivalue A record per EIP, each behind a health check of a frontend.
+    dns: DnsSpec | None = None
+    # Observability: HAProxy's Prometheus endpoint and request IDs in the logs.
     metrics: MetricsSpec | None = None
     logs: LogsSpec | None = None
     access: AccessSpec

@@ -15,9 +15,13 @@ from hacompile.errors import Diagnostic, Loc, Severity, format_loc
 from hacompile.load import Positions
 from hacompile.spec import (
     bounds,
+    dns_rules,
     instances,
     network,
+    network_rules,
     observability,
+    pools,
+    routes,
     safety,
     security_rules,
     vrrp,
@@ -32,8 +36,11 @@ class Findings:
         self._file = file
         self.items: list[Diagnostic] = []
 
-    def add(self, loc: Loc, message: str, severity: Severity = Severity.ERROR) -> None:
-        line, col = self._positions.locate(loc, at_key=False)
+    def add(
+        self, loc: Loc, message: str, severity: Severity = Severity.ERROR, *, at_key: bool = False
+    ) -> None:
+        """A finding at the value at `loc` (or, `at_key`, at its mapping key: a wrong name)."""
+        line, col = self._positions.locate(loc, at_key=at_key)
         self.items.append(Diagnostic(line, col, severity, format_loc(loc), message, self._file))
 
 
@@ -48,8 +55,10 @@ def check(spec: Spec, positions: Positions, file: str) -> tuple[Diagnostic, ...]
     _keepalived(spec, found)
     _haproxy(spec, found)
     _access(spec, found)
+    routes.check(spec, found)
     safety.check(spec, found)
     security_rules.check(spec, found)
+    dns_rules.check(spec, found)
     observability.check(spec, found)
     return tuple(found.items)
 
@@ -104,7 +113,9 @@ def _regions(spec: Spec, found: Findings) -> None:
                     )
             seen.append((zi, subnet))
             _capacity(spec, found, sat, subnet, zi, len(region.zones), n_lbs)
-        _backends(spec, found, ri)
+        network_rules.existing_network(spec, found, ri)
+        if not spec.pools:  # with pools: hacompile.spec.routes
+            _backends(spec, found, ri)
 
 
 def _capacity(
@@ -118,8 +129,8 @@ def _capacity(
 ) -> None:
     lbs_here = sum(1 for k in range(n_lbs) if network.lb_zone_index(k, zones) == zone_index)
     lbs_max = -(-n_lbs // zones)
-    demo = spec.backends.demo
-    backends_here = sum(1 for b in range(demo.count) if b % zones == zone_index) if demo else 0
+    demo = pools.demo_servers(spec)
+    backends_here = sum(1 for b in range(len(demo)) if b % zones == zone_index)
     last = int(subnet.network_address) + network.backend_offset(lbs_max, n_lbs) + backends_here
     lb_last = int(subnet.network_address) + network.LB_BASE_OFFSET + lbs_here * (n_lbs + 1)
     if max(last, lb_last) > int(network.usable_last(subnet)):

@@ -116,3 +116,7 @@ class EgressSpec(_Strict):
 class SecuritySpec(_Strict):
     flow_logs: FlowLogsSpec = FlowLogsSpec()
     egress: EgressSpec = EgressSpec()
+    # An interface VPC endpoint for the EC2 API in the load balancers' subnets (private DNS on,
+    # HTTPS from the load balancers only): an EIP claim then never crosses the internet path,
+    # so a failover does not depend on it. About 0.01 USD per hour per zone, plus data.
+    ec2_endpoint: bool = False

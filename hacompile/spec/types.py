@@ -118,6 +118,52 @@ def _duration(value: str) -> str:
 
 
 BackendAddress = Annotated[str, AfterValidator(_backend_address)]
+
+
+def _route_host(value: str) -> str:
+    """A route's host: an exact DNS name or a wildcard `*.example.com` (any name ending in
+    `.example.com`, not example.com itself). Lower case: HTTP host names are matched
+    case-insensitively, and HAProxy lower-cases the header before comparing."""
+    name = value.removeprefix("*.")
+    if "*" in name:
+        raise ValueError(
+            f"{value!r}: `*` may only stand as the whole first label, as in *.example.com"
+        )
+    if ":" in value:
+        raise ValueError(f"{value!r}: a route's host has no port (the frontend's port is implied)")
+    if value != value.lower():
+        raise ValueError(f"{value!r}: write host names in lower case ({value.lower()})")
+    if len(name) > 253 or not _HOST.fullmatch(name):
+        raise ValueError(f"{value!r} is not a host name such as api.example.com or *.example.com")
+    return value
+
+
+def _route_path(value: str) -> str:
+    """A route's path prefix, matched segment by segment: `/api` matches /api and /api/...,
+    not /apis. Query strings and patterns are not part of a prefix."""
+    if not value.startswith("/"):
+        raise ValueError(f"{value!r}: a path prefix starts with /")
+    if "*" in value or "?" in value:
+        raise ValueError(
+            f"{value!r}: a path is a prefix, not a pattern or a query: "
+            f"write {value.split('*')[0].split('?')[0] or '/'}"
+        )
+    if "//" in value or "/./" in value or "/../" in value or value.endswith(("/.", "/..")):
+        raise ValueError(f"{value!r}: empty, `.` and `..` segments never reach a pool as written")
+    if not _ROUTE_PATH.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not allowed here: an absolute URL path of letters, digits "
+            "and . _ ~ / - (at most 200)"
+        )
+    return value
+
+
+_ROUTE_PATH = re.compile(r"/[A-Za-z0-9._~/-]{0,200}")
+RouteHost = Annotated[str, AfterValidator(_route_host)]
+RoutePath = Annotated[str, AfterValidator(_route_path)]
+# A pool's name: an HAProxy backend name, a Terraform key and, in demo servers' names
+# (<cluster>-<region>-<pool>-<n>), part of a host name: a lower-case DNS label.
+PoolName = Annotated[str, StringConstraints(pattern=r"^[a-z]([a-z0-9-]{0,22}[a-z0-9])?$")]
 # AWS's own tag alphabet (letters, digits, spaces, _ . : / = + - @): no $ { } % quotes or newlines.
 TagKey = Annotated[
     str, StringConstraints(pattern=r"^[A-Za-z0-9 _.:/=+@-]{1,128}$"), AfterValidator(_tag_key)
@@ -126,6 +172,9 @@ TagValue = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9 _.:/=+@-]{0,25
 Duration = Annotated[
     str, StringConstraints(pattern=r"^[1-9][0-9]{0,6}(ms|s|m|h)$"), AfterValidator(_duration)
 ]
+VpcId = Annotated[str, StringConstraints(pattern=r"^vpc-([0-9a-f]{8}|[0-9a-f]{17})$")]
+SubnetId = Annotated[str, StringConstraints(pattern=r"^subnet-([0-9a-f]{8}|[0-9a-f]{17})$")]
+SecurityGroupId = Annotated[str, StringConstraints(pattern=r"^sg-([0-9a-f]{8}|[0-9a-f]{17})$")]
 HttpPath = Annotated[str, StringConstraints(pattern=r"^/[A-Za-z0-9._~/-]{0,200}$")]
 CookieName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
 # An HTTP header name HAProxy takes as a bare word: letters, digits and '-' (RFC 9110 tokens
@@ -165,6 +214,10 @@ def _help() -> dict[str, str]:
         (Duration, "a HAProxy duration such as 500ms, 30s, 5m"),
         (HttpPath, "an absolute URL path of letters, digits and . _ ~ / -"),
         (CookieName, "letters, digits, '_' and '-', at most 32"),
+        (VpcId, "a VPC ID such as vpc-0123456789abcdef0"),
+        (SubnetId, "a subnet ID such as subnet-0123456789abcdef0"),
+        (SecurityGroupId, "a security group ID such as sg-0123456789abcdef0"),
+        (PoolName, "lower-case letters, digits and '-', starting with a letter, at most 24"),
         (HeaderName, "an HTTP header name: a letter, then letters, digits and '-', at most 64"),
     ):
         for meta in getattr(alias, "__metadata__", ()):

@@ -16,9 +16,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from ipaddress import IPv4Address, IPv4Network, ip_address, ip_network
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from ruamel.yaml import YAML
+
+from hacompile.record import Record
 
 __all__ = ["CompilerRegion", "compare_plan", "compiler_regions"]
 
@@ -26,7 +28,7 @@ INVENTORY = "ansible/inventory/hacompile.yml"
 LB_VARS = "ansible/group_vars/lb.yml"
 
 
-class CompilerLb(NamedTuple):
+class CompilerLb(Record):
     host: str
     private_ip: str
     slot_ips: frozenset[str]
@@ -34,7 +36,7 @@ class CompilerLb(NamedTuple):
     eips: frozenset[str]
 
 
-class CompilerRegion(NamedTuple):
+class CompilerRegion(Record):
     """One region of the compiler's plan, read back from the bundle's Ansible side."""
 
     name: str
@@ -105,6 +107,12 @@ class _Comparison:
             key = f"{res['type']}.{res['name']}"
             index = str(res.get("index", ""))
             self.by_type.setdefault(key, {})[index] = res.get("values") or {}
+        # data sources read during the plan (an existing VPC and its subnets) are in prior_state
+        prior = ((plan.get("prior_state") or {}).get("values") or {}).get("root_module") or {}
+        for res in _managed(prior, mode="data"):
+            key = f"data.{res['type']}.{res['name']}"
+            index = str(res.get("index", ""))
+            self.by_type.setdefault(key, {})[index] = res.get("values") or {}
         self.plan = plan
 
     def instances(self, address: str) -> dict[str, Mapping[str, Any]]:
@@ -124,15 +132,15 @@ class _Comparison:
         )
 
 
-def _managed(module: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
-    """The managed resources of a planned module and of the modules it calls (a region's root
-    holds none itself: they are all in module.ha); a region root calls one module, so
-    type.name stays unique."""
+def _managed(module: Mapping[str, Any], mode: str = "managed") -> Iterable[Mapping[str, Any]]:
+    """The resources (or data sources) of a planned module and of the modules it calls (a
+    region's root holds none itself: they are all in module.ha); a region root calls one
+    module, so type.name stays unique."""
     for res in module.get("resources") or []:
-        if res.get("mode") == "managed":
+        if res.get("mode") == mode:
             yield res
     for child in module.get("child_modules") or []:
-        yield from _managed(child)
+        yield from _managed(child, mode)
 
 
 def _show(value: Any) -> str:
@@ -170,6 +178,9 @@ def _load_balancers(c: _Comparison, region: CompilerRegion) -> None:
     planned = c.instances("aws_instance.lb")
     eips = set().union(*(lb.eips for lb in region.lbs.values()))
     c.keys("aws_eip.service", eips, f"{INVENTORY}, keepalived_instances")
+    for address in ("aws_route53_record.eip", "aws_route53_health_check.eip"):
+        if c.instances(address):  # spec `dns`: one record and one health check per EIP
+            c.keys(address, eips, f"{INVENTORY}, keepalived_instances")
     for key, lb in sorted(region.lbs.items()):
         values = planned.get(key)
         if values is None:
@@ -266,10 +277,11 @@ def _network(text: Any) -> IPv4Network | None:
 
 def _cidrs(c: _Comparison, region: CompilerRegion) -> None:
     """The compiler's addresses must lie where Terraform puts the networks."""
-    vpc = _network(c.instances("aws_vpc.main").get("", {}).get("cidr_block"))
-    subnets = {
-        k: _network(v.get("cidr_block")) for k, v in c.instances("aws_subnet.public").items()
-    }
+    # the VPC and subnets the root creates, or the existing ones it reads (regions[].vpc_id)
+    vpcs = c.instances("aws_vpc.main") or c.instances("data.aws_vpc.existing")
+    vpc = _network(next(iter(vpcs.values()), {}).get("cidr_block"))
+    subnet_values = c.instances("aws_subnet.public") or c.instances("data.aws_subnet.existing")
+    subnets = {k: _network(v.get("cidr_block")) for k, v in subnet_values.items()}
     nets = {k: n for k, n in subnets.items() if n is not None}
     for key, net in sorted(nets.items()):
         c.compared += 1

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import json
 import os
 import sys
 import threading
@@ -47,6 +48,7 @@ def _error(summary: str, detail: str = "") -> Any:
     return pb.Diagnostic(severity=pb.Diagnostic.ERROR, summary=summary, detail=detail)
 
 
+NETWORK_ENV = "HACOMPILE_STUB_NETWORK"
 Handler = Callable[[Any, Any], Any]  # (tfplugin6 message pair, request) -> response
 
 
@@ -64,6 +66,18 @@ class StubProvider:
         self._data = {
             n: pb.Schema(block=tfwire.block_proto(b)) for n, b in schema.data_sources.items()
         }
+
+    def _known(self, type_name: str, config: Any) -> dict[str, Any] | None:
+        """What the checker says the account holds for this lookup (NETWORK_ENV: a JSON file
+        {type: {lookup key: {attribute: value}}}, the key being `id`, or `subnet_id` for a
+        route table): an existing VPC, subnet or route table as the spec states them."""
+        path = os.environ.get(NETWORK_ENV)
+        if not path or not isinstance(config, dict):
+            return None
+        with open(path, encoding="utf-8") as fh:
+            known: dict[str, dict[str, dict[str, Any]]] = json.load(fh)
+        key = config.get("subnet_id" if type_name == "aws_route_table" else "id")
+        return known.get(type_name, {}).get(str(key))
 
     def rpcs(self) -> dict[str, tuple[Any, Handler]]:
         """RPC name -> (its tfplugin6 message pair, handler). Others answer UNIMPLEMENTED."""
@@ -117,7 +131,8 @@ class StubProvider:
             return message.Response(
                 diagnostics=[_error(f"unknown data source {request.type_name}")]
             )
-        state = tfwire.read_value(block, tfwire.decode(request.config.msgpack))
+        config = tfwire.decode(request.config.msgpack)
+        state = tfwire.read_value(block, config, self._known(request.type_name, config))
         return message.Response(state=pb.DynamicValue(msgpack=tfwire.encode(state)))
 
 

@@ -30,7 +30,9 @@ from typing import Any
 import hacompile
 from hacompile.verify.base import Context, Outcome, Unavailable, run_tool
 from hacompile.verify.terraform import region_dirs
+from hacompile.verify.tfnetwork import existing_network
 from hacompile.verify.tfplancmp import compare_plan, compiler_regions
+from hacompile.verify.tfprovider_stub import NETWORK_ENV
 from hacompile.verify.tools import executable
 
 __all__ = [
@@ -184,8 +186,12 @@ class _Run:
         self.plugins = work / "plugins"
         install_stub(self.plugins)
 
-    def tf(self, cwd: Path, *args: str, timeout: float = 300) -> Any:
-        return run_tool([str(self.terraform), *args], cwd=cwd, env=self.env, timeout=timeout)
+    def tf(
+        self, cwd: Path, *args: str, timeout: float = 300, env: dict[str, str] | None = None
+    ) -> Any:
+        return run_tool(
+            [str(self.terraform), *args], cwd=cwd, env={**self.env, **(env or {})}, timeout=timeout
+        )
 
     def fmt(self, root: Path) -> list[str]:
         proc = self.tf(root, "fmt", "-check", "-recursive", "-diff", "-no-color")
@@ -225,8 +231,26 @@ class _Run:
         findings = _diagnostics(report.get("diagnostics") or [], rel, "validate")
         if findings or validate.returncode != 0:
             return findings or [_failed(rel, "terraform validate", validate)], None
+        # A root's S3 backend (spec `state`) is never contacted: validate has read the block;
+        # the scratch copy then plans on local state, as a root without `state` does.
+        (module / "backend.tf").unlink(missing_ok=True)
+        # An existing VPC (spec regions[].vpc_id): the stand-in answers its data sources as the
+        # spec states the network (hacompile.verify.tfnetwork), so its postconditions can pass.
+        network = existing_network(module)
+        env = {}
+        if network is not None:
+            known = module / ".hacompile-network.json"
+            known.write_text(json.dumps(network), encoding="utf-8")
+            env[NETWORK_ENV] = str(known)
         plan = self.tf(
-            module, "plan", "-refresh=false", "-input=false", "-lock=false", "-json", "-out=tfplan"
+            module,
+            "plan",
+            "-refresh=false",
+            "-input=false",
+            "-lock=false",
+            "-json",
+            "-out=tfplan",
+            env=env,
         )
         messages = [
             m["diagnostic"]

@@ -146,6 +146,24 @@ def _stand_in(attr: Attribute) -> Any:
     return {} if kind[0] == "map" else []
 
 
-def read_value(block: BlockSchema, config: Any) -> Any:
-    """A data source's state: its configuration with every computed attribute known."""
-    return _walk(block, config, _stand_in)
+def read_value(block: BlockSchema, config: Any, known: dict[str, Any] | None = None) -> Any:
+    """A data source's state: its configuration with every computed attribute known; `known`
+    gives some attributes their values (an existing network as the spec states it), an
+    object-typed one (served dynamic) as a list of objects of strings."""
+    state = _walk(block, config, _stand_in)
+    for name, value in (known or {}).items():
+        attr = block.attributes.get(name)
+        if attr is None or not isinstance(state, dict):
+            continue
+        kind = cty_type(attr.type)
+        if isinstance(kind, list) and kind[1] == "dynamic":  # a list or set of objects
+            state[name] = [
+                [json.dumps(["object", {k: "string" for k in item}]).encode(), item]
+                for item in value
+            ]
+        elif kind == "dynamic":
+            rows = ["list", ["object", {k: "string" for item in value for k in item}]]
+            state[name] = [json.dumps(rows).encode(), value]
+        else:
+            state[name] = value
+    return state

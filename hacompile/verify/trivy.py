@@ -29,8 +29,9 @@ import re
 import sysconfig
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
+from hacompile.record import Record
 from hacompile.verify.base import Context, Outcome, Unavailable, run_tool
 from hacompile.verify.tools import executable
 
@@ -48,7 +49,7 @@ _IGNORE = re.compile(r"(?:#|//)\s*trivy:ignore:")
 _COMMENT = re.compile(r"^\s*(?:#|//)")
 
 
-class Ignore(NamedTuple):
+class Ignore(Record):
     file: str
     line: int
     check: str

@@ -94,6 +94,10 @@ def _base_demo() -> dict[str, Any]:
         "access": {"ssh_key_name": "mykey", "ssh_cidrs": ["203.0.113.0/24"],
                    "ssh_user": "ubuntu"},
         "tags": {"project": "inj"},
+        "state": {"s3": {"bucket": "inj-tf-state", "region": "us-east-1",
+                         "key_prefix": "teams/inj"}},
+        "dns": {"zone": "example.com", "name": "www.example.com",
+                "health_check": {"frontend": "web", "path": "/health"}},
         "metrics": {"port": 8405, "cidrs": ["10.0.0.0/8"]},
         "logs": {"request_id_header": "X-Request-ID"},
         "security": {"flow_logs": {"destination": "s3",
@@ -111,7 +115,49 @@ def _base_existing() -> dict[str, Any]:
     return spec
 
 
+def _base_byo() -> dict[str, Any]:
+    spec = _base_demo()
+    region = spec["regions"][0]
+    region["vpc_id"] = "vpc-0123456789abcdef0"
+    region["security_groups"] = ["sg-0123456789abcdef0"]
+    region["zones"] = [
+        {"name": f"us-east-1{z}", "subnet_cidr": f"10.0.{i + 1}.0/24",
+         "subnet_id": f"subnet-0123456789abcdef{i}"}
+        for i, z in enumerate("ab")
+    ]
+    return spec
+
+
+def _base_dns_id() -> dict[str, Any]:
+    spec = _base_demo()
+    del spec["dns"]["zone"]
+    spec["dns"]["zone_id"] = "Z0123456789ABCDEFGHIJ"
+    return spec
+
+
+def _base_pools() -> dict[str, Any]:
+    """Named pools: a demo pool with every pool key, one of servers listed in the region, and
+    a frontend routing by host and path to them."""
+    spec = _base_demo()
+    del spec["backends"]
+    del spec["haproxy"]["sticky_cookie"]
+    spec["regions"][0]["pools"] = {"api": [{"name": "api1", "address": "api1.internal",
+                                            "port": 8080}]}
+    spec["pools"] = [
+        {"name": "web", "balance": "leastconn", "sticky_cookie": "WEBSRV", "slow_start": "30s",
+         "check": {"path": "/healthz", "interval": "2s"},
+         "demo": {"count": 2, "instance_type": "t3.micro"}},
+        {"name": "api"},
+    ]
+    spec["haproxy"]["frontends"][0]["routes"] = [
+        {"host": "api.example.com", "path": "/v1", "pool": "api"}]
+    spec["haproxy"]["frontends"][0]["default_pool"] = "web"
+    return spec
+
+
 TAG_KEY = ("tags", "<key>")
+# The key of regions[0].pools' `api` entry (a pool name, as a mapping key).
+POOL_KEY = ("regions", 0, "pools", "<key>")
 # field id -> (base spec, path of the value in it); TAG_KEY replaces the key of `project`.
 FIELDS: dict[str, tuple[str, tuple[str | int, ...]]] = {
     "name": ("demo", ("name",)),
@@ -130,6 +176,17 @@ FIELDS: dict[str, tuple[str, tuple[str | int, ...]]] = {
     "flow_logs.destination": ("demo", ("security", "flow_logs", "destination")),
     "flow_logs.s3_bucket_arn": ("demo", ("security", "flow_logs", "s3_bucket_arn")),
     "egress.cidr": ("demo", ("security", "egress", "allow", 0, "cidr")),
+    "state.s3.bucket": ("demo", ("state", "s3", "bucket")),
+    "state.s3.region": ("demo", ("state", "s3", "region")),
+    "state.s3.key_prefix": ("demo", ("state", "s3", "key_prefix")),
+    "region.vpc_id": ("byo", ("regions", 0, "vpc_id")),
+    "region.security_groups": ("byo", ("regions", 0, "security_groups", 0)),
+    "zone.subnet_id": ("byo", ("regions", 0, "zones", 0, "subnet_id")),
+    "dns.zone": ("demo", ("dns", "zone")),
+    "dns.zone_id": ("dns_id", ("dns", "zone_id")),
+    "dns.name": ("demo", ("dns", "name")),
+    "dns.health_check.frontend": ("demo", ("dns", "health_check", "frontend")),
+    "dns.health_check.path": ("demo", ("dns", "health_check", "path")),
     "egress.protocol": ("demo", ("security", "egress", "allow", 0, "protocol")),
     "demo.instance_type": ("demo", ("backends", "demo", "instance_type")),
     "backends.health_check_path": ("demo", ("backends", "health_check_path")),
@@ -151,8 +208,23 @@ FIELDS: dict[str, tuple[str, tuple[str | int, ...]]] = {
     "access.ssh_user": ("demo", ("access", "ssh_user")),
     "tags.key": ("demo", TAG_KEY),
     "tags.value": ("demo", ("tags", "project")),
+    "pool.name": ("pools", ("pools", 1, "name")),
+    "pool.balance": ("pools", ("pools", 0, "balance")),
+    "pool.sticky_cookie": ("pools", ("pools", 0, "sticky_cookie")),
+    "pool.slow_start": ("pools", ("pools", 0, "slow_start")),
+    "pool.check.path": ("pools", ("pools", 0, "check", "path")),
+    "pool.check.interval": ("pools", ("pools", 0, "check", "interval")),
+    "pool.demo.instance_type": ("pools", ("pools", 0, "demo", "instance_type")),
+    "route.host": ("pools", ("haproxy", "frontends", 0, "routes", 0, "host")),
+    "route.path": ("pools", ("haproxy", "frontends", 0, "routes", 0, "path")),
+    "route.pool": ("pools", ("haproxy", "frontends", 0, "routes", 0, "pool")),
+    "frontend.default_pool": ("pools", ("haproxy", "frontends", 0, "default_pool")),
+    "region.pools.key": ("pools", POOL_KEY),
+    "region.pools.server.name": ("pools", ("regions", 0, "pools", "api", 0, "name")),
+    "region.pools.server.address": ("pools", ("regions", 0, "pools", "api", 0, "address")),
 }
-BASES = {"demo": _base_demo, "existing": _base_existing}
+BASES = {"demo": _base_demo, "existing": _base_existing, "dns_id": _base_dns_id,
+         "byo": _base_byo, "pools": _base_pools}
 
 
 # --- the table covers the model -------------------------------------------------------------
@@ -187,8 +259,12 @@ def _typed(tp: Any, path: str) -> Iterator[str]:
 def _normalise(path: tuple[str | int, ...]) -> str:
     if path == TAG_KEY:
         return "tags{key}"
+    if path == POOL_KEY:
+        return "regions[].pools{key}"
     if path[0] == "tags":
         return "tags{value}"
+    if path[:3] == ("regions", 0, "pools"):
+        return "regions[].pools{value}" + _normalise(("x", *path[4:]))[1:]
     out = ""
     for part in path:
         out += "[]" if isinstance(part, int) else (f".{part}" if out else str(part))
@@ -209,6 +285,9 @@ def _set(spec: dict[str, Any], path: tuple[str | int, ...], value: str) -> dict[
     spec = copy.deepcopy(spec)
     if path == TAG_KEY:
         spec["tags"] = {value: spec["tags"]["project"]}
+        return spec
+    if path == POOL_KEY:
+        spec["regions"][0]["pools"] = {value: spec["regions"][0]["pools"]["api"]}
         return spec
     node: Any = spec
     for part in path[:-1]:
@@ -234,7 +313,7 @@ def _files(spec_path: Path) -> dict[str, bytes]:
 def _variants(field: str) -> dict[str, str]:
     """HOSTILE plus the benign value with a tail: what a sloppy pattern (`^...$`) lets in."""
     base_name, path = FIELDS[field]
-    good = "project" if path == TAG_KEY else _get(BASES[base_name](), path)
+    good = {TAG_KEY: "project", POOL_KEY: "api"}.get(path) or _get(BASES[base_name](), path)
     tails = {"trailing_newline": good + "\n", "trailing_directive": good + "\n}\nglobal_defs {",
              "trailing_space": good + " ", "leading_space": " " + good,
              "trailing_nul": good + "\x00", "trailing_jinja": good + "{{ 7*7 }}"}
@@ -287,9 +366,11 @@ def _assert_located(exc: SpecError, spec_path: Path, path: tuple[str | int, ...]
     except SpecError:  # the loader itself refused the file: it located its own error
         assert all(d.line >= 1 and d.column >= 1 for d in errors), label
         return
-    if path == TAG_KEY:
-        want_path = format_loc(("tags", value))
-        where = positions.keys[("tags", value)]
+    if path in (TAG_KEY, POOL_KEY):
+        at = (*path[:-1], value)
+        want_path = format_loc(at)
+        where = positions.keys.get(at, (0, 0))
+        path = at
     else:
         want_path = format_loc(path)
         where = positions.locate(path, at_key=False)
@@ -513,6 +594,7 @@ def test_ansible_does_not_template_unsafe_values(tmp_path: Path) -> None:
 # - the module interface's type constraints and validation conditions: fixed Terraform text
 #   written in hacompile.plan.module, never spec input;
 RAW_HCL_IDENTIFIERS = {"input.name", "output.name", "arg.name", "module.call", "group",
+                       "module.created_index",
                        "from", "to", "input.type", "v.condition"}
 # - in `#` comments, where only a line break could start code: DNS labels and identifiers,
 #   hacompile's own constants, an integer, and the checkov/trivy tables (printable, below);

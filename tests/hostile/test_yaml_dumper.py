@@ -29,8 +29,17 @@ BLUEPRINTS = sorted((Path(__file__).resolve().parents[2] / "blueprints").glob("*
 @pytest.mark.parametrize("blueprint", BLUEPRINTS, ids=lambda p: p.stem)
 def test_fast_path_matches_ruamel_on_blueprints(blueprint: Path) -> None:
     plan = compile_spec(blueprint).plan
-    for data in (inventory(plan), lb_group_vars(plan)):
-        assert _fast(data) == ruamel_dump(data)  # taken, not given up, and identical
+    assert _fast(inventory(plan)) == ruamel_dump(inventory(plan))  # taken, and identical
+    lb_vars = lb_group_vars(plan)
+    if not plan.haproxy.pools:
+        assert _fast(lb_vars) == ruamel_dump(lb_vars)
+        return
+    # With routes, the frontends' ACL criteria (`req.hdr(host),field(1,:),lower -m str ...`:
+    # spaces, commas, parentheses) are outside the fast path's alphabet, so group_vars/lb.yml,
+    # one small document whatever the number of regions, is ruamel's own dump.
+    with pytest.raises(_GiveUp):
+        _fast(lb_vars)
+    assert dump_yaml(lb_vars) == ruamel_dump(lb_vars)
 
 
 TRICKY = ["", "1", "-1", "0x1F", "0o17", "1e3", "1_000", "3.0", ".5", ".inf", ".nan", "true",

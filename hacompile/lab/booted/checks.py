@@ -10,16 +10,19 @@ the files Ansible wrote.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
-from hacompile.lab.netns import LabError
+from hacompile.lab.hosts import in_netns
+from hacompile.lab.netns import LabError, sh
 from hacompile.lab.observe import cloud_call
+from hacompile.plan import routing
+from hacompile.record import Record
 
 if TYPE_CHECKING:
     from hacompile.lab.booted.lab import BootedLab
 
 
-class Result(NamedTuple):
+class Result(Record):
     name: str
     ok: bool
     detail: str
@@ -150,8 +153,53 @@ def post_deploy(lab: BootedLab, timeout: float) -> tuple[list[Result], float]:
     started = time.monotonic()
     results: list[Result] = []
     for _ in range(10_000):
-        results = host_checks(lab) + vrrp_checks(lab)
+        results = host_checks(lab) + vrrp_checks(lab) + route_checks(lab)
         if all(r.ok for r in results) or time.monotonic() - started > timeout:
             break
         time.sleep(1.0)
     return results, time.monotonic() - started
+
+
+def route_checks(lab: BootedLab) -> list[Result]:
+    """With named pools: from the lab's client, through every EIP, one request per route (its
+    host in the Host header, its path) and one no route names; the demo server that answers
+    names its pool, which must be the one the routes send that request to
+    (hacompile.plan.routing.samples). Proves the routes on the deployed HAProxy, end to end."""
+    if not lab.plan.haproxy.pools:
+        return []
+    out: list[Result] = []
+    client = lab.topo.ns("client")
+    for fe in lab.plan.haproxy.frontends:
+        if fe.mode != "http":
+            continue
+        for eip in lab.topo.eips:
+            for sample in routing.samples(fe):
+                url = f"http://{eip.address}:{fe.port}{sample.path}"
+                try:
+                    body = sh(
+                        *in_netns(
+                            client,
+                            ["curl", "-sS", "--max-time", "5", "-H", f"Host: {sample.host}", url],
+                        ),
+                        timeout=15,
+                        check=False,
+                    )
+                except LabError as exc:
+                    body = str(exc)
+                served = next(
+                    (
+                        ln.removeprefix("<p>Served by ").removesuffix("</p>")
+                        for ln in body.splitlines()
+                        if ln.startswith("<p>Served by ")
+                    ),
+                    body.strip()[:80] or "no answer",
+                )
+                out.append(
+                    Result(
+                        f"{eip.key}: {fe.name} Host {sample.host} {sample.path} -> pool "
+                        f"{sample.pool}",
+                        f"<p>Pool {sample.pool}</p>" in body,
+                        served,
+                    )
+                )
+    return out

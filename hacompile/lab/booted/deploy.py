@@ -15,9 +15,10 @@ import re
 import subprocess
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from hacompile.lab.netns import LabError
+from hacompile.record import Record
 from hacompile.standins.moto import aws_env
 
 if TYPE_CHECKING:
@@ -31,7 +32,7 @@ RECAP = re.compile(
 PLAY_TIMEOUT = 1800
 
 
-class PlayRun(NamedTuple):
+class PlayRun(Record):
     seconds: float
     returncode: int
     recap: dict[str, dict[str, int]]  # host -> ok/changed/unreachable/failed
@@ -50,7 +51,7 @@ class PlayRun(NamedTuple):
         }
 
 
-class Deployment(NamedTuple):
+class Deployment(Record):
     converge: PlayRun
     idempotence: PlayRun
     ping: PlayRun  # baseline: every host reached once (SSH, sudo, Python) from the controller

@@ -18,7 +18,7 @@ import sys
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import jinja2
 import jinja2.nativetypes
@@ -26,12 +26,13 @@ from ruamel.yaml import YAML
 
 from hacompile.lab.booted.image import cache_dir, image_key, nspawn
 from hacompile.lab.netns import LabError
+from hacompile.record import Record
 
 APT_MODULES = ("ansible.builtin.apt", "apt")
 PIP_MODULES = ("ansible.builtin.pip", "pip")
 
 
-class Wanted(NamedTuple):
+class Wanted(Record):
     """What the roles install: Debian package names and pip requirement strings."""
 
     apt: tuple[str, ...]

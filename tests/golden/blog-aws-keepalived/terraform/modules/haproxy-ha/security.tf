@@ -1,7 +1,7 @@
 resource "aws_security_group" "lb" {
   name        = var.names.lb_group
   description = "HAProxy load balancers: frontends, VRRP between peers, SSH from admins"
-  vpc_id      = aws_vpc.main.id
+  vpc_id      = local.vpc_id
 
   tags = {
     Name = var.names.lb_group
@@ -78,7 +78,7 @@ resource "aws_vpc_security_group_egress_rule" "lb_egress" {
 resource "aws_security_group" "backend" {
   name        = var.names.backend_group
   description = "Demo web backends: the backend port from the load balancers only"
-  vpc_id      = aws_vpc.main.id
+  vpc_id      = local.vpc_id
 
   tags = {
     Name = var.names.backend_group

@@ -8,6 +8,11 @@ resource "aws_vpc" "main" {
   }
 }
 
+locals {
+  vpc_id     = aws_vpc.main.id
+  subnet_ids = { for key, subnet in aws_subnet.public : key => subnet.id }
+}
+
 # VPC flow logs (accepted and rejected traffic) to CloudWatch Logs, kept var.flow_logs.retention_days
 # days. The delivery role can be assumed only by the flow-logs service for this account's flow
 # logs in this region, and may only write to this log group (the root's policies/flow-logs-*).
@@ -32,7 +37,7 @@ resource "aws_iam_role_policy" "flow_logs" {
 }
 
 resource "aws_flow_log" "main" {
-  vpc_id                   = aws_vpc.main.id
+  vpc_id                   = local.vpc_id
   traffic_type             = "ALL"
   log_destination_type     = "cloud-watch-logs"
   log_destination          = aws_cloudwatch_log_group.flow_logs.arn
@@ -42,13 +47,13 @@ resource "aws_flow_log" "main" {
 
 # No rules: traffic that no security group of ours allows is dropped (CIS 5.4).
 resource "aws_default_security_group" "default" {
-  vpc_id = aws_vpc.main.id
+  vpc_id = local.vpc_id
 }
 
 resource "aws_subnet" "public" {
   for_each = var.subnets
 
-  vpc_id            = aws_vpc.main.id
+  vpc_id            = local.vpc_id
   availability_zone = each.value.zone
   cidr_block        = each.value.cidr
 
@@ -58,7 +63,7 @@ resource "aws_subnet" "public" {
 }
 
 resource "aws_internet_gateway" "main" {
-  vpc_id = aws_vpc.main.id
+  vpc_id = local.vpc_id
 
   tags = {
     Name = var.names.vpc
@@ -66,7 +71,7 @@ resource "aws_internet_gateway" "main" {
 }
 
 resource "aws_route_table" "public" {
-  vpc_id = aws_vpc.main.id
+  vpc_id = local.vpc_id
 
   tags = {
     Name = var.names.route_table

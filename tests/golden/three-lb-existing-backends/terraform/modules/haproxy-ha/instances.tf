@@ -27,7 +27,7 @@ resource "aws_instance" "lb" {
   ami                         = var.lb_ami_id != null ? var.lb_ami_id : data.aws_ami.lb[0].id
   instance_type               = var.instance_type
   key_name                    = var.ssh_key_name
-  subnet_id                   = aws_subnet.public[each.value.subnet].id
+  subnet_id                   = local.subnet_ids[each.value.subnet]
   private_ip                  = each.value.private_ip
   secondary_private_ips       = each.value.slot_ips
   associate_public_ip_address = true

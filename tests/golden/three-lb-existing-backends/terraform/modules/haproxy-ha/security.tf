@@ -1,7 +1,7 @@
 resource "aws_security_group" "lb" {
   name        = var.names.lb_group
   description = "HAProxy load balancers: frontends, VRRP between peers, SSH from admins"
-  vpc_id      = aws_vpc.main.id
+  vpc_id      = local.vpc_id
 
   tags = {
     Name = var.names.lb_group

@@ -153,7 +153,7 @@ variable "frontends" {
 }
 
 variable "lb_egress" {
-  description = "Outbound rules of the load balancers' security group, by rule name: to a CIDR or to one of the module's groups (to_group \"lb\" or \"backend\"); protocol tcp, udp, 112 (VRRP) or -1 (all; no ports)."
+  description = "Outbound rules of the load balancers' security group, by rule name: to a CIDR or to one of the module's groups (to_group \"lb\"); protocol tcp, udp, 112 (VRRP) or -1 (all; no ports)."
   type        = map(object({ description = string, protocol = string, from_port = optional(number), to_port = optional(number), cidr = optional(string), to_group = optional(string) }))
 
   validation {
@@ -177,8 +177,8 @@ variable "lb_egress" {
   }
 
   validation {
-    condition     = alltrue([for r in values(var.lb_egress) : r.to_group == null ? true : contains(["lb", "backend"], r.to_group)])
-    error_message = "to_group is \"lb\" or \"backend\"."
+    condition     = alltrue([for r in values(var.lb_egress) : r.to_group == null ? true : contains(["lb"], r.to_group)])
+    error_message = "to_group is \"lb\"."
   }
 
   validation {
