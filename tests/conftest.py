@@ -25,12 +25,18 @@ def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[
     env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"}
     return subprocess.run(
         [sys.executable, "-m", "hacompile", *args],
-        cwd=cwd or ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
+        cwd=cwd or ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
-def invoke_cli(*args: str, cwd: Path | None = None,
-               env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def invoke_cli(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """`run_cli` in-process, through typer's CliRunner: the same result (exit status, stdout,
     stderr, piped so no colour, stdin not a terminal), without ~0.3 s of interpreter start-up a
     case. An exception that escaped the CLI is raised here, where a subprocess would print its
@@ -49,5 +55,6 @@ def invoke_cli(*args: str, cwd: Path | None = None,
         os.chdir(before)
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
-    return subprocess.CompletedProcess(["hacompile", *args], result.exit_code, result.stdout,
-                                       result.stderr)
+    return subprocess.CompletedProcess(
+        ["hacompile", *args], result.exit_code, result.stdout, result.stderr
+    )

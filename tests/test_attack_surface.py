@@ -56,8 +56,10 @@ def _args(files: dict[str, str], region: str) -> dict[str, Any]:
     import hcl2
     from hcl2.utils import SerializationOptions
 
-    doc = hcl2.loads(files[f"terraform/{region}/main.tf"],
-                     serialization_options=SerializationOptions(with_comments=False))
+    doc = hcl2.loads(
+        files[f"terraform/{region}/main.tf"],
+        serialization_options=SerializationOptions(with_comments=False),
+    )
     (call,) = doc["module"]
     args: dict[str, Any] = _plain(call['"ha"'])
     return args
@@ -77,6 +79,7 @@ def _hapee(version: str, code: str | None = None) -> Any:
         lbs["hapee_version"] = version
         if code is not None:
             lbs["ami_product_code"] = code
+
     return change
 
 
@@ -87,11 +90,15 @@ def test_hapee_lookup_filters_by_the_marketplace_product_code(tmp_path: Path) ->
     files = _files(_spec(tmp_path, BLOG, _hapee("1.8")))
     lookup = _block(files[MOD + "instances.tf"], 'data "aws_ami" "lb"')
     assert "owners      = [var.lb_ami_filter.owner]" in lookup
-    assert re.search(r'name += "product-code"\s+values = \[var\.lb_ami_filter\.product_code\]',
-                     lookup)
+    assert re.search(
+        r'name += "product-code"\s+values = \[var\.lb_ami_filter\.product_code\]', lookup
+    )
     assert _args(files, "us-east-1")["lb_ami_filter"] == {
-        "owner": "aws-marketplace", "name": "hapee-ubuntu-*-amd64-hvm-1.8*",
-        "architecture": "x86_64", "product_code": CODE}
+        "owner": "aws-marketplace",
+        "name": "hapee-ubuntu-*-amd64-hvm-1.8*",
+        "architecture": "x86_64",
+        "product_code": CODE,
+    }
 
 
 def test_the_spec_overrides_the_product_code(tmp_path: Path) -> None:
@@ -105,18 +112,24 @@ def test_a_hapee_version_without_a_known_code_needs_the_override(tmp_path: Path)
     spec = _spec(tmp_path, BLOG, _hapee("3.0"))
     result = run_cli("build", str(spec), "-o", str(tmp_path / "out"))
     assert result.returncode == 2, result.stderr
-    assert re.search(r"ha\.yaml:\d+:\d+: error: load_balancers\.hapee_version: .*product code "
-                     r"of HAProxy Enterprise 3\.0.*ami_product_code", result.stderr)
+    assert re.search(
+        r"ha\.yaml:\d+:\d+: error: load_balancers\.hapee_version: .*product code "
+        r"of HAProxy Enterprise 3\.0.*ami_product_code",
+        result.stderr,
+    )
     assert "Traceback" not in result.stderr and not (tmp_path / "out").exists()
 
 
 def test_community_refuses_a_product_code(tmp_path: Path) -> None:
     def change(data: dict[str, Any]) -> None:
         data["load_balancers"]["ami_product_code"] = CODE
+
     with pytest.raises(SpecError) as caught:
         compile_spec(_spec(tmp_path, MULTI, change))
-    assert any(d.path == "load_balancers.ami_product_code" and "Canonical" in d.message
-               for d in caught.value.diagnostics)
+    assert any(
+        d.path == "load_balancers.ami_product_code" and "Canonical" in d.message
+        for d in caught.value.diagnostics
+    )
 
 
 def test_the_community_lookup_keeps_canonicals_owner() -> None:
@@ -134,6 +147,7 @@ def test_a_pinned_ami_means_no_lookup_in_that_region(tmp_path: Path, base: Path)
         data["regions"][0]["ami_id"] = pin
         if base == BLOG:  # pinned everywhere: no product code needed for 3.0
             data["load_balancers"].pop("ami_product_code")
+
     files = _files(_spec(tmp_path, base, change))
     first = "us-east-1" if base == BLOG else "eu-west-1"
     assert _args(files, first)["lb_ami_id"] == pin
@@ -152,6 +166,7 @@ def test_a_pinned_ami_means_no_lookup_in_that_region(tmp_path: Path, base: Path)
 def test_a_malformed_ami_id_is_a_located_error(tmp_path: Path, bad: str) -> None:
     def change(data: dict[str, Any]) -> None:
         data["regions"][0]["ami_id"] = bad
+
     result = run_cli("validate", str(_spec(tmp_path, MULTI, change)))
     assert result.returncode == 2
     assert re.search(r"ha\.yaml:\d+:\d+: error: regions\[0\]\.ami_id: .*AMI ID", result.stderr)
@@ -166,8 +181,11 @@ def test_the_eip_role_is_scoped_to_one_deployment() -> None:
         tf = f"terraform/{region}/"
         policy = json.loads(files[tf + "policies/eip-failover.json"])
         write = next(s for s in policy["Statement"] if "ec2:AssociateAddress" in s["Action"])
-        assert write["Condition"] == {"StringEquals": {
-            "aws:ResourceTag/hacompile:deployment": "${aws:PrincipalTag/hacompile:deployment}"}}
+        assert write["Condition"] == {
+            "StringEquals": {
+                "aws:ResourceTag/hacompile:deployment": "${aws:PrincipalTag/hacompile:deployment}"
+            }
+        }
         args = _args(files, region)
         assert args["deployment_tag_key"] == "hacompile:deployment"
         assert args["name_prefix"] == f"shop-{region}-"
@@ -221,12 +239,12 @@ def test_flow_logs_go_to_cloudwatch_by_default() -> None:
     assert statement["Principal"] == {"Service": "vpc-flow-logs.amazonaws.com"}
     assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": "${account_id}"}
     assert statement["Condition"]["ArnLike"] == {
-        "aws:SourceArn": "arn:aws:ec2:us-west-2:${account_id}:vpc-flow-log/*"}
+        "aws:SourceArn": "arn:aws:ec2:us-west-2:${account_id}:vpc-flow-log/*"
+    }
     delivery = json.loads(files["terraform/us-west-2/policies/flow-logs-delivery.json"])
     writes = delivery["Statement"][0]
     assert "logs:CreateLogGroup" not in json.dumps(delivery)
-    assert all("log-group:/hacompile/api/us-west-2/vpc-flow-logs" in r
-               for r in writes["Resource"])
+    assert all("log-group:/hacompile/api/us-west-2/vpc-flow-logs" in r for r in writes["Resource"])
 
 
 def test_flow_logs_to_s3_need_no_role(tmp_path: Path) -> None:
@@ -234,6 +252,7 @@ def test_flow_logs_to_s3_need_no_role(tmp_path: Path) -> None:
 
     def change(data: dict[str, Any]) -> None:
         data["security"] = {"flow_logs": {"destination": "s3", "s3_bucket_arn": bucket}}
+
     files = _files(_spec(tmp_path, THREE, change))
     network = files[MOD + "network.tf"]
     flow = _block(network, 'resource "aws_flow_log" "main"')
@@ -247,19 +266,24 @@ def test_flow_logs_to_s3_need_no_role(tmp_path: Path) -> None:
 def test_flow_logs_to_s3_without_a_bucket_is_a_located_error(tmp_path: Path) -> None:
     def change(data: dict[str, Any]) -> None:
         data["security"] = {"flow_logs": {"destination": "s3"}}
+
     result = run_cli("validate", str(_spec(tmp_path, THREE, change)))
     assert result.returncode == 2
-    assert re.search(r"ha\.yaml:\d+:\d+: error: security\.flow_logs\.destination: .*"
-                     r"s3_bucket_arn", result.stderr)
+    assert re.search(
+        r"ha\.yaml:\d+:\d+: error: security\.flow_logs\.destination: .*"
+        r"s3_bucket_arn",
+        result.stderr,
+    )
 
 
 def test_flow_logs_off_is_an_accepted_finding(tmp_path: Path) -> None:
     def change(data: dict[str, Any]) -> None:
         data["security"] = {"flow_logs": {"destination": "none"}}
+
     files = _files(_spec(tmp_path, THREE, change))
     network = files[MOD + "network.tf"]
     assert "aws_flow_log" not in network and "flow_logs" not in files[MOD + "variables.tf"]
-    vpc = network[network.index("#trivy:ignore:AVD-AWS-0178"):]
+    vpc = network[network.index("#trivy:ignore:AVD-AWS-0178") :]
     assert vpc.split("\n")[1] == 'resource "aws_vpc" "main" {'
     assert "checkov:skip=CKV2_AWS_11" in vpc
     assert "AVD-AWS-0178" in files["README.md"]
@@ -270,15 +294,30 @@ def test_flow_logs_off_is_an_accepted_finding(tmp_path: Path) -> None:
 
 def test_load_balancer_egress_is_what_the_tier_needs() -> None:
     rules = _args(_files(THREE), "us-west-2")["lb_egress"]
-    assert set(rules) == {"backend1", "backend2", "backend3", "vrrp", "dns_udp", "dns_tcp",
-                          "https", "http"}
+    assert set(rules) == {
+        "backend1",
+        "backend2",
+        "backend3",
+        "vrrp",
+        "dns_udp",
+        "dns_tcp",
+        "https",
+        "http",
+    }
     assert rules["backend1"] | {"description": ""} == {
-        "description": "", "protocol": "tcp", "from_port": 8080, "to_port": 8080,
-        "cidr": "10.60.20.11/32"}
+        "description": "",
+        "protocol": "tcp",
+        "from_port": 8080,
+        "to_port": 8080,
+        "cidr": "10.60.20.11/32",
+    }
     assert rules["backend3"]["cidr"] == "10.60.0.0/16"  # a DNS name: the VPC
     assert rules["backend3"]["from_port"] == 8443
-    assert rules["vrrp"] == {"description": "VRRP adverts to the other load balancers",
-                             "protocol": "112", "to_group": "lb"}
+    assert rules["vrrp"] == {
+        "description": "VRRP adverts to the other load balancers",
+        "protocol": "112",
+        "to_group": "lb",
+    }
     assert rules["dns_udp"]["cidr"] == "10.60.0.2/32"
     assert not any(rule["protocol"] == "-1" for rule in rules.values())
 
@@ -303,7 +342,9 @@ def test_demo_backends_reach_only_mirrors_and_dns() -> None:
     # each rule to the internet carries its own trivy ignore, scoped to its key, with its reason
     lb = _ignores(text, "lb_egress")
     assert [line.split(" ")[0] for line in lb] == [
-        "#trivy:ignore:AVD-AWS-0104[each.key=https]", "#trivy:ignore:AVD-AWS-0104[each.key=http]"]
+        "#trivy:ignore:AVD-AWS-0104[each.key=https]",
+        "#trivy:ignore:AVD-AWS-0104[each.key=http]",
+    ]
     assert lb[0].endswith("accepted for https: " + security.HTTPS_WHY)
     backend = _ignores(text, "backend_egress")
     assert backend[0].endswith("accepted for https: " + security.MIRRORS_WHY)
@@ -312,18 +353,21 @@ def test_demo_backends_reach_only_mirrors_and_dns() -> None:
 def test_the_spec_adds_egress_or_opens_it(tmp_path: Path) -> None:
     def allow(data: dict[str, Any]) -> None:
         data["security"] = {"egress": {"allow": [{"cidr": "10.70.0.0/16", "port": 5432}]}}
+
     rules = _args(_files(_spec(tmp_path, THREE, allow)), "us-west-2")["lb_egress"]
     assert rules["allow1"]["cidr"] == "10.70.0.0/16" and rules["allow1"]["to_port"] == 5432
 
     def unrestricted(data: dict[str, Any]) -> None:
         data["security"] = {"egress": {"unrestricted": True}}
+
     files = _files(_spec(tmp_path, MULTI, unrestricted))
     args = _args(files, "eu-west-1")
     assert set(args["lb_egress"]) == set(args["backend_egress"]) == {"all"}
     everything = args["lb_egress"]["all"]
     assert everything["protocol"] == "-1" and "from_port" not in everything
-    body = _block(files[MOD + "security.tf"],
-                  'resource "aws_vpc_security_group_egress_rule" "lb_egress"')
+    body = _block(
+        files[MOD + "security.tf"], 'resource "aws_vpc_security_group_egress_rule" "lb_egress"'
+    )
     assert "checkov:skip=CKV_AWS_382" in body
     assert "security.egress.unrestricted" in files["README.md"]
 
@@ -338,8 +382,10 @@ def _endpoint(data: dict[str, Any]) -> None:
 def test_without_the_endpoint_the_bundle_has_none() -> None:
     files = _files(MULTI)
     assert "ec2_endpoint" not in "".join(v for k, v in files.items() if k.startswith(MOD))
-    assert _args(files, "eu-west-1")["lb_egress"]["https"]["description"] == \
-        "HTTPS: EC2 API and package mirrors"
+    assert (
+        _args(files, "eu-west-1")["lb_egress"]["https"]["description"]
+        == "HTTPS: EC2 API and package mirrors"
+    )
 
 
 def test_the_ec2_endpoint_serves_the_lb_subnets_to_the_lbs_only(tmp_path: Path) -> None:
@@ -349,9 +395,13 @@ def test_the_ec2_endpoint_serves_the_lb_subnets_to_the_lbs_only(tmp_path: Path) 
         assert args["ec2_endpoint_service"] == f"com.amazonaws.{region}.ec2"
         assert args["names"]["ec2_endpoint_group"] == "shop-ec2-endpoint"
         rules = args["lb_egress"]
-        assert rules["ec2_endpoint"] == {"description": "HTTPS: the EC2 API endpoint",
-                                         "protocol": "tcp", "from_port": 443, "to_port": 443,
-                                         "to_group": "ec2_endpoint"}
+        assert rules["ec2_endpoint"] == {
+            "description": "HTTPS: the EC2 API endpoint",
+            "protocol": "tcp",
+            "from_port": 443,
+            "to_port": 443,
+            "to_group": "ec2_endpoint",
+        }
         # HTTPS anywhere stays for the package mirrors, with the mirrors' reason
         assert rules["https"]["description"] == "HTTPS: package mirrors"
     network = files[MOD + "network.tf"]
@@ -360,13 +410,17 @@ def test_the_ec2_endpoint_serves_the_lb_subnets_to_the_lbs_only(tmp_path: Path) 
     assert "private_dns_enabled = true" in endpoint
     assert "subnet_ids          = values(local.subnet_ids)" in endpoint
     groups_tf = files[MOD + "security.tf"]
-    ingress = _block(groups_tf, 'resource "aws_vpc_security_group_ingress_rule" '
-                               '"ec2_endpoint_from_lb"')
+    ingress = _block(
+        groups_tf, 'resource "aws_vpc_security_group_ingress_rule" "ec2_endpoint_from_lb"'
+    )
     assert "referenced_security_group_id = aws_security_group.lb.id" in ingress
     assert "from_port                    = 443" in ingress and "cidr_ipv4" not in ingress
-    assert "aws_vpc_security_group_egress_rule\" \"ec2_endpoint" not in groups_tf
-    reason = next(line for line in groups_tf.splitlines()
-                  if line.startswith("#trivy:ignore:AVD-AWS-0104[each.key=https]"))
+    assert 'aws_vpc_security_group_egress_rule" "ec2_endpoint' not in groups_tf
+    reason = next(
+        line
+        for line in groups_tf.splitlines()
+        if line.startswith("#trivy:ignore:AVD-AWS-0104[each.key=https]")
+    )
     assert reason.endswith(security.MIRRORS_WHY)
     assert "the EC2 API endpoint's group" in files["README.md"]
 

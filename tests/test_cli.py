@@ -70,25 +70,49 @@ def test_missing_file_is_a_located_error() -> None:
     assert result.stderr.startswith("nope.yaml:1:1: error: no such file")
 
 
-@pytest.mark.skipif(os.environ.get("HACOMPILE_SKIP_INSTALL_TEST") == "1",
-                    reason="explicitly disabled")
+@pytest.mark.skipif(
+    os.environ.get("HACOMPILE_SKIP_INSTALL_TEST") == "1", reason="explicitly disabled"
+)
 def test_non_editable_install_builds_from_the_wheel(tmp_path: Path) -> None:
     """pip install . into a fresh venv: the templates must ship inside the wheel."""
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=True, system_site_packages=True)
     py = env_dir / "bin" / "python"
-    subprocess.run([str(py), "-m", "pip", "install", "--quiet", "--no-deps",
-                    "--no-build-isolation", str(ROOT)],
-                   check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [
+            str(py),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            str(ROOT),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     out = tmp_path / "out"
     clean_env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    result = subprocess.run([str(env_dir / "bin" / "hacompile"), "build", str(ROOT / BLOG),
-                             "-o", str(out)], cwd=tmp_path, env=clean_env,
-                            capture_output=True, text=True, timeout=120, check=False)
+    result = subprocess.run(
+        [str(env_dir / "bin" / "hacompile"), "build", str(ROOT / BLOG), "-o", str(out)],
+        cwd=tmp_path,
+        env=clean_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
-    where = subprocess.run([str(py), "-c", "import hacompile; print(hacompile.__file__)"],
-                           cwd=tmp_path, env=clean_env, capture_output=True, text=True,
-                           check=True).stdout
+    where = subprocess.run(
+        [str(py), "-c", "import hacompile; print(hacompile.__file__)"],
+        cwd=tmp_path,
+        env=clean_env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert str(env_dir) in where, "must run the installed copy, not the checkout"
     golden = ROOT / "tests" / "golden" / "blog-aws-keepalived"
     for path in golden.rglob("*"):

@@ -30,24 +30,33 @@ def _invoke(*args: str) -> Any:
 @pytest.mark.parametrize("module", ["spec_commands.py", "tool_commands.py"])
 def test_commands_import_only_public_names(module: str) -> None:
     tree = ast.parse((CLI / module).read_text(encoding="utf-8"))
-    private = [alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
-               and (node.module or "").startswith("hacompile")
-               for alias in node.names if alias.name.startswith("_")]
+    private = [
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("hacompile")
+        for alias in node.names
+        if alias.name.startswith("_")
+    ]
     assert private == []
 
 
 def test_every_command_honours_json_and_quiet() -> None:
     commands = typer.main.get_command(app).commands  # type: ignore[attr-defined]
-    lacking = {name: sorted({"--json", "--quiet"} - {o for p in command.params for o in p.opts})
-               for name, command in commands.items()}
+    lacking = {
+        name: sorted({"--json", "--quiet"} - {o for p in command.params for o in p.opts})
+        for name, command in commands.items()
+    }
     assert {name: missing for name, missing in lacking.items() if missing} == {}
 
 
 @pytest.fixture
 def lab_ready(monkeypatch: pytest.MonkeyPatch) -> None:
     """The lab's prerequisites met (no root needed: nothing is stood up in these tests)."""
-    monkeypatch.setattr(hacompile.lab.prereqs, "check_prerequisites",
-                        lambda **_: hacompile.lab.prereqs.Prerequisites())
+    monkeypatch.setattr(
+        hacompile.lab.prereqs,
+        "check_prerequisites",
+        lambda **_: hacompile.lab.prereqs.Prerequisites(),
+    )
 
 
 @pytest.fixture
@@ -92,8 +101,9 @@ def _fake_run(monkeypatch: pytest.MonkeyPatch) -> LabRun:
 def test_lab_results_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     run = _fake_run(monkeypatch)
     results = tmp_path / "results.json"
-    result = _invoke("lab", str(ROOT / "blueprints" / "blog-aws-keepalived.yaml"),
-                     "--results", str(results))
+    result = _invoke(
+        "lab", str(ROOT / "blueprints" / "blog-aws-keepalived.yaml"), "--results", str(results)
+    )
     assert result.exit_code == 0, result.output
     assert json.loads(results.read_text(encoding="utf-8")) == run.as_json()
     assert f"results written to {results}" in result.stdout
@@ -101,8 +111,9 @@ def test_lab_results_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
 
 
 @pytest.mark.usefixtures("lab_ready")
-def test_lab_json_is_one_document_on_stdout(monkeypatch: pytest.MonkeyPatch,
-                                            tmp_path: Path) -> None:
+def test_lab_json_is_one_document_on_stdout(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     run = _fake_run(monkeypatch)
     result = _invoke("lab", str(ROOT / "blueprints" / "blog-aws-keepalived.yaml"), "--json")
     assert result.exit_code == 0, result.output
@@ -113,8 +124,7 @@ def test_lab_json_is_one_document_on_stdout(monkeypatch: pytest.MonkeyPatch,
 
 
 @pytest.mark.usefixtures("lab_ready")
-def test_lab_quiet_prints_the_table_and_the_verdict_only(monkeypatch: pytest.MonkeyPatch
-                                                        ) -> None:
+def test_lab_quiet_prints_the_table_and_the_verdict_only(monkeypatch: pytest.MonkeyPatch) -> None:
     _fake_run(monkeypatch)
     result = _invoke("lab", str(ROOT / "blueprints" / "blog-aws-keepalived.yaml"), "-q")
     assert result.exit_code == 0

@@ -51,8 +51,11 @@ def _extras() -> dict[str, list[str]]:
 def _allowed(path: Path) -> set[str]:
     """The distributions a module at `path` may import: runtime plus its part's extra."""
     extras = {name: {_distribution(r) for r in reqs} for name, reqs in _extras().items()}
-    parts = {PACKAGE / "verify": extras["verify"], PACKAGE / "lab": extras["lab"],
-             PACKAGE / "standins": extras["verify"] & extras["lab"]}
+    parts = {
+        PACKAGE / "verify": extras["verify"],
+        PACKAGE / "lab": extras["lab"],
+        PACKAGE / "standins": extras["verify"] & extras["lab"],
+    }
     allowed = set(extras[""])
     for part, dists in parts.items():
         if part in path.parents:
@@ -83,8 +86,10 @@ def test_every_import_is_a_declared_dependency() -> None:
         for name in sorted(_third_party_imports(path)):
             dist = PROVIDED_BY.get(name)
             if dist is None or dist not in allowed:
-                problems.append(f"{path.relative_to(ROOT)} imports {name!r}, which "
-                                f"{'is not in PROVIDED_BY' if dist is None else 'is undeclared'}")
+                problems.append(
+                    f"{path.relative_to(ROOT)} imports {name!r}, which "
+                    f"{'is not in PROVIDED_BY' if dist is None else 'is undeclared'}"
+                )
     assert problems == []
 
 

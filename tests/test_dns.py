@@ -27,8 +27,11 @@ def _spec(tmp_path: Path, dns: Any, base: Path = MULTI) -> Path:
     return path
 
 
-GOOD = {"zone": "example.com", "name": "shop.example.com",
-        "health_check": {"frontend": "http", "path": "/", "interval": 10}}
+GOOD = {
+    "zone": "example.com",
+    "name": "shop.example.com",
+    "health_check": {"frontend": "http", "path": "/", "interval": 10},
+}
 
 
 def test_without_dns_the_bundle_has_no_route53() -> None:
@@ -42,9 +45,17 @@ def test_every_eip_gets_a_health_checked_multivalue_record(tmp_path: Path) -> No
     files = _files(_spec(tmp_path, GOOD))
     for region in ("eu-west-1", "us-east-2"):
         assert _args(files, region)["dns"] == {
-            "zone_name": "example.com", "name": "shop.example.com", "ttl": 60,
-            "health_check": {"type": "HTTP", "port": 80, "path": "/", "interval": 10,
-                             "failure_threshold": 3}}
+            "zone_name": "example.com",
+            "name": "shop.example.com",
+            "ttl": 60,
+            "health_check": {
+                "type": "HTTP",
+                "port": 80,
+                "path": "/",
+                "interval": 10,
+                "failure_threshold": 3,
+            },
+        }
     dns = files[MOD + "dns.tf"]
     record = _block(dns, 'resource "aws_route53_record" "eip"')
     assert "for_each = aws_eip.service" in record
@@ -61,13 +72,21 @@ def test_every_eip_gets_a_health_checked_multivalue_record(tmp_path: Path) -> No
 
 
 def test_a_zone_id_needs_no_lookup_and_tcp_frontends_are_checked_by_connecting(
-        tmp_path: Path) -> None:
-    dns = {"zone_id": "Z0123456789ABCDEFGHIJ", "name": "api.example.net", "ttl": 30,
-           "health_check": {"frontend": "https", "failure_threshold": 2}}
+    tmp_path: Path,
+) -> None:
+    dns = {
+        "zone_id": "Z0123456789ABCDEFGHIJ",
+        "name": "api.example.net",
+        "ttl": 30,
+        "health_check": {"frontend": "https", "failure_threshold": 2},
+    }
     files = _files(_spec(tmp_path, dns, THREE))
     assert _args(files, "us-west-2")["dns"] == {
-        "zone_id": "Z0123456789ABCDEFGHIJ", "name": "api.example.net", "ttl": 30,
-        "health_check": {"type": "TCP", "port": 443, "interval": 30, "failure_threshold": 2}}
+        "zone_id": "Z0123456789ABCDEFGHIJ",
+        "name": "api.example.net",
+        "ttl": 30,
+        "health_check": {"type": "TCP", "port": 443, "interval": 30, "failure_threshold": 2},
+    }
     assert 'data "aws_route53_zone"' not in files[MOD + "dns.tf"]
 
 
@@ -76,25 +95,37 @@ def test_explain_and_the_readme_state_the_dns_timeline(tmp_path: Path) -> None:
     result = invoke_cli("explain", str(spec))
     assert result.returncode == 0, result.stderr
     text = " ".join(result.stdout.split())
-    assert "leaves the answers within 10 s x 3 failed checks (HTTP GET / on port 80) + 60 s " \
+    assert (
+        "leaves the answers within 10 s x 3 failed checks (HTTP GET / on port 80) + 60 s "
         "TTL = 90 s" in text
+    )
     readme = compile_spec(spec).bundle.by_path()["README.md"].content.decode()
     assert "+ 60 s TTL = 90 s" in readme
     assert "Terraform publishes the EIPs in Route 53 as `shop.example.com`" in readme
 
 
-@pytest.mark.parametrize(("dns", "field", "words"), [
-    ({**GOOD, "zone_id": "Z123"}, "dns", "not both"),
-    ({k: v for k, v in GOOD.items() if k != "zone"}, "dns", "not neither"),
-    ({**GOOD, "name": "shop.example.org"}, "dns.name", "is not in the zone example.com"),
-    ({**GOOD, "health_check": {"frontend": "web"}}, "dns.health_check.frontend",
-     "no frontend 'web'"),
-    ({**GOOD, "name": "Shop_Example"}, "dns.name", "is no DNS name"),
-    ({**GOOD, "health_check": {"frontend": "http", "interval": 20}},
-     "dns.health_check.interval", ""),
-])
-def test_a_bad_dns_section_is_a_located_error(tmp_path: Path, dns: Any, field: str,
-                                              words: str) -> None:
+@pytest.mark.parametrize(
+    ("dns", "field", "words"),
+    [
+        ({**GOOD, "zone_id": "Z123"}, "dns", "not both"),
+        ({k: v for k, v in GOOD.items() if k != "zone"}, "dns", "not neither"),
+        ({**GOOD, "name": "shop.example.org"}, "dns.name", "is not in the zone example.com"),
+        (
+            {**GOOD, "health_check": {"frontend": "web"}},
+            "dns.health_check.frontend",
+            "no frontend 'web'",
+        ),
+        ({**GOOD, "name": "Shop_Example"}, "dns.name", "is no DNS name"),
+        (
+            {**GOOD, "health_check": {"frontend": "http", "interval": 20}},
+            "dns.health_check.interval",
+            "",
+        ),
+    ],
+)
+def test_a_bad_dns_section_is_a_located_error(
+    tmp_path: Path, dns: Any, field: str, words: str
+) -> None:
     result = invoke_cli("validate", str(_spec(tmp_path, dns)))
     assert result.returncode == 2, result.stdout
     line = next(x for x in result.stderr.splitlines() if f"error: {field}:" in x)
@@ -103,8 +134,11 @@ def test_a_bad_dns_section_is_a_located_error(tmp_path: Path, dns: Any, field: s
 
 
 def test_a_path_on_a_tcp_frontend_is_refused(tmp_path: Path) -> None:
-    dns = {"zone": "example.net", "name": "api.example.net",
-           "health_check": {"frontend": "https", "path": "/health"}}
+    dns = {
+        "zone": "example.net",
+        "name": "api.example.net",
+        "health_check": {"frontend": "https", "path": "/health"},
+    }
     result = invoke_cli("validate", str(_spec(tmp_path, dns, THREE)))
     assert result.returncode == 2
     assert "error: dns.health_check.path: frontend https is tcp" in result.stderr

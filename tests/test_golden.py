@@ -20,8 +20,10 @@ def _tree(root: Path) -> dict[str, tuple[bytes, int]]:
     out = {}
     for path in sorted(root.rglob("*")):
         if path.is_file():
-            out[path.relative_to(root).as_posix()] = (path.read_bytes(),
-                                                      path.stat().st_mode & 0o111 != 0)
+            out[path.relative_to(root).as_posix()] = (
+                path.read_bytes(),
+                path.stat().st_mode & 0o111 != 0,
+            )
     return out
 
 

@@ -39,8 +39,9 @@ def test_positions_of_keys_items_and_values(tmp_path: Path) -> None:
         ("# only a comment\n", (1, 1), "empty"),
     ],
 )
-def test_yaml_problems_are_located(tmp_path: Path, text: str, where: tuple[int, int],
-                                   words: str) -> None:
+def test_yaml_problems_are_located(
+    tmp_path: Path, text: str, where: tuple[int, int], words: str
+) -> None:
     with pytest.raises(SpecError) as info:
         load(_write(tmp_path, text))
     (diag,) = info.value.diagnostics
@@ -87,8 +88,9 @@ def test_missing_file_and_directory(tmp_path: Path) -> None:
         ("1_0.5", "underscore"),
     ],
 )
-def test_ambiguous_number_forms_are_refused_at_the_scalar(tmp_path: Path, scalar: str,
-                                                          words: str) -> None:
+def test_ambiguous_number_forms_are_refused_at_the_scalar(
+    tmp_path: Path, scalar: str, words: str
+) -> None:
     with pytest.raises(SpecError) as info:
         load(_write(tmp_path, f"version: 1\nhaproxy:\n  maxconn: {scalar}\n"))
     (diag,) = info.value.diagnostics
@@ -96,9 +98,19 @@ def test_ambiguous_number_forms_are_refused_at_the_scalar(tmp_path: Path, scalar
     assert words in diag.message and scalar in diag.message
 
 
-@pytest.mark.parametrize(("scalar", "value"),
-                         [("0", 0), ("80", 80), ("-5", -5), ("+5", 5), ("1.5", 1.5),
-                          ("0.25", 0.25), ("1e3", 1000.0), ("'010'", "010")])
+@pytest.mark.parametrize(
+    ("scalar", "value"),
+    [
+        ("0", 0),
+        ("80", 80),
+        ("-5", -5),
+        ("+5", 5),
+        ("1.5", 1.5),
+        ("0.25", 0.25),
+        ("1e3", 1000.0),
+        ("'010'", "010"),
+    ],
+)
 def test_plain_decimal_numbers_still_load(tmp_path: Path, scalar: str, value: object) -> None:
     """Every YAML reader agrees on these, so they stay; a quoted 010 is a string."""
     assert load(_write(tmp_path, f"a: {scalar}\n")).data == {"a": value}
@@ -108,6 +120,7 @@ def test_an_oversized_list_is_refused_while_parsing(tmp_path: Path) -> None:
     """Refused at the first item past the cap, before the rest of the file is parsed (a
     10,000-item list took seconds to parse before pydantic refused its length)."""
     from hacompile.load import MAX_ITEMS
+
     items = "".join(f"  - {{name: f{i}, port: {1000 + i}}}\n" for i in range(MAX_ITEMS + 5))
     with pytest.raises(SpecError) as info:
         load(_write(tmp_path, "version: 1\nfrontends:\n" + items))
@@ -120,6 +133,7 @@ def test_an_oversized_list_is_refused_while_parsing(tmp_path: Path) -> None:
 
 def test_an_oversized_mapping_is_refused_while_parsing(tmp_path: Path) -> None:
     from hacompile.load import MAX_ITEMS
+
     keys = ", ".join(f"k{i}: {i}" for i in range(MAX_ITEMS + 1))
     with pytest.raises(SpecError) as info:
         load(_write(tmp_path, "tags: {" + keys + "}\n"))
@@ -132,6 +146,7 @@ def test_the_loader_cap_admits_every_list_the_model_bounds() -> None:
     the model's, so no bounded list may be longer than the cap."""
     from hacompile.load import MAX_ITEMS
     from hacompile.spec import bounds
+
     limits = {k: v for k, v in vars(bounds).items() if k.startswith("MAX_")}
     assert limits and max(limits.values()) <= MAX_ITEMS, limits
 
@@ -140,6 +155,7 @@ def test_many_values_are_refused_while_parsing(tmp_path: Path) -> None:
     """40 x 64 x 64 nested scalars (330 KB) took 9-15 s to parse and passed the loader: each
     value costs ruamel ~30 us. The node budget now also counts while composing."""
     from hacompile.load import MAX_NODES
+
     cube = "[" + ",".join(["[" + ",".join(["[" + ",".join(["1"] * 64) + "]"] * 64) + "]"] * 40)
     with pytest.raises(SpecError) as info:
         load(_write(tmp_path, "version: 1\nregions: " + cube + "]\n"))

@@ -28,8 +28,13 @@ from hacompile.spec.model import Spec
 from tests.conftest import ROOT
 
 BLUEPRINT = ROOT / "blueprints" / "metrics-and-logs.yaml"
-METRICS_VARS = ("haproxy_metrics_port", "haproxy_metrics_cidrs", "haproxy_metrics_lua_path",
-                "keepalived_vrrp_metrics", "haproxy_request_id_header")
+METRICS_VARS = (
+    "haproxy_metrics_port",
+    "haproxy_metrics_cidrs",
+    "haproxy_metrics_lua_path",
+    "keepalived_vrrp_metrics",
+    "haproxy_request_id_header",
+)
 
 
 def _lb_vars(files: dict[str, bytes]) -> dict[str, object]:
@@ -37,8 +42,15 @@ def _lb_vars(files: dict[str, bytes]) -> dict[str, object]:
     return data
 
 
-@pytest.mark.parametrize("name", ["blog-aws-keepalived", "community-multi-region",
-                                  "fast-failover", "three-lb-existing-backends"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "blog-aws-keepalived",
+        "community-multi-region",
+        "fast-failover",
+        "three-lb-existing-backends",
+    ],
+)
 def test_without_metrics_nothing_is_emitted(name: str) -> None:
     compiled = compile_spec(ROOT / "blueprints" / f"{name}.yaml")
     files = {p: f.content for p, f in compiled.bundle.by_path().items()}
@@ -73,7 +85,7 @@ def test_metrics_blueprint_plans_the_port_cidrs_and_request_ids() -> None:
     args = {a.name: a.value for a in module.arguments(plan, plan.regions[0])}
     assert args["metrics"] == {"port": 8405, "cidrs": ["10.30.0.0/16"]}
     security = files["terraform/modules/haproxy-ha/security.tf"].content.decode()
-    rule = security[security.index('"lb_metrics"'):]
+    rule = security[security.index('"lb_metrics"') :]
     assert "for_each = toset(var.metrics.cidrs)" in rule
     assert "from_port         = var.metrics.port" in rule
     assert files["ansible/roles/keepalived/files/hacompile-vrrp-metrics"].mode == 0o755
@@ -82,7 +94,8 @@ def test_metrics_blueprint_plans_the_port_cidrs_and_request_ids() -> None:
 
 def test_hapee_paths_follow_the_flavor(tmp_path: Path) -> None:
     text = BLUEPRINT.read_text().replace(
-        "flavor: community", "flavor: hapee\n  ami_product_code: abcdefghijklmnopqrstuvwxy")
+        "flavor: community", "flavor: hapee\n  ami_product_code: abcdefghijklmnopqrstuvwxy"
+    )
     spec = tmp_path / "ha.yaml"
     spec.write_text(text)
     plan = compile_spec(spec).checked.plan
@@ -97,16 +110,32 @@ def _free_port() -> int:
 
 
 def _get(port: int, path: str, source: str) -> tuple[int, str]:
-    done = subprocess.run(["curl", "-s", "--max-time", "5", "--interface", source, "-w",
-                           "\n%{http_code}", f"http://127.0.0.1:{port}{path}"],
-                          capture_output=True, text=True, timeout=30, check=False)
+    done = subprocess.run(
+        [
+            "curl",
+            "-s",
+            "--max-time",
+            "5",
+            "--interface",
+            source,
+            "-w",
+            "\n%{http_code}",
+            f"http://127.0.0.1:{port}{path}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
     body, _, status = done.stdout.rpartition("\n")
     return int(status or 0), body
 
 
 @pytest.mark.root
-@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("haproxy") or not shutil.which("curl"),
-                    reason="needs root (a private /run), haproxy and curl")
+@pytest.mark.skipif(
+    os.geteuid() != 0 or not shutil.which("haproxy") or not shutil.which("curl"),
+    reason="needs root (a private /run), haproxy and curl",
+)
 def test_metrics_frontend_answers_allowed_sources_only(tmp_path: Path) -> None:
     from hacompile.standins.ansible_render import render_bundle
 
@@ -115,21 +144,29 @@ def test_metrics_frontend_answers_allowed_sources_only(tmp_path: Path) -> None:
     port = _free_port()
     lua = golden / "ansible" / "roles" / "haproxy" / "files" / "hacompile-vrrp-metrics.lua"
     # Only the metrics frontend, on loopback; 127.0.0.1 allowed, 127.0.0.2 (same host) not.
-    cfg = cfg[:cfg.index("\nlisten ")] + cfg[cfg.index("\nfrontend metrics"):]
+    cfg = cfg[: cfg.index("\nlisten ")] + cfg[cfg.index("\nfrontend metrics") :]
     cfg = re.sub(r"^    (user|group|stats socket) .*\n", "", cfg, flags=re.MULTILINE)
     cfg = cfg.replace("maxconn 20000", "maxconn 100")  # this machine's open-file limit
     cfg = cfg.replace("lua-load /etc/haproxy/hacompile-vrrp-metrics.lua", f"lua-load {lua}")
     cfg = cfg.replace("bind :8405", f"bind 127.0.0.1:{port}")
     cfg = cfg.replace("src 10.30.0.0/16", "src 127.0.0.1/32")
     (tmp_path / "haproxy.cfg").write_text(cfg)
-    prom = ('# HELP hacompile_vrrp_state x\n# TYPE hacompile_vrrp_state gauge\n'
-            'hacompile_vrrp_state{vrrp_instance="eip1",state="MASTER"} 1\n')
+    prom = (
+        "# HELP hacompile_vrrp_state x\n# TYPE hacompile_vrrp_state gauge\n"
+        'hacompile_vrrp_state{vrrp_instance="eip1",state="MASTER"} 1\n'
+    )
     (tmp_path / "vrrp.prom").write_text(prom)
-    script = ('mount -t tmpfs tmpfs /run && mkdir -p /run/hacompile/metrics && '
-              f'cp {tmp_path / "vrrp.prom"} /run/hacompile/metrics/ && '
-              f'exec haproxy -db -f {tmp_path / "haproxy.cfg"}')
-    proc = subprocess.Popen(["unshare", "-m", "--propagation", "private", "sh", "-c", script],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    script = (
+        "mount -t tmpfs tmpfs /run && mkdir -p /run/hacompile/metrics && "
+        f"cp {tmp_path / 'vrrp.prom'} /run/hacompile/metrics/ && "
+        f"exec haproxy -db -f {tmp_path / 'haproxy.cfg'}"
+    )
+    proc = subprocess.Popen(
+        ["unshare", "-m", "--propagation", "private", "sh", "-c", script],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         for _ in range(50):
             if _get(port, "/metrics", "127.0.0.1")[0]:
@@ -150,14 +187,20 @@ def test_metrics_frontend_answers_allowed_sources_only(tmp_path: Path) -> None:
 def test_feature_markers_keep_or_drop_lines() -> None:
     from hacompile.render.features import apply
 
-    src = (b"a\n# hacompile-if: metrics\nm1\n  # hacompile-if: logs\nml\n  # hacompile-end\n"
-           b"# hacompile-end\nnew  # hacompile-else(logs): old\nonly  # hacompile-only(logs)\nz\n")
+    src = (
+        b"a\n# hacompile-if: metrics\nm1\n  # hacompile-if: logs\nml\n  # hacompile-end\n"
+        b"# hacompile-end\nnew  # hacompile-else(logs): old\nonly  # hacompile-only(logs)\nz\n"
+    )
     assert apply(src, frozenset(), "f") == b"a\nold\nz\n"
     assert apply(src, frozenset({"metrics"}), "f") == b"a\nm1\nold\nz\n"
     assert apply(src, frozenset({"metrics", "logs"}), "f") == b"a\nm1\nml\nnew\nonly\nz\n"
     assert apply(b"no markers\n", frozenset(), "f") == b"no markers\n"
-    for bad in (b"# hacompile-if: tls\nx\n# hacompile-end\n", b"# hacompile-if: logs\nx\n",
-                b"# hacompile-end\n", b"x  # hacompile-only(pools)\n"):
+    for bad in (
+        b"# hacompile-if: tls\nx\n# hacompile-end\n",
+        b"# hacompile-if: logs\nx\n",
+        b"# hacompile-end\n",
+        b"x  # hacompile-only(pools)\n",
+    ):
         with pytest.raises(ValueError):
             apply(bad, frozenset(), "f")
 

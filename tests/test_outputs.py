@@ -49,13 +49,17 @@ def test_cloud_init_is_recognised(bundle_dir: Path) -> None:
 def test_every_shell_script_passes_shellcheck(bundle_dir: Path) -> None:
     shellcheck = shutil.which("shellcheck")
     assert shellcheck, "shellcheck is required (apt-get install shellcheck)"
-    scripts = [p for p in sorted(bundle_dir.rglob("*"))
-               if p.is_file() and p.read_bytes().startswith(b"#!/bin/sh")]
+    scripts = [
+        p
+        for p in sorted(bundle_dir.rglob("*"))
+        if p.is_file() and p.read_bytes().startswith(b"#!/bin/sh")
+    ]
     assert len(scripts) >= 6
     for script in scripts:
         assert script.stat().st_mode & 0o111, f"{script} is not executable"
-    result = subprocess.run([shellcheck, "-s", "sh", *map(str, scripts)],
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [shellcheck, "-s", "sh", *map(str, scripts)], capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0, result.stdout
 
 

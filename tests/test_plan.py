@@ -21,9 +21,13 @@ def test_blog_plan_is_the_blogs_setup() -> None:
     (region,) = plan.regions
     lb1, lb2 = region.load_balancers
     assert [(i.name, i.priority, i.master) for i in lb1.instances] == [
-        ("eip1", 101, True), ("eip2", 100, False)]
+        ("eip1", 101, True),
+        ("eip2", 100, False),
+    ]
     assert [(i.name, i.priority, i.master) for i in lb2.instances] == [
-        ("eip1", 100, False), ("eip2", 101, True)]
+        ("eip1", 100, False),
+        ("eip2", 101, True),
+    ]
     assert [e.vrid for e in region.eips] == [51, 52]
     assert [c.weight for c in plan.keepalived.checks] == [-4, -4, 6, 0]
     assert lb1.zone != lb2.zone, "the two load balancers sit in different zones"
@@ -52,25 +56,40 @@ def test_plan_decides_how_checks_are_tracked_and_which_backends_resolve() -> Non
     is a vrrp_track_process only under `process_checks: track_process` (a gateway check never),
     its delay is fall runs of interval, and a backend is re-resolved when named by DNS."""
     tracks = {}
-    for name in ("blog-aws-keepalived.yaml", "fast-failover.yaml",
-                 "three-lb-existing-backends.yaml"):
+    for name in (
+        "blog-aws-keepalived.yaml",
+        "fast-failover.yaml",
+        "three-lb-existing-backends.yaml",
+    ):
         ka = _plan(name).keepalived
         tracks[name] = {c.name: c.track for c in ka.checks}
         assert all(c.down_after == c.interval * c.fall for c in ka.checks)
     assert tracks["blog-aws-keepalived.yaml"] == {  # process_checks: script
-        "chk_sshd": "script", "chk_networkd": "script", "chk_lb": "script", "chk_gw": "script"}
+        "chk_sshd": "script",
+        "chk_networkd": "script",
+        "chk_lb": "script",
+        "chk_gw": "script",
+    }
     assert tracks["fast-failover.yaml"] == {  # process_checks: track_process
-        "chk_haproxy": "process", "chk_gw": "script"}
+        "chk_haproxy": "process",
+        "chk_gw": "script",
+    }
     (region,) = _plan("three-lb-existing-backends.yaml").regions
     assert [(s.address, s.dns_name) for s in region.servers] == [
-        ("10.60.20.11", False), ("10.60.20.12", False), ("app3.internal.example.com", True)]
+        ("10.60.20.11", False),
+        ("10.60.20.12", False),
+        ("app3.internal.example.com", True),
+    ]
     blog = _plan("blog-aws-keepalived.yaml").regions[0]
     assert not any(s.dns_name for s in blog.servers), "demo backends are addressed by IP"
 
 
 def test_addresses_are_unique_inside_their_subnets() -> None:
-    for name in ("blog-aws-keepalived.yaml", "community-multi-region.yaml",
-                 "three-lb-existing-backends.yaml"):
+    for name in (
+        "blog-aws-keepalived.yaml",
+        "community-multi-region.yaml",
+        "three-lb-existing-backends.yaml",
+    ):
         plan = _plan(name)
         for region in plan.regions:
             used: list[str] = []
@@ -99,10 +118,17 @@ def test_iam_policy_is_scoped(tmp_path: Path) -> None:
     plan = _plan("blog-aws-keepalived.yaml")
     doc = eip_failover_policy(plan, plan.regions[0])
     actions = {a for s in doc["Statement"] for a in s["Action"]}
-    assert actions == {"ec2:DescribeAddresses", "ec2:DescribeNetworkInterfaces",
-                       "ec2:AssociateAddress", "ec2:DisassociateAddress"}
+    assert actions == {
+        "ec2:DescribeAddresses",
+        "ec2:DescribeNetworkInterfaces",
+        "ec2:AssociateAddress",
+        "ec2:DisassociateAddress",
+    }
     write = next(s for s in doc["Statement"] if "ec2:AssociateAddress" in s["Action"])
     assert write["Resource"] != "*"
     # the role's own deployment tag, not the cluster name another deployment can share
-    assert write["Condition"] == {"StringEquals": {
-        "aws:ResourceTag/hacompile:deployment": "${aws:PrincipalTag/hacompile:deployment}"}}
+    assert write["Condition"] == {
+        "StringEquals": {
+            "aws:ResourceTag/hacompile:deployment": "${aws:PrincipalTag/hacompile:deployment}"
+        }
+    }

@@ -17,9 +17,15 @@ from hacompile.plan.inventory import lb_group_vars
 from hacompile.validate import validate
 
 
-@pytest.mark.parametrize(("name", "pattern"), [("haproxy", "haproxy"), ("sl.ep", "sl[.]ep"),
-                                               ("php-fpm8.2", "php-fpm8[.]2"),
-                                               ("a_b-c", "a_b-c")])
+@pytest.mark.parametrize(
+    ("name", "pattern"),
+    [
+        ("haproxy", "haproxy"),
+        ("sl.ep", "sl[.]ep"),
+        ("php-fpm8.2", "php-fpm8[.]2"),
+        ("a_b-c", "a_b-c"),
+    ],
+)
 def test_the_pattern_is_the_name_with_each_dot_literal(name: str, pattern: str) -> None:
     assert process_pattern(name) == pattern
 
@@ -41,6 +47,7 @@ def test_pgrep_with_the_pattern_matches_only_the_literal_name(tmp_path: Path) ->
         def found(pattern: str) -> set[int]:
             out = subprocess.run([pgrep, "-x", "--", pattern], capture_output=True, text=True)
             return {int(pid) for pid in out.stdout.split()} & {p.pid for p in procs.values()}
+
         assert found("sl.ep") == {p.pid for p in procs.values()}, "the bare name is a regex"
         assert found(process_pattern("sl.ep")) == {procs["sl.ep"].pid}
         assert found(process_pattern("sleep")) == {procs["sleep"].pid}
@@ -58,7 +65,9 @@ def test_script_mode_passes_the_pattern_and_track_process_the_name(tmp_path: Pat
         "access: {ssh_key_name: k, ssh_cidrs: [203.0.113.0/24]}\n"
         "keepalived:\n  process_checks: script\n  checks:\n"
         "    - {name: chk_haproxy, process: haproxy, weight: 0}\n"
-        "    - {name: chk_php, process: php-fpm8.2, weight: -4}\n", encoding="utf-8")
+        "    - {name: chk_php, process: php-fpm8.2, weight: -4}\n",
+        encoding="utf-8",
+    )
     plan = build_plan(validate(load(spec)).spec, "ha.yaml")
     checks = {c["name"]: c for c in lb_group_vars(plan)["keepalived_checks"]}
     assert checks["chk_php"]["process"] == "php-fpm8.2"

@@ -32,8 +32,17 @@ def _installed_root() -> Path:
             pytest.fail(f"{VENV} is missing: .ci/install-quickstart.sh did not run")
         pytest.skip(f"no quick-start venv at {VENV}: run sh .ci/install-quickstart.sh")
     proc = subprocess.run(
-        [str(python), "-c", "import hacompile, pathlib; print(pathlib.Path(hacompile.__file__)"
-         ".parent)"], cwd="/", capture_output=True, text=True, timeout=60, check=True)
+        [
+            str(python),
+            "-c",
+            "import hacompile, pathlib; print(pathlib.Path(hacompile.__file__).parent)",
+        ],
+        cwd="/",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     return Path(proc.stdout.strip())
 
 
@@ -55,8 +64,10 @@ def test_the_wheel_carries_every_module_and_template() -> None:
     stale = _differences(ROOT / "hacompile", installed)
     missing = _differences(ROOT / "templates", installed / "templates")
     if (stale or missing) and not os.environ.get("CI"):
-        pytest.skip(f"quick-start venv is older than the checkout ({(stale + missing)[0]}): "
-                    "rerun sh .ci/install-quickstart.sh")
+        pytest.skip(
+            f"quick-start venv is older than the checkout ({(stale + missing)[0]}): "
+            "rerun sh .ci/install-quickstart.sh"
+        )
     assert stale == [] and missing == []
 
 
@@ -65,9 +76,19 @@ def test_quickstart_builds_the_blog_bundle(tmp_path: Path) -> None:
     out = tmp_path / "out"
     env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "PYTHONHOME"}}
     proc = subprocess.run(
-        [str(VENV / "bin" / "hacompile"), "build",
-         str(ROOT / "blueprints" / "blog-aws-keepalived.yaml"), "-o", str(out)],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+        [
+            str(VENV / "bin" / "hacompile"),
+            "build",
+            str(ROOT / "blueprints" / "blog-aws-keepalived.yaml"),
+            "-o",
+            str(out),
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     built = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
     golden = sorted(p.relative_to(GOLDEN).as_posix() for p in GOLDEN.rglob("*") if p.is_file())

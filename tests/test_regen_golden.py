@@ -29,8 +29,11 @@ regen = _tool()
 
 
 def _snapshot(root: Path) -> dict[str, tuple[bytes, int]]:
-    return {p.relative_to(root).as_posix(): (p.read_bytes(), p.stat().st_mode)
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(root).as_posix(): (p.read_bytes(), p.stat().st_mode)
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture
@@ -42,8 +45,9 @@ def repo(tmp_path: Path) -> Path:
     (tmp_path / "tests" / "invalid").mkdir()
     for name in CASES:
         for suffix in (".yaml", ".expected"):
-            shutil.copy2(ROOT / "tests" / "invalid" / f"{name}{suffix}",
-                         tmp_path / "tests" / "invalid")
+            shutil.copy2(
+                ROOT / "tests" / "invalid" / f"{name}{suffix}", tmp_path / "tests" / "invalid"
+            )
     # Fresh by construction: the copy's goldens are what the code in this checkout builds.
     assert regen.main([], root=tmp_path) == 0
     return tmp_path
@@ -82,14 +86,18 @@ def test_check_reports_each_stale_file_and_writes_nothing(
     assert regen.main(["--check"], root=repo) == 0
     assert "hand edit" not in readme.read_text(encoding="utf-8")
     assert expected.read_text(encoding="utf-8") == (
-        ROOT / "tests" / "invalid" / f"{CASES[0]}.expected").read_text(encoding="utf-8")
+        ROOT / "tests" / "invalid" / f"{CASES[0]}.expected"
+    ).read_text(encoding="utf-8")
     assert not (repo / "tests" / "invalid" / "gone.expected").exists()
     assert not (repo / "tests" / "golden" / "removed-blueprint").exists()
 
 
 def test_an_executable_bit_is_part_of_the_golden(repo: Path) -> None:
-    script = next(p for p in (repo / "tests" / "golden" / BLOG).rglob("*")
-                  if p.is_file() and p.stat().st_mode & 0o111)
+    script = next(
+        p
+        for p in (repo / "tests" / "golden" / BLOG).rglob("*")
+        if p.is_file() and p.stat().st_mode & 0o111
+    )
     script.chmod(0o644)
     assert regen.main(["--check"], root=repo) == 1
     assert regen.main([], root=repo) == 0

@@ -11,8 +11,10 @@ from hacompile.render import hcl
 from tests.conftest import ROOT
 
 
-@pytest.mark.parametrize("text", ['${file("/etc/passwd")}', "%{ for x in y }", 'a"b\\c',
-                                  "line\nbreak", "tab\there", "\x01"])
+@pytest.mark.parametrize(
+    "text",
+    ['${file("/etc/passwd")}', "%{ for x in y }", 'a"b\\c', "line\nbreak", "tab\there", "\x01"],
+)
 def test_hcl_literal_round_trips_through_the_parser(text: str) -> None:
     parsed = hcl2.loads(f"x = {hcl.literal(text)}\n")
     value = parsed["x"]
@@ -21,11 +23,14 @@ def test_hcl_literal_round_trips_through_the_parser(text: str) -> None:
 
 
 def test_fmt_aligns_like_terraform() -> None:
-    source = ('resource "a" "b" {\n  ami = "x"\n  instance_type = "y"\n\n  tags = {\n'
-              '    Name = "z"\n    Role_long = "w"\n  }\n  value = {\n    k = 1\n  }\n}\n')
+    source = (
+        'resource "a" "b" {\n  ami = "x"\n  instance_type = "y"\n\n  tags = {\n'
+        '    Name = "z"\n    Role_long = "w"\n  }\n  value = {\n    k = 1\n  }\n}\n'
+    )
     assert hcl.fmt(source) == (
         'resource "a" "b" {\n  ami           = "x"\n  instance_type = "y"\n\n  tags = {\n'
-        '    Name      = "z"\n    Role_long = "w"\n  }\n  value = {\n    k = 1\n  }\n}\n')
+        '    Name      = "z"\n    Role_long = "w"\n  }\n  value = {\n    k = 1\n  }\n}\n'
+    )
 
 
 def test_unused_features_are_not_emitted() -> None:
@@ -34,7 +39,7 @@ def test_unused_features_are_not_emitted() -> None:
     assert not any("demo_backend" in p for p in paths)
     assert "terraform/us-west-2/cloud-init/backend.yaml" not in paths
     tf = b"".join(f.content for f in bundle.files if f.path.suffix == ".tf")
-    assert b"aws_instance\" \"backend" not in tf
+    assert b'aws_instance" "backend' not in tf
     assert b"lb_stats" not in tf  # no stats page in that spec
     assert b"backend_ami_id" not in tf
 

@@ -48,8 +48,9 @@ def test_path_prefixes_cover_whole_segments(first: str, then: str, covered: bool
         ("*.example.com", "badexample.com", False),
     ],
 )
-def test_hosts_cover_exactly_or_by_suffix(first: str | None, then: str | None,
-                                          covered: bool) -> None:
+def test_hosts_cover_exactly_or_by_suffix(
+    first: str | None, then: str | None, covered: bool
+) -> None:
     assert host_covers(first, then) is covered
 
 
@@ -76,26 +77,49 @@ def test_routes_become_acls_in_order() -> None:
 def test_pools_plan_their_backend_and_servers() -> None:
     plan = compile_spec(ROUTED).plan
     web, api, assets = plan.haproxy.pools
-    assert (web.name, web.mode, web.balance, web.sticky_cookie) == ("web", "http", "roundrobin",
-                                                                    "WEBSRV")
-    assert (web.check_path, web.check_status, web.check_interval, web.check_rise,
-            web.check_fall, web.slow_start) == ("/healthz", 200, "2s", 2, 3, "30s")
+    assert (web.name, web.mode, web.balance, web.sticky_cookie) == (
+        "web",
+        "http",
+        "roundrobin",
+        "WEBSRV",
+    )
+    assert (
+        web.check_path,
+        web.check_status,
+        web.check_interval,
+        web.check_rise,
+        web.check_fall,
+        web.slow_start,
+    ) == ("/healthz", 200, "2s", 2, 3, "30s")
     assert (api.balance, api.check_interval, api.check_rise, api.check_fall) == (
-        "leastconn", "1s", 1, 2)
+        "leastconn",
+        "1s",
+        1,
+        2,
+    )
     assert assets.slow_start == "" and assets.check_path == "/static/ping"
     (region,) = plan.regions
     assert [(s.name, s.pool) for s in region.servers] == [
-        ("web-1", "web"), ("web-2", "web"), ("api-1", "api"), ("api-2", "api"),
-        ("assets-1", "assets")]
+        ("web-1", "web"),
+        ("web-2", "web"),
+        ("api-1", "api"),
+        ("api-2", "api"),
+        ("assets-1", "assets"),
+    ]
     # Demo servers of all pools take consecutive addresses, alternating zones.
     assert [s.zone[-1] for s in region.servers] == ["a", "b", "a", "b", "a"]
     assert len({s.address for s in region.servers}) == 5
     pools = inventory(plan)["all"]["children"]["eu_west_1"]["vars"]["haproxy_pools"]
     assert {p["name"]: [s["name"] for s in p["servers"]] for p in pools} == {
-        "web": ["web-1", "web-2"], "api": ["api-1", "api-2"], "assets": ["assets-1"]}
+        "web": ["web-1", "web-2"],
+        "api": ["api-1", "api-2"],
+        "assets": ["assets-1"],
+    }
     hosts = inventory(plan)["all"]["children"]["eu_west_1"]["children"]["eu_west_1_backend"]
-    assert hosts["hosts"]["shop-eu-west-1-api-1"] == {"demo_backend_port": 80,
-                                                     "demo_backend_pool": "api"}
+    assert hosts["hosts"]["shop-eu-west-1-api-1"] == {
+        "demo_backend_port": 80,
+        "demo_backend_pool": "api",
+    }
 
 
 @pytest.mark.parametrize("spec", [p for p in BLUEPRINTS if p != ROUTED], ids=lambda p: p.stem)
@@ -104,10 +128,12 @@ def test_a_spec_without_pools_plans_no_routing(spec: object) -> None:
     (so the role renders one `listen` per frontend, as before pools existed)."""
     plan = compile_spec(spec).plan  # type: ignore[arg-type]
     assert plan.haproxy.pools == ()
-    assert all(not fe.acls and not fe.routes and not fe.default_pool
-               for fe in plan.haproxy.frontends)
-    assert all(set(fe) == {"name", "port", "mode"}
-               for fe in lb_group_vars(plan)["haproxy_frontends"])
+    assert all(
+        not fe.acls and not fe.routes and not fe.default_pool for fe in plan.haproxy.frontends
+    )
+    assert all(
+        set(fe) == {"name", "port", "mode"} for fe in lb_group_vars(plan)["haproxy_frontends"]
+    )
     for region in inventory(plan)["all"]["children"].values():
         assert "haproxy_pools" not in (region.get("vars") or {})
 
@@ -116,12 +142,14 @@ def test_explain_lists_each_frontends_routes() -> None:
     from tests.conftest import invoke_cli
 
     text = invoke_cli("explain", str(ROUTED)).stdout
-    assert ("Routes (first match wins):\n  frontend http (:80, http)\n"
-            "    1. host api.example.com, any path -> api\n"
-            "    2. host www.example.com, path /api -> api\n"
-            "    3. host *.cdn.example.com, any path -> assets\n"
-            "    4. any host, path /static/ -> assets\n"
-            "    otherwise -> web\n") in text
+    assert (
+        "Routes (first match wins):\n  frontend http (:80, http)\n"
+        "    1. host api.example.com, any path -> api\n"
+        "    2. host www.example.com, path /api -> api\n"
+        "    3. host *.cdn.example.com, any path -> assets\n"
+        "    4. any host, path /static/ -> assets\n"
+        "    otherwise -> web\n"
+    ) in text
     assert "Routes" not in invoke_cli("explain", str(BLUEPRINTS[0])).stdout
 
 
@@ -159,5 +187,8 @@ def test_listed_servers_a_tcp_pool_and_a_catch_all_route(tmp_path: Path) -> None
     assert (app.mode, app.balance, app.check_status, tls.mode) == ("http", "leastconn", 204, "tcp")
     assert [fe.default_pool for fe in plan.haproxy.frontends] == ["tls", "app"]
     assert [(s.name, s.port, s.pool, s.dns_name) for s in plan.regions[0].servers] == [
-        ("app1", 8080, "app", False), ("app2", 8443, "app", True), ("tls1", 443, "tls", False)]
+        ("app1", 8080, "app", False),
+        ("app2", 8443, "app", True),
+        ("tls1", 443, "tls", False),
+    ]
     assert not plan.regions[0].demo_backends

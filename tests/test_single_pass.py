@@ -45,6 +45,7 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             counted[stage] += 1
             return real(*args, **kwargs)
+
         return wrapper
 
     for name, module in list(sys.modules.items()):
@@ -81,18 +82,28 @@ def test_the_lab_compiles_in_one_pass(calls: Counter[str], tmp_path: Path) -> No
     assert calls == {"load": 1, "rules": 1, "plan": 1, "proof": 1, "render": 1}
 
 
-@pytest.mark.parametrize(("line", "notes"), [
-    ("  process_checks: script\n", 0),  # as the blog has it: nothing to change
-    ("  process_checks: track_process\n", 1),
-    ("", 1),  # unset: the default, track_process
-])
-def test_the_lab_overrides_process_checks_before_validation(tmp_path: Path, line: str,
-                                                            notes: int) -> None:
+@pytest.mark.parametrize(
+    ("line", "notes"),
+    [
+        ("  process_checks: script\n", 0),  # as the blog has it: nothing to change
+        ("  process_checks: track_process\n", 1),
+        ("", 1),  # unset: the default, track_process
+    ],
+)
+def test_the_lab_overrides_process_checks_before_validation(
+    tmp_path: Path, line: str, notes: int
+) -> None:
     text = BLOG.read_text().replace("  process_checks: script\n", line)
     spec = tmp_path / "ha.yaml"
     spec.write_text(text)
     build = hacompile.lab.compile.compile_for_lab(spec, tmp_path / "bundle")
     assert build.plan.keepalived.process_checks == "script"
-    assert list(build.notes) == ["keepalived.process_checks: track_process -> script: "
-                                 "vrrp_track_process needs the kernel's process connector, "
-                                 "which a network namespace lacks"] * notes
+    assert (
+        list(build.notes)
+        == [
+            "keepalived.process_checks: track_process -> script: "
+            "vrrp_track_process needs the kernel's process connector, "
+            "which a network namespace lacks"
+        ]
+        * notes
+    )

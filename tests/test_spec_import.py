@@ -34,7 +34,8 @@ def _fake_plugin(root: Path) -> None:
         "class _Plugin:\n"
         "    def new_schema_validator(self, *args, **kwargs):\n"
         "        return None, None, None\n"
-        "plugin = _Plugin()\n")
+        "plugin = _Plugin()\n"
+    )
     info = root / "fakeplugin-0.1.dist-info"
     info.mkdir()
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: fakeplugin\nVersion: 0.1\n")
@@ -42,14 +43,22 @@ def _fake_plugin(root: Path) -> None:
 
 
 @pytest.mark.parametrize("before", [None, "", "some_other_plugin"])
-def test_plugins_off_for_the_model_and_the_setting_restored(tmp_path: Path,
-                                                            before: str | None) -> None:
+def test_plugins_off_for_the_model_and_the_setting_restored(
+    tmp_path: Path, before: str | None
+) -> None:
     _fake_plugin(tmp_path)
     env = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
     env["PYTHONPATH"] = os.pathsep.join(
-        [str(tmp_path), *filter(None, [os.environ.get("PYTHONPATH")])])
+        [str(tmp_path), *filter(None, [os.environ.get("PYTHONPATH")])]
+    )
     if before is not None:
         env["PYDANTIC_DISABLE_PLUGINS"] = before
-    proc = subprocess.run([sys.executable, "-c", PROBE], env=env, capture_output=True,
-                          text=True, check=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
     assert json.loads(proc.stdout) == {"env": before, "spec_plain": True, "other_plain": False}

@@ -41,7 +41,12 @@ def test_validate_loads_no_build_only_module() -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"}
     result = subprocess.run(
         [sys.executable, "-c", PROBE, str(BLOG)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=True,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
     )
     assert result.stdout.endswith(": valid\n")
     loaded = json.loads(result.stderr.strip().splitlines()[-1])

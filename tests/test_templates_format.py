@@ -18,8 +18,20 @@ from tests.conftest import ROOT
 BLUEPRINTS = ROOT / "blueprints"
 
 # Filters that format or select what the plan holds; any other filter is a computation.
-ALLOWED_FILTERS = {"hcl", "hcl_inner", "hcl_argument", "join", "length", "list", "map",
-                   "selectattr", "rejectattr", "sort", "int", "bool"}
+ALLOWED_FILTERS = {
+    "hcl",
+    "hcl_inner",
+    "hcl_argument",
+    "join",
+    "length",
+    "list",
+    "map",
+    "selectattr",
+    "rejectattr",
+    "sort",
+    "int",
+    "bool",
+}
 # What is left on purpose, by template and expression (after string literals are blanked).
 ALLOWED = {
     # The Terraform address of the resource the egress macro writes, from that resource's own
@@ -78,30 +90,41 @@ def test_templates_only_format() -> None:
     assert not found, "compute it in hacompile.plan and format the field:\n" + "\n".join(found)
 
 
-@pytest.mark.parametrize("expression", [
-    '{{ plan.flavor.haproxy_service | replace("hapee-", "") | replace("-lb", "") }}',
-    '{{ (plan.name ~ "-lb-") | hcl }}',
-    "{{ check.interval * check.fall }}",
-    "{% set hostnames = haproxy_backend.servers | map(attribute='address')"
-    " | reject('match', '^[0-9.]+$') | list %}",
-    "{% set scripts = keepalived_checks | rejectattr('kind', 'equalto', 'process') | list"
-    " if keepalived_process_checks == 'track_process' else keepalived_checks %}",
-    "{% set fl = plan.regions[0].flow_logs %}",
-    "{{ plan.name[:8] }}",
-    '{{ {"-1": "all"}.get(rule.protocol, rule.protocol) }}',
-    "{{ 'HAProxy Enterprise' if plan.flavor.name == 'hapee' else 'Ubuntu 24.04 LTS' }}",
-    '{{ rule.from_port if rule.protocol in ("tcp", "udp") else "" }}',
-    "{{ value | split(',') }}",
-])
+@pytest.mark.parametrize(
+    "expression",
+    [
+        '{{ plan.flavor.haproxy_service | replace("hapee-", "") | replace("-lb", "") }}',
+        '{{ (plan.name ~ "-lb-") | hcl }}',
+        "{{ check.interval * check.fall }}",
+        "{% set hostnames = haproxy_backend.servers | map(attribute='address')"
+        " | reject('match', '^[0-9.]+$') | list %}",
+        "{% set scripts = keepalived_checks | rejectattr('kind', 'equalto', 'process') | list"
+        " if keepalived_process_checks == 'track_process' else keepalived_checks %}",
+        "{% set fl = plan.regions[0].flow_logs %}",
+        "{{ plan.name[:8] }}",
+        '{{ {"-1": "all"}.get(rule.protocol, rule.protocol) }}',
+        "{{ 'HAProxy Enterprise' if plan.flavor.name == 'hapee' else 'Ubuntu 24.04 LTS' }}",
+        '{{ rule.from_port if rule.protocol in ("tcp", "udp") else "" }}',
+        "{{ value | split(',') }}",
+    ],
+)
 def test_the_lint_refuses_what_the_templates_used_to_compute(expression: str) -> None:
     assert computations(expression), expression
 
 
-@pytest.mark.parametrize("expression", [
-    "{{ plan.name }}", "{{- checkov(\"aws_eip.service\", plan) }}", "{{ trivy(address, plan) -}}",
-    '{{ "," if not loop.last else "." }}', "{{ region.eips | map(attribute='key') | list | hcl }}",
-    "{{ hacompile_eips[item.name].allocation_id }}", "{% raw -%}", "{{ 'hapee-1.8' }}",
-])
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "{{ plan.name }}",
+        '{{- checkov("aws_eip.service", plan) }}',
+        "{{ trivy(address, plan) -}}",
+        '{{ "," if not loop.last else "." }}',
+        "{{ region.eips | map(attribute='key') | list | hcl }}",
+        "{{ hacompile_eips[item.name].allocation_id }}",
+        "{% raw -%}",
+        "{{ 'hapee-1.8' }}",
+    ],
+)
 def test_the_lint_admits_formatting(expression: str) -> None:
     assert not computations(expression), expression
 
@@ -110,9 +133,15 @@ def test_plan_owns_what_the_templates_format() -> None:
     hapee = compile_spec(BLUEPRINTS / "blog-aws-keepalived.yaml").plan
     community = compile_spec(BLUEPRINTS / "community-multi-region.yaml").plan
     assert (hapee.flavor.label, hapee.flavor.image_label, hapee.flavor.version) == (
-        "HAProxy Enterprise", "HAProxy Enterprise Marketplace", "3.0")
+        "HAProxy Enterprise",
+        "HAProxy Enterprise Marketplace",
+        "3.0",
+    )
     assert (community.flavor.label, community.flavor.image_label, community.flavor.version) == (
-        "HAProxy (Ubuntu 24.04)", "Ubuntu 24.04 LTS", "")
+        "HAProxy (Ubuntu 24.04)",
+        "Ubuntu 24.04 LTS",
+        "",
+    )
     assert hapee.flavor.haproxy_service == f"hapee-{hapee.flavor.version}-lb"
     for plan in (hapee, community):
         assert plan.eip_claim == EIP_CLAIM
@@ -124,17 +153,24 @@ def test_plan_owns_what_the_templates_format() -> None:
             names = region.names
             assert names.prefix == f"{plan.name}-{region.name}-"
             assert (names.vpc, names.route_table) == (
-                f"{plan.name}-{region.name}", f"{plan.name}-{region.name}-public")
+                f"{plan.name}-{region.name}",
+                f"{plan.name}-{region.name}-public",
+            )
             assert (names.lb_group, names.backend_group) == (
-                f"{plan.name}-lb", f"{plan.name}-backend")
+                f"{plan.name}-lb",
+                f"{plan.name}-backend",
+            )
             assert (names.lb_role_prefix, names.flow_logs_role_prefix) == (
-                f"{plan.name}-lb-", f"{plan.name}-flow-logs-")
+                f"{plan.name}-lb-",
+                f"{plan.name}-flow-logs-",
+            )
             assert all(lb.host == names.prefix + lb.key for lb in region.load_balancers)
             assert all(s.host in ("", names.prefix + s.name) for s in region.servers)
             assert len(region.egress_table) == len(region.lb_egress) + len(region.backend_egress)
             if plan.flow_logs.destination == "cloudwatch":
                 assert region.flow_logs.log_group == plan.flow_logs.log_group.replace(
-                    "<region>", region.name)
+                    "<region>", region.name
+                )
     assert community.flavor.ami_owner == amis.CANONICAL_OWNER
     assert community.flavor.ami_name in {amis.ubuntu_noble_name(a) for a in ("amd64", "arm64")}
 
@@ -162,8 +198,10 @@ def test_copied_files_keep_the_plans_values() -> None:
     budget = f"BUDGET_SECONDS=${{BUDGET_SECONDS:-{EIP_CLAIM.budget_seconds}}}\n"
     assert attempts in claim and budget in claim
     docs = " ".join((ROOT / "docs" / "failover.md").read_text(encoding="utf-8").split())
-    assert (f"`ATTEMPTS={EIP_CLAIM.attempts}` tries and a "
-            f"`BUDGET_SECONDS={EIP_CLAIM.budget_seconds}` time budget") in docs
+    assert (
+        f"`ATTEMPTS={EIP_CLAIM.attempts}` tries and a "
+        f"`BUDGET_SECONDS={EIP_CLAIM.budget_seconds}` time budget"
+    ) in docs
     defaults = (roles / "defaults" / "main.yml").read_text(encoding="utf-8")
     ansible = vrrp_ssm_prefix("{{ hacompile_cluster }}", "{{ hacompile_region }}")
     assert f'keepalived_ssm_prefix: "{ansible}"\n' in defaults

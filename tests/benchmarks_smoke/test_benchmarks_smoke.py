@@ -12,23 +12,34 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _run(*args: str) -> dict:  # type: ignore[type-arg]
-    proc = subprocess.run([sys.executable, *args], cwd=REPO, capture_output=True, text=True,
-                          timeout=600)
+    proc = subprocess.run(
+        [sys.executable, *args], cwd=REPO, capture_output=True, text=True, timeout=600
+    )
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
 
 
 def test_compile_benchmark_reports_every_command() -> None:
     report = _run("benchmarks/compile.py", "--runs", "1", "--warmup", "0", "--json")
-    assert [r["command"] for r in report["results"]] == ["floor", "deps", "stack", "stack+jinja",
-                                                       "--help", "validate", "build",
-                                                       "rebuild"]
+    assert [r["command"] for r in report["results"]] == [
+        "floor",
+        "deps",
+        "stack",
+        "stack+jinja",
+        "--help",
+        "validate",
+        "build",
+        "rebuild",
+    ]
     rows = {row["command"]: row for row in report["results"]}
     for row in rows.values():
         assert row["median_ms"] > 0 and row["peak_rss_mb"] > 0 and row["ratio"] > 0
     # issue 12: the targets are ratios to the stack rows, not to the floor
-    targets = {name: (row["baseline"], row["target"]) for name, row in rows.items()
-               if row["target"] is not None}
+    targets = {
+        name: (row["baseline"], row["target"])
+        for name, row in rows.items()
+        if row["target"] is not None
+    }
     assert targets == {"validate": ("stack", 1.10), "build": ("stack+jinja", 1.25)}
     for row in rows.values():
         if row["baseline"] is None:
@@ -43,8 +54,13 @@ def test_compile_benchmark_reports_every_command() -> None:
 
 
 def test_compile_benchmark_prints_the_targets_verdicts() -> None:
-    proc = subprocess.run([sys.executable, "benchmarks/compile.py", "--runs", "1", "--warmup",
-                           "0"], cwd=REPO, capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "benchmarks/compile.py", "--runs", "1", "--warmup", "0"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr
     [line] = [line for line in proc.stdout.splitlines() if line.startswith("targets: ")]
     assert "validate " in line and "x stack (target <= 1.10x): " in line
@@ -82,11 +98,13 @@ def test_bounds_benchmark_specs_are_what_its_rows_say(tmp_path: Path) -> None:
     assert {len(r["zones"]) for r in spec["regions"]} == {b.MAX_ZONES}
     assert len(spec["keepalived"]["checks"]) == b.MAX_CHECKS
     assert len(spec["haproxy"]["frontends"]) == b.MAX_FRONTENDS
-    assert len(spec["access"]["ssh_cidrs"]) == len(spec["haproxy"]["stats"]["cidrs"]) \
-        == b.MAX_CIDRS
+    assert len(spec["access"]["ssh_cidrs"]) == len(spec["haproxy"]["stats"]["cidrs"]) == b.MAX_CIDRS
     assert len(spec["tags"]) == b.MAX_TAGS
-    for name, data in (("all", spec), ("checks", bench.checks_at_bound()),
-                       ("regions", bench.regions_at_bound())):
+    for name, data in (
+        ("all", spec),
+        ("checks", bench.checks_at_bound()),
+        ("regions", bench.regions_at_bound()),
+    ):
         path = tmp_path / f"{name}.yaml"
         path.write_text(json.dumps(data), encoding="utf-8")
         validate(load(path))

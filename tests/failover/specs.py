@@ -12,9 +12,16 @@ from pathlib import Path
 ZONES = {2: "[us-east-1a, us-east-1b]", 3: "[us-east-1a, us-east-1b, us-east-1c]"}
 
 
-def write_spec(tmp_path: Path, *, count: int = 2, flavor: str = "community",
-               priority: str = "{master: 101, backup: 100}", preempt_delay: int = 0,
-               checks: list[str] | None = None, name: str = "ha.yaml") -> Path:
+def write_spec(
+    tmp_path: Path,
+    *,
+    count: int = 2,
+    flavor: str = "community",
+    priority: str = "{master: 101, backup: 100}",
+    preempt_delay: int = 0,
+    checks: list[str] | None = None,
+    name: str = "ha.yaml",
+) -> Path:
     """Write a one-region spec; `checks` are flow-style list items, None leaves the defaults."""
     lines = [
         "version: 1",
@@ -67,8 +74,10 @@ GATEWAY = "{name: chk_gw, gateway: true, interval: 2, weight: 0, fall: 2, rise: 
 
 
 def haproxy_check(weight: int, process: str = "haproxy") -> str:
-    return (f"{{name: chk_haproxy, process: {process}, interval: 1, weight: {weight}, "
-            "fall: 2, rise: 2}")
+    return (
+        f"{{name: chk_haproxy, process: {process}, interval: 1, weight: {weight}, "
+        "fall: 2, rise: 2}"
+    )
 
 
 LADDER = "{master: 110, backup: 100, step: 5}"  # three load balancers: 110, then 100, then 95

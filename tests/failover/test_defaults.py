@@ -15,8 +15,15 @@ from hacompile.pipeline import check, compile_spec
 from tests.conftest import run_cli
 from tests.failover.specs import line_of
 
-INSTANCE = {2: "t3.small", 3: "t3.small", 4: "t3.medium", 5: "t3.medium", 6: "c5.xlarge",
-            7: "c5.xlarge", 8: "c5.xlarge"}
+INSTANCE = {
+    2: "t3.small",
+    3: "t3.small",
+    4: "t3.medium",
+    5: "t3.medium",
+    6: "c5.xlarge",
+    7: "c5.xlarge",
+    8: "c5.xlarge",
+}
 
 
 def minimal(tmp_path: Path, count: int = 2, keepalived: str = "", name: str = "ha.yaml") -> Path:
@@ -45,13 +52,14 @@ def test_all_defaults_validate_without_a_warning(tmp_path: Path, count: int) -> 
     assert validated.warnings == (), [d.message for d in validated.warnings]
 
 
-def test_all_defaults_validate_without_a_warning_for_hapee_over_three_zones(
-        tmp_path: Path) -> None:
+def test_all_defaults_validate_without_a_warning_for_hapee_over_three_zones(tmp_path: Path) -> None:
     # Three zones reorder the LBs' IPs (the tie-break); HAPEE renames the HAProxy process.
     text = minimal(tmp_path, 8).read_text()
     text = text.replace("[us-east-1a, us-east-1b]", "[us-east-1a, us-east-1b, us-east-1c]")
-    text = text.replace("instance_type: c5.xlarge}", "instance_type: c5.xlarge, flavor: hapee, "
-                        "ami_product_code: 483gxnuft87jy44d3q8n4kvt1}")
+    text = text.replace(
+        "instance_type: c5.xlarge}",
+        "instance_type: c5.xlarge, flavor: hapee, ami_product_code: 483gxnuft87jy44d3q8n4kvt1}",
+    )
     spec = tmp_path / "hapee.yaml"
     spec.write_text(text)
     validated = check(spec)
@@ -67,12 +75,16 @@ def test_default_haproxy_check_is_weight_zero_and_fails_over_fast(tmp_path: Path
 
 
 def _step_warnings(path: Path) -> list[str]:
-    return [f"{d.line}:{d.column} {d.message}" for d in check(path).warnings
-            if d.path == "keepalived.priority.step" and "takeover timers" in d.message]
+    return [
+        f"{d.line}:{d.column} {d.message}"
+        for d in check(path).warnings
+        if d.path == "keepalived.priority.step" and "takeover timers" in d.message
+    ]
 
 
 def test_narrow_step_warns_at_the_step_with_the_figure_and_a_step_that_reaches_it(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     spec = minimal(tmp_path, 3, "keepalived:\n  priority: {master: 110, backup: 100, step: 1}\n")
     [warning] = _step_warnings(spec)
     line = line_of(spec, "step: 1")
@@ -80,11 +92,13 @@ def test_narrow_step_warns_at_the_step_with_the_figure_and_a_step_that_reaches_i
     assert warning.startswith(f"{line}:{col} "), warning
     assert "3.9 ms apart" in warning and "step: 6" in warning and "23.4 ms" in warning
     # step 5 (19.5 ms) is what the lab once saw lose the race; 6 clears 20 ms
-    five = minimal(tmp_path, 3, "keepalived:\n  priority: {master: 110, backup: 100, step: 5}\n",
-                   "five.yaml")
+    five = minimal(
+        tmp_path, 3, "keepalived:\n  priority: {master: 110, backup: 100, step: 5}\n", "five.yaml"
+    )
     assert len(_step_warnings(five)) == 1
-    six = minimal(tmp_path, 3, "keepalived:\n  priority: {master: 110, backup: 100, step: 6}\n",
-                  "six.yaml")
+    six = minimal(
+        tmp_path, 3, "keepalived:\n  priority: {master: 110, backup: 100, step: 6}\n", "six.yaml"
+    )
     assert _step_warnings(six) == []
 
 
@@ -95,8 +109,10 @@ def test_two_load_balancers_have_no_race_between_backups(tmp_path: Path) -> None
 
 def test_vrrp3_scales_the_gap_by_advert_int(tmp_path: Path) -> None:
     # VRRPv3 skews in units of advert_int: step 10 at 0.2 s is 7.8 ms; 26 reaches 20.3 ms.
-    ka = ("keepalived:\n  vrrp_version: 3\n  advert_int: 0.2\n"
-          "  priority: {master: 200, backup: 180, step: 10}\n")
+    ka = (
+        "keepalived:\n  vrrp_version: 3\n  advert_int: 0.2\n"
+        "  priority: {master: 200, backup: 180, step: 10}\n"
+    )
     [warning] = _step_warnings(minimal(tmp_path, 3, ka))
     assert "7.8 ms apart" in warning and "step: 26" in warning
     wide = ka.replace("step: 10", "step: 26")
@@ -105,12 +121,14 @@ def test_vrrp3_scales_the_gap_by_advert_int(tmp_path: Path) -> None:
 
 def test_no_step_reaches_the_gap_says_so(tmp_path: Path) -> None:
     # 0.05 s adverts need step 103: past the ladder's room (and the bound of 50).
-    ka = ("keepalived:\n  vrrp_version: 3\n  advert_int: 0.05\n"
-          "  priority: {master: 200, backup: 180, step: 50}\n")
+    ka = (
+        "keepalived:\n  vrrp_version: 3\n  advert_int: 0.05\n"
+        "  priority: {master: 200, backup: 180, step: 50}\n"
+    )
     [warning] = _step_warnings(minimal(tmp_path, 3, ka))
     assert "no step reaches 20 ms" in warning and "use advert_int 0.11 or more" in warning
     # a step that exists but that the ladder has no room for: 8 LBs at backup 30 fit step 4 at most
-    low = ("keepalived:\n  priority: {master: 40, backup: 30, step: 4}\n")
+    low = "keepalived:\n  priority: {master: 40, backup: 30, step: 4}\n"
     [warning] = _step_warnings(minimal(tmp_path, 8, low, "low.yaml"))
     assert "step: 6 would reach it" in warning and "needs backup 37 or more" in warning
 
@@ -151,4 +169,3 @@ def test_a_lost_node_is_detected_by_its_silence(tmp_path: Path) -> None:
     row = next(line for line in result.stdout.splitlines() if "load balancer is lost" in line)
     assert " 0 s " not in row, row
     assert "a load balancer is lost: no advert for 3 x advert_int 1 s + skew" in result.stdout
-

@@ -34,8 +34,11 @@ def test_claim_budget_matches_the_eip_script_settings() -> None:
 def test_blog_explain_table_reads_as_the_blog_describes() -> None:
     result = run_cli("explain", str(BLOG))
     assert result.returncode == 0, result.stderr
-    rows = {cells(line)[0]: cells(line)[1:] for line in result.stdout.splitlines()
-            if "  " in line.strip()}
+    rows = {
+        cells(line)[0]: cells(line)[1:]
+        for line in result.stdout.splitlines()
+        if "  " in line.strip()
+    }
     assert rows["all healthy"] == ["lb1 · 107/106", "lb2 · 106/107"]
     assert rows["chk_sshd fails on lb1"] == ["lb2 · 103/106", "lb2 · 102/107"]
     assert rows["chk_networkd fails on lb1"] == ["lb2 · 103/106", "lb2 · 102/107"]
@@ -61,8 +64,11 @@ def test_explain_json_carries_every_scenario() -> None:
     assert len(region["scenarios"]) == 49
     healthy = region["scenarios"][0]
     assert healthy["eips"]["eip1"]["holder"] == "lb1"
-    assert healthy["eips"]["eip1"]["nodes"]["lb2"] == {"state": "up", "priority": 106,
-                                                      "haproxy_up": True}
+    assert healthy["eips"]["eip1"]["nodes"]["lb2"] == {
+        "state": "up",
+        "priority": 106,
+        "haproxy_up": True,
+    }
     assert doc["timing"][0]["event"] == "node_lost"
     assert doc["haproxy_checks"] == ["chk_lb"]
 
@@ -74,8 +80,9 @@ def test_explain_shows_the_table_of_a_spec_that_fails_the_proof(tmp_path: Path) 
     assert result.returncode == 2
     assert "chk_lb fails on lb1" in result.stdout
     line = line_of(spec, "chk_lb")
-    assert re.search(rf"{re.escape(str(spec))}:{line}:\d+: error: keepalived\.checks\[2\]\.weight",
-                     result.stderr), result.stderr
+    assert re.search(
+        rf"{re.escape(str(spec))}:{line}:\d+: error: keepalived\.checks\[2\]\.weight", result.stderr
+    ), result.stderr
     quiet = run_cli("explain", str(spec), "--quiet")
     assert "warning" not in quiet.stderr and "error" in quiet.stderr
 
@@ -90,7 +97,9 @@ def test_readme_holds_the_same_table_and_the_diagram() -> None:
     report = analyse(compiled.plan)
     for line in report.failback:
         assert f"- {line}" in readme
-    diagram = readme[readme.index("```mermaid"):readme.index("```", readme.index("```mermaid") + 3)]
+    diagram = readme[
+        readme.index("```mermaid") : readme.index("```", readme.index("```mermaid") + 3)
+    ]
     assert 'us_east_1_eip1 == "MASTER 101" ==> us_east_1_lb1' in diagram
     assert 'us_east_1_eip1 -. "BACKUP 100" .-> us_east_1_lb2' in diagram
     assert 'subgraph us_east_1_zone_a["us-east-1a · 10.0.1.0/24"]' in diagram
@@ -104,15 +113,20 @@ def test_regions_of_one_layout_share_one_table(tmp_path: Path) -> None:
     multi = ROOT / "blueprints" / "community-multi-region.yaml"
     result = run_cli("explain", str(multi))
     assert result.returncode == 0, result.stderr
-    assert re.findall(r"^(.*): who holds each EIP", result.stdout, re.M) == [
-        "eu-west-1, us-east-2"]
+    assert re.findall(r"^(.*): who holds each EIP", result.stdout, re.M) == ["eu-west-1, us-east-2"]
     east = "  - name: us-east-2\n    vpc_cidr: 10.41.0.0/16\n"
     spec = tmp_path / "three.yaml"
-    spec.write_text(multi.read_text().replace(east, "  - name: ap-south-1\n    vpc_cidr: "
-                                              "10.42.0.0/16\n    zones: [ap-south-1a, "
-                                              "ap-south-1b]\n" + east))
+    spec.write_text(
+        multi.read_text().replace(
+            east,
+            "  - name: ap-south-1\n    vpc_cidr: "
+            "10.42.0.0/16\n    zones: [ap-south-1a, "
+            "ap-south-1b]\n" + east,
+        )
+    )
     result = run_cli("explain", str(spec))
     assert result.returncode == 0, result.stderr
     assert re.findall(r"^(.*): who holds each EIP", result.stdout, re.M) == [
-        "eu-west-1, ap-south-1, us-east-2"]
+        "eu-west-1, ap-south-1, us-east-2"
+    ]
     assert result.stdout.count("all healthy") == 1

@@ -24,17 +24,29 @@ REGIONS = ["us-east-1", "eu-west-1", "ap-south-1"]
 def plan_of(tmp_path: Path) -> Plan:
     """Three regions of one shape; chk_sshd (-10) makes 110 fall to the backups' 100: a tie."""
     spec: dict[str, Any] = {
-        "version": 1, "name": "layouts",
-        "regions": [{"name": name, "vpc_cidr": f"10.{i}.0.0/16",
-                     "zones": [{"name": f"{name}{z}", "subnet_cidr": f"10.{i}.{k + 1}.0/24"}
-                               for k, z in enumerate("ab")]}
-                    for i, name in enumerate(REGIONS)],
+        "version": 1,
+        "name": "layouts",
+        "regions": [
+            {
+                "name": name,
+                "vpc_cidr": f"10.{i}.0.0/16",
+                "zones": [
+                    {"name": f"{name}{z}", "subnet_cidr": f"10.{i}.{k + 1}.0/24"}
+                    for k, z in enumerate("ab")
+                ],
+            }
+            for i, name in enumerate(REGIONS)
+        ],
         "load_balancers": {"count": 2, "instance_type": "t3.small"},
         "backends": {"port": 80, "demo": {"count": 2}},
         "haproxy": {"frontends": [{"name": "http", "port": 80}]},
-        "keepalived": {"priority": {"master": 110, "backup": 100},
-                       "checks": [{"name": "chk_haproxy", "process": "haproxy", "weight": 0},
-                                  {"name": "chk_sshd", "process": "sshd", "weight": -10}]},
+        "keepalived": {
+            "priority": {"master": 110, "backup": 100},
+            "checks": [
+                {"name": "chk_haproxy", "process": "haproxy", "weight": 0},
+                {"name": "chk_sshd", "process": "sshd", "weight": -10},
+            ],
+        },
         "access": {"ssh_key_name": "k", "ssh_cidrs": ["203.0.113.0/24"]},
     }
     path = tmp_path / "ha.yaml"
@@ -54,10 +66,24 @@ def swap_ips(plan: Plan, index: int) -> Plan:
 
 def outcomes(report: RegionReport) -> list[object]:
     """Everything in the rows but the IPs, which are the one thing a shared layout differs in."""
-    return [(row.scenario, [(o.eip, o.owner, o.holder, o.runner_up, o.margin, o.tie,
-                             [(n.lb, n.state, n.priority, n.haproxy_up, n.healthy)
-                              for n in o.nodes]) for o in row.outcomes])
-            for row in report.rows]
+    return [
+        (
+            row.scenario,
+            [
+                (
+                    o.eip,
+                    o.owner,
+                    o.holder,
+                    o.runner_up,
+                    o.margin,
+                    o.tie,
+                    [(n.lb, n.state, n.priority, n.haproxy_up, n.healthy) for n in o.nodes],
+                )
+                for o in row.outcomes
+            ],
+        )
+        for row in report.rows
+    ]
 
 
 def full(plan: Plan) -> tuple[RegionReport, ...]:

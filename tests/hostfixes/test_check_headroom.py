@@ -28,8 +28,9 @@ def test_every_check_has_headroom(spec: Path) -> None:
         assert check.watch_ms >= 0 and check.timeout >= 1
 
 
-@pytest.mark.parametrize("bundle", sorted((ROOT / "tests" / "golden").iterdir()),
-                         ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "bundle", sorted((ROOT / "tests" / "golden").iterdir()), ids=lambda p: p.name
+)
 def test_rendered_scripts_use_the_planned_watch(bundle: Path) -> None:
     """What keepalived is told (golden bundles) matches: the watch inside the timeout."""
     template = (bundle / "ansible/roles/keepalived/templates/keepalived.conf.j2").read_text()

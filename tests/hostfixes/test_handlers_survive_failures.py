@@ -37,19 +37,22 @@ def test_every_play_forces_handlers(bundle: Path) -> None:
 
 @pytest.mark.parametrize("bundle", BUNDLES, ids=lambda p: p.name)
 @pytest.mark.parametrize("role", ["haproxy", "keepalived"])
-def test_a_config_write_is_flushed_before_anything_else_can_fail(bundle: Path,
-                                                                 role: str) -> None:
+def test_a_config_write_is_flushed_before_anything_else_can_fail(bundle: Path, role: str) -> None:
     tasks = _tasks(bundle / "ansible" / "roles" / role / "tasks" / "main.yml")
     writes = [i for i, t in enumerate(tasks) if "notify" in t]
-    flushes = [i for i, t in enumerate(tasks)
-               if t.get("ansible.builtin.meta") == "flush_handlers"]
+    flushes = [i for i, t in enumerate(tasks) if t.get("ansible.builtin.meta") == "flush_handlers"]
     assert writes and flushes
     last_write = max(writes)
     first_flush_after = min(i for i in flushes if i > last_write)
-    between = tasks[last_write + 1:first_flush_after]
+    between = tasks[last_write + 1 : first_flush_after]
     # Only read-only steps may stand between the last config write and the flush.
     for task in between:
-        assert set(task) & {"ansible.builtin.systemd_service", "ansible.builtin.set_fact",
-                            "ansible.builtin.copy"}, task.get("name")
-        assert "state" not in (task.get("ansible.builtin.systemd_service") or {}) or task[
-            "ansible.builtin.systemd_service"].get("state") == "started", task.get("name")
+        assert set(task) & {
+            "ansible.builtin.systemd_service",
+            "ansible.builtin.set_fact",
+            "ansible.builtin.copy",
+        }, task.get("name")
+        assert (
+            "state" not in (task.get("ansible.builtin.systemd_service") or {})
+            or task["ansible.builtin.systemd_service"].get("state") == "started"
+        ), task.get("name")

@@ -24,9 +24,13 @@ REPO = Path(__file__).resolve().parents[2]
 NOTIFY = REPO / "templates" / "ansible" / "roles" / "keepalived" / "files" / "hacompile-vrrp-notify"
 NOBODY = 65534
 
-pytestmark = [pytest.mark.root,
-              pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("setpriv"),
-                                 reason="needs root (mount namespace) and setpriv")]
+pytestmark = [
+    pytest.mark.root,
+    pytest.mark.skipif(
+        os.geteuid() != 0 or not shutil.which("setpriv"),
+        reason="needs root (mount namespace) and setpriv",
+    ),
+]
 
 
 @pytest.fixture
@@ -38,7 +42,7 @@ def box() -> Iterator[Path]:
         (top / "run").mkdir()
         os.chown(top / "run", NOBODY, NOBODY)
         fake = top / "sbin" / "hacompile-eip-claim"
-        fake.write_text(f"#!/bin/sh\necho \"$1\" >>{top / 'run' / 'claimed'}\n")
+        fake.write_text(f'#!/bin/sh\necho "$1" >>{top / "run" / "claimed"}\n')
         fake.chmod(0o755)
         yield top
     finally:
@@ -46,12 +50,20 @@ def box() -> Iterator[Path]:
 
 
 def _notify(box: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    inner = (f"mount --bind {box / 'sbin'} /usr/local/sbin && exec setpriv --reuid={NOBODY} "
-             f"--regid={NOBODY} --clear-groups sh -c 'umask 0177 && exec \"$0\" \"$@\"' "
-             f"{NOTIFY} {' '.join(args)}")
+    inner = (
+        f"mount --bind {box / 'sbin'} /usr/local/sbin && exec setpriv --reuid={NOBODY} "
+        f'--regid={NOBODY} --clear-groups sh -c \'umask 0177 && exec "$0" "$@"\' '
+        f"{NOTIFY} {' '.join(args)}"
+    )
     env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HACOMPILE_RUN_DIR": str(box / "run")}
-    return subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", inner],
-                          env=env, capture_output=True, text=True, timeout=60, check=False)
+    return subprocess.run(
+        ["unshare", "-m", "--propagation", "private", "sh", "-c", inner],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def test_master_under_keepalived_umask_claims_and_records(box: Path) -> None:

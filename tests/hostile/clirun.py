@@ -20,8 +20,10 @@ REPO = Path(__file__).resolve().parents[2]
 CPU_SECONDS = 30
 ADDRESS_SPACE = 1 << 30  # 1 GiB of virtual memory; the compiler needs well under 100 MB resident
 WALL_SECONDS = 120
-LOCATED = re.compile(r"^(?P<file>.+):(?P<line>[1-9][0-9]*):(?P<col>[1-9][0-9]*): "
-                     r"(?P<severity>error|warning): (?P<rest>.+)$")
+LOCATED = re.compile(
+    r"^(?P<file>.+):(?P<line>[1-9][0-9]*):(?P<col>[1-9][0-9]*): "
+    r"(?P<severity>error|warning): (?P<rest>.+)$"
+)
 COUNT = re.compile(r"^[0-9]+ errors?$")
 
 
@@ -57,11 +59,19 @@ def _limits() -> None:
 
 def run_cli(args: Sequence[str], *, cwd: Path, prefix: Sequence[str] = ()) -> CliResult:
     """`python -m hacompile ARGS` under resource limits; `prefix` wraps it (e.g. setpriv)."""
-    env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONDONTWRITEBYTECODE": "1",
-           "NO_COLOR": "1", "COLUMNS": "200"}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "NO_COLOR": "1",
+        "COLUMNS": "200",
+    }
     proc = subprocess.Popen(
         [*prefix, sys.executable, "-m", "hacompile", *args],
-        cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         preexec_fn=_limits,  # no threads run in this process before the fork
     )
     try:
@@ -69,7 +79,9 @@ def run_cli(args: Sequence[str], *, cwd: Path, prefix: Sequence[str] = ()) -> Cl
     except subprocess.TimeoutExpired:
         proc.kill()
         out, err = proc.communicate()
-        raise AssertionError(f"hacompile {' '.join(args)} ran longer than {WALL_SECONDS}s") \
-            from None
-    return CliResult(proc.returncode, out.decode("utf-8", "replace"),
-                     err.decode("utf-8", "replace"))
+        raise AssertionError(
+            f"hacompile {' '.join(args)} ran longer than {WALL_SECONDS}s"
+        ) from None
+    return CliResult(
+        proc.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
+    )

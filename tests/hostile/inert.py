@@ -53,19 +53,19 @@ def decode_hcl_string(token: str) -> tuple[str, int]:
     i = 0
     while i < len(body):
         if body.startswith(("$${", "%%{"), i):
-            out.append(body[i + 1:i + 3])
+            out.append(body[i + 1 : i + 3])
             i += 3
         elif body.startswith(("${", "%{"), i):
             live += 1
-            out.append(body[i:i + 2])
+            out.append(body[i : i + 2])
             i += 2
         elif body[i] == "\\":
             nxt = body[i + 1]
             if nxt == "u":
-                out.append(chr(int(body[i + 2:i + 6], 16)))
+                out.append(chr(int(body[i + 2 : i + 6], 16)))
                 i += 6
             elif nxt == "U":
-                out.append(chr(int(body[i + 2:i + 10], 16)))
+                out.append(chr(int(body[i + 2 : i + 10], 16)))
                 i += 10
             else:
                 out.append(_ESCAPES[nxt])

@@ -43,6 +43,7 @@ def test_committed_case(name: str) -> None:
 
 # --- generated cases ------------------------------------------------------------------------
 
+
 def _binary(tmp: Path) -> str:
     (tmp / "binary.yaml").write_bytes(bytes(range(256)) * 64)
     return "binary.yaml"
@@ -66,24 +67,28 @@ def _wide_mapping(tmp: Path) -> str:
     return "wide.yaml"
 
 
-_SPEC_HEAD = ("version: 1\nname: demo\nregions:\n  - name: us-east-1\n    vpc_cidr: 10.0.0.0/16\n"
-              "    zones: [us-east-1a, us-east-1b]\n")
+_SPEC_HEAD = (
+    "version: 1\nname: demo\nregions:\n  - name: us-east-1\n    vpc_cidr: 10.0.0.0/16\n"
+    "    zones: [us-east-1a, us-east-1b]\n"
+)
 
 
 def _ten_thousand_frontends(tmp: Path) -> str:
     """Took 2-16 s to parse before pydantic refused the length; the loader now stops at the
     65th item (docs/hostile-input.md, "Bounds")."""
     items = "".join(f"    - {{name: f{i}, port: {1000 + i}}}\n" for i in range(10_000))
-    (tmp / "frontends.yaml").write_text(_SPEC_HEAD + "haproxy:\n  frontends:\n" + items,
-                                        encoding="utf-8")
+    (tmp / "frontends.yaml").write_text(
+        _SPEC_HEAD + "haproxy:\n  frontends:\n" + items, encoding="utf-8"
+    )
     return "frontends.yaml"
 
 
 def _ten_thousand_checks(tmp: Path) -> str:
     """Past 100 s and 4 GB in the failover proof before checks had a bound."""
     items = "".join(f"    - {{name: c{i}, process: p{i}, weight: -1}}\n" for i in range(10_000))
-    (tmp / "checks.yaml").write_text(_SPEC_HEAD + "keepalived:\n  checks:\n" + items,
-                                     encoding="utf-8")
+    (tmp / "checks.yaml").write_text(
+        _SPEC_HEAD + "keepalived:\n  checks:\n" + items, encoding="utf-8"
+    )
     return "checks.yaml"
 
 
@@ -122,22 +127,38 @@ def _fifo(tmp: Path) -> str:
 
 
 GENERATED: dict[str, tuple[Callable[[Path], str], str]] = {
-    "binary": (_binary, "binary.yaml:1:1: error: contains NUL bytes: this looks like a binary "
-               "file, not YAML"),
-    "20mb": (_twenty_megabytes, "huge.yaml:1:1: error: file is 20971531 bytes; a spec may be at "
-             "most 1000000 bytes"),
-    "wide": (_wide_mapping, "wide.yaml:2:564: error: a mapping of more than 64 keys: no "
-             "mapping in a spec may be that large"),
-    "10k_frontends": (_ten_thousand_frontends, "frontends.yaml:73:7: error: a list of more "
-                      "than 64 items: no list in a spec may be that long"),
-    "10k_checks": (_ten_thousand_checks, "checks.yaml:73:7: error: a list of more than 64 "
-                   "items: no list in a spec may be that long"),
-    "cube": (_cube, "cube.yaml:2:79999: error: document has more than 40000 values: no spec "
-             "needs that many"),
+    "binary": (
+        _binary,
+        "binary.yaml:1:1: error: contains NUL bytes: this looks like a binary file, not YAML",
+    ),
+    "20mb": (
+        _twenty_megabytes,
+        "huge.yaml:1:1: error: file is 20971531 bytes; a spec may be at most 1000000 bytes",
+    ),
+    "wide": (
+        _wide_mapping,
+        "wide.yaml:2:564: error: a mapping of more than 64 keys: no "
+        "mapping in a spec may be that large",
+    ),
+    "10k_frontends": (
+        _ten_thousand_frontends,
+        "frontends.yaml:73:7: error: a list of more "
+        "than 64 items: no list in a spec may be that long",
+    ),
+    "10k_checks": (
+        _ten_thousand_checks,
+        "checks.yaml:73:7: error: a list of more than 64 items: no list in a spec may be that long",
+    ),
+    "cube": (
+        _cube,
+        "cube.yaml:2:79999: error: document has more than 40000 values: no spec needs that many",
+    ),
     "missing": (_missing, "does-not-exist.yaml:1:1: error: no such file"),
     "directory": (_directory, "ha.yaml:1:1: error: is a directory, not a spec file"),
-    "symlink_loop": (_symlink_loop, "loop-a.yaml:1:1: error: cannot read: Too many levels of "
-                     "symbolic links"),
+    "symlink_loop": (
+        _symlink_loop,
+        "loop-a.yaml:1:1: error: cannot read: Too many levels of symbolic links",
+    ),
     "dangling_symlink": (_dangling_symlink, "dangling.yaml:1:1: error: no such file"),
     "fifo": (_fifo, "pipe.yaml:1:1: error: is not a regular file (a pipe, socket or device)"),
 }
@@ -161,8 +182,11 @@ def test_unreadable_file(tmp_path: Path) -> None:
     spec = tmp_path / "secret.yaml"
     spec.write_text("version: 1\n", encoding="utf-8")
     spec.chmod(0)
-    prefix = [setpriv, "--bounding-set=-dac_override,-dac_read_search", "--"] \
-        if os.geteuid() == 0 else []
+    prefix = (
+        [setpriv, "--bounding-set=-dac_override,-dac_read_search", "--"]
+        if os.geteuid() == 0
+        else []
+    )
     check = subprocess.run([*prefix, "cat", str(spec)], capture_output=True, timeout=10)
     assert check.returncode != 0, "the file is still readable: the test would prove nothing"
     result = run_cli(["validate", "secret.yaml"], cwd=tmp_path, prefix=prefix)

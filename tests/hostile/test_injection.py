@@ -75,43 +75,66 @@ def _base_demo() -> dict[str, Any]:
     return {
         "version": 1,
         "name": "inj",
-        "regions": [{"name": "us-east-1", "vpc_cidr": "10.0.0.0/16",
-                     "zones": [{"name": "us-east-1a", "subnet_cidr": "10.0.1.0/24"},
-                               "us-east-1b"],
-                     "ami_id": "ami-0123456789abcdef0"}],
-        "load_balancers": {"count": 2, "instance_type": "t3.small", "flavor": "hapee",
-                           "hapee_version": "3.0",
-                           "ami_product_code": "483gxnuft87jy44d3q8n4kvt1"},
-        "backends": {"port": 80, "demo": {"count": 3, "instance_type": "t3.micro"},
-                     "health_check_path": "/health"},
-        "haproxy": {"balance": "roundrobin", "sticky_cookie": "SERVERID",
-                    "frontends": [{"name": "web", "port": 80, "mode": "http"}],
-                    "timeouts": {"connect": "5s", "client": "30s", "server": "30s"},
-                    "stats": {"port": 8404, "cidrs": ["10.0.0.0/8"]}},
-        "keepalived": {"process_checks": "script",
-                       "checks": [{"name": "chk_lb", "process": "hapee-lb", "weight": 6},
-                                  {"name": "chk_gw", "gateway": True}]},
-        "access": {"ssh_key_name": "mykey", "ssh_cidrs": ["203.0.113.0/24"],
-                   "ssh_user": "ubuntu"},
+        "regions": [
+            {
+                "name": "us-east-1",
+                "vpc_cidr": "10.0.0.0/16",
+                "zones": [{"name": "us-east-1a", "subnet_cidr": "10.0.1.0/24"}, "us-east-1b"],
+                "ami_id": "ami-0123456789abcdef0",
+            }
+        ],
+        "load_balancers": {
+            "count": 2,
+            "instance_type": "t3.small",
+            "flavor": "hapee",
+            "hapee_version": "3.0",
+            "ami_product_code": "483gxnuft87jy44d3q8n4kvt1",
+        },
+        "backends": {
+            "port": 80,
+            "demo": {"count": 3, "instance_type": "t3.micro"},
+            "health_check_path": "/health",
+        },
+        "haproxy": {
+            "balance": "roundrobin",
+            "sticky_cookie": "SERVERID",
+            "frontends": [{"name": "web", "port": 80, "mode": "http"}],
+            "timeouts": {"connect": "5s", "client": "30s", "server": "30s"},
+            "stats": {"port": 8404, "cidrs": ["10.0.0.0/8"]},
+        },
+        "keepalived": {
+            "process_checks": "script",
+            "checks": [
+                {"name": "chk_lb", "process": "hapee-lb", "weight": 6},
+                {"name": "chk_gw", "gateway": True},
+            ],
+        },
+        "access": {"ssh_key_name": "mykey", "ssh_cidrs": ["203.0.113.0/24"], "ssh_user": "ubuntu"},
         "tags": {"project": "inj"},
-        "state": {"s3": {"bucket": "inj-tf-state", "region": "us-east-1",
-                         "key_prefix": "teams/inj"}},
-        "dns": {"zone": "example.com", "name": "www.example.com",
-                "health_check": {"frontend": "web", "path": "/health"}},
+        "state": {
+            "s3": {"bucket": "inj-tf-state", "region": "us-east-1", "key_prefix": "teams/inj"}
+        },
+        "dns": {
+            "zone": "example.com",
+            "name": "www.example.com",
+            "health_check": {"frontend": "web", "path": "/health"},
+        },
         "metrics": {"port": 8405, "cidrs": ["10.0.0.0/8"]},
         "logs": {"request_id_header": "X-Request-ID"},
-        "security": {"flow_logs": {"destination": "s3",
-                                   "s3_bucket_arn": "arn:aws:s3:::inj-flow-logs"},
-                     "egress": {"allow": [{"cidr": "10.9.0.0/16", "port": 5432,
-                                           "protocol": "tcp"}]}},
+        "security": {
+            "flow_logs": {"destination": "s3", "s3_bucket_arn": "arn:aws:s3:::inj-flow-logs"},
+            "egress": {"allow": [{"cidr": "10.9.0.0/16", "port": 5432, "protocol": "tcp"}]},
+        },
     }
 
 
 def _base_existing() -> dict[str, Any]:
     spec = _base_demo()
     del spec["backends"]["demo"]
-    spec["regions"][0]["backends"] = [{"name": "app1", "address": "app1.internal", "port": 8080},
-                                      {"name": "app2", "address": "10.0.1.50"}]
+    spec["regions"][0]["backends"] = [
+        {"name": "app1", "address": "app1.internal", "port": 8080},
+        {"name": "app2", "address": "10.0.1.50"},
+    ]
     return spec
 
 
@@ -121,8 +144,11 @@ def _base_byo() -> dict[str, Any]:
     region["vpc_id"] = "vpc-0123456789abcdef0"
     region["security_groups"] = ["sg-0123456789abcdef0"]
     region["zones"] = [
-        {"name": f"us-east-1{z}", "subnet_cidr": f"10.0.{i + 1}.0/24",
-         "subnet_id": f"subnet-0123456789abcdef{i}"}
+        {
+            "name": f"us-east-1{z}",
+            "subnet_cidr": f"10.0.{i + 1}.0/24",
+            "subnet_id": f"subnet-0123456789abcdef{i}",
+        }
         for i, z in enumerate("ab")
     ]
     return spec
@@ -141,16 +167,23 @@ def _base_pools() -> dict[str, Any]:
     spec = _base_demo()
     del spec["backends"]
     del spec["haproxy"]["sticky_cookie"]
-    spec["regions"][0]["pools"] = {"api": [{"name": "api1", "address": "api1.internal",
-                                            "port": 8080}]}
+    spec["regions"][0]["pools"] = {
+        "api": [{"name": "api1", "address": "api1.internal", "port": 8080}]
+    }
     spec["pools"] = [
-        {"name": "web", "balance": "leastconn", "sticky_cookie": "WEBSRV", "slow_start": "30s",
-         "check": {"path": "/healthz", "interval": "2s"},
-         "demo": {"count": 2, "instance_type": "t3.micro"}},
+        {
+            "name": "web",
+            "balance": "leastconn",
+            "sticky_cookie": "WEBSRV",
+            "slow_start": "30s",
+            "check": {"path": "/healthz", "interval": "2s"},
+            "demo": {"count": 2, "instance_type": "t3.micro"},
+        },
         {"name": "api"},
     ]
     spec["haproxy"]["frontends"][0]["routes"] = [
-        {"host": "api.example.com", "path": "/v1", "pool": "api"}]
+        {"host": "api.example.com", "path": "/v1", "pool": "api"}
+    ]
     spec["haproxy"]["frontends"][0]["default_pool"] = "web"
     return spec
 
@@ -223,11 +256,17 @@ FIELDS: dict[str, tuple[str, tuple[str | int, ...]]] = {
     "region.pools.server.name": ("pools", ("regions", 0, "pools", "api", 0, "name")),
     "region.pools.server.address": ("pools", ("regions", 0, "pools", "api", 0, "address")),
 }
-BASES = {"demo": _base_demo, "existing": _base_existing, "dns_id": _base_dns_id,
-         "byo": _base_byo, "pools": _base_pools}
+BASES = {
+    "demo": _base_demo,
+    "existing": _base_existing,
+    "dns_id": _base_dns_id,
+    "byo": _base_byo,
+    "pools": _base_pools,
+}
 
 
 # --- the table covers the model -------------------------------------------------------------
+
 
 def _string_fields(model: type[BaseModel], prefix: str = "") -> Iterator[str]:
     """Normalised paths (``regions[].zones[].name``, ``tags{key}``) of every str-typed field."""
@@ -281,6 +320,7 @@ def test_fields_cover_the_model() -> None:
 
 # --- the matrix -----------------------------------------------------------------------------
 
+
 def _set(spec: dict[str, Any], path: tuple[str | int, ...], value: str) -> dict[str, Any]:
     spec = copy.deepcopy(spec)
     if path == TAG_KEY:
@@ -314,9 +354,14 @@ def _variants(field: str) -> dict[str, str]:
     """HOSTILE plus the benign value with a tail: what a sloppy pattern (`^...$`) lets in."""
     base_name, path = FIELDS[field]
     good = {TAG_KEY: "project", POOL_KEY: "api"}.get(path) or _get(BASES[base_name](), path)
-    tails = {"trailing_newline": good + "\n", "trailing_directive": good + "\n}\nglobal_defs {",
-             "trailing_space": good + " ", "leading_space": " " + good,
-             "trailing_nul": good + "\x00", "trailing_jinja": good + "{{ 7*7 }}"}
+    tails = {
+        "trailing_newline": good + "\n",
+        "trailing_directive": good + "\n}\nglobal_defs {",
+        "trailing_space": good + " ",
+        "leading_space": " " + good,
+        "trailing_nul": good + "\x00",
+        "trailing_jinja": good + "{{ 7*7 }}",
+    }
     return {**HOSTILE, **tails}
 
 
@@ -355,8 +400,9 @@ _TAG_TEXT = {"path_traversal", "padded", "trailing_space", "leading_space"}
 ACCEPTED: dict[str, set[str]] = {"tags.key": _TAG_TEXT, "tags.value": {*_TAG_TEXT, "empty"}}
 
 
-def _assert_located(exc: SpecError, spec_path: Path, path: tuple[str | int, ...], value: str,
-                    label: str) -> None:
+def _assert_located(
+    exc: SpecError, spec_path: Path, path: tuple[str | int, ...], value: str, label: str
+) -> None:
     errors = [d for d in exc.diagnostics if d.severity is Severity.ERROR]
     assert errors, label
     for diag in exc.diagnostics:
@@ -376,14 +422,18 @@ def _assert_located(exc: SpecError, spec_path: Path, path: tuple[str | int, ...]
         where = positions.locate(path, at_key=False)
     ours = [d for d in errors if _same_path(d.path, want_path)]
     assert ours, (label, want_path, [d.render() for d in errors])
-    assert any((d.line, d.column) in (where, positions.locate(path)) for d in ours), \
-        (label, where, [d.render() for d in ours])
+    assert any((d.line, d.column) in (where, positions.locate(path)) for d in ours), (
+        label,
+        where,
+        [d.render() for d in ours],
+    )
 
 
 def _same_path(got: str, want: str) -> bool:
     """Diagnostics escape non-printable characters; compare after the same escaping."""
-    escaped = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
-                      for c in want)
+    escaped = "".join(
+        c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in want
+    )
     return got == escaped or got.startswith(escaped + ".") or got.startswith(escaped + "[")
 
 
@@ -426,8 +476,7 @@ def _tricky() -> dict[str, Any]:
     spec["access"]["ssh_user"] = "_-"
     spec["backends"]["health_check_path"] = "/../~a/./b-c_d.e//"
     spec["haproxy"]["sticky_cookie"] = "-_-"
-    spec["keepalived"]["checks"].append({"name": "chk_other", "process": "x..-_.y",
-                                         "weight": -2})
+    spec["keepalived"]["checks"].append({"name": "chk_other", "process": "x..-_.y", "weight": -2})
     return spec
 
 
@@ -448,12 +497,12 @@ def test_tricky_values_stay_data(tmp_path: Path) -> None:
     assert run_cli(["build", "benign.yaml", "-o", "out-benign"], cwd=tmp_path).rc == 0
     out, base = tmp_path / "out-tricky", tmp_path / "out-benign"
     files = {str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*") if p.is_file()}
-    base_files = {str(p.relative_to(base)): p.read_bytes() for p in base.rglob("*")
-                  if p.is_file()}
+    base_files = {str(p.relative_to(base)): p.read_bytes() for p in base.rglob("*") if p.is_file()}
     assert files.keys() == base_files.keys()
     inert.assert_same_structure(
         {k: v for k, v in base_files.items() if not k.endswith("README.md")},
-        {k: v for k, v in files.items() if not k.endswith("README.md")})
+        {k: v for k, v in files.items() if not k.endswith("README.md")},
+    )
 
     # HCL: every tag key and value is a literal of the provider's default_tags, byte for byte.
     providers = (out / "terraform" / "us-east-1" / "providers.tf").read_text()
@@ -478,15 +527,19 @@ def test_tricky_values_stay_data(tmp_path: Path) -> None:
         for name, env in lb.eip_env.items():
             _assert_env_file(env, name)
     checks = run_checks(out, only=["keepalived", "haproxy", "shellcheck"])
-    failed = [(c.name, c.status, c.findings, c.detail) for c in checks
-              if c.status.value != "passed"]
+    failed = [
+        (c.name, c.status, c.findings, c.detail) for c in checks if c.status.value != "passed"
+    ]
     assert not failed, failed
 
 
 def _directives(text: str) -> list[str]:
     """The first word of every non-comment line: what keepalived/haproxy parse as keywords."""
-    return [line.split()[0] for line in text.splitlines()
-            if line.strip() and not line.lstrip().startswith("#")]
+    return [
+        line.split()[0]
+        for line in text.splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
 
 
 def _assert_env_file(path: Path, name: str) -> None:
@@ -494,8 +547,15 @@ def _assert_env_file(path: Path, name: str) -> None:
     sourcing it in a clean shell defines nothing but those variables."""
     text = path.read_text(encoding="utf-8")
     # The grammar hacompile-eip-claim enforces before it sources the file (its `keys=` line).
-    claim = (Path(__file__).resolve().parents[2] / "templates" / "ansible" / "roles" /
-             "keepalived" / "files" / "hacompile-eip-claim").read_text(encoding="utf-8")
+    claim = (
+        Path(__file__).resolve().parents[2]
+        / "templates"
+        / "ansible"
+        / "roles"
+        / "keepalived"
+        / "files"
+        / "hacompile-eip-claim"
+    ).read_text(encoding="utf-8")
     found = re.search(r"^keys='([A-Z_|]+)'$", claim, re.MULTILINE)
     keys = found.group(1) if found else "[A-Z_]+"
     for line in text.splitlines():
@@ -503,12 +563,17 @@ def _assert_env_file(path: Path, name: str) -> None:
     assert subprocess.run(["sh", "-n", str(path)], timeout=10).returncode == 0
     shellcheck = shutil.which("shellcheck")
     assert shellcheck, "shellcheck is required (apt-get install shellcheck)"
-    proc = subprocess.run([shellcheck, "-s", "sh", "-e", "SC2034", str(path)],
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [shellcheck, "-s", "sh", "-e", "SC2034", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stdout
 
 
 # --- the spec's file name -------------------------------------------------------------------
+
 
 def test_file_name_with_a_newline_is_refused(tmp_path: Path) -> None:
     """The file name is copied into HCL and YAML comments; a newline would end the comment."""
@@ -529,11 +594,13 @@ def test_printable_hostile_file_name_stays_a_comment(tmp_path: Path) -> None:
     for path, content in files.items():
         for line in content.decode().splitlines():
             if name in line:  # only ever inside a comment (or the README's prose)
-                assert line.lstrip().startswith("#") or path.endswith(".md") \
-                    or path.endswith(".json"), (path, line)
+                assert (
+                    line.lstrip().startswith("#") or path.endswith(".md") or path.endswith(".json")
+                ), (path, line)
 
 
 # --- the escaping layers on their own -------------------------------------------------------
+
 
 @pytest.mark.parametrize("label", sorted(HOSTILE))
 def test_hcl_literal_parses_back_to_the_same_string(label: str) -> None:
@@ -568,15 +635,34 @@ def test_ansible_does_not_template_unsafe_values(tmp_path: Path) -> None:
     marker = tmp_path / "pwned"
     value = f"{{{{ lookup('pipe', 'touch {marker}') }}}}"
     inventory = tmp_path / "inventory.yml"
-    inventory.write_text(dump_yaml({"all": {"hosts": {"localhost": {
-        "ansible_connection": "local", "hostile": value}}}}), encoding="utf-8")
+    inventory.write_text(
+        dump_yaml(
+            {"all": {"hosts": {"localhost": {"ansible_connection": "local", "hostile": value}}}}
+        ),
+        encoding="utf-8",
+    )
     ansible = executable("ansible-playbook").with_name("ansible")
     proc = subprocess.run(
-        [str(ansible), "localhost", "-i", str(inventory), "-m", "ansible.builtin.debug",
-         "-a", "var=hostile"],
-        capture_output=True, text=True, timeout=120,
-        env={"PATH": "/usr/bin:/bin", "ANSIBLE_NOCOLOR": "1", "HOME": str(tmp_path),
-             "ANSIBLE_LOCAL_TEMP": str(tmp_path / "tmp")})
+        [
+            str(ansible),
+            "localhost",
+            "-i",
+            str(inventory),
+            "-m",
+            "ansible.builtin.debug",
+            "-a",
+            "var=hostile",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "ANSIBLE_NOCOLOR": "1",
+            "HOME": str(tmp_path),
+            "ANSIBLE_LOCAL_TEMP": str(tmp_path / "tmp"),
+        },
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "lookup('pipe'" in proc.stdout, proc.stdout
     assert not marker.exists(), "Ansible ran the lookup: the value was templated"
@@ -593,18 +679,39 @@ def test_ansible_does_not_template_unsafe_values(tmp_path: Path) -> None:
 #   the rendered module's resource labels and egress rule keys ([a-z0-9_]);
 # - the module interface's type constraints and validation conditions: fixed Terraform text
 #   written in hacompile.plan.module, never spec input;
-RAW_HCL_IDENTIFIERS = {"input.name", "output.name", "arg.name", "module.call", "group",
-                       "module.created_index",
-                       "from", "to", "input.type", "v.condition"}
+RAW_HCL_IDENTIFIERS = {
+    "input.name",
+    "output.name",
+    "arg.name",
+    "module.call",
+    "group",
+    "module.created_index",
+    "from",
+    "to",
+    "input.type",
+    "v.condition",
+}
 # - in `#` comments, where only a line break could start code: DNS labels and identifiers,
 #   hacompile's own constants, an integer, and the checkov/trivy tables (printable, below);
-RAW_HCL_COMMENTS = {"plan.name", "region.name", "region.names.prefix", "plan.hacompile_version",
-                    "plan.spec_file", "plan.deployment_tag_key",
-                    "region.flow_logs.retention_days",
-                    "skip.check", "skip.reason", "ignore.check", "ignore.reason", "ignore.key"}
+RAW_HCL_COMMENTS = {
+    "plan.name",
+    "region.name",
+    "region.names.prefix",
+    "plan.hacompile_version",
+    "plan.spec_file",
+    "plan.deployment_tag_key",
+    "region.flow_logs.retention_days",
+    "skip.check",
+    "skip.reason",
+    "ignore.check",
+    "ignore.reason",
+    "ignore.key",
+}
 # - the calls of our own macros, which escape what they write by these same rules.
-_MACRO_CALL = re.compile(r'(checkov|trivy)\(("[a-z0-9_.]+"|address), plan\)'
-                         r'|egress\("(lb|backend)", plan\)')
+_MACRO_CALL = re.compile(
+    r'(checkov|trivy)\(("[a-z0-9_.]+"|address), plan\)'
+    r'|egress\("(lb|backend)", plan\)'
+)
 _INTERPOLATION = re.compile(r"{{-?\s*(.*?)\s*-?}}")
 _ESCAPED = re.compile(r".*\|\s*hcl(_inner|_argument)?")
 
@@ -628,9 +735,11 @@ def test_tf_templates_interpolate_raw_only_restricted_values() -> None:
     from hacompile.render.env import template_root
 
     offenders = raw_hcl_offenders(template_root() / "terraform")
-    assert not offenders, "use `| hcl` or `| hcl_inner` (or extend RAW_HCL_IDENTIFIERS / " \
-        "RAW_HCL_COMMENTS with a reason, and hacompile.render.env's docstring):\n" + \
-        "\n".join(offenders)
+    assert not offenders, (
+        "use `| hcl` or `| hcl_inner` (or extend RAW_HCL_IDENTIFIERS / "
+        "RAW_HCL_COMMENTS with a reason, and hacompile.render.env's docstring):\n"
+        + "\n".join(offenders)
+    )
     from hacompile.render.checkov import SKIPS
 
     for skip in SKIPS:  # inside a comment only a line break could start code

@@ -115,11 +115,15 @@ def test_manifest_entry_through_a_linked_directory_is_refused(site: Path) -> Non
 
 # --- the journal -------------------------------------------------------------------------------
 
+
 def test_journal_cannot_delete_outside_out(site: Path) -> None:
     journal = {"entries": [{"path": "../victim.txt", "backup": False}], "dirs": []}
     (site / "out" / JOURNAL).write_text(json.dumps(journal))
-    refused(hacompile(site, "build", "ha.yaml", "-o", "out"), f"out/{JOURNAL}",
-            'entries[0].path: "../victim.txt"')
+    refused(
+        hacompile(site, "build", "ha.yaml", "-o", "out"),
+        f"out/{JOURNAL}",
+        'entries[0].path: "../victim.txt"',
+    )
     intact(site)
 
 
@@ -134,7 +138,7 @@ def test_journal_cannot_move_a_backup_outside_out(site: Path) -> None:
     (site / ".victim.txt.hacompile-old").write_bytes(b"attacker's content\n")
     journal = {"entries": [{"path": "../victim.txt", "backup": True}], "dirs": []}
     (site / "out" / JOURNAL).write_text(json.dumps(journal))
-    refused(hacompile(site, "build", "ha.yaml", "-o", "out"), 'entries[0].path')
+    refused(hacompile(site, "build", "ha.yaml", "-o", "out"), "entries[0].path")
     intact(site)
     assert (site / ".victim.txt.hacompile-old").read_bytes() == b"attacker's content\n"
 
@@ -156,8 +160,10 @@ CORRUPT = {  # content -> what the message must say (after the file name)
     "unknown_keys": (b'{"x": 1}', ": error: entries: missing"),
     "a_list": (b"[]", ": error: must be a JSON object"),
     "path_not_a_string": (b'{"entries": [{"path": 5}]}', ": error: entries[0].path: must be a"),
-    "no_backup_flag": (b'{"entries": [{"path": "README.md"}]}',
-                       ": error: entries[0].backup: missing"),
+    "no_backup_flag": (
+        b'{"entries": [{"path": "README.md"}]}',
+        ": error: entries[0].backup: missing",
+    ),
     "dirs_not_strings": (b'{"entries": [], "dirs": [3]}', ": error: dirs[0]: must be a"),
     "deep_nesting": (b"[" * 100_000, ": error: nests too deeply"),
 }
@@ -196,18 +202,23 @@ BAD_MANIFESTS = {
     "not_json": (b"{not json", ":1:2: error: not JSON"),
     "a_list": (b"[]", ": error: must be a JSON object"),
     "foreign": (b'{"generator": "other", "files": {}}', ": error: generator: not a hacompile"),
-    "files_not_a_map": (b'{"generator": "hacompile", "format": 1, "files": 3}',
-                        ": error: files: must be a JSON object"),
-    "no_hash": (b'{"generator": "hacompile", "format": 1, "files": {"README.md": {}}}',
-                ': error: files["README.md"].sha256: missing'),
-    "deep_nesting": (b"{\"files\": " + b"[" * 100_000, ": error: nests too deeply"),
+    "files_not_a_map": (
+        b'{"generator": "hacompile", "format": 1, "files": 3}',
+        ": error: files: must be a JSON object",
+    ),
+    "no_hash": (
+        b'{"generator": "hacompile", "format": 1, "files": {"README.md": {}}}',
+        ': error: files["README.md"].sha256: missing',
+    ),
+    "deep_nesting": (b'{"files": ' + b"[" * 100_000, ": error: nests too deeply"),
 }
 
 
 @pytest.mark.parametrize("command", ["build", "force", "check", "diff"])
 @pytest.mark.parametrize("name", sorted(BAD_MANIFESTS))
 def test_corrupt_manifest_is_a_located_error_and_nothing_changes(
-        site: Path, name: str, command: str) -> None:
+    site: Path, name: str, command: str
+) -> None:
     """A manifest hacompile cannot read says nothing about which files are its own: never act
     on it (not even with --force), say so, and name the file."""
     content, message = BAD_MANIFESTS[name]
@@ -215,8 +226,12 @@ def test_corrupt_manifest_is_a_located_error_and_nothing_changes(
     stale = site / "out" / "ansible" / "site.yml"
     stale.write_text("# a hand edit\n")
     before = snapshot(site)
-    args = {"build": ["build"], "force": ["build", "--force"], "check": ["build", "--check"],
-            "diff": ["diff"]}[command]
+    args = {
+        "build": ["build"],
+        "force": ["build", "--force"],
+        "check": ["build", "--check"],
+        "diff": ["diff"],
+    }[command]
     result = hacompile(site, *args, "ha.yaml", "-o", "out", real=name == "deep_nesting")
     refused(result, f"out/{manifest.NAME}{message}")
     assert snapshot(site) == before
@@ -224,8 +239,12 @@ def test_corrupt_manifest_is_a_located_error_and_nothing_changes(
 
 # --- symlinked directories inside the bundle ---------------------------------------------------
 
-@pytest.mark.parametrize("args", [["build"], ["build", "--force"], ["build", "--check"],
-                                  ["diff"]], ids=["build", "force", "check", "diff"])
+
+@pytest.mark.parametrize(
+    "args",
+    [["build"], ["build", "--force"], ["build", "--check"], ["diff"]],
+    ids=["build", "force", "check", "diff"],
+)
 def test_linked_directory_in_the_bundle_is_refused(site: Path, args: list[str]) -> None:
     """The attack: with ansible/roles/keepalived/files a link to another directory, build wrote
     six 0755 scripts there (exit 0) and `build --check` then said up to date."""
@@ -237,16 +256,33 @@ def test_linked_directory_in_the_bundle_is_refused(site: Path, args: list[str]) 
     elsewhere.mkdir()
     files.symlink_to(elsewhere)
     before = snapshot(site)
-    refused(hacompile(site, *args, "ha.yaml", "-o", "out"),
-            "out/ansible/roles/keepalived/files", "symbolic link")
+    refused(
+        hacompile(site, *args, "ha.yaml", "-o", "out"),
+        "out/ansible/roles/keepalived/files",
+        "symbolic link",
+    )
     assert snapshot(site) == before
     assert not list(elsewhere.iterdir())
 
 
 # --- properties: generated bookkeeping paths ---------------------------------------------------
 
-COMPONENTS = st.sampled_from(["..", ".", "", "a", "ansible", "victim.txt", "out", "link",
-                              "site.yml", "x\x00", "..\\victim.txt", ".hacompile-lock"])
+COMPONENTS = st.sampled_from(
+    [
+        "..",
+        ".",
+        "",
+        "a",
+        "ansible",
+        "victim.txt",
+        "out",
+        "link",
+        "site.yml",
+        "x\x00",
+        "..\\victim.txt",
+        ".hacompile-lock",
+    ]
+)
 
 
 @st.composite
@@ -258,8 +294,9 @@ def bookkeeping_paths(draw: st.DrawFn) -> str:
 
 @settings(settings.get_profile(PROFILE))
 @given(rel=bookkeeping_paths(), linked=st.booleans())
-def test_no_manifest_entry_reaches_outside(tmp_path_factory: pytest.TempPathFactory, rel: str,
-                                          linked: bool) -> None:
+def test_no_manifest_entry_reaches_outside(
+    tmp_path_factory: pytest.TempPathFactory, rel: str, linked: bool
+) -> None:
     """Whatever path a manifest lists (with the victim's hash, through a linked directory or
     not), write refuses it or it names a file inside out/ that is reached without a link."""
     root = tmp_path_factory.mktemp("prop")

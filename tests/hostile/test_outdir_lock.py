@@ -35,8 +35,14 @@ def _copy_specs(tmp_path: Path) -> None:
 
 def _start(cwd: Path, *args: str) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"}
-    return subprocess.Popen([sys.executable, "-m", "hacompile", *args], cwd=cwd, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "hacompile", *args],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def test_concurrent_builds_are_serialised(tmp_path: Path) -> None:
@@ -48,14 +54,20 @@ def test_concurrent_builds_are_serialised(tmp_path: Path) -> None:
         expected[name] = snapshot(reference)
     out = tmp_path / "out"
     for round_ in range(ROUNDS):
-        runs = {"blog": _start(tmp_path, "build", "blog.yaml", "-o", "out"),
-                "three": _start(tmp_path, "build", "three.yaml", "-o", "out", "--force")}
+        runs = {
+            "blog": _start(tmp_path, "build", "blog.yaml", "-o", "out"),
+            "three": _start(tmp_path, "build", "three.yaml", "-o", "out", "--force"),
+        }
         succeeded = []
         for name, proc in runs.items():
             _, stderr = proc.communicate(timeout=120)
             assert "Traceback" not in stderr, stderr
-            assert proc.returncode == 0 or (proc.returncode == 2 and BUSY in stderr), \
-                (round_, name, proc.returncode, stderr)
+            assert proc.returncode == 0 or (proc.returncode == 2 and BUSY in stderr), (
+                round_,
+                name,
+                proc.returncode,
+                stderr,
+            )
             if proc.returncode == 0:
                 succeeded.append(name)
         assert succeeded, round_
@@ -72,8 +84,9 @@ def _hold(path: Path, mode: int) -> int:
     return fd
 
 
-@pytest.mark.parametrize("args", [["build"], ["build", "--check"], ["diff"]],
-                         ids=["build", "check", "diff"])
+@pytest.mark.parametrize(
+    "args", [["build"], ["build", "--check"], ["diff"]], ids=["build", "check", "diff"]
+)
 def test_a_held_lock_is_waited_for_then_refused(tmp_path: Path, args: list[str]) -> None:
     _copy_specs(tmp_path)
     assert run_cli(["build", "blog.yaml", "-o", "out"], cwd=tmp_path).rc == 0
@@ -106,8 +119,9 @@ def test_a_linked_lock_file_is_refused(tmp_path: Path) -> None:
     victim.write_bytes(b"victim\n")
     (tmp_path / "out" / LOCK).symlink_to(victim)
     result = run_cli(["build", "three.yaml", "-o", "out", "--force"], cwd=tmp_path)
-    assert result.rc == 2 and f"out/{LOCK}" in result.stderr and "symbolic link" in \
-        result.stderr, result.stderr
+    assert result.rc == 2 and f"out/{LOCK}" in result.stderr and "symbolic link" in result.stderr, (
+        result.stderr
+    )
     assert victim.read_bytes() == b"victim\n"
     assert (tmp_path / "out" / LOCK).is_symlink()
 
@@ -124,13 +138,18 @@ def test_no_lock_file_is_left_behind(tmp_path: Path) -> None:
 
 # --- leftovers: --check never calls an unfinished directory up to date -------------------------
 
-LEFTOVERS = ["ansible/.site.yml.hacompile-old", "ansible/.site.yml.hacompile-new",
-             "terraform/modules/haproxy-ha/.eips.tf.hacompile-old", f".{JOURNAL}.hacompile-new"]
+LEFTOVERS = [
+    "ansible/.site.yml.hacompile-old",
+    "ansible/.site.yml.hacompile-new",
+    "terraform/modules/haproxy-ha/.eips.tf.hacompile-old",
+    f".{JOURNAL}.hacompile-new",
+]
 
 
 @pytest.mark.parametrize("leftover", LEFTOVERS)
 def test_leftover_side_files_make_check_fail_and_build_removes_them(
-        tmp_path: Path, leftover: str) -> None:
+    tmp_path: Path, leftover: str
+) -> None:
     _copy_specs(tmp_path)
     assert run_cli(["build", "blog.yaml", "-o", "out"], cwd=tmp_path).rc == 0
     (tmp_path / "out" / leftover).write_text("a backup nobody removed\n")

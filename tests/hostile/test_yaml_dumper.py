@@ -42,21 +42,89 @@ def test_fast_path_matches_ruamel_on_blueprints(blueprint: Path) -> None:
     assert dump_yaml(lb_vars) == ruamel_dump(lb_vars)
 
 
-TRICKY = ["", "1", "-1", "0x1F", "0o17", "1e3", "1_000", "3.0", ".5", ".inf", ".nan", "true",
-          "false", "True", "yes", "no", "on", "off", "y", "n", "null", "Null", "~", "-", "-a",
-          "a-", "@a", "a@b", "/", "/etc/x", "a:b", "a: b", "a #b", "#a", "'a'", '"a"', "a b",
-          " a", "a ", "{a}", "[a]", "*a", "&a", "!a", "%a", "|", ">", "2001-12-14",
-          "2001-12-14t21:59:43.10-05:00", "12:30", "1:2:3", "=", "<<", "a=b", "a+b", "x" * 200,
-          "a\nb", "\x07", "é", "{{ x }}", "0", "00", "+1", "010", "0b101", "NaN", "1.0e+3"]
-scalars = st.one_of(st.sampled_from(TRICKY), st.text(max_size=12), st.integers(),
-                    st.booleans(), st.none())
+TRICKY = [
+    "",
+    "1",
+    "-1",
+    "0x1F",
+    "0o17",
+    "1e3",
+    "1_000",
+    "3.0",
+    ".5",
+    ".inf",
+    ".nan",
+    "true",
+    "false",
+    "True",
+    "yes",
+    "no",
+    "on",
+    "off",
+    "y",
+    "n",
+    "null",
+    "Null",
+    "~",
+    "-",
+    "-a",
+    "a-",
+    "@a",
+    "a@b",
+    "/",
+    "/etc/x",
+    "a:b",
+    "a: b",
+    "a #b",
+    "#a",
+    "'a'",
+    '"a"',
+    "a b",
+    " a",
+    "a ",
+    "{a}",
+    "[a]",
+    "*a",
+    "&a",
+    "!a",
+    "%a",
+    "|",
+    ">",
+    "2001-12-14",
+    "2001-12-14t21:59:43.10-05:00",
+    "12:30",
+    "1:2:3",
+    "=",
+    "<<",
+    "a=b",
+    "a+b",
+    "x" * 200,
+    "a\nb",
+    "\x07",
+    "é",
+    "{{ x }}",
+    "0",
+    "00",
+    "+1",
+    "010",
+    "0b101",
+    "NaN",
+    "1.0e+3",
+]
+scalars = st.one_of(
+    st.sampled_from(TRICKY), st.text(max_size=12), st.integers(), st.booleans(), st.none()
+)
 keys = st.one_of(st.sampled_from([t for t in TRICKY if t]), st.text(min_size=1, max_size=10))
-data = st.recursive(scalars, lambda inner: st.one_of(
-    st.lists(inner, max_size=4), st.dictionaries(keys, inner, max_size=4)), max_leaves=20)
+data = st.recursive(
+    scalars,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(keys, inner, max_size=4)),
+    max_leaves=20,
+)
 
 
-@settings(settings.get_profile(PROFILE), max_examples=settings.get_profile(PROFILE)
-          .max_examples * 8)
+@settings(
+    settings.get_profile(PROFILE), max_examples=settings.get_profile(PROFILE).max_examples * 8
+)
 @given(st.dictionaries(keys, data, min_size=1, max_size=5))
 def test_dump_yaml_is_ruamel_byte_for_byte(value: dict[str, Any]) -> None:
     expected = ruamel_dump(value)
@@ -74,9 +142,13 @@ def test_dump_yaml_is_ruamel_byte_for_byte(value: dict[str, Any]) -> None:
 def test_yaml_11_words_stay_strings_for_ansible(tmp_path: Path) -> None:
     """Names a spec may legally use (`on`, `yes`, `no`, `off`, `y`, `n`) are YAML 1.1 booleans;
     unquoted, Ansible would get True/False and render `listen True`. Found by the fuzzer."""
-    spec = (Path(__file__).resolve().parents[2] / "blueprints" / "blog-aws-keepalived.yaml")
-    text = spec.read_text().replace("name: hapee-blog", "name: 'no'").replace(
-        "- name: webapp", "- name: 'on'").replace("name: chk_gw", "name: 'y'")
+    spec = Path(__file__).resolve().parents[2] / "blueprints" / "blog-aws-keepalived.yaml"
+    text = (
+        spec.read_text()
+        .replace("name: hapee-blog", "name: 'no'")
+        .replace("- name: webapp", "- name: 'on'")
+        .replace("name: chk_gw", "name: 'y'")
+    )
     path = tmp_path / "ha.yaml"
     path.write_text(text)
     files = {str(f.path): f.content for f in compile_spec(path).bundle.files}

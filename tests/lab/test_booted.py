@@ -29,10 +29,21 @@ from hacompile.lab.topology import LAB_ROOT, new_prefix
 pytestmark = [pytest.mark.lab, pytest.mark.root, pytest.mark.tools]
 
 REPO = Path(__file__).resolve().parents[2]
-SPECS = {"blog": REPO / "blueprints" / "blog-aws-keepalived.yaml",
-         "three": REPO / "blueprints" / "three-lb-existing-backends.yaml"}
-OWNER_DOWN = ("haproxy-stopped", "keepalived-killed", "keepalived-stopped", "lb-lost",
-              "lb-poweroff", "link-down", "api-errors", "api-throttled", "two-failures")
+SPECS = {
+    "blog": REPO / "blueprints" / "blog-aws-keepalived.yaml",
+    "three": REPO / "blueprints" / "three-lb-existing-backends.yaml",
+}
+OWNER_DOWN = (
+    "haproxy-stopped",
+    "keepalived-killed",
+    "keepalived-stopped",
+    "lb-lost",
+    "lb-poweroff",
+    "link-down",
+    "api-errors",
+    "api-throttled",
+    "two-failures",
+)
 
 
 def _gone(prefix: str) -> None:
@@ -76,15 +87,21 @@ def test_converge_is_idempotent_and_the_tier_is_up(runs: dict[str, LabRun], name
     assert len(deploy["converge"]["recap"]) == region_hosts
     assert all(r["changed"] > 0 for r in deploy["converge"]["recap"].values())
     assert {h: r["changed"] for h, r in deploy["idempotence"]["recap"].items()} == {
-        h: 0 for h in deploy["converge"]["recap"]}
+        h: 0 for h in deploy["converge"]["recap"]
+    }
     failed = [c for c in deploy["checks"] if not c["ok"]]
     assert not failed, failed
     names = " | ".join(c["check"] for c in deploy["checks"])
     lbs = 2 if name == "blog" else 3
     for k in range(1, lbs + 1):
-        for expect in (f"lb{k}: no failed units", f"lb{k}: VRRP state recorded",
-                       f"eip{k}: exactly one MASTER (lb{k})", f"eip{k}: associated with lb{k}",
-                       "answers from a backend", "started once and never reloaded"):
+        for expect in (
+            f"lb{k}: no failed units",
+            f"lb{k}: VRRP state recorded",
+            f"eip{k}: exactly one MASTER (lb{k})",
+            f"eip{k}: associated with lb{k}",
+            "answers from a backend",
+            "started once and never reloaded",
+        ):
             assert expect in names, expect
     # Each EIP claimed once, by its owner: the first elections went to the owners, not to
     # whichever node started Keepalived first (finding 7: that node took every EIP and kept
@@ -97,13 +114,23 @@ def test_converge_is_idempotent_and_the_tier_is_up(runs: dict[str, LabRun], name
 @pytest.mark.parametrize("name", list(SPECS))
 def test_every_booted_scenario_passes(runs: dict[str, LabRun], name: str) -> None:
     got = results(runs, name)
-    expected = {"haproxy-stopped", "haproxy-killed", "keepalived-killed", "keepalived-stopped",
-                "lb-lost", "lb-poweroff", "link-down", "split-brain", "api-errors",
-                "api-throttled"} | ({"two-failures"} if name == "three" else set())
+    expected = {
+        "haproxy-stopped",
+        "haproxy-killed",
+        "keepalived-killed",
+        "keepalived-stopped",
+        "lb-lost",
+        "lb-poweroff",
+        "link-down",
+        "split-brain",
+        "api-errors",
+        "api-throttled",
+    } | ({"two-failures"} if name == "three" else set())
     assert set(got) == expected
     failed = {s: r["problems"] for s, r in got.items() if not r["passed"]}
-    assert not failed, "\n".join([repr(failed)] + [line for s in failed
-                                                   for line in timeline(got[s])])
+    assert not failed, "\n".join(
+        [repr(failed)] + [line for s in failed for line in timeline(got[s])]
+    )
 
 
 @pytest.mark.parametrize("name", list(SPECS))
@@ -132,15 +159,15 @@ def test_a_crashed_haproxy_is_restarted_by_its_unit(runs: dict[str, LabRun], nam
     assert all(not moves for moves in crash["inject"]["moves"].values()), crash["inject"]
 
 
-def test_a_reload_that_fails_at_run_time_fails_the_play(booted_ready: None,
-                                                         tmp_path: Path) -> None:
+def test_a_reload_that_fails_at_run_time_fails_the_play(booted_ready: None, tmp_path: Path) -> None:
     """maxconn 20000 needs ~40,050 descriptors; this machine allows 20000. `haproxy -c` passes,
     the master-worker reload fails to load the config, systemd says "Reloaded": the play must
     fail on the serving check, not pass with the stock config (finding 2)."""
     build = compile_for_lab(SPECS["three"], tmp_path / "bundle")
     prefix = new_prefix()
-    lab = BootedLab(build.plan, build.bundle_dir, 0, prefix=prefix,
-                    extra_vars={"haproxy_maxconn": 20000})
+    lab = BootedLab(
+        build.plan, build.bundle_dir, 0, prefix=prefix, extra_vars={"haproxy_maxconn": 20000}
+    )
     try:
         with pytest.raises(LabError) as failure, lab:
             pass

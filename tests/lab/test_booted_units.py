@@ -36,16 +36,22 @@ def test_a_package_a_role_gains_is_in_the_mirror(tmp_path: Path) -> None:
     project = tmp_path / "ansible"
     shutil.copytree(GOLDEN / "three-lb-existing-backends" / "ansible", project)
     tasks = project / "roles" / "haproxy" / "tasks" / "main.yml"
-    tasks.write_text(tasks.read_text() + "\n- name: More\n  ansible.builtin.apt:\n"
-                     "    name: \"{{ haproxy_extra_pkg }}\"\n")
+    tasks.write_text(
+        tasks.read_text() + "\n- name: More\n  ansible.builtin.apt:\n"
+        '    name: "{{ haproxy_extra_pkg }}"\n'
+    )
     got = wanted(project, {"haproxy_extra_pkg": "socat"})
     assert "socat" in got.apt
 
 
 def _query(name: str, qtype: int = 1) -> bytes:
     labels = b"".join(bytes([len(p)]) + p.encode() for p in name.split("."))
-    return struct.pack("!HHHHHH", 0x1234, 0x0100, 1, 0, 0, 0) + labels + b"\0" + struct.pack(
-        "!HH", qtype, 1)
+    return (
+        struct.pack("!HHHHHH", 0x1234, 0x0100, 1, 0, 0, 0)
+        + labels
+        + b"\0"
+        + struct.pack("!HH", qtype, 1)
+    )
 
 
 def test_resolver_answers_lab_names_and_refuses_the_rest() -> None:
@@ -60,8 +66,9 @@ def test_resolver_answers_lab_names_and_refuses_the_rest() -> None:
     assert dns_answer(b"\x00\x01", names) is None
 
 
-def test_booted_prerequisites_name_each_missing_tool(tmp_path: Path,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_booted_prerequisites_name_each_missing_tool(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("HACOMPILE_LAB_NSPAWN_DIR", str(tmp_path / "no-nspawn"))
     import importlib
 
@@ -74,9 +81,13 @@ def test_booted_prerequisites_name_each_missing_tool(tmp_path: Path,
         monkeypatch.delenv("HACOMPILE_LAB_NSPAWN_DIR")
         importlib.reload(image)
     text = ready.message()
-    for needle in ("mmdebstrap (building the booted hosts' Debian 12 image): apt-get install",
-                   "ssh-keygen", "dpkg-deb", "systemd-nspawn", "apt-get download "
-                   "systemd-container"):
+    for needle in (
+        "mmdebstrap (building the booted hosts' Debian 12 image): apt-get install",
+        "ssh-keygen",
+        "dpkg-deb",
+        "systemd-nspawn",
+        "apt-get download systemd-container",
+    ):
         assert needle in text, needle
     plain = check_prerequisites(path=str(tmp_path))
     assert "mmdebstrap" not in plain.message()
@@ -86,10 +97,16 @@ def test_hapee_stand_in_uses_the_flavours_names() -> None:
     spec = REPO / "blueprints" / "blog-aws-keepalived.yaml"
     plan = build_plan(validate(load(spec)).spec, spec.name)
     script = ami.hapee_script(plan.flavor)
-    for needle in (plan.flavor.haproxy_service, plan.flavor.keepalived_service,
-                   plan.flavor.haproxy_binary, plan.flavor.keepalived_config,
-                   plan.flavor.haproxy_user, plan.flavor.haproxy_group):
+    for needle in (
+        plan.flavor.haproxy_service,
+        plan.flavor.keepalived_service,
+        plan.flavor.haproxy_binary,
+        plan.flavor.keepalived_config,
+        plan.flavor.haproxy_user,
+        plan.flavor.haproxy_group,
+    ):
         assert needle in script, needle
-    community = build_plan(validate(load(REPO / "blueprints" / "fast-failover.yaml")).spec,
-                           "fast-failover.yaml")
+    community = build_plan(
+        validate(load(REPO / "blueprints" / "fast-failover.yaml")).spec, "fast-failover.yaml"
+    )
     assert ami.hapee_script(community.flavor) == ""

@@ -21,8 +21,10 @@ def test_destroy_kills_processes_and_removes_only_its_prefix(lab_ready: None) ->
         for prefix in (mine, other):
             for host in ("a", "b"):
                 netns.sh("ip", "netns", "add", f"{prefix}-{host}")
-        procs = [subprocess.Popen(["ip", "netns", "exec", f"{mine}-a", "sleep", "300"]),
-                 subprocess.Popen(["ip", "netns", "exec", f"{other}-a", "sleep", "300"])]
+        procs = [
+            subprocess.Popen(["ip", "netns", "exec", f"{mine}-a", "sleep", "300"]),
+            subprocess.Popen(["ip", "netns", "exec", f"{other}-a", "sleep", "300"]),
+        ]
         time.sleep(0.3)
         assert netns.lab_namespaces(mine) == [f"{mine}-a", f"{mine}-b"]
         assert netns.pids_in(f"{mine}-a") == [procs[0].pid]

@@ -94,16 +94,24 @@ def test_outage_counts_gaps_between_successes() -> None:
 
 
 def test_report_table_and_aggregate() -> None:
-    result = {"scenario": "haproxy-killed", "passed": True, "problems": [],
-              "inject": {"eip_moved_s": {"eip1": 2.0}, "downtime_s": {"eip1": 2.5, "eip2": 0},
-                         "serving_again_s": {"eip1": 2.6}, "associate_calls": 1},
-              "heal": {"eip_moved_s": {"eip1": 12.0}, "downtime_s": {}, "associate_calls": 1}}
+    result = {
+        "scenario": "haproxy-killed",
+        "passed": True,
+        "problems": [],
+        "inject": {
+            "eip_moved_s": {"eip1": 2.0},
+            "downtime_s": {"eip1": 2.5, "eip2": 0},
+            "serving_again_s": {"eip1": 2.6},
+            "associate_calls": 1,
+        },
+        "heal": {"eip_moved_s": {"eip1": 12.0}, "downtime_s": {}, "associate_calls": 1},
+    }
     lines = table([result])
     assert "haproxy-killed" in lines[2] and "2.50" in lines[2] and "PASS" in lines[2]
-    agg = aggregate([result, {**result, "inject": {**result["inject"],
-                                                   "downtime_s": {"eip1": 1.5}}}])
-    assert agg["haproxy-killed"]["downtime_s"] == {"min": 1.5, "median": 2.0, "max": 2.5,
-                                                   "n": 2}
+    agg = aggregate(
+        [result, {**result, "inject": {**result["inject"], "downtime_s": {"eip1": 1.5}}}]
+    )
+    assert agg["haproxy-killed"]["downtime_s"] == {"min": 1.5, "median": 2.0, "max": 2.5, "n": 2}
 
 
 def test_lab_refuses_without_root(monkeypatch: pytest.MonkeyPatch) -> None:

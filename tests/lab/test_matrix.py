@@ -30,8 +30,16 @@ BLOG = REPO / "blueprints" / "blog-aws-keepalived.yaml"
 THREE = REPO / "blueprints" / "three-lb-existing-backends.yaml"
 SPECS = {"blog": BLOG, "three": THREE}
 LABS = {"blog": BLOG, "three": THREE}
-OWNER_FAILS = ("haproxy-killed", "keepalived-killed", "keepalived-stopped", "lb-lost",
-               "link-down", "api-errors", "api-throttled", "two-failures")
+OWNER_FAILS = (
+    "haproxy-killed",
+    "keepalived-killed",
+    "keepalived-stopped",
+    "lb-lost",
+    "link-down",
+    "api-errors",
+    "api-throttled",
+    "two-failures",
+)
 
 
 @pytest.fixture(scope="module")
@@ -61,15 +69,24 @@ def results(runs: dict[str, LabRun], name: str) -> dict[str, dict[str, Any]]:
 @pytest.mark.parametrize("name", list(SPECS))
 def test_every_scenario_passes(runs: dict[str, LabRun], name: str) -> None:
     got = results(runs, name)
-    expected = {"haproxy-killed", "keepalived-killed", "keepalived-stopped", "lb-lost",
-                "link-down", "split-brain", "api-errors", "api-throttled"}
+    expected = {
+        "haproxy-killed",
+        "keepalived-killed",
+        "keepalived-stopped",
+        "lb-lost",
+        "link-down",
+        "split-brain",
+        "api-errors",
+        "api-throttled",
+    }
     if name == "three":
         expected.add("two-failures")
     assert set(got) == expected
     failed = {s: r["problems"] for s, r in got.items() if not r["passed"]}
     # The timelines of the failed scenarios: a lab failure must be diagnosable from CI's log.
-    assert not failed, "\n".join([repr(failed)] + [line for s in failed
-                                                   for line in timeline(got[s])])
+    assert not failed, "\n".join(
+        [repr(failed)] + [line for s in failed for line in timeline(got[s])]
+    )
 
 
 @pytest.mark.parametrize("name", list(SPECS))
@@ -101,8 +118,7 @@ def test_api_faults_show_in_the_call_counts(runs: dict[str, LabRun], name: str) 
 
 
 @pytest.mark.parametrize("name", list(SPECS))
-def test_split_brain_happens_and_heals_to_the_owners(runs: dict[str, LabRun],
-                                                     name: str) -> None:
+def test_split_brain_happens_and_heals_to_the_owners(runs: dict[str, LabRun], name: str) -> None:
     split = results(runs, name)["split-brain"]
     moves = split["inject"]["moves"]["eip1"]
     assert [lb for _, lb in moves][-1:] == ["lb1"]  # the owner's reconcile took it back

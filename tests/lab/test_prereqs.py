@@ -27,9 +27,17 @@ APT = "apt-get install -y --no-install-recommends"
 # What the lab runs, and the Debian package that brings it (written out here, not read from
 # the module, so a wrong package name in the module fails this test).
 DEBIAN = {
-    "keepalived": "keepalived", "haproxy": "haproxy", "ip": "iproute2", "nft": "nftables",
-    "unshare": "util-linux", "nsenter": "util-linux", "setpriv": "util-linux",
-    "flock": "util-linux", "curl": "curl", "ping": "iputils-ping", "pgrep": "procps",
+    "keepalived": "keepalived",
+    "haproxy": "haproxy",
+    "ip": "iproute2",
+    "nft": "nftables",
+    "unshare": "util-linux",
+    "nsenter": "util-linux",
+    "setpriv": "util-linux",
+    "flock": "util-linux",
+    "curl": "curl",
+    "ping": "iputils-ping",
+    "pgrep": "procps",
     "logger": "bsdutils",
 }
 
@@ -57,12 +65,14 @@ def test_missing_moto_and_boto3_name_the_lab_extra(monkeypatch: pytest.MonkeyPat
     found = _by_name(check_prerequisites())
     for module in ("moto", "boto3", "flask"):
         assert found[f"Python module {module}"] == (
-            f"{sys.executable} -m pip install 'hacompile[lab]'")
+            f"{sys.executable} -m pip install 'hacompile[lab]'"
+        )
     assert "Python module flask_cors" not in found
 
 
 def test_missing_awscli_venv_and_ansible_name_their_venvs(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     aws = tmp_path / "lab" / "awscli" / "bin" / "aws"
     monkeypatch.setattr(prereqs, "AWSCLI", aws)
     monkeypatch.setenv("HACOMPILE_TOOLS_DIR", str(tmp_path / "tools"))
@@ -70,10 +80,12 @@ def test_missing_awscli_venv_and_ansible_name_their_venvs(
     found = _by_name(check_prerequisites())
     venv = tmp_path / "lab" / "awscli"
     assert found[str(aws)] == (
-        f"/usr/bin/python3 -m venv {venv} && {venv}/bin/pip install 'awscli==1.45.11'")
+        f"/usr/bin/python3 -m venv {venv} && {venv}/bin/pip install 'awscli==1.45.11'"
+    )
     ansible = tmp_path / "tools" / "ansible"
     assert found["ansible-playbook"] == (
-        f"python3 -m venv {ansible} && {ansible}/bin/pip install 'ansible==12.3.0'")
+        f"python3 -m venv {ansible} && {ansible}/bin/pip install 'ansible==12.3.0'"
+    )
 
 
 def test_the_pins_it_names_are_the_ones_the_project_installs() -> None:
@@ -89,17 +101,26 @@ def test_cleanup_needs_only_ip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr(prereqs, "AWSCLI", tmp_path / "no" / "aws")
     assert check_prerequisites(cleanup=True).missing == ()
     assert _by_name(check_prerequisites(cleanup=True, path=str(tmp_path))) == {
-        "ip": f"{APT} iproute2"}
+        "ip": f"{APT} iproute2"
+    }
 
 
 def test_the_cli_checks_before_it_reads_the_spec(tmp_path: Path) -> None:
     """An interpreter without moto: `hacompile lab` must say so (and how to install it), not
     get as far as the spec, let alone namespaces."""
-    code = ("import sys; sys.modules['moto'] = None; from hacompile.cli import main; "
-            "sys.argv = ['hacompile', 'lab', 'no-such-spec.yaml']; main()")
-    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
-                          text=True, timeout=120, check=False,
-                          env={**os.environ, "PYTHONPATH": str(REPO)})
+    code = (
+        "import sys; sys.modules['moto'] = None; from hacompile.cli import main; "
+        "sys.argv = ['hacompile', 'lab', 'no-such-spec.yaml']; main()"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
     assert proc.returncode == 2, proc.stderr
     assert "Python module moto" in proc.stderr
     assert "-m pip install 'hacompile[lab]'" in proc.stderr
@@ -107,7 +128,8 @@ def test_the_cli_checks_before_it_reads_the_spec(tmp_path: Path) -> None:
 
 
 def test_a_cloud_host_that_cannot_start_quotes_its_logs(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The real cloud host, run without a namespace, with an interpreter where moto's server
     cannot be imported: the error carries both logs' last lines (they are gone afterwards)."""
     shadow = tmp_path / "shadow" / "moto"

@@ -204,9 +204,11 @@ def test_env_file_as_ansible_renders_it_is_accepted(claim: ClaimRig) -> None:
     from hacompile.plan.build import EIP_CLAIM
     from hacompile.render.env import environment
 
-    template = environment().get_template(
-        "ansible/roles/keepalived/templates/eip.env.j2.jinja").render(
-        plan=SimpleNamespace(eip_claim=EIP_CLAIM))
+    template = (
+        environment()
+        .get_template("ansible/roles/keepalived/templates/eip.env.j2.jinja")
+        .render(plan=SimpleNamespace(eip_claim=EIP_CLAIM))
+    )
     eni, eip = claim.lab.enis[0], claim.lab.eips[0]
     env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
     text = env.from_string(template).render(

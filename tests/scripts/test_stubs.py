@@ -77,8 +77,9 @@ def test_fault_proxy_listens_where_told_and_subclasses_see_each_call() -> None:
             return super().admit(action, params)
 
     port = free_port()
-    with Watching("http://127.0.0.1:9", [Fault.throttle("AssociateAddress")],
-                  host="127.0.0.1", port=port) as proxy:
+    with Watching(
+        "http://127.0.0.1:9", [Fault.throttle("AssociateAddress")], host="127.0.0.1", port=port
+    ) as proxy:
         assert proxy.url == f"http://127.0.0.1:{port}"
         body = b"Action=AssociateAddress&Version=2016-11-15"
         headers = {"Content-Type": "application/x-www-form-urlencoded"}

@@ -121,7 +121,7 @@ def _fake_claim(box: Path, rc: int) -> None:
 def _as_keepalived(box: Path, script: Path, *args: str) -> subprocess.CompletedProcess[str]:
     inner = (
         f"mount --bind {box / 'sbin'} /usr/local/sbin && exec setpriv --reuid={NOBODY} "
-        f"--regid={NOBODY} --clear-groups sh -c 'umask 0177 && exec \"$0\" \"$@\"' "
+        f'--regid={NOBODY} --clear-groups sh -c \'umask 0177 && exec "$0" "$@"\' '
         f"{script} {' '.join(args)}"
     )
     env = {

@@ -53,11 +53,17 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, tuple[i
             if spec.stem == "blog-aws-keepalived":
                 argv = _cli("build", str(spec), "-o", str(out), "--verify")
             else:
-                subprocess.run(_cli("build", str(spec), "-o", str(out)), env=env, check=True,
-                               capture_output=True, timeout=120)
+                subprocess.run(
+                    _cli("build", str(spec), "-o", str(out)),
+                    env=env,
+                    check=True,
+                    capture_output=True,
+                    timeout=120,
+                )
                 argv = _cli("verify", str(out))
-            procs[spec.stem] = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE,
-                                                stderr=subprocess.STDOUT, text=True)
+            procs[spec.stem] = subprocess.Popen(
+                argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+            )
         results = {}
         for name, proc in procs.items():
             output, _ = proc.communicate(timeout=TIMEOUT)
@@ -73,14 +79,22 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, tuple[i
 @pytest.mark.parametrize("blueprint", [p.stem for p in BLUEPRINTS])
 def test_verify_passes_on_blueprint(runs: dict[str, tuple[int, str]], blueprint: str) -> None:
     code, output = runs[blueprint]
-    lines = {line.split()[0]: line for line in output.splitlines()
-             if line and not line.startswith(" ") and line.split()[0] in CHECKERS}
+    lines = {
+        line.split()[0]: line
+        for line in output.splitlines()
+        if line and not line.startswith(" ") and line.split()[0] in CHECKERS
+    }
     assert set(lines) == set(CHECKERS), output
-    missing = [name for name, line in lines.items()
-               if name in MAY_BE_MISSING and " not available: " in line]
-    not_passed = [line for name, line in lines.items()
-                  if line.split()[1] != "passed" and name not in missing]
+    missing = [
+        name
+        for name, line in lines.items()
+        if name in MAY_BE_MISSING and " not available: " in line
+    ]
+    not_passed = [
+        line for name, line in lines.items() if line.split()[1] != "passed" and name not in missing
+    ]
     assert not not_passed, output
     assert code == 0, output
-    assert f"{len(CHECKERS) - len(missing)} passed, 0 failed, {len(missing)} not available" \
-        in output
+    assert (
+        f"{len(CHECKERS) - len(missing)} passed, 0 failed, {len(missing)} not available" in output
+    )

@@ -18,13 +18,16 @@ def test_applied_priority_passes() -> None:
 
 def test_priority_not_applied_is_a_finding() -> None:
     found = priority_findings("lb1", CONF, LOG + "hacompile-child-nice: 0\n")
-    assert found == ["lb1: keepalived start: vrrp_priority -20 did not take effect (the VRRP "
-                     "child runs at nice 0)"]
+    assert found == [
+        "lb1: keepalived start: vrrp_priority -20 did not take effect (the VRRP "
+        "child runs at nice 0)"
+    ]
 
 
 def test_no_sample_is_a_finding_not_a_pass() -> None:
     assert priority_findings("lb1", CONF, LOG) == [
-        "lb1: keepalived start: no VRRP child seen to check vrrp_priority on"]
+        "lb1: keepalived start: no VRRP child seen to check vrrp_priority on"
+    ]
 
 
 def test_config_without_vrrp_priority_is_not_checked() -> None:

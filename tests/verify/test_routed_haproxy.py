@@ -80,17 +80,23 @@ def frontend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
         srv.name = name  # type: ignore[attr-defined]
         threading.Thread(target=srv.serve_forever, daemon=True).start()
         servers.append(srv)
-        text = re.sub(rf"^(    server {name}) \S+ ", rf"\1 127.0.0.1:{srv.server_port} ",
-                      text, flags=re.M)
+        text = re.sub(
+            rf"^(    server {name}) \S+ ", rf"\1 127.0.0.1:{srv.server_port} ", text, flags=re.M
+        )
     port = _free_port()
     text = text.replace("    bind :80\n", f"    bind 127.0.0.1:{port}\n")
     text = re.sub(r"^    maxconn \d+$", "    maxconn 256", text, count=1, flags=re.M)
-    text = "\n".join(line for line in text.splitlines()
-                     if not line.startswith(("    user ", "    group ", "    stats socket",
-                                             "    log /dev/log")))
+    text = "\n".join(
+        line
+        for line in text.splitlines()
+        if not line.startswith(("    user ", "    group ", "    stats socket", "    log /dev/log"))
+    )
     (tmp / "haproxy.cfg").write_text(text + "\n", encoding="utf-8")
-    proc = subprocess.Popen([str(haproxy), "-db", "-f", str(tmp / "haproxy.cfg")],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [str(haproxy), "-db", "-f", str(tmp / "haproxy.cfg")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         for _ in range(100):
             try:
@@ -117,8 +123,9 @@ def _answer(port: int, host: str, path: str) -> str:
 
 
 @pytest.mark.parametrize(("host", "path", "pool"), CASES)
-def test_each_host_and_path_reaches_its_pool(frontend: int, host: str, path: str,
-                                              pool: str) -> None:
+def test_each_host_and_path_reaches_its_pool(
+    frontend: int, host: str, path: str, pool: str
+) -> None:
     assert _answer(frontend, host, path).rsplit("-", 1)[0] == pool
 
 
@@ -135,14 +142,16 @@ def test_the_labs_route_samples_reach_the_pool_they_expect(frontend: int) -> Non
     """The requests the booted lab's route check sends (hacompile.plan.routing.samples), asked
     of the real HAProxy: the pool each expects is the one that answers."""
     (fe,) = compile_spec(ROUTED).plan.haproxy.frontends
-    got = [(s.host, s.path, _answer(frontend, s.host, s.path).rsplit("-", 1)[0])
-           for s in samples(fe)]
+    got = [
+        (s.host, s.path, _answer(frontend, s.host, s.path).rsplit("-", 1)[0]) for s in samples(fe)
+    ]
     assert got == [(s.host, s.path, s.pool) for s in samples(fe)]
     assert {s.pool for s in samples(fe)} == {"api", "assets", "web"}
 
 
-@pytest.mark.parametrize(("host", "path", "pool"), [c for c in CASES if c[0].islower()
-                                                     and ":" not in c[0]])
+@pytest.mark.parametrize(
+    ("host", "path", "pool"), [c for c in CASES if c[0].islower() and ":" not in c[0]]
+)
 def test_serves_means_what_haproxy_does(host: str, path: str, pool: str) -> None:
     (fe,) = compile_spec(ROUTED).plan.haproxy.frontends
     assert next((r.pool for r in fe.routes if serves(r, host, path)), fe.default_pool) == pool

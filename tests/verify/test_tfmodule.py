@@ -88,8 +88,13 @@ def test_moved_blocks_cover_every_address_of_the_old_layout() -> None:
     moved = (BLOG_GOLDEN / TF / "moved.tf").read_text()
     pairs = re.findall(r"moved \{\n  from = (\S+)\n  to   = (\S+)\n\}", moved)
     assert sorted(f for f, _ in pairs) == sorted(OLD_BLOG_ADDRESSES)
-    declared = set(re.findall(r'^resource "([^"]+)" "([^"]+)"', "\n".join(
-        p.read_text() for p in (BLOG_GOLDEN / MOD).glob("*.tf")), re.M))
+    declared = set(
+        re.findall(
+            r'^resource "([^"]+)" "([^"]+)"',
+            "\n".join(p.read_text() for p in (BLOG_GOLDEN / MOD).glob("*.tf")),
+            re.M,
+        )
+    )
     for old, new in pairs:
         assert new.startswith("module.ha."), new
         rtype, name = new.removeprefix("module.ha.").split("[")[0].split(".")
@@ -101,14 +106,21 @@ def test_moved_blocks_cover_every_address_of_the_old_layout() -> None:
 
 @pytest.mark.tools
 @needs_terraform
-@pytest.mark.parametrize(("old", "new", "message"), [
-    ("root_volume_gb = 16", "root_volume_gb = 4", "A whole number of GiB from 8 to 1024."),
-    ('vpc_cidr           = "10.0.0.0/16"', 'vpc_cidr           = "10.0.0.0/33"',
-     "An IPv4 CIDR block."),
-    ('protocol = "112"', 'protocol = "gre"', "protocol is tcp, udp, 112 or -1."),
-])
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("root_volume_gb = 16", "root_volume_gb = 4", "A whole number of GiB from 8 to 1024."),
+        (
+            'vpc_cidr           = "10.0.0.0/16"',
+            'vpc_cidr           = "10.0.0.0/33"',
+            "An IPv4 CIDR block.",
+        ),
+        ('protocol = "112"', 'protocol = "gre"', "protocol is tcp, udp, 112 or -1."),
+    ],
+)
 def test_the_module_refuses_a_bad_input_with_its_message(
-        broken_bundle: Broken, old: str, new: str, message: str) -> None:
+    broken_bundle: Broken, old: str, new: str, message: str
+) -> None:
     bundle = broken_bundle(TF + "main.tf", old, new)
     failed_with(real(bundle), "Invalid value for variable", message)
 
@@ -123,17 +135,37 @@ def test_an_old_state_moves_into_the_module_and_keeps_the_deployment_id(tmp_path
     shutil.copytree(BLOG_GOLDEN / "terraform", work / "terraform")
     root = work / "terraform" / "us-east-1"
     deployment = "1b4e28ba-2fa1-11d2-883f-0016d3cca427"
-    (root / "terraform.tfstate").write_text(json.dumps({
-        "version": 4, "terraform_version": "1.11.4", "serial": 1,
-        "lineage": "00000000-0000-0000-0000-000000000001", "outputs": {},
-        "resources": [{
-            "mode": "managed", "type": "terraform_data", "name": "deployment",
-            "provider": 'provider["terraform.io/builtin/terraform"]',
-            "instances": [{"schema_version": 0, "sensitive_attributes": [], "attributes": {
-                "id": deployment, "input": None, "output": None,
-                "triggers_replace": None}}],
-        }],
-    }))
+    (root / "terraform.tfstate").write_text(
+        json.dumps(
+            {
+                "version": 4,
+                "terraform_version": "1.11.4",
+                "serial": 1,
+                "lineage": "00000000-0000-0000-0000-000000000001",
+                "outputs": {},
+                "resources": [
+                    {
+                        "mode": "managed",
+                        "type": "terraform_data",
+                        "name": "deployment",
+                        "provider": 'provider["terraform.io/builtin/terraform"]',
+                        "instances": [
+                            {
+                                "schema_version": 0,
+                                "sensitive_attributes": [],
+                                "attributes": {
+                                    "id": deployment,
+                                    "input": None,
+                                    "output": None,
+                                    "triggers_replace": None,
+                                },
+                            }
+                        ],
+                    }
+                ],
+            }
+        )
+    )
     run = _Run(terraform, work)
     init = run.tf(root, "init", "-backend=false", f"-plugin-dir={run.plugins}", "-input=false")
     assert init.returncode == 0, init.stdout + init.stderr

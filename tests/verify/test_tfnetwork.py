@@ -58,16 +58,22 @@ def test_an_existing_vpc_is_read_and_checked_not_created(tmp_path: Path) -> None
     network = files[MOD + "network.tf"]
     assert "count = var.vpc_id == null ? 1 : 0" in _block(network, 'resource "aws_vpc" "main"')
     assert "count = var.vpc_id == null ? 1 : 0" in _block(
-        network, 'resource "aws_default_security_group" "default"')  # never touch theirs
-    for header in ('data "aws_vpc" "existing"', 'data "aws_subnet" "existing"',
-                   'data "aws_route_table" "existing"'):
+        network, 'resource "aws_default_security_group" "default"'
+    )  # never touch theirs
+    for header in (
+        'data "aws_vpc" "existing"',
+        'data "aws_subnet" "existing"',
+        'data "aws_route_table" "existing"',
+    ):
         assert "postcondition" in _block(network, header), header
     lb = _block(files[MOD + "instances.tf"], 'resource "aws_instance" "lb"')
     assert "concat([aws_security_group.lb.id], var.security_group_ids)" in lb
     assert "subnet_id                   = local.subnet_ids[each.value.subnet]" in lb
     # a state of the one-root layout moves to the counted addresses
-    assert re.search(r"from = aws_vpc.main\n  to   = module.ha.aws_vpc.main\[0\]",
-                     files["terraform/us-east-2/moved.tf"])
+    assert re.search(
+        r"from = aws_vpc.main\n  to   = module.ha.aws_vpc.main\[0\]",
+        files["terraform/us-east-2/moved.tf"],
+    )
 
 
 def test_a_bundle_without_existing_networks_keeps_uncounted_resources() -> None:
@@ -76,23 +82,49 @@ def test_a_bundle_without_existing_networks_keeps_uncounted_resources() -> None:
     assert 'variable "vpc_id"' not in files[MOD + "variables.tf"]
 
 
-@pytest.mark.parametrize(("change", "field", "words"), [
-    (lambda d: (_byo(d), d["regions"][0]["zones"][1].pop("subnet_id")),
-     "regions[0].zones[1]", "names its subnet: subnet_id and subnet_cidr"),
-    (lambda d: d["regions"][1]["zones"].__setitem__(0, {"name": "us-east-2a",
-                                                         "subnet_id": SUBNETS[0]}),
-     "regions[1].zones[0].subnet_id", "set vpc_id on the region"),
-    (lambda d: d["regions"][1].__setitem__("security_groups", ["sg-0123456789abcdef0"]),
-     "regions[1].security_groups", "set vpc_id too"),
-    (lambda d: (_byo(d), d["regions"][0]["zones"][2].__setitem__("subnet_cidr", "10.99.3.0/24")),
-     "regions[0].zones[2].subnet_cidr", "is not inside the VPC 10.40.0.0/16"),
-    (lambda d: (_byo(d), d["regions"][0]["zones"][2].__setitem__("subnet_id", SUBNETS[0])),
-     "regions[0].zones[2].subnet_id", "listed more than once"),
-    (lambda d: (_byo(d), d["regions"][0].__setitem__("vpc_id", "vpc-123")),
-     "regions[0].vpc_id", "VPC ID"),
-])
-def test_a_bad_existing_network_is_a_located_error(tmp_path: Path, change: Any, field: str,
-                                                   words: str) -> None:
+@pytest.mark.parametrize(
+    ("change", "field", "words"),
+    [
+        (
+            lambda d: (_byo(d), d["regions"][0]["zones"][1].pop("subnet_id")),
+            "regions[0].zones[1]",
+            "names its subnet: subnet_id and subnet_cidr",
+        ),
+        (
+            lambda d: d["regions"][1]["zones"].__setitem__(
+                0, {"name": "us-east-2a", "subnet_id": SUBNETS[0]}
+            ),
+            "regions[1].zones[0].subnet_id",
+            "set vpc_id on the region",
+        ),
+        (
+            lambda d: d["regions"][1].__setitem__("security_groups", ["sg-0123456789abcdef0"]),
+            "regions[1].security_groups",
+            "set vpc_id too",
+        ),
+        (
+            lambda d: (
+                _byo(d),
+                d["regions"][0]["zones"][2].__setitem__("subnet_cidr", "10.99.3.0/24"),
+            ),
+            "regions[0].zones[2].subnet_cidr",
+            "is not inside the VPC 10.40.0.0/16",
+        ),
+        (
+            lambda d: (_byo(d), d["regions"][0]["zones"][2].__setitem__("subnet_id", SUBNETS[0])),
+            "regions[0].zones[2].subnet_id",
+            "listed more than once",
+        ),
+        (
+            lambda d: (_byo(d), d["regions"][0].__setitem__("vpc_id", "vpc-123")),
+            "regions[0].vpc_id",
+            "VPC ID",
+        ),
+    ],
+)
+def test_a_bad_existing_network_is_a_located_error(
+    tmp_path: Path, change: Any, field: str, words: str
+) -> None:
     result = invoke_cli("validate", str(_spec(tmp_path, change)))
     assert result.returncode == 2, result.stdout
     line = next(x for x in result.stderr.splitlines() if f"error: {field}:" in x)
@@ -115,8 +147,15 @@ def _plan(tmp_path: Path, network: dict[str, Any]) -> Any:
     assert init.returncode == 0, init.stdout + init.stderr
     known = tmp_path / "network.json"
     known.write_text(json.dumps(network))
-    plan = run.tf(root, "plan", "-refresh=false", "-input=false", "-lock=false", "-no-color",
-                  env={NETWORK_ENV: str(known)})
+    plan = run.tf(
+        root,
+        "plan",
+        "-refresh=false",
+        "-input=false",
+        "-lock=false",
+        "-no-color",
+        env={NETWORK_ENV: str(known)},
+    )
     shutil.rmtree(work, ignore_errors=True)
     return plan
 
@@ -136,14 +175,23 @@ def test_the_plan_accepts_the_network_the_spec_states(tmp_path: Path) -> None:
 
 @pytest.mark.tools
 @needs_terraform
-@pytest.mark.parametrize(("what", "message"), [
-    ("cidr", "Subnet subnet-0123456789abcdef1 is 10.40.9.0/24, not 10.40.2.0/24 as the spec says."),
-    ("vpc", "Subnet subnet-0123456789abcdef1 is in vpc-0fffffffffffffff0, not in "
-            "vpc-0123456789abcdef0."),
-    ("zone", "Subnet subnet-0123456789abcdef1 is in zone eu-west-1c, not eu-west-1b."),
-    ("route", "sends 0.0.0.0/0 to no internet gateway: an EIP works only in a public subnet."),
-    ("vpc_cidr", "VPC vpc-0123456789abcdef0 has no CIDR block 10.40.0.0/16"),
-])
+@pytest.mark.parametrize(
+    ("what", "message"),
+    [
+        (
+            "cidr",
+            "Subnet subnet-0123456789abcdef1 is 10.40.9.0/24, not 10.40.2.0/24 as the spec says.",
+        ),
+        (
+            "vpc",
+            "Subnet subnet-0123456789abcdef1 is in vpc-0fffffffffffffff0, not in "
+            "vpc-0123456789abcdef0.",
+        ),
+        ("zone", "Subnet subnet-0123456789abcdef1 is in zone eu-west-1c, not eu-west-1b."),
+        ("route", "sends 0.0.0.0/0 to no internet gateway: an EIP works only in a public subnet."),
+        ("vpc_cidr", "VPC vpc-0123456789abcdef0 has no CIDR block 10.40.0.0/16"),
+    ],
+)
 def test_the_plan_refuses_a_network_that_differs(tmp_path: Path, what: str, message: str) -> None:
     bundle = tmp_path / "stated"
     for file in compile_spec(_spec(tmp_path)).bundle.files:
@@ -160,10 +208,12 @@ def test_the_plan_refuses_a_network_that_differs(tmp_path: Path, what: str, mess
         subnet["availability_zone"] = "eu-west-1c"
     elif what == "route":
         network["aws_route_table"][SUBNETS[1]]["routes"] = [
-            {"cidr_block": "0.0.0.0/0", "gateway_id": "", "nat_gateway_id": "nat-0123"}]
+            {"cidr_block": "0.0.0.0/0", "gateway_id": "", "nat_gateway_id": "nat-0123"}
+        ]
     else:
         network["aws_vpc"][VPC]["cidr_block_associations"] = [
-            {"association_id": "a", "cidr_block": "172.16.0.0/16", "state": "associated"}]
+            {"association_id": "a", "cidr_block": "172.16.0.0/16", "state": "associated"}
+        ]
     plan = _plan(tmp_path, network)
     assert plan.returncode != 0
     assert message in " ".join((plan.stdout + plan.stderr).split()), plan.stdout + plan.stderr

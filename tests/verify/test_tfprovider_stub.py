@@ -32,19 +32,31 @@ CLIENT_CERT = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
 
 
 def _call(channel: Any, rpc: str, message: Any, request: Any) -> Any:
-    stub = channel.unary_unary(f"/tfplugin6.Provider/{rpc}",
-                               request_serializer=message.Request.SerializeToString,
-                               response_deserializer=message.Response.FromString)
+    stub = channel.unary_unary(
+        f"/tfplugin6.Provider/{rpc}",
+        request_serializer=message.Request.SerializeToString,
+        response_deserializer=message.Response.FromString,
+    )
     return stub(request, timeout=20)
 
 
 @pytest.fixture(scope="module")
 def plugin() -> Iterator[tuple[Any, subprocess.Popen[str]]]:
     """The stub started as Terraform starts it; a TLS channel trusting the printed certificate."""
-    env = {**os.environ, MAGIC_COOKIE_KEY: MAGIC_COOKIE_VALUE, "PLUGIN_PROTOCOL_VERSIONS": "5,6",
-           "PLUGIN_CLIENT_CERT": CLIENT_CERT, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, "-m", "hacompile.verify.tfprovider_stub"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env = {
+        **os.environ,
+        MAGIC_COOKIE_KEY: MAGIC_COOKIE_VALUE,
+        "PLUGIN_PROTOCOL_VERSIONS": "5,6",
+        "PLUGIN_CLIENT_CERT": CLIENT_CERT,
+        "PYTHONPATH": str(ROOT),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hacompile.verify.tfprovider_stub"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline().strip()
@@ -56,8 +68,11 @@ def plugin() -> Iterator[tuple[Any, subprocess.Popen[str]]]:
         names = parsed.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
         assert names.get_values_for_type(x509.DNSName) == ["localhost"]
         pem = parsed.public_bytes(serialization.Encoding.PEM)
-        channel = grpc.secure_channel(address, grpc.ssl_channel_credentials(pem),
-                                      options=[("grpc.ssl_target_name_override", "localhost")])
+        channel = grpc.secure_channel(
+            address,
+            grpc.ssl_channel_credentials(pem),
+            options=[("grpc.ssl_target_name_override", "localhost")],
+        )
         yield channel, proc
         channel.close()
     finally:
@@ -68,9 +83,14 @@ def plugin() -> Iterator[tuple[Any, subprocess.Popen[str]]]:
 
 def test_refuses_to_start_without_terraforms_magic_cookie() -> None:
     env = {k: v for k, v in os.environ.items() if k != MAGIC_COOKIE_KEY}
-    proc = subprocess.run([sys.executable, "-m", "hacompile.verify.tfprovider_stub"],
-                          env={**env, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True,
-                          timeout=60, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "hacompile.verify.tfprovider_stub"],
+        env={**env, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert proc.returncode == 1 and proc.stdout == ""
     assert "Terraform starts it" in proc.stderr
 
@@ -100,7 +120,8 @@ def test_plans_computed_values_as_unknown(plugin: tuple[Any, Any]) -> None:
     proposed = {name: None for name in block.attributes}
     proposed |= {"domain": "vpc", "tags": {"Name": "x"}, "timeouts": None}
     request = pb.PlanResourceChange.Request(
-        type_name="aws_eip", proposed_new_state=pb.DynamicValue(msgpack=tfwire.encode(proposed)))
+        type_name="aws_eip", proposed_new_state=pb.DynamicValue(msgpack=tfwire.encode(proposed))
+    )
     resp = _call(channel, "PlanResourceChange", pb.PlanResourceChange, request)
     planned = tfwire.decode(resp.planned_state.msgpack)
     assert planned["domain"] == "vpc" and planned["tags"] == {"Name": "x"}
@@ -112,10 +133,15 @@ def test_reads_data_sources_as_known_stand_in_values(plugin: tuple[Any, Any]) ->
     channel, _ = plugin
     block = SCHEMA.data_sources["aws_ami"]
     config = {name: None for name in block.attributes}
-    config |= {"most_recent": True, "owners": ["099720109477"],
-               "filter": [{"name": "name", "values": ["ubuntu/*"]}], "timeouts": None}
-    request = pb.ReadDataSource.Request(type_name="aws_ami",
-                                        config=pb.DynamicValue(msgpack=tfwire.encode(config)))
+    config |= {
+        "most_recent": True,
+        "owners": ["099720109477"],
+        "filter": [{"name": "name", "values": ["ubuntu/*"]}],
+        "timeouts": None,
+    }
+    request = pb.ReadDataSource.Request(
+        type_name="aws_ami", config=pb.DynamicValue(msgpack=tfwire.encode(config))
+    )
     resp = _call(channel, "ReadDataSource", pb.ReadDataSource, request)
     state = tfwire.decode(resp.state.msgpack)
     assert state["id"] == "hacompile-stub-id"  # non-empty: coalesce() accepts it
@@ -126,8 +152,12 @@ def test_reads_data_sources_as_known_stand_in_values(plugin: tuple[Any, Any]) ->
 
 def test_refuses_to_apply(plugin: tuple[Any, Any]) -> None:
     channel, _ = plugin
-    resp = _call(channel, "ApplyResourceChange", pb.ApplyResourceChange,
-                 pb.ApplyResourceChange.Request(type_name="aws_eip"))
+    resp = _call(
+        channel,
+        "ApplyResourceChange",
+        pb.ApplyResourceChange,
+        pb.ApplyResourceChange.Request(type_name="aws_eip"),
+    )
     assert [d.summary for d in resp.diagnostics] == ["cannot apply"]
 
 

@@ -77,8 +77,12 @@ def test_passes_on_every_golden_bundle(golden: Path) -> None:
 @needs_terraform
 def test_misspelled_function(broken_bundle: Broken) -> None:
     bundle = broken_bundle(MOD + "security.tf", "toset(var.ssh_cidrs)", "tosett(var.ssh_cidrs)")
-    text = failed_with(real(bundle), MOD + line_of(bundle, MOD + "security.tf", "tosett("),
-                       "validate: Call to unknown function", 'no function named "tosett"')
+    text = failed_with(
+        real(bundle),
+        MOD + line_of(bundle, MOD + "security.tf", "tosett("),
+        "validate: Call to unknown function",
+        'no function named "tosett"',
+    )
     assert text.count("tosett") == 1  # found by the region root, said once
 
 
@@ -86,16 +90,19 @@ def test_misspelled_function(broken_bundle: Broken) -> None:
 @needs_terraform
 def test_each_without_for_each(broken_bundle: Broken) -> None:
     bundle = broken_bundle(MOD + "eips.tf", "  for_each = toset(var.eips)\n", "")
-    failed_with(real(bundle), "eips.tf:", 'validate: Reference to "each" in context without '
-                "for_each")
+    failed_with(
+        real(bundle), "eips.tf:", 'validate: Reference to "each" in context without for_each'
+    )
 
 
 @pytest.mark.tools
 @needs_terraform
 def test_dependency_cycle(broken_bundle: Broken) -> None:
-    bundle = broken_bundle(MOD + "network.tf", "  cidr_block           = var.vpc_cidr\n",
-                           "  cidr_block           = var.vpc_cidr\n"
-                           "  depends_on           = [aws_subnet.public]\n")
+    bundle = broken_bundle(
+        MOD + "network.tf",
+        "  cidr_block           = var.vpc_cidr\n",
+        "  cidr_block           = var.vpc_cidr\n  depends_on           = [aws_subnet.public]\n",
+    )
     failed_with(real(bundle), "validate: Cycle:", "aws_vpc.main", "aws_subnet.public")
 
 
@@ -103,30 +110,37 @@ def test_dependency_cycle(broken_bundle: Broken) -> None:
 @needs_terraform
 def test_misspelled_provider_argument(broken_bundle: Broken) -> None:
     bundle = broken_bundle(TF + "providers.tf", '  region = "us-east-1"', '  regoin = "us-east-1"')
-    failed_with(real(bundle), "providers.tf:2:", "validate: Unsupported argument",
-                '"regoin" is not expected here')
+    failed_with(
+        real(bundle),
+        "providers.tf:2:",
+        "validate: Unsupported argument",
+        '"regoin" is not expected here',
+    )
 
 
 @pytest.mark.tools
 @needs_terraform
 def test_for_each_resource_indexed_by_a_missing_key(broken_bundle: Broken) -> None:
     bundle = broken_bundle(TF + "main.tf", 'lb1 = { subnet = "a"', 'lb1 = { subnet = "c"')
-    failed_with(real(bundle),
-                MOD + line_of(bundle, MOD + "instances.tf", "contains(keys(var.subnets)"),
-                "plan: Resource precondition failed",
-                "load_balancers.lb1.subnet names no key of var.subnets.")
+    failed_with(
+        real(bundle),
+        MOD + line_of(bundle, MOD + "instances.tf", "contains(keys(var.subnets)"),
+        "plan: Resource precondition failed",
+        "load_balancers.lb1.subnet names no key of var.subnets.",
+    )
 
 
 @pytest.mark.tools
 @needs_terraform
 def test_private_ip_differs_from_the_compilers_plan(broken_bundle: Broken) -> None:
-    bundle = broken_bundle(TF + "main.tf", 'private_ip = "10.0.1.10"',
-                           'private_ip = "10.0.1.20"')
-    failed_with(real(bundle),
-                'plan: aws_instance.lb["lb1"].private_ip is 10.0.1.20 in the plan, but the '
-                "compiler planned 10.0.1.10 (keepalived_unicast_src_ip of "
-                "hapee-blog-us-east-1-lb1)",
-                'peers of aws_instance.lb["lb2"]) is [10.0.1.20]')
+    bundle = broken_bundle(TF + "main.tf", 'private_ip = "10.0.1.10"', 'private_ip = "10.0.1.20"')
+    failed_with(
+        real(bundle),
+        'plan: aws_instance.lb["lb1"].private_ip is 10.0.1.20 in the plan, but the '
+        "compiler planned 10.0.1.10 (keepalived_unicast_src_ip of "
+        "hapee-blog-us-east-1-lb1)",
+        'peers of aws_instance.lb["lb2"]) is [10.0.1.20]',
+    )
 
 
 @pytest.mark.tools
@@ -135,18 +149,19 @@ def test_slot_ip_outside_the_subnet_and_port_differ(broken_bundle: Broken) -> No
     broken_bundle(TF + "main.tf", '"10.0.2.11", "10.0.2.12"', '"10.0.2.11", "10.0.9.12"')
     broken_bundle("ansible/inventory/hacompile.yml", "slot_ip: 10.0.2.12", "slot_ip: 10.0.9.12")
     bundle = broken_bundle(TF + "main.tf", "webapp = 80", "webapp = 8080")
-    failed_with(real(bundle),
-                "hapee-blog-us-east-1-lb2 slot IP 10.0.9.12 (from ansible/inventory/hacompile.yml)"
-                " is in no planned subnet",
-                'lb_frontend["webapp"].from_port is 8080 in the plan, but the compiler planned 80')
+    failed_with(
+        real(bundle),
+        "hapee-blog-us-east-1-lb2 slot IP 10.0.9.12 (from ansible/inventory/hacompile.yml)"
+        " is in no planned subnet",
+        'lb_frontend["webapp"].from_port is 8080 in the plan, but the compiler planned 80',
+    )
 
 
 @pytest.mark.tools
 @needs_terraform
 def test_unformatted_file(broken_bundle: Broken) -> None:
     bundle = broken_bundle(MOD + "eips.tf", '  domain = "vpc"', '  domain    =  "vpc"')
-    failed_with(real(bundle), MOD + "eips.tf: not in `terraform fmt` layout",
-                '+  domain = "vpc"')
+    failed_with(real(bundle), MOD + "eips.tf: not in `terraform fmt` layout", '+  domain = "vpc"')
 
 
 def _fake_terraform(tmp_path: Path, version_output: str) -> Path:
@@ -158,8 +173,9 @@ def _fake_terraform(tmp_path: Path, version_output: str) -> Path:
     return bin_dir
 
 
-def test_not_available_without_terraform(blog_bundle: Path, tmp_path: Path,
-                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_not_available_without_terraform(
+    blog_bundle: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.setenv("HACOMPILE_TOOLS_DIR", str(tmp_path))
     result = real(blog_bundle)
@@ -169,7 +185,8 @@ def test_not_available_without_terraform(blog_bundle: Path, tmp_path: Path,
 
 @pytest.mark.parametrize("output", ['{"terraform_version": "1.5.7"}', "Terraform v0.12.31"])
 def test_not_available_with_terraform_older_than_1_6(
-        blog_bundle: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, output: str) -> None:
+    blog_bundle: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, output: str
+) -> None:
     monkeypatch.setenv("PATH", f"{_fake_terraform(tmp_path, output)}:/usr/bin:/bin")
     result = real(blog_bundle)
     assert result.status is Status.UNAVAILABLE, result

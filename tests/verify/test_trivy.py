@@ -28,13 +28,13 @@ def _trivy_reason() -> str:
 REASON = _trivy_reason()
 needs_trivy = pytest.mark.skipif(bool(REASON), reason=REASON)
 
-SG = '''resource "aws_security_group" "sg" {
+SG = """resource "aws_security_group" "sg" {
   name        = "demo"
   description = "demo"
 }
 
-'''
-SSH_RULE = '''resource "aws_vpc_security_group_ingress_rule" "ssh" {
+"""
+SSH_RULE = """resource "aws_vpc_security_group_ingress_rule" "ssh" {
   security_group_id = aws_security_group.sg.id
   description       = "SSH from anywhere"
   cidr_ipv4         = "0.0.0.0/0"
@@ -42,7 +42,7 @@ SSH_RULE = '''resource "aws_vpc_security_group_ingress_rule" "ssh" {
   from_port         = 22
   to_port           = 22
 }
-'''
+"""
 REASON_TEXT = "the demo host is reached by students from anywhere"
 
 
@@ -70,13 +70,15 @@ def trivy(root: Path, tmp_path: Path) -> tuple[str, ...]:
 
 @needs_trivy
 def test_finds_ssh_from_anywhere_at_its_file_and_line(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("TRIVY_SKIP_DIRS", "**")  # the user's TRIVY_* must not change the scan
     root = bundle(tmp_path)
     (finding,) = trivy(root, tmp_path)
     line = line_of(root / "terraform/eu-west-1/main.tf", "0.0.0.0/0")
-    assert finding.startswith(f"terraform/eu-west-1/main.tf:{line}: "
-                              "aws_vpc_security_group_ingress_rule.ssh: AWS-0107 "), finding
+    assert finding.startswith(
+        f"terraform/eu-west-1/main.tf:{line}: aws_vpc_security_group_ingress_rule.ssh: AWS-0107 "
+    ), finding
     assert finding.split()[3] in {"LOW", "MEDIUM", "HIGH", "CRITICAL"}, finding
     assert "0.0.0.0/0" not in finding and len(finding.split(" ", 4)[4]) > 10, finding
     assert not list(tmp_path.glob("work/trivy/tmp/*")), "trivy left files behind"
@@ -84,8 +86,9 @@ def test_finds_ssh_from_anywhere_at_its_file_and_line(
 
 @needs_trivy
 def test_an_ignore_with_a_reason_listed_in_the_readme_passes(tmp_path: Path) -> None:
-    root = bundle(tmp_path, f"#trivy:ignore:AWS-0107 {REASON_TEXT}\n",
-                  readme="| AWS-0107 | ssh | ... |")
+    root = bundle(
+        tmp_path, f"#trivy:ignore:AWS-0107 {REASON_TEXT}\n", readme="| AWS-0107 | ssh | ... |"
+    )
     result = check_trivy(Context(root, tmp_path))
     assert result.findings == (), result.findings
     assert "1 ignored inline" in result.summary, result.summary
@@ -93,8 +96,7 @@ def test_an_ignore_with_a_reason_listed_in_the_readme_passes(tmp_path: Path) -> 
 
 @needs_trivy
 def test_the_reason_may_be_the_comment_line_above_the_ignore(tmp_path: Path) -> None:
-    root = bundle(tmp_path, f"# {REASON_TEXT}\n#trivy:ignore:AVD-AWS-0107\n",
-                  readme="AVD-AWS-0107")
+    root = bundle(tmp_path, f"# {REASON_TEXT}\n#trivy:ignore:AVD-AWS-0107\n", readme="AVD-AWS-0107")
     assert trivy(root, tmp_path) == ()
 
 
@@ -104,7 +106,8 @@ def test_an_ignore_without_a_reason_is_a_finding(tmp_path: Path) -> None:
     line = line_of(root / "terraform/eu-west-1/main.tf", "trivy:ignore")
     # trivy itself honours it: the only finding is the missing reason
     assert trivy(root, tmp_path) == (
-        f"terraform/eu-west-1/main.tf:{line}: trivy:ignore:AWS-0107 has no reason",)
+        f"terraform/eu-west-1/main.tf:{line}: trivy:ignore:AWS-0107 has no reason",
+    )
 
 
 @needs_trivy
@@ -124,12 +127,14 @@ def test_finds_a_secret_in_any_file_of_the_bundle(tmp_path: Path) -> None:
     defaults.parent.mkdir(parents=True)
     defaults.write_text("---\ndemo_user: admin\ndemo_key: AKIAQWERTYUIOPASDFGH\n")
     (finding,) = trivy(root, tmp_path)
-    assert finding.startswith("ansible/roles/demo/defaults/main.yml:3: secret "
-                              "aws-access-key-id CRITICAL "), finding
+    assert finding.startswith(
+        "ansible/roles/demo/defaults/main.yml:3: secret aws-access-key-id CRITICAL "
+    ), finding
 
 
 def test_not_installed_is_reported_as_not_available(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(sysconfig, "get_path", lambda name, *a, **k: str(tmp_path / "no-bin"))
     monkeypatch.setenv("PATH", str(tmp_path / "no-bin"))
     monkeypatch.setenv("HACOMPILE_TOOLS_DIR", str(tmp_path / "no-tools"))
@@ -139,22 +144,25 @@ def test_not_installed_is_reported_as_not_available(
 
 
 def test_inline_ignores_are_read_wherever_trivy_reads_them(tmp_path: Path) -> None:
-    text = (SG + f"# trivy:ignore:AWS-0107 {REASON_TEXT}\n"
-            "#trivy:ignore:AVD-AWS-0104:exp:2099-01-01 #trivy:ignore:AWS-0108 -- two at once\n"
-            + SSH_RULE.replace('"0.0.0.0/0"', '"0.0.0.0/0" # trivy:ignore:AWS-0109')
-            + f"\n# {REASON_TEXT}\n#trivy:ignore:AWS-0110\n# another reason\n"
-            "#trivy:ignore:AWS-0111\n" + SSH_RULE.replace('"ssh"', '"ssh2"'))
+    text = (
+        SG + f"# trivy:ignore:AWS-0107 {REASON_TEXT}\n"
+        "#trivy:ignore:AVD-AWS-0104:exp:2099-01-01 #trivy:ignore:AWS-0108 -- two at once\n"
+        + SSH_RULE.replace('"0.0.0.0/0"', '"0.0.0.0/0" # trivy:ignore:AWS-0109')
+        + f"\n# {REASON_TEXT}\n#trivy:ignore:AWS-0110\n# another reason\n"
+        "#trivy:ignore:AWS-0111\n" + SSH_RULE.replace('"ssh"', '"ssh2"')
+    )
     root = bundle(tmp_path)
     (root / "terraform/eu-west-1/main.tf").write_text(text, encoding="utf-8")
-    found = [(i.line, i.check, i.reason, i.placed)
-             for i in inline_ignores(Context(root, tmp_path))]
-    assert found == [(6, "AWS-0107", REASON_TEXT, True),
-                     (7, "AVD-AWS-0104", "two at once", True),
-                     (7, "AWS-0108", "two at once", True),
-                     (11, "AWS-0109", "", True),
-                     # trivy drops 0110: a plain comment line parts it from the block
-                     (18, "AWS-0110", REASON_TEXT, False),
-                     (20, "AWS-0111", "another reason", True)]
+    found = [(i.line, i.check, i.reason, i.placed) for i in inline_ignores(Context(root, tmp_path))]
+    assert found == [
+        (6, "AWS-0107", REASON_TEXT, True),
+        (7, "AVD-AWS-0104", "two at once", True),
+        (7, "AWS-0108", "two at once", True),
+        (11, "AWS-0109", "", True),
+        # trivy drops 0110: a plain comment line parts it from the block
+        (18, "AWS-0110", REASON_TEXT, False),
+        (20, "AWS-0111", "another reason", True),
+    ]
 
 
 @needs_trivy

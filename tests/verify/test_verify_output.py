@@ -35,8 +35,11 @@ def test_verify_json_is_one_document(blog_bundle: Path) -> None:
 
 
 def test_verify_json_reports_a_failure_with_its_findings(broken_bundle: object) -> None:
-    bundle = broken_bundle("terraform/modules/haproxy-ha/eips.tf",  # type: ignore[operator]
-                           '  domain = "vpc"', '  domian = "vpc"')
+    bundle = broken_bundle(
+        "terraform/modules/haproxy-ha/eips.tf",  # type: ignore[operator]
+        '  domain = "vpc"',
+        '  domian = "vpc"',
+    )
     code, out, _ = _verify(str(bundle), "--only", "terraform", "--json")
     document = json.loads(out)
     assert code == 1 and document["ok"] is False and document["failed"] == 1
@@ -59,8 +62,11 @@ def test_verify_quiet_prints_nothing_when_all_pass(blog_bundle: Path) -> None:
 
 
 def test_verify_quiet_prints_only_the_failed_checkers(broken_bundle: object) -> None:
-    bundle = broken_bundle("terraform/modules/haproxy-ha/eips.tf",  # type: ignore[operator]
-                           '  domain = "vpc"', '  domian = "vpc"')
+    bundle = broken_bundle(
+        "terraform/modules/haproxy-ha/eips.tf",  # type: ignore[operator]
+        '  domain = "vpc"',
+        '  domian = "vpc"',
+    )
     code, out, _ = _verify(str(bundle), "--only", "terraform", "--quiet")
     assert code == 1
     assert out.startswith("terraform       failed, ") and "domian" in out
@@ -68,8 +74,9 @@ def test_verify_quiet_prints_only_the_failed_checkers(broken_bundle: object) -> 
 
 
 def _one_checker(result: CheckResult, monkeypatch: pytest.MonkeyPatch) -> None:
-    def run_checks(bundle: Path, only: object, on_result: Callable[[CheckResult], None]
-                   ) -> list[CheckResult]:
+    def run_checks(
+        bundle: Path, only: object, on_result: Callable[[CheckResult], None]
+    ) -> list[CheckResult]:
         on_result(result)
         return [result]
 
@@ -77,12 +84,13 @@ def _one_checker(result: CheckResult, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.parametrize(("status", "code"), [(Status.PASSED, 0), (Status.FAILED, 1)])
-def test_build_verify_json_is_still_one_document(monkeypatch: pytest.MonkeyPatch,
-                                                 tmp_path: Path, status: Status,
-                                                 code: int) -> None:
+def test_build_verify_json_is_still_one_document(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, status: Status, code: int
+) -> None:
     _one_checker(CheckResult("terraform", status, ("x.tf: broken",) * (code == 1)), monkeypatch)
-    result = CliRunner().invoke(app, ["build", str(BLOG), "-o", str(tmp_path / "out"),
-                                      "--verify", "--json"])
+    result = CliRunner().invoke(
+        app, ["build", str(BLOG), "-o", str(tmp_path / "out"), "--verify", "--json"]
+    )
     assert result.exit_code == code, result.output
     document = json.loads(result.stdout)
     assert document["command"] == "build" and document["ok"] is (code == 0)

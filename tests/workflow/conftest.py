@@ -45,6 +45,13 @@ def blog_copy(tmp_path: Path) -> Path:
 def run_piped(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     """Like tests.conftest.run_cli, with stdin not a terminal even when pytest runs in one."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"}
-    return subprocess.run([sys.executable, "-m", "hacompile", *args], cwd=cwd or ROOT, env=env,
-                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120,
-                          check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "hacompile", *args],
+        cwd=cwd or ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )

@@ -52,8 +52,13 @@ def test_build_check_json_and_quiet(tmp_path: Path) -> None:
     (out / "README.md").write_text("edited\n")
     doc = json.loads(invoke_cli("build", str(BLOG), "-o", str(out), "--check", "--json").stdout)
     assert doc["command"] == "build" and doc["ok"] is False and doc["check"] is True
-    assert doc["changes"] == [{"path": "README.md", "action": "update",
-                               "conflict": "edited by hand since hacompile generated it"}]
+    assert doc["changes"] == [
+        {
+            "path": "README.md",
+            "action": "update",
+            "conflict": "edited by hand since hacompile generated it",
+        }
+    ]
     quiet = invoke_cli("build", str(BLOG), "-o", str(out), "--check", "--quiet")
     assert quiet.returncode == 1 and quiet.stdout == "" and quiet.stderr == ""
 
@@ -82,15 +87,22 @@ def test_diff_shows_what_build_would_change(tmp_path: Path) -> None:
     changed = invoke_cli("diff", str(spec), "-o", str(out))
     assert changed.returncode == 1
     assert "--- a/ansible/inventory/hacompile.yml\n+++ b/ansible/inventory/hacompile.yml\n" in (
-        changed.stdout)
+        changed.stdout
+    )
     assert "-              demo_backend_port: 80\n+              demo_backend_port: 8080\n" in (
-        changed.stdout)
+        changed.stdout
+    )
     assert snapshot(out) == before
     # The diff is a real patch: applied to a copy it gives what build writes.
     copy = tmp_path / "copy"
     subprocess.run(["cp", "-a", str(out), str(copy)], check=True)
-    subprocess.run(["patch", "-p1", "-s", "-d", str(copy)], input=changed.stdout, text=True,
-                   check=True, timeout=60)
+    subprocess.run(
+        ["patch", "-p1", "-s", "-d", str(copy)],
+        input=changed.stdout,
+        text=True,
+        check=True,
+        timeout=60,
+    )
     assert invoke_cli("build", str(spec), "-o", str(out)).returncode == 0
     assert snapshot(copy) == snapshot(out)
     doc = json.loads(invoke_cli("diff", str(BLOG), "-o", str(out), "--json").stdout)
@@ -110,18 +122,40 @@ def test_init_writes_a_spec_that_validates_and_builds(tmp_path: Path) -> None:
 
 def test_init_flags(tmp_path: Path) -> None:
     spec = tmp_path / "custom.yaml"
-    result = invoke_cli("init", str(spec), "--region", "eu-west-1", "--lbs", "4", "--flavor",
-                        "hapee", "--name", "shop", "--json")
+    result = invoke_cli(
+        "init",
+        str(spec),
+        "--region",
+        "eu-west-1",
+        "--lbs",
+        "4",
+        "--flavor",
+        "hapee",
+        "--name",
+        "shop",
+        "--json",
+    )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == {
-        "command": "init", "ok": True, "diagnostics": [], "path": str(spec), "name": "shop",
-        "region": "eu-west-1", "lbs": 4, "flavor": "hapee"}
+        "command": "init",
+        "ok": True,
+        "diagnostics": [],
+        "path": str(spec),
+        "name": "shop",
+        "region": "eu-west-1",
+        "lbs": 4,
+        "flavor": "hapee",
+    }
     data = yaml.safe_load(spec.read_text())
     assert data["regions"][0]["name"] == "eu-west-1"
     # a placeholder product code that matches no image: `terraform plan` fails until it is
     # replaced, the lookup never falls back to a name any Marketplace seller can publish
-    assert data["load_balancers"] == {"count": 4, "instance_type": "t3.medium",
-                                      "flavor": "hapee", "ami_product_code": "0" * 25}
+    assert data["load_balancers"] == {
+        "count": 4,
+        "instance_type": "t3.medium",
+        "flavor": "hapee",
+        "ami_product_code": "0" * 25,
+    }
     assert data["keepalived"]["checks"][0]["process"] == "hapee-lb"
     assert invoke_cli("validate", str(spec)).stderr == ""
     again = invoke_cli("init", str(spec))
@@ -189,8 +223,14 @@ def test_shell_completion_is_available() -> None:
 def test_piped_output_has_no_colour_even_without_no_color(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
     env["PYTHONPATH"] = str(ROOT)
-    result = subprocess.run([sys.executable, "-m", "hacompile", "explain", str(BLOG)],
-                            env=env, capture_output=True, text=True, timeout=120, check=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "hacompile", "explain", str(BLOG)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     assert "\x1b[" not in result.stdout + result.stderr
     assert "all healthy" in result.stdout
 
@@ -202,9 +242,12 @@ def test_manifest_is_in_the_bundle(tmp_path: Path) -> None:
 
 def test_quiet_on_every_command(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    for args in (["build", str(BLOG), "-o", str(out)], ["build", str(BLOG), "-o", str(out),
-                                                        "--check"],
-                 ["diff", str(BLOG), "-o", str(out)], ["validate", str(BLOG)]):
+    for args in (
+        ["build", str(BLOG), "-o", str(out)],
+        ["build", str(BLOG), "-o", str(out), "--check"],
+        ["diff", str(BLOG), "-o", str(out)],
+        ["validate", str(BLOG)],
+    ):
         result = invoke_cli(*args, "--quiet")
         assert result.returncode == 0, (args, result.stderr)
         assert result.stdout == "" and result.stderr == "", args  # the blog's warning too
@@ -220,5 +263,9 @@ def test_refused_build_as_json(tmp_path: Path) -> None:
     assert result.returncode == 1
     doc = json.loads(result.stdout)
     assert doc["ok"] is False and doc["conflicts"] == [
-        {"path": "README.md", "action": "update",
-         "reason": "edited by hand since hacompile generated it"}]
+        {
+            "path": "README.md",
+            "action": "update",
+            "reason": "edited by hand since hacompile generated it",
+        }
+    ]

@@ -20,8 +20,10 @@ def test_starter_validates_cleanly(tmp_path: Path, lbs: int, flavor: str) -> Non
     assert validated.spec.load_balancers.count == lbs
 
 
-@pytest.mark.parametrize("choices", [Choices(name="Bad"), Choices(region="mars-1"),
-                                     Choices(lbs=1), Choices(flavor="nginx")])
+@pytest.mark.parametrize(
+    "choices",
+    [Choices(name="Bad"), Choices(region="mars-1"), Choices(lbs=1), Choices(flavor="nginx")],
+)
 def test_starter_refuses_values_the_spec_would_reject(choices: Choices) -> None:
     with pytest.raises(StarterError):
         render(choices)

@@ -14,8 +14,7 @@ from hacompile.starter import Choices, render
 
 
 @pytest.mark.parametrize("flavor", ["community", "hapee"])
-def test_starter_haproxy_death_does_not_wait_for_preempt_delay(tmp_path: Path,
-                                                                 flavor: str) -> None:
+def test_starter_haproxy_death_does_not_wait_for_preempt_delay(tmp_path: Path, flavor: str) -> None:
     spec = tmp_path / "ha.yaml"
     spec.write_text(render(Choices(lbs=3, flavor=flavor)))
     compiled = compile_spec(spec)

@@ -42,7 +42,8 @@ def test_the_cli_writes_no_file_itself() -> None:
             if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
                 continue
             owner = node.func.value.id if isinstance(node.func.value, ast.Name) else ""
-            if node.func.attr in {"write_text", "write_bytes", "open", "mkdir"} \
-                    or (owner == "os" and node.func.attr in {"replace", "rename"}):
+            if node.func.attr in {"write_text", "write_bytes", "open", "mkdir"} or (
+                owner == "os" and node.func.attr in {"replace", "rename"}
+            ):
                 calls.add(f"{module.name}:{node.lineno}: {node.func.attr}")
     assert sorted(calls) == []

@@ -15,12 +15,20 @@ from tests.conftest import ROOT
 from tests.workflow.conftest import BLOG
 
 
-def on_terminal(args: list[str], cwd: Path, env: dict[str, str], answers: bytes = b"",
-                timeout: float = 60.0) -> tuple[int, str]:
+def on_terminal(
+    args: list[str], cwd: Path, env: dict[str, str], answers: bytes = b"", timeout: float = 60.0
+) -> tuple[int, str]:
     """Run hacompile with stdin/stdout/stderr on a pseudo-terminal; bounded in time."""
     master, slave = os.openpty()
-    proc = subprocess.Popen([sys.executable, "-m", "hacompile", *args], cwd=cwd, env=env,
-                            stdin=slave, stdout=slave, stderr=slave, close_fds=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hacompile", *args],
+        cwd=cwd,
+        env=env,
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        close_fds=True,
+    )
     os.close(slave)
     if answers:
         os.write(master, answers)
@@ -63,8 +71,9 @@ def test_colour_on_a_terminal_and_no_color_honoured(tmp_path: Path) -> None:
 
 
 def test_init_prompts_on_a_terminal(tmp_path: Path) -> None:
-    code, text = on_terminal(["init", "ha.yaml"], tmp_path, _env(NO_COLOR="1"),
-                             answers=b"shop\neu-central-1\n3\nhapee\n")
+    code, text = on_terminal(
+        ["init", "ha.yaml"], tmp_path, _env(NO_COLOR="1"), answers=b"shop\neu-central-1\n3\nhapee\n"
+    )
     assert code == 0, text
     assert "Cluster name" in text and "AWS region" in text and "Flavor" in text
     data = yaml.safe_load((tmp_path / "ha.yaml").read_text())
@@ -75,8 +84,21 @@ def test_init_prompts_on_a_terminal(tmp_path: Path) -> None:
 
 
 def test_init_does_not_prompt_for_values_given_as_flags(tmp_path: Path) -> None:
-    code, text = on_terminal(["init", "ha.yaml", "--name", "api", "--region", "us-west-2",
-                              "--lbs", "2", "--flavor", "community"], tmp_path,
-                             _env(NO_COLOR="1"))
+    code, text = on_terminal(
+        [
+            "init",
+            "ha.yaml",
+            "--name",
+            "api",
+            "--region",
+            "us-west-2",
+            "--lbs",
+            "2",
+            "--flavor",
+            "community",
+        ],
+        tmp_path,
+        _env(NO_COLOR="1"),
+    )
     assert code == 0, text
     assert "Cluster name" not in text and "Flavor" not in text

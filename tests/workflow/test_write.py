@@ -105,9 +105,13 @@ def test_stale_files_are_removed_and_empty_directories_pruned(tmp_path: Path) ->
     assert demo_role.is_dir()
     second = tmp_path / "second.yaml"  # same cluster, existing backends instead of demo ones
     text = BLOG.read_text().replace("  demo:\n    count: 3\n    instance_type: t3.micro\n", "")
-    second.write_text(text.replace("zones: [us-east-1a, us-east-1b]",
-                                   "zones: [us-east-1a, us-east-1b]\n    backends:\n"
-                                   "      - {name: app1, address: 10.0.9.10}"))
+    second.write_text(
+        text.replace(
+            "zones: [us-east-1a, us-east-1b]",
+            "zones: [us-east-1a, us-east-1b]\n    backends:\n"
+            "      - {name: app1, address: 10.0.9.10}",
+        )
+    )
     result = write(bundle_of(second), out)
     assert "ansible/roles/demo_backend/tasks/main.yml" in result.removed
     assert "terraform/modules/haproxy-ha/cloud-init/backend.yaml" in result.removed
@@ -124,9 +128,13 @@ def test_hand_edited_stale_file_is_kept_unless_forced(tmp_path: Path) -> None:
     stale.write_text("# tuned\n")
     second = tmp_path / "second.yaml"
     text = BLOG.read_text().replace("  demo:\n    count: 3\n    instance_type: t3.micro\n", "")
-    second.write_text(text.replace("zones: [us-east-1a, us-east-1b]",
-                                   "zones: [us-east-1a, us-east-1b]\n    backends:\n"
-                                   "      - {name: app1, address: 10.0.9.10}"))
+    second.write_text(
+        text.replace(
+            "zones: [us-east-1a, us-east-1b]",
+            "zones: [us-east-1a, us-east-1b]\n    backends:\n"
+            "      - {name: app1, address: 10.0.9.10}",
+        )
+    )
     with pytest.raises(Conflict, match=r"demo_backend/tasks/main\.yml: edited by hand"):
         write(bundle_of(second), tmp_path / "out")
     assert stale.read_text() == "# tuned\n"
@@ -140,7 +148,8 @@ class Boom(Exception):
 
 @pytest.mark.parametrize("fail_at", [1, 3, -1])
 def test_failure_mid_write_leaves_the_old_bundle_byte_identical(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fail_at: int) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fail_at: int
+) -> None:
     write(bundle_of(BLOG), tmp_path)
     (tmp_path / "mine.txt").write_text("user file")
     before = snapshot(tmp_path)
@@ -209,6 +218,5 @@ def test_next_build_recovers_then_writes(tmp_path: Path) -> None:
     subprocess.run([sys.executable, "-c", code], timeout=120, check=False)
     write(bundle_of(THREE), out, force=True)
     assert not (out / JOURNAL).exists()
-    assert not [p for p in out.rglob("*") if ".hacompile-" in p.name
-                and p.name != manifest.NAME]
+    assert not [p for p in out.rglob("*") if ".hacompile-" in p.name and p.name != manifest.NAME]
     assert (out / "terraform" / "us-west-2" / "main.tf").is_file()

@@ -47,7 +47,8 @@ def record(monkeypatch: pytest.MonkeyPatch, syncfs: bool) -> list[str]:
 
 @pytest.mark.parametrize("syncfs", [True, False])
 def test_data_is_flushed_before_renames_and_renames_before_the_commit(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, syncfs: bool) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, syncfs: bool
+) -> None:
     bundle = bundle_of(BLOG)
     events = record(monkeypatch, syncfs)
     writer.write(bundle, tmp_path)
@@ -69,8 +70,9 @@ def test_data_is_flushed_before_renames_and_renames_before_the_commit(
     assert snapshot(tmp_path) == snapshot(fresh)
 
 
-def test_rewrite_over_an_old_bundle_without_syncfs(tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_rewrite_over_an_old_bundle_without_syncfs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     writer.write(bundle_of(BLOG), tmp_path)
     monkeypatch.setattr(writer, "_syncfs", lambda path: False)
     spec = tmp_path.parent / "three.yaml"
