@@ -127,7 +127,7 @@ def _region(spec: Spec, index: int) -> p.Region:
         zi = network.lb_zone_index(k, zones)
         ordinal = per_subnet.get(zi, 0)
         per_subnet[zi] = ordinal + 1
-        mgmt, slot_addrs = network.lb_addresses(subnet_nets[zi], ordinal, n)
+        mgmt, slot_addrs = network.lb_addresses(subnet_nets[zi], ordinal, n, network.taken(region))
         placed.append((zi, str(mgmt), tuple(str(s) for s in slot_addrs)))
     lbs = []
     for k, (zi, primary, slots) in enumerate(placed):
@@ -255,7 +255,9 @@ def _servers(
     offset = network.backend_offset(-(-n // len(nets)), n)
     for b, demo in enumerate(pools.demo_servers(spec)):
         zi = b % len(nets)
-        address = network.backend_address(nets[zi], offset, b // len(nets))
+        address = network.backend_address(
+            nets[zi], offset, b // len(nets), network.taken(spec.regions[index])
+        )
         out.append(
             p.Server(
                 name=demo.name,

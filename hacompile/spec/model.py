@@ -25,6 +25,7 @@ from hacompile.spec.types import (
     HttpPath,
     Identifier,
     InstanceType,
+    IPv4,
     KeyPairName,
     PoolName,
     Port,
@@ -75,6 +76,9 @@ class RegionSpec(Strict):
     vpc_id: VpcId | None = None
     # Existing security groups of that VPC, added to the load balancers.
     security_groups: Annotated[list[SecurityGroupId], Field(max_length=4)] = []
+    # Addresses already in use in those subnets (other hosts, interfaces): the addresses
+    # hacompile picks for the load balancers and demo backends skip them.
+    taken: Annotated[list[IPv4], Field(max_length=64)] = []
     zones: Annotated[
         list[ZoneSpec], Field(min_length=2, max_length=bounds.MAX_ZONES, description=bounds.ZONES)
     ]

@@ -43,13 +43,36 @@ def lb_zone_index(lb_index: int, zones: int) -> int:
     return lb_index % zones
 
 
+def taken(region: RegionSpec) -> frozenset[int]:
+    """The addresses the spec says are in use (regions[].taken), as integers."""
+    return frozenset(int(IPv4Address(a)) for a in region.taken)
+
+
+def nth_free(subnet: IPv4Network, offset: int, used: frozenset[int] = frozenset()) -> IPv4Address:
+    """The address `offset` places into `subnet`, counting only addresses not in `used`: with
+    nothing taken it is simply network address + offset, so every spec without `taken` keeps
+    its addresses, and a taken address shifts the picks after it by one."""
+    if not used:
+        return IPv4Address(int(subnet.network_address) + offset)
+    count, candidate = -1, int(subnet.network_address) - 1
+    while count < offset:  # bounded: offset + len(used) + 1 steps at most
+        candidate += 1
+        if candidate not in used:
+            count += 1
+    return IPv4Address(candidate)
+
+
 def lb_addresses(
-    subnet: IPv4Network, ordinal_in_subnet: int, eip_count: int
+    subnet: IPv4Network,
+    ordinal_in_subnet: int,
+    eip_count: int,
+    used: frozenset[int] = frozenset(),
 ) -> tuple[IPv4Address, tuple[IPv4Address, ...]]:
-    """(management IP, EIP slot IPs) of the `ordinal`-th load balancer placed in `subnet`."""
-    first = int(subnet.network_address) + LB_BASE_OFFSET + ordinal_in_subnet * (eip_count + 1)
-    primary = IPv4Address(first)
-    slots = tuple(IPv4Address(first + 1 + i) for i in range(eip_count))
+    """(management IP, EIP slot IPs) of the `ordinal`-th load balancer placed in `subnet`,
+    skipping the addresses in `used`."""
+    first = LB_BASE_OFFSET + ordinal_in_subnet * (eip_count + 1)
+    primary = nth_free(subnet, first, used)
+    slots = tuple(nth_free(subnet, first + 1 + i, used) for i in range(eip_count))
     return primary, slots
 
 
@@ -59,8 +82,10 @@ def backend_offset(lbs_per_subnet: int, eip_count: int) -> int:
     return max(BACKEND_MIN_OFFSET, -(-lb_end // 16) * 16)
 
 
-def backend_address(subnet: IPv4Network, offset: int, ordinal_in_subnet: int) -> IPv4Address:
-    return IPv4Address(int(subnet.network_address) + offset + ordinal_in_subnet)
+def backend_address(
+    subnet: IPv4Network, offset: int, ordinal_in_subnet: int, used: frozenset[int] = frozenset()
+) -> IPv4Address:
+    return nth_free(subnet, offset + ordinal_in_subnet, used)
 
 
 def usable_last(subnet: IPv4Network) -> IPv4Address:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from ipaddress import IPv4Address, IPv4Network
 from typing import TYPE_CHECKING
 
 from hacompile.errors import Loc
@@ -29,6 +30,12 @@ def existing_network(spec: Spec, found: Findings, ri: int) -> None:
     region = spec.regions[ri]
     at: Loc = ("regions", ri)
     if region.vpc_id is None:
+        if region.taken:
+            found.add(
+                (*at, "taken"),
+                "addresses in use belong to an existing VPC's subnets: set vpc_id too "
+                "(a new VPC has none)",
+            )
         if region.security_groups:
             found.add(
                 (*at, "security_groups"),
@@ -53,6 +60,14 @@ def existing_network(spec: Spec, found: Findings, ri: int) -> None:
             )
         elif zone.subnet_id in ids:
             found.add((*zat, "subnet_id"), f"subnet {zone.subnet_id} is listed more than once")
+    nets = [IPv4Network(z.subnet_cidr) for z in region.zones if z.subnet_cidr]
+    for ti, text in enumerate(region.taken):
+        address = IPv4Address(text)
+        if not any(address in net for net in nets):
+            found.add(
+                (*at, "taken", ti),
+                f"{address} is in no subnet of {region.name} ({', '.join(map(str, nets))})",
+            )
     for gi in sorted(
         i for i, g in enumerate(region.security_groups) if g in _duplicates(region.security_groups)
     ):

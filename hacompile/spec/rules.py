@@ -112,7 +112,7 @@ def _regions(spec: Spec, found: Findings) -> None:
                         sat, f"subnet {subnet} overlaps {other} of {region.zones[other_index].name}"
                     )
             seen.append((zi, subnet))
-            _capacity(spec, found, sat, subnet, zi, len(region.zones), n_lbs)
+            _capacity(spec, found, sat, subnet, zi, len(region.zones), n_lbs, network.taken(region))
         network_rules.existing_network(spec, found, ri)
         if not spec.pools:  # with pools: hacompile.spec.routes
             _backends(spec, found, ri)
@@ -126,14 +126,16 @@ def _capacity(
     zone_index: int,
     zones: int,
     n_lbs: int,
+    used: frozenset[int] = frozenset(),
 ) -> None:
     lbs_here = sum(1 for k in range(n_lbs) if network.lb_zone_index(k, zones) == zone_index)
     lbs_max = -(-n_lbs // zones)
     demo = pools.demo_servers(spec)
     backends_here = sum(1 for b in range(len(demo)) if b % zones == zone_index)
-    last = int(subnet.network_address) + network.backend_offset(lbs_max, n_lbs) + backends_here
-    lb_last = int(subnet.network_address) + network.LB_BASE_OFFSET + lbs_here * (n_lbs + 1)
-    if max(last, lb_last) > int(network.usable_last(subnet)):
+    # the address after the last one placed (taken addresses skipped, as the planner does)
+    last = network.nth_free(subnet, network.backend_offset(lbs_max, n_lbs) + backends_here, used)
+    lb_last = network.nth_free(subnet, network.LB_BASE_OFFSET + lbs_here * (n_lbs + 1), used)
+    if max(last, lb_last) > network.usable_last(subnet):
         found.add(
             at,
             f"subnet {subnet} is too small for {lbs_here} load balancer(s) with "

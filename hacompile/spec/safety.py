@@ -83,7 +83,7 @@ def own_addresses(spec: Spec, region: RegionSpec) -> dict[IPv4Address, str]:
         zi = network.lb_zone_index(k, len(subnets))
         ordinal = per_subnet.get(zi, 0)
         per_subnet[zi] = ordinal + 1
-        mgmt, slots = network.lb_addresses(subnets[zi], ordinal, n)
+        mgmt, slots = network.lb_addresses(subnets[zi], ordinal, n, network.taken(region))
         out[mgmt] = f"the management IP of lb{k + 1}"
         for s, slot in enumerate(slots):
             out[slot] = f"lb{k + 1}'s slot IP for eip{s + 1}"

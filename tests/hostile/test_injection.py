@@ -143,6 +143,7 @@ def _base_byo() -> dict[str, Any]:
     region = spec["regions"][0]
     region["vpc_id"] = "vpc-0123456789abcdef0"
     region["security_groups"] = ["sg-0123456789abcdef0"]
+    region["taken"] = ["10.0.1.10"]
     region["zones"] = [
         {
             "name": f"us-east-1{z}",
@@ -214,6 +215,7 @@ FIELDS: dict[str, tuple[str, tuple[str | int, ...]]] = {
     "state.s3.key_prefix": ("demo", ("state", "s3", "key_prefix")),
     "region.vpc_id": ("byo", ("regions", 0, "vpc_id")),
     "region.security_groups": ("byo", ("regions", 0, "security_groups", 0)),
+    "region.taken": ("byo", ("regions", 0, "taken", 0)),
     "zone.subnet_id": ("byo", ("regions", 0, "zones", 0, "subnet_id")),
     "dns.zone": ("demo", ("dns", "zone")),
     "dns.zone_id": ("dns_id", ("dns", "zone_id")),

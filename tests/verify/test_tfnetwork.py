@@ -217,3 +217,48 @@ def test_the_plan_refuses_a_network_that_differs(tmp_path: Path, what: str, mess
     plan = _plan(tmp_path, network)
     assert plan.returncode != 0
     assert message in " ".join((plan.stdout + plan.stderr).split()), plan.stdout + plan.stderr
+
+
+def test_taken_addresses_are_skipped_by_every_pick(tmp_path: Path) -> None:
+    """A taken address below a pick moves it up by one: the load balancers' block and the demo
+    backends stay clear of hosts the account already has, and Keepalived's peers follow."""
+
+    def change(data: dict[str, Any]) -> None:
+        _byo(data)
+        data["regions"][0]["taken"] = ["10.40.1.10", "10.40.1.11", "10.40.1.100"]
+
+    compiled = compile_spec(_spec(tmp_path, change))
+    region = compiled.plan.regions[0]
+    lb1 = region.load_balancers[0]
+    assert (lb1.private_ip, lb1.slot_ips) == ("10.40.1.12", ("10.40.1.13", "10.40.1.14"))
+    assert region.load_balancers[1].private_ip == "10.40.2.10"  # another subnet: unchanged
+    picked = (
+        {lb.private_ip for lb in region.load_balancers}
+        | {ip for lb in region.load_balancers for ip in lb.slot_ips}
+        | {s.address for s in region.servers}
+    )
+    assert not picked & {"10.40.1.10", "10.40.1.11", "10.40.1.100"}
+    assert region.load_balancers[1].peers == ("10.40.1.12",)
+    args = _args({p: f.content.decode() for p, f in compiled.bundle.by_path().items()}, "eu-west-1")
+    assert args["load_balancers"]["lb1"]["private_ip"] == "10.40.1.12"
+
+
+@pytest.mark.parametrize(
+    ("taken", "region", "words"),
+    [
+        (["10.40.7.7"], 0, "is in no subnet of eu-west-1"),
+        (["10.41.1.7"], 1, "set vpc_id too"),
+        (["10.40.1.999"], 0, "IPv4"),
+    ],
+)
+def test_bad_taken_addresses_are_located(
+    tmp_path: Path, taken: list[str], region: int, words: str
+) -> None:
+    def change(data: dict[str, Any]) -> None:
+        _byo(data)
+        data["regions"][region]["taken"] = taken
+
+    result = invoke_cli("validate", str(_spec(tmp_path, change)))
+    assert result.returncode == 2, result.stdout
+    line = next(x for x in result.stderr.splitlines() if f"error: regions[{region}].taken" in x)
+    assert words in line, result.stderr
