@@ -12,10 +12,9 @@ The decisions live here, in one readable place:
 from __future__ import annotations
 
 from ipaddress import IPv4Address, IPv4Network
-from pathlib import PurePosixPath
 
 from hacompile import __version__
-from hacompile.plan import amis, routing, security
+from hacompile.plan import amis, optional, routing, security
 from hacompile.plan import model as p
 from hacompile.spec import defaults, instances, network, pools
 from hacompile.spec.model import CheckSpec, PoolDemoSpec, Spec
@@ -76,25 +75,9 @@ def build_plan(spec: Spec, spec_file: str, *, digest: bool = True) -> p.Plan:
         terraform_version=p.TERRAFORM_VERSION_LOCKFILE if spec.state else p.TERRAFORM_VERSION,
         state_bucket=spec.state.s3.bucket if spec.state else "",
         state_region=spec.state.s3.region if spec.state else "",
-        dns=_dns(spec),
+        dns=optional.dns(spec),
         spec_digest=_digest(spec) if digest else "",
-        observability=_observability(spec, flavor),
-    )
-
-
-def _observability(spec: Spec, flavor: p.Flavor) -> p.Observability:
-    metrics, logs = spec.metrics, spec.logs
-    if metrics is None and logs is None:
-        return p.Observability()
-    return p.Observability(
-        metrics_port=metrics.port if metrics else 0,
-        metrics_cidrs=tuple(metrics.cidrs) if metrics else (),
-        metrics_lua_path=(
-            str(PurePosixPath(flavor.haproxy_config).parent / "hacompile-vrrp-metrics.lua")
-            if metrics
-            else ""
-        ),
-        request_id_header=logs.request_id_header if logs else "",
+        observability=optional.observability(spec, flavor),
     )
 
 
@@ -165,7 +148,7 @@ def _region(spec: Spec, index: int) -> p.Region:
         names=names,
         ami_id=region.ami_id or "",
         flow_logs=security.flow_logs(spec, region.name),
-        state=_state(spec, region.name),
+        state=optional.state(spec, region.name),
         vpc_id=region.vpc_id or "",
         security_groups=tuple(region.security_groups),
         ec2_endpoint_service=f"com.amazonaws.{region.name}.ec2"
@@ -177,35 +160,6 @@ def _region(spec: Spec, index: int) -> p.Region:
         backend_egress=security.backend_egress(spec, planned),
     )
     return planned._replace(egress_table=security.egress_table(planned))
-
-
-def _dns(spec: Spec) -> p.Dns | None:
-    if spec.dns is None:
-        return None
-    check = spec.dns.health_check
-    frontend = next(f for f in spec.haproxy.frontends if f.name == check.frontend)
-    http = frontend.mode == "http"
-    return p.Dns(
-        zone_name=spec.dns.zone or "",
-        zone_id=spec.dns.zone_id or "",
-        name=spec.dns.name,
-        ttl=spec.dns.ttl,
-        check=p.DnsCheck(
-            "HTTP" if http else "TCP",
-            frontend.port,
-            check.path if http else "",
-            check.interval,
-            check.failure_threshold,
-        ),
-    )
-
-
-def _state(spec: Spec, region: str) -> p.StateBackend | None:
-    if spec.state is None:
-        return None
-    s3 = spec.state.s3
-    prefix = s3.key_prefix or f"hacompile/{spec.name}"
-    return p.StateBackend(s3.bucket, f"{prefix}/{region}/terraform.tfstate", s3.region)
 
 
 def _names(cluster: str, region: str) -> p.Names:
