@@ -82,3 +82,18 @@ ROUTES = (
     f"At most {MAX_ROUTES} routes, tried in order: exact or wildcard (*.example.com) host "
     "and/or path prefix, each to a pool."
 )
+
+# A certificate per service name (or one wildcard) and a few for a migration: each is a secret
+# every load balancer fetches on every refresh, and an SNI entry on every TLS bind.
+MAX_CERTIFICATES = 16
+# A certificate's subjectAltName: public CAs allow 100 names per certificate.
+MAX_CERTIFICATE_NAMES = 100
+CERTIFICATES = (
+    f"1 to {MAX_CERTIFICATES} certificates, each a PEM bundle (key, certificate, chain) in "
+    "Secrets Manager or an SSM SecureString."
+)
+CAS = f"At most {MAX_CERTIFICATES} CA bundles that pools with `tls` verify their servers against."
+NAMES = (
+    f"1 to {MAX_CERTIFICATE_NAMES} DNS names (or *.wildcards) the certificate must cover; a "
+    "stored version that does not cover them all is never installed."
+)

@@ -16,6 +16,7 @@ from hacompile.spec.dns import DnsSpec
 from hacompile.spec.observability import LogsSpec, MetricsSpec
 from hacompile.spec.security import AmiId, AmiProductCode, SecuritySpec
 from hacompile.spec.state import StateSpec
+from hacompile.spec.tls import FrontendTlsSpec, PoolTlsSpec, TlsSpec
 from hacompile.spec.types import (
     BackendAddress,
     Cidr,
@@ -166,6 +167,8 @@ class PoolSpec(Strict):
     # Ramp a server that comes (back) up from 0 to its full weight over this long.
     slow_start: Duration | None = None
     demo: PoolDemoSpec | None = None
+    # TLS to the servers, verified against a CA bundle of top-level `tls.cas`.
+    tls: PoolTlsSpec | None = None
 
 
 class RouteSpec(Strict):
@@ -195,6 +198,10 @@ class FrontendSpec(Strict):
         list[RouteSpec], Field(max_length=bounds.MAX_ROUTES, description=bounds.ROUTES)
     ] = []
     default_pool: PoolName | None = None
+    # Terminate TLS here with certificates of top-level `tls` (http frontends only).
+    tls: FrontendTlsSpec | None = None
+    # Answer every request with a 301 to the same host, path and query over HTTPS (port 443).
+    redirect_https: bool = False
 
 
 class StatsSpec(Strict):
@@ -318,6 +325,8 @@ class Spec(Strict):
     # Observability: HAProxy's Prometheus endpoint and request IDs in the logs.
     metrics: MetricsSpec | None = None
     logs: LogsSpec | None = None
+    # Certificates (from Secrets Manager or SSM) for frontends with `tls`, CAs for pools'.
+    tls: TlsSpec | None = None
     access: AccessSpec
     tags: Annotated[
         dict[TagKey, TagValue], Field(max_length=bounds.MAX_TAGS, description=bounds.TAGS)

@@ -158,6 +158,8 @@ def _frontend(
     spec: Spec, fi: int, fe: FrontendSpec, found: Findings, used: dict[str, list[tuple[Loc, str]]]
 ) -> None:
     at: Loc = ("haproxy", "frontends", fi)
+    if fe.redirect_https:  # serves no pool (hacompile.spec.tls_rules)
+        return
     known = {p.name for p in spec.pools}
     if fe.routes and fe.mode == "tcp":
         found.add(

@@ -24,6 +24,7 @@ from hacompile.spec import (
     routes,
     safety,
     security_rules,
+    tls_rules,
     vrrp,
 )
 from hacompile.spec.model import Spec
@@ -60,6 +61,7 @@ def check(spec: Spec, positions: Positions, file: str) -> tuple[Diagnostic, ...]
     security_rules.check(spec, found)
     dns_rules.check(spec, found)
     observability.check(spec, found)
+    tls_rules.check(spec, found)
     return tuple(found.items)
 
 
