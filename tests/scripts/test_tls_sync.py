@@ -6,6 +6,7 @@ from a throwaway PKI (root, intermediate, leaves) made with `cryptography`.
 
 from __future__ import annotations
 
+import grp
 import os
 import shutil
 from collections.abc import Iterator
@@ -363,6 +364,44 @@ def test_nothing_secret_reaches_stdout_stderr_or_the_log(rig: TlsRig, pki: Pki) 
         assert body[:40] not in text
         assert body[-40:] not in text
     assert "PRIVATE KEY" not in text
+
+
+def test_unchanged_file_gets_its_mode_and_group_back(
+    rig: TlsRig, served: tuple[str, Issued]
+) -> None:
+    rig.pem("web").chmod(0o644)
+
+    result = rig.run()
+
+    assert (result.rc, result.stdout) == (0, "unchanged web\n"), result.stderr
+    assert rig.pem("web").stat().st_mode & 0o777 == 0o600
+
+
+def test_files_belong_to_haproxys_group(rig: TlsRig, pki: Pki) -> None:
+    others = [g for g in os.getgroups() if g != os.getgid()]
+    if os.geteuid() == 0:
+        others.append(grp.getgrnam("daemon").gr_gid)
+    if not others:
+        pytest.skip("needs root or a supplementary group to chgrp to")
+    group = grp.getgrgid(others[-1])
+    conf = rig.conf / "sync.conf"
+    conf.write_text(conf.read_text().replace(f"GROUP='{rig.group}'", f"GROUP='{group.gr_name}'"))
+    rig.item("web", rig.secret(pki.bundle(pki.leaf(HOST))))
+
+    result = rig.run()
+
+    assert (result.rc, result.stdout) == (0, "changed web\n"), result.stderr
+    assert rig.pem("web").stat().st_gid == group.gr_gid
+
+
+def test_self_signed_leaf_is_its_own_anchor(rig: TlsRig) -> None:
+    leaf = issue(HOST, names=[HOST])
+    rig.item("web", rig.secret(leaf.key_pem + leaf.cert_pem), names=HOST)
+
+    result = rig.run()
+
+    assert (result.rc, result.stdout) == (0, "changed web\n"), result.stderr
+    assert pem_blocks(rig.pem("web").read_text()) == [leaf.cert_pem, leaf.key_pem]
 
 
 def test_state_and_output_files_are_private(rig: TlsRig, served: tuple[str, Issued]) -> None:
