@@ -298,6 +298,17 @@ def test_failing_haproxy_check_restores_the_previous_version(
     assert (again.rc, again.stdout) == (0, "changed web\n"), again.stderr  # retried next time
 
 
+def test_failing_haproxy_check_on_first_deploy_leaves_no_file(rig: TlsRig, pki: Pki) -> None:
+    rig.item("web", rig.secret(pki.bundle(pki.leaf(HOST))))
+    (rig.bin / "check-fails").touch()
+
+    result = rig.run()
+
+    assert result.rc == EX_NO_FILE, result.stderr
+    assert result.stdout.startswith("rejected web: haproxy -c rejected")
+    assert list(rig.out.iterdir()) == []
+
+
 def test_failing_reload_restores_the_previous_version(
     rig: TlsRig, pki: Pki, served: tuple[str, Issued]
 ) -> None:
@@ -402,6 +413,17 @@ def test_self_signed_leaf_is_its_own_anchor(rig: TlsRig) -> None:
 
     assert (result.rc, result.stdout) == (0, "changed web\n"), result.stderr
     assert pem_blocks(rig.pem("web").read_text()) == [leaf.cert_pem, leaf.key_pem]
+
+
+def test_under_systemd_the_log_goes_to_syslog_only(rig: TlsRig, pki: Pki) -> None:
+    """systemd points stderr at the journal (JOURNAL_STREAM), where logger's lines land too."""
+    del rig.env["HACOMPILE_TLS_STDERR"]
+    rig.item("web", rig.secret(pki.bundle(pki.leaf(HOST))))
+
+    result = rig.run(env={"JOURNAL_STREAM": "8:12345"})
+
+    assert (result.rc, result.stdout, result.stderr) == (0, "changed web\n", "")
+    assert any("reloaded haproxy" in m for m in result.log), result.log
 
 
 def test_state_and_output_files_are_private(rig: TlsRig, served: tuple[str, Issued]) -> None:
