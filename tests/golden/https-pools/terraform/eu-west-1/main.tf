@@ -44,7 +44,7 @@ module "ha" {
     vrrp     = { description = "VRRP adverts to the other load balancers", protocol = "112", to_group = "lb" }
     dns_udp  = { description = "DNS to the VPC resolver", protocol = "udp", from_port = 53, to_port = 53, cidr = "10.72.0.2/32" }
     dns_tcp  = { description = "DNS over TCP to the VPC resolver", protocol = "tcp", from_port = 53, to_port = 53, cidr = "10.72.0.2/32" }
-    https    = { description = "HTTPS: EC2 API and package mirrors", protocol = "tcp", from_port = 443, to_port = 443, cidr = "0.0.0.0/0" }
+    https    = { description = "HTTPS: EC2 API, Secrets Manager/SSM and package mirrors", protocol = "tcp", from_port = 443, to_port = 443, cidr = "0.0.0.0/0" }
     http     = { description = "HTTP: package mirrors", protocol = "tcp", from_port = 80, to_port = 80, cidr = "0.0.0.0/0" }
   }
   eip_failover_policy = file("${path.module}/policies/eip-failover.json")
