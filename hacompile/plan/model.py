@@ -361,4 +361,6 @@ class Plan(Record):
     # hacompile.manifest.spec_digest of the validated spec; "" unless built for a bundle
     spec_digest: str = ""
     observability: Observability = Observability()
+    # access.management: "ssh" (from ssh_cidrs) | "ssm" (Session Manager; no inbound SSH)
+    management: str = "ssh"
     tls: Tls = Tls()

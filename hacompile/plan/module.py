@@ -157,6 +157,8 @@ def arguments(plan: Plan, region: Region) -> tuple[Argument, ...]:
         "ec2_endpoint_service": region.ec2_endpoint_service,
         "dns": _dns_value(plan),
         "eip_failover_policy": Expr('file("${path.module}/policies/eip-failover.json")'),
+        "ssm_managed_policy_arn": f"arn:{plan.partition}:iam::aws:policy/"
+        "AmazonSSMManagedInstanceCore",
         "tls_read_policy": Expr(
             'templatefile("${path.module}/policies/tls-read.json.tftpl", '
             "{ account_id = data.aws_caller_identity.current.account_id })"
@@ -218,6 +220,10 @@ class Module(Record):
     ec2_endpoint: bool
     dns: bool
     tls: bool  # the role may read the spec's certificates (spec `tls`)
+    ssm: bool  # managed through SSM Session Manager (access.management: ssm)
+    # the instance attribute Ansible connects to: the public IP, or with ssm the instance ID
+    # (Session Manager's target)
+    lb_ansible_host: str
     dns_zone_lookup: bool
     existing_network: bool  # some region deploys into an existing VPC (regions[].vpc_id)
     # how the module names its one VPC, gateway and route table: "[0]" when they are counted
@@ -243,6 +249,8 @@ def module(plan: Plan) -> Module:
         ec2_endpoint=uses_ec2_endpoint(plan),
         dns=plan.dns is not None,
         tls=bool(plan.tls.files),
+        ssm=plan.management == "ssm",
+        lb_ansible_host="id" if plan.management == "ssm" else "public_ip",
         dns_zone_lookup=plan.dns is not None and not plan.dns.zone_id,
         existing_network=uses_existing_network(plan),
         created_index="[0]" if uses_existing_network(plan) else "",

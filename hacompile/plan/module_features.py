@@ -142,6 +142,22 @@ def feature_inputs(plan: Plan) -> list[Input]:
             (Validation(JSON.format(x="var.eip_failover_policy"), "A JSON document."),),
         )
     )
+    if plan.management == "ssm":
+        found.append(
+            Input(
+                "ssm_managed_policy_arn",
+                "string",
+                "The AWS managed policy that lets SSM Session Manager reach the load balancers "
+                "(management through Session Manager: no inbound SSH).",
+                (
+                    Validation(
+                        'can(regex("^arn:aws[a-z-]*:iam::aws:policy/", '
+                        "var.ssm_managed_policy_arn))",
+                        "An AWS managed policy ARN.",
+                    ),
+                ),
+            )
+        )
     if plan.tls.files:
         found.append(
             Input(

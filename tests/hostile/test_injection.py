@@ -109,7 +109,12 @@ def _base_demo() -> dict[str, Any]:
                 {"name": "chk_gw", "gateway": True},
             ],
         },
-        "access": {"ssh_key_name": "mykey", "ssh_cidrs": ["203.0.113.0/24"], "ssh_user": "ubuntu"},
+        "access": {
+            "management": "ssh",
+            "ssh_key_name": "mykey",
+            "ssh_cidrs": ["203.0.113.0/24"],
+            "ssh_user": "ubuntu",
+        },
         "tags": {"project": "inj"},
         "state": {
             "s3": {"bucket": "inj-tf-state", "region": "us-east-1", "key_prefix": "teams/inj"}
@@ -266,6 +271,7 @@ FIELDS: dict[str, tuple[str, tuple[str | int, ...]]] = {
     "access.ssh_key_name": ("demo", ("access", "ssh_key_name")),
     "access.ssh_cidr": ("demo", ("access", "ssh_cidrs", 0)),
     "access.ssh_user": ("demo", ("access", "ssh_user")),
+    "access.management": ("demo", ("access", "management")),
     "tags.key": ("demo", TAG_KEY),
     "tags.value": ("demo", ("tags", "project")),
     "pool.name": ("pools", ("pools", 1, "name")),
