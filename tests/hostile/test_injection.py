@@ -167,6 +167,21 @@ def _base_dns_id() -> dict[str, Any]:
     return spec
 
 
+def _base_dns_failover() -> dict[str, Any]:
+    """Two regions answered by failover routing, the first one primary."""
+    spec = _base_demo()
+    spec["regions"].append(
+        {
+            "name": "us-west-2",
+            "vpc_cidr": "10.1.0.0/16",
+            "zones": ["us-west-2a", "us-west-2b"],
+            "ami_id": "ami-0123456789abcdef1",
+        }
+    )
+    spec["dns"] |= {"routing": "failover", "primary": "us-east-1"}
+    return spec
+
+
 def _base_pools() -> dict[str, Any]:
     """Named pools: a demo pool with every pool key, one of servers listed in the region, and
     a frontend routing by host and path to them."""
@@ -252,6 +267,8 @@ FIELDS: dict[str, tuple[str, tuple[str | int, ...]]] = {
     "dns.name": ("demo", ("dns", "name")),
     "dns.health_check.frontend": ("demo", ("dns", "health_check", "frontend")),
     "dns.health_check.path": ("demo", ("dns", "health_check", "path")),
+    "dns.routing": ("dns_failover", ("dns", "routing")),
+    "dns.primary": ("dns_failover", ("dns", "primary")),
     "egress.protocol": ("demo", ("security", "egress", "allow", 0, "protocol")),
     "demo.instance_type": ("demo", ("backends", "demo", "instance_type")),
     "backends.health_check_path": ("demo", ("backends", "health_check_path")),
@@ -307,6 +324,7 @@ BASES = {
     "dns_id": _base_dns_id,
     "byo": _base_byo,
     "pools": _base_pools,
+    "dns_failover": _base_dns_failover,
     "tls": _base_tls,
 }
 
