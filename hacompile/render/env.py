@@ -17,6 +17,8 @@ in a .tf template is left in exactly these places, and tests/hostile/test_inject
   from/to in moved.tf (resource labels of the rendered module and egress rule keys);
 - the module interface's type constraints and validation conditions (input.type,
   v.condition): Terraform text written in hacompile.plan.module, never spec input;
+- attribute and object-key names the module picks (module.lb_ansible_host: id | public_ip;
+  module.dns_record_key: name | record_name), fixed in hacompile.plan.module;
 - ``#`` comments, where only a line break could start code: plan.name, region.name,
   region.names.prefix (DNS labels), plan.hacompile_version, plan.spec_file,
   plan.deployment_tag_key, region.flow_logs.retention_days (an integer) and the checkov/trivy

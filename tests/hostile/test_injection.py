@@ -754,6 +754,10 @@ RAW_HCL_IDENTIFIERS = {
     "to",
     "input.type",
     "v.condition",
+    # attribute and key names fixed in hacompile.plan.module (Module.lb_ansible_host is id or
+    # public_ip, Module.dns_record_key is name or record_name), never spec input
+    "module.lb_ansible_host",
+    "module.dns_record_key",
 }
 # - in `#` comments, where only a line break could start code: DNS labels and identifiers,
 #   hacompile's own constants, an integer, and the checkov/trivy tables (printable, below);

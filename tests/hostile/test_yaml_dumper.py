@@ -29,7 +29,14 @@ BLUEPRINTS = sorted((Path(__file__).resolve().parents[2] / "blueprints").glob("*
 @pytest.mark.parametrize("blueprint", BLUEPRINTS, ids=lambda p: p.stem)
 def test_fast_path_matches_ruamel_on_blueprints(blueprint: Path) -> None:
     plan = compile_spec(blueprint).plan
-    assert _fast(inventory(plan)) == ruamel_dump(inventory(plan))  # taken, and identical
+    if plan.management == "ssm":
+        # The Session Manager ProxyCommand (quotes, %h, spaces) is outside the fast path's
+        # alphabet: the inventory is ruamel's own dump.
+        with pytest.raises(_GiveUp):
+            _fast(inventory(plan))
+        assert dump_yaml(inventory(plan)) == ruamel_dump(inventory(plan))
+    else:
+        assert _fast(inventory(plan)) == ruamel_dump(inventory(plan))  # taken, and identical
     lb_vars = lb_group_vars(plan)
     if not plan.haproxy.pools:
         assert _fast(lb_vars) == ruamel_dump(lb_vars)

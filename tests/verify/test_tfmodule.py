@@ -71,7 +71,7 @@ def test_every_region_passes_every_input_once(blueprint: Path) -> None:
     declared = [i.name for i in module.inputs(compiled.plan)]
     files = compiled.bundle.by_path()
     variables = files[MOD + "variables.tf"].content.decode()
-    assert re.findall(r'^variable "([a-z_]+)"', variables, re.M) == declared
+    assert re.findall(r'^variable "([a-z0-9_]+)"', variables, re.M) == declared
     readme = files[MOD + "README.md"].content.decode()
     assert all(f"| `{name}` |" in readme for name in declared)
     assert all(f"| `{o.name}` |" in readme for o in module.OUTPUTS)
@@ -81,7 +81,7 @@ def test_every_region_passes_every_input_once(blueprint: Path) -> None:
         assert passed == [n for n in declared if n in passed], region.name  # in order, once
         assert set(required) <= set(passed), region.name
         main = files[f"terraform/{region.name}/main.tf"].content.decode()
-        assert re.findall(r"^  ([a-z_]+) += ", main, re.M) == ["source", *passed]
+        assert re.findall(r"^  ([a-z0-9_]+) += ", main, re.M) == ["source", *passed]
 
 
 def test_moved_blocks_cover_every_address_of_the_old_layout() -> None:

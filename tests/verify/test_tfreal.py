@@ -69,7 +69,9 @@ def test_passes_on_every_golden_bundle(golden: Path) -> None:
     modules = len(region_dirs(golden))
     assert f"of {modules} module(s)" in result.detail, result.detail
     compared = int(result.detail.rsplit("; ", 1)[1].split()[0])
-    assert compared >= 25 * modules, result.detail  # every LB, EIP, port and CIDR was seen
+    # every LB, EIP, port and CIDR was seen: 24 in the smallest bundle (existing-vpc: two
+    # LBs, no SSH CIDRs with management ssm, existing backends), 44 and more elsewhere
+    assert compared >= 24 * modules, result.detail
     assert sorted(str(p.relative_to(golden)) for p in golden.rglob("*")) == before
 
 

@@ -216,7 +216,7 @@ def test_shell_completion_is_available() -> None:
     from hacompile.cli import app
 
     result = CliRunner().invoke(app, ["--show-completion", "bash"], prog_name="hacompile")
-    assert result.exit_code == 0
+    assert result.exit_code == 0, (result.output, repr(result.exception))
     assert "complete" in result.output and "_HACOMPILE_COMPLETE" in result.output
 
 
