@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from hacompile.lab import existing_net
 from hacompile.standins.faultproxy import Fault, FaultProxy
 from hacompile.standins.moto import MotoServer, ec2_client
 
@@ -45,17 +46,31 @@ class LabFaultProxy(FaultProxy):
         return super().admit(action, params)
 
 
-def seed(endpoint: str, cfg: Mapping[str, Any]) -> dict[str, Any]:
-    """VPC, subnets, one ENI per LB (primary IP + one secondary slot per EIP), the EIPs."""
+def seed(
+    endpoint: str, cfg: Mapping[str, Any], existing: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """VPC, subnets, one ENI per LB (primary IP + one secondary slot per EIP), the EIPs.
+
+    With `existing` (what hacompile.lab.existing_net.create made for a bring-your-own-network
+    spec) no VPC or subnet is created: the ENIs go into the existing subnets, with the existing
+    security groups, as the bundle's Terraform would put them."""
     ec2 = ec2_client(endpoint, cfg["region"])
-    vpc = ec2.create_vpc(CidrBlock=cfg["vpc_cidr"])["Vpc"]["VpcId"]
-    subnets = {
-        c: ec2.create_subnet(VpcId=vpc, CidrBlock=c)["Subnet"]["SubnetId"] for c in cfg["subnets"]
-    }
+    groups: list[str] = []
+    if existing is None:
+        vpc = ec2.create_vpc(CidrBlock=cfg["vpc_cidr"])["Vpc"]["VpcId"]
+        subnets = {
+            c: ec2.create_subnet(VpcId=vpc, CidrBlock=c)["Subnet"]["SubnetId"]
+            for c in cfg["subnets"]
+        }
+    else:
+        vpc = existing["vpc_id"]
+        subnets = {s["cidr"]: s["subnet_id"] for s in existing["subnets"]}
+        groups = list(existing["security_groups"].values())
     enis: dict[str, dict[str, str]] = {}
     for lb in cfg["lbs"]:
+        extra: dict[str, Any] = {"Groups": groups} if groups else {}
         eni = ec2.create_network_interface(
-            SubnetId=subnets[lb["subnet_cidr"]], PrivateIpAddress=lb["ip"]
+            SubnetId=subnets[lb["subnet_cidr"]], PrivateIpAddress=lb["ip"], **extra
         )["NetworkInterface"]
         ec2.assign_private_ip_addresses(
             NetworkInterfaceId=eni["NetworkInterfaceId"], PrivateIpAddresses=list(lb["slots"])
@@ -69,7 +84,7 @@ def seed(endpoint: str, cfg: Mapping[str, Any]) -> dict[str, Any]:
     for eip in cfg["eips"]:
         got = ec2.allocate_address(Domain="vpc")
         eips[eip["key"]] = {"allocation_id": got["AllocationId"], "public_ip": got["PublicIp"]}
-    return {"vpc_id": vpc, "enis": enis, "eips": eips}
+    return {"vpc_id": vpc, "enis": enis, "eips": eips, "existing": existing}
 
 
 class Cloud:
@@ -178,6 +193,8 @@ class Cloud:
                 return {"mapping": dict(self.mapping)}
         if op == "ping":
             return {"ok": True}
+        if op == "network":  # straight to moto: not one of the API calls the lab counts
+            return existing_net.describe(ec2_client(self.moto_url, self.cfg["region"]))
         return {"error": f"unknown op {op!r}"}
 
 
@@ -201,20 +218,40 @@ def main(argv: list[str]) -> int:
     cfg = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
     kick = threading.Event()
     with MotoServer(log_path=Path(cfg["moto_log"])) as moto:
-        ids = seed(moto.url, cfg)
+        existing = None
+        if cfg.get("existing"):
+            existing = existing_net.create(ec2_client(moto.url, cfg["region"]), cfg["existing"])
+            _publish(existing, Path(cfg["existing"]["created"]))
+            _wait_for(Path(cfg["existing"]["go"]), float(cfg["existing"]["go_seconds"]))
+        ids = seed(moto.url, cfg, existing)
         with LabFaultProxy(moto.url, cfg["listen"], int(cfg["port"]), kick) as proxy:
             cloud = Cloud(cfg, moto.url, ids, proxy)
             cloud.edge_rules()
             server = serve(cloud, cfg["socket"])
-            tmp = Path(cfg["ids"] + ".tmp")
-            tmp.write_text(json.dumps(ids), encoding="utf-8")
-            tmp.rename(cfg["ids"])
+            _publish(ids, Path(cfg["ids"]))
             try:
                 cloud.sync_loop()
             finally:
                 server.shutdown()
                 server.server_close()
     return 0
+
+
+def _publish(data: Any, path: Path) -> None:
+    """Write JSON for the controller atomically: it polls for the file to exist."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data), encoding="utf-8")
+    tmp.rename(path)
+
+
+def _wait_for(path: Path, seconds: float) -> None:
+    """Wait (bounded) for the controller's go-ahead: it compiles the spec's copy with the
+    existing network's IDs before the load balancers' interfaces are made."""
+    deadline = time.monotonic() + seconds
+    while not path.exists():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"cloud: no go-ahead ({path}) within {seconds:.0f}s")
+        time.sleep(0.05)
 
 
 if __name__ == "__main__":

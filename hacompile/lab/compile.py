@@ -15,7 +15,7 @@ from pathlib import Path
 from hacompile.errors import Loc
 from hacompile.pipeline import Options, Override, compile_spec
 from hacompile.plan.model import Plan
-from hacompile.spec.model import KeepalivedSpec
+from hacompile.spec.model import KeepalivedSpec, Spec
 from hacompile.write import write
 
 LAB_OPTIONS = Options(overrides=(Override(("keepalived", "process_checks"), "script"),))
@@ -30,6 +30,7 @@ class LabBuild:
     plan: Plan
     bundle_dir: Path
     notes: tuple[str, ...]
+    spec: Spec | None = None  # the validated spec (as compiled, with the lab's options)
 
 
 def compile_for_lab(spec_path: Path, out: Path) -> LabBuild:
@@ -44,7 +45,7 @@ def compile_for_lab(spec_path: Path, out: Path) -> LabBuild:
                 f"{'.'.join(map(str, change.loc))}: {before} -> {change.after}: {WHY[change.loc]}"
             )
     write(compiled.bundle, out)
-    return LabBuild(compiled.plan, out, tuple(notes))
+    return LabBuild(compiled.plan, out, tuple(notes), compiled.checked.spec)
 
 
 def region_index(plan: Plan, region: str | None) -> int:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hacompile.lab import netns
+from hacompile.lab import byo, netns
 from hacompile.lab.booted.lab import BootedLab
 from hacompile.lab.booted.machine import unmount_leftovers
 from hacompile.lab.booted.report import deploy_lines, deploy_report
@@ -39,12 +39,15 @@ class LabRun:
     total_s: float = 0.0
     hosts: str = "netns"  # netns | booted
     deploy: dict[str, Any] | None = None  # booted: converge, idempotence, post-deploy checks
+    network: dict[str, Any] | None = None  # bring your own network: hacompile.lab.byo.summary
 
     @property
     def passed(self) -> bool:
         deployed = self.deploy is None or bool(self.deploy["passed"])
+        networked = self.network is None or not self.network["problems"]
         return (
             deployed
+            and networked
             and (bool(self.results) or self.deploy is not None)
             and all(r["passed"] for r in self.results)
         )
@@ -59,6 +62,7 @@ class LabRun:
             "setup_s": round(self.setup_s, 1),
             "total_s": round(self.total_s, 1),
             "deploy": self.deploy,
+            "network": self.network,
             "results": self.results,
         }
 
@@ -95,14 +99,19 @@ def run_lab(
         index = region_index(build.plan, region)
         lbs = len(build.plan.regions[index].load_balancers)
         chosen = [] if scenarios == [] else select(scenarios, lbs, booted=booted)
+        name = build.plan.regions[index].name
         run = LabRun(
             str(spec),
-            build.plan.regions[index].name,
-            list(build.notes),
+            name,
+            [*build.notes, *byo.ignored(build.spec)] if build.spec else list(build.notes),
             hosts="booted" if booted else "netns",
         )
         kind = BootedLab if booted else Lab
-        with kind(build.plan, build.bundle_dir, index, prefix=prefix or new_prefix()) as lab:
+        ex = byo.existing(build.spec, name) if build.spec else None
+        own = byo.Byo(spec, ex, work / "byo") if ex else None
+        with kind(
+            build.plan, build.bundle_dir, index, prefix=prefix or new_prefix(), byo=own
+        ) as lab:
             run.substitutions.extend(lab.substitutions)
             for line in run.substitutions:
                 say(f"substitution: {line}")
@@ -123,6 +132,9 @@ def run_lab(
                     result = run_scenario(lab, obs, scenario, say)
                     result["repetition"] = rep + 1
                     run.results.append(result)
+            run.network = lab.network_report()  # afterwards: still only the existing VPC
+            if run.network:
+                say(f"existing network: {run.network['problems'] or 'as it should be'}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
         if previous is not None:

@@ -27,9 +27,11 @@ from types import TracebackType
 from typing import Any, Self
 
 from hacompile.lab import netns, setup_cloud, setup_lbs
+from hacompile.lab.byo import Byo, check_bundle, substitutions, summary
+from hacompile.lab.compile import LabBuild
 from hacompile.lab.hosts import LbHost, in_netns, py_env, spawn, wait_ready
 from hacompile.lab.netns import LabError
-from hacompile.lab.observe import JsonlTail, Observer
+from hacompile.lab.observe import JsonlTail, Observer, cloud_call
 from hacompile.lab.prereqs import AWSCLI, awscli_install
 from hacompile.lab.render import render
 from hacompile.lab.topology import Topology, build, new_prefix
@@ -48,6 +50,8 @@ class Lab:
     procs: list[subprocess.Popen[str]] = field(default_factory=list)
     ids: dict[str, Any] = field(default_factory=dict)
     sockets: list[socket.socket] = field(default_factory=list)
+    byo: Byo | None = None  # a bring-your-own-network spec: its cloud makes that network first
+    created: dict[str, Any] = field(default_factory=dict)  # the existing network's IDs
 
     def __post_init__(self) -> None:
         self.topo = build(self.plan.regions[self.region_index], self.prefix)
@@ -175,10 +179,54 @@ class Lab:
         )
 
     def start_cloud(self) -> None:
-        """The cloud host (EC2 API, edge), and the IDs it created for the topology."""
-        proc = setup_cloud.spawn_cloud(self.topo, self.dir)
+        """The cloud host (EC2 API, edge), and the IDs it created for the topology.
+
+        With a bring-your-own-network spec the cloud first creates the existing network;
+        the lab then compiles the spec's copy with its IDs and runs that bundle, and the LBs'
+        interfaces go into that network (checked here: hacompile.lab.byo.check_network)."""
+        byo = self.byo
+        proc = setup_cloud.spawn_cloud(
+            self.topo, self.dir, byo.existing.cloud_config(self.dir) if byo else None
+        )
         self.procs.append(proc)
+        if byo is not None:
+            self.created = setup_cloud.wait_for_ids(proc, self.dir, "existing.json")
+            self._adopt(byo, byo.compile(self.created))
+            (self.dir / "existing.go").touch()
         self.ids = setup_cloud.wait_for_ids(proc, self.dir)
+        if byo is not None:
+            problems = self.network_problems()
+            if problems:
+                raise LabError("the tier is not in the existing network: " + "; ".join(problems))
+
+    def _adopt(self, byo: Byo, copy: LabBuild) -> None:
+        """Run the copy's bundle from now on: it must lay the lab out as the spec did and
+        name the created IDs (and no longer the spec's)."""
+        if not byo.same_layout(self.plan, copy.plan, self.region_index, self.prefix):
+            raise LabError("the spec's copy with the created IDs plans other addresses")
+        problems = check_bundle(copy.bundle_dir, byo.existing, self.created)
+        if problems:
+            raise LabError("the copy's bundle: " + "; ".join(problems))
+        self.plan, self.bundle = copy.plan, copy.bundle_dir
+        self.substitutions.extend(substitutions(byo.existing, self.created))
+
+    def network(self) -> dict[str, Any]:
+        """The account as the lab's EC2 reports it (VPCs, subnets, interfaces, routes)."""
+        got: dict[str, Any] = cloud_call(self.dir / "cloud.sock", {"op": "network"})
+        if "error" in got:
+            raise LabError(f"cloud host: {got['error']}")
+        return got
+
+    def network_problems(self) -> list[str]:
+        """What is wrong with the existing network now ([] for a spec without one)."""
+        report = self.network_report()
+        return list(report["problems"]) if report else []
+
+    def network_report(self) -> dict[str, Any] | None:
+        """hacompile.lab.byo.summary of the account now; None for a spec without one."""
+        if self.byo is None:
+            return None
+        return summary(self.network(), self.byo.existing, self.created, self.topo, self.ids["enis"])
 
     # ---- the bundle's artefacts -------------------------------------------------------------
     def render_and_prepare(self, user: str) -> None:

@@ -26,8 +26,12 @@ __all__ = ["spawn_cloud", "spawn_imds", "wait_for_ids"]
 CLOUD_START_SECONDS = 60
 
 
-def spawn_cloud(topo: Topology, lab_dir: Path) -> subprocess.Popen[str]:
-    """Write cloud.json for `topo` and start the cloud host on it (not yet ready)."""
+def spawn_cloud(
+    topo: Topology, lab_dir: Path, existing: dict[str, Any] | None = None
+) -> subprocess.Popen[str]:
+    """Write cloud.json for `topo` and start the cloud host on it (not yet ready); with
+    `existing` (hacompile.lab.byo.Existing.cloud_config) it first creates that network,
+    publishes its IDs and waits for the go-ahead before it makes the LBs' interfaces."""
     cfg = {
         "region": topo.region,
         "vpc_cidr": topo.vpc_cidr,
@@ -45,6 +49,7 @@ def spawn_cloud(topo: Topology, lab_dir: Path) -> subprocess.Popen[str]:
         "socket": str(lab_dir / "cloud.sock"),
         "moto_log": str(lab_dir / "moto.log"),
         "max_seconds": 4 * 3600,
+        "existing": existing,
     }
     (lab_dir / "cloud.json").write_text(json.dumps(cfg), encoding="utf-8")
     return spawn(
@@ -57,10 +62,13 @@ def spawn_cloud(topo: Topology, lab_dir: Path) -> subprocess.Popen[str]:
     )
 
 
-def wait_for_ids(proc: subprocess.Popen[str], lab_dir: Path) -> dict[str, Any]:
-    """The IDs the cloud host created (ENIs, instances, allocations), once it has written
-    them; LabError quoting its logs if it exits or takes too long first."""
-    ids_file = lab_dir / "ids.json"
+def wait_for_ids(
+    proc: subprocess.Popen[str], lab_dir: Path, name: str = "ids.json"
+) -> dict[str, Any]:
+    """The IDs the cloud host created (ENIs, instances, allocations; with name=existing.json
+    the existing network's), once it has written them; LabError quoting its logs if it exits
+    or takes too long first."""
+    ids_file = lab_dir / name
     deadline = time.monotonic() + CLOUD_START_SECONDS
     while not ids_file.exists():
         if proc.poll() is not None or time.monotonic() > deadline:
