@@ -72,6 +72,29 @@ def seed(endpoint: str, cfg: Mapping[str, Any]) -> dict[str, Any]:
     return {"vpc_id": vpc, "enis": enis, "eips": eips}
 
 
+def put_secret(endpoint: str, region: str, req: Mapping[str, Any]) -> str:
+    """Store `req["value"]` as the current version of a Secrets Manager secret or an SSM
+    SecureString (`req["store"]`, `req["name"]`), creating it the first time: what an
+    operator's rotation does. Returns the new version's ID (or number)."""
+    import boto3
+
+    client = boto3.client(
+        req["store"],
+        endpoint_url=endpoint,
+        region_name=region,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    name, value = req["name"], req["value"]
+    if req["store"] == "ssm":
+        got = client.put_parameter(Name=name, Value=value, Type="SecureString", Overwrite=True)
+        return str(got["Version"])
+    try:
+        return str(client.put_secret_value(SecretId=name, SecretString=value)["VersionId"])
+    except client.exceptions.ResourceNotFoundException:
+        return str(client.create_secret(Name=name, SecretString=value)["VersionId"])
+
+
 class Cloud:
     def __init__(
         self, cfg: Mapping[str, Any], moto_url: str, ids: Mapping[str, Any], proxy: LabFaultProxy
@@ -178,6 +201,8 @@ class Cloud:
                 return {"mapping": dict(self.mapping)}
         if op == "ping":
             return {"ok": True}
+        if op == "secret":
+            return {"version": put_secret(self.moto_url, self.cfg["region"], req)}
         return {"error": f"unknown op {op!r}"}
 
 
