@@ -10,7 +10,9 @@ namespace's nftables DNAT map is updated (edge lab address -> slot IP), polled e
 moto 5.2.1 reports an ENI's primary IP instead of the associated private IP, so the slot comes
 from the last AssociateAddress the proxy forwarded for that ENI (or the plan's slot for it).
 The controller talks to this process over a unix socket (filesystem sockets cross network
-namespaces); it writes one JSON line per EIP move to the events file.
+namespaces); it writes one JSON line per EIP move to the events file. The same socket stores
+the lab's certificate versions in moto's Secrets Manager and SSM (`secret`), before the deploy
+and for rotations, as an operator's tooling would.
 """
 
 from __future__ import annotations
