@@ -196,7 +196,7 @@ def test_feature_markers_keep_or_drop_lines() -> None:
     assert apply(src, frozenset({"metrics", "logs"}), "f") == b"a\nm1\nml\nnew\nonly\nz\n"
     assert apply(b"no markers\n", frozenset(), "f") == b"no markers\n"
     for bad in (
-        b"# hacompile-if: tls\nx\n# hacompile-end\n",
+        b"# hacompile-if: dns\nx\n# hacompile-end\n",
         b"# hacompile-if: logs\nx\n",
         b"# hacompile-end\n",
         b"x  # hacompile-only(pools)\n",

@@ -203,7 +203,7 @@ def explain(
     explained = analyse_spec(spec)
     report = explained.report
     errors = [d for d in explained.diagnostics if d.severity is Severity.ERROR]
-    routed = bool(explained.plan.haproxy.pools)
+    routed = bool(explained.plan.haproxy.pools or explained.plan.tls.files)
     if mode.json:
         extra = {"routing": routing.described(explained.plan)} if routed else {}
         typer.echo(

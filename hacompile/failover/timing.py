@@ -140,8 +140,8 @@ def dns_timeline(plan: Plan) -> str:
         return ""
     check = dns.check
     what = (
-        f"HTTP GET {check.path} on port {check.port}"
-        if check.type == "HTTP"
+        f"{check.type} GET {check.path} on port {check.port}"
+        if check.type in ("HTTP", "HTTPS")
         else (f"a TCP connection to port {check.port}")
     )
     return (

@@ -37,6 +37,7 @@ def render(
     """Render every LB of `topo` from `bundle` (a written bundle directory) into `out`."""
     from hacompile.standins.ansible_render import RenderError, bundled_lua, render_region
     from hacompile.standins.inventory import EipFixture, HostFixture, RegionFixture
+    from hacompile.standins.tls import bundle_tls_items, standin_tls
     from hacompile.verify.base import Unavailable
 
     fixture = RegionFixture(
@@ -60,10 +61,18 @@ def render(
         raise LabError(str(exc)) from None
     by_host = {r.lb.host: r.directory for r in rendered}
     subs = [f"{name} = {json.dumps(extra[name])}: {reason}" for name, reason in reasons.items()]
+    tls_items = bundle_tls_items(bundle)
     for r in rendered:
         text = r.haproxy_cfg.read_text(encoding="utf-8")
-        if (lua := bundled_lua(text, bundle)) != text:
-            r.haproxy_cfg.write_text(lua, encoding="utf-8")
+        checked = standin_tls(bundled_lua(text, bundle), tls_items, r.directory / "tls")
+        if checked != text:
+            r.haproxy_cfg.write_text(checked, encoding="utf-8")
+    if tls_items:
+        subs.append(
+            "haproxy.cfg crt/ca-file: throw-away self-signed certificates covering each "
+            "certificate's names (the namespace lab runs no certificate sync; the booted lab "
+            "does)"
+        )
     if any("lua-load" in r.haproxy_cfg.read_text(encoding="utf-8") for r in rendered):
         subs.append(
             "haproxy.cfg lua-load: the bundle's Lua file, where the haproxy role would have "

@@ -14,7 +14,7 @@ from __future__ import annotations
 from ipaddress import IPv4Address, IPv4Network
 
 from hacompile import __version__
-from hacompile.plan import amis, optional, routing, security
+from hacompile.plan import amis, optional, routing, security, tls
 from hacompile.plan import model as p
 from hacompile.spec import defaults, instances, network, pools
 from hacompile.spec.model import CheckSpec, PoolDemoSpec, Spec
@@ -45,6 +45,7 @@ def build_plan(spec: Spec, spec_file: str, *, digest: bool = True) -> p.Plan:
     `validate` and `explain`, which write no bundle (docs/performance.md)."""
     flavor = _flavor(spec)
     demo = _demo(spec)
+    tls_plan = tls.tls(spec, flavor)
     return p.Plan(
         name=spec.name,
         spec_file=spec_file,
@@ -57,7 +58,7 @@ def build_plan(spec: Spec, spec_file: str, *, digest: bool = True) -> p.Plan:
         backend_instance_type=demo.instance_type if demo else "",
         backend_arch=instances.architecture(demo.instance_type) if demo else "",
         backend_port=_backend_port(spec),
-        haproxy=_haproxy(spec),
+        haproxy=_haproxy(spec, tls_plan.directory),
         keepalived=_keepalived(spec, flavor),
         ssh_key_name=spec.access.ssh_key_name,
         ssh_cidrs=tuple(spec.access.ssh_cidrs),
@@ -78,6 +79,7 @@ def build_plan(spec: Spec, spec_file: str, *, digest: bool = True) -> p.Plan:
         dns=optional.dns(spec),
         spec_digest=_digest(spec) if digest else "",
         observability=optional.observability(spec, flavor),
+        tls=tls_plan,
     )
 
 
@@ -290,20 +292,20 @@ def _flavor(spec: Spec) -> p.Flavor:
     )
 
 
-def _haproxy(spec: Spec) -> p.HAProxy:
+def _haproxy(spec: Spec, tls_dir: str) -> p.HAProxy:
     hap = spec.haproxy
     return p.HAProxy(
         balance=hap.balance,
         sticky_cookie=hap.sticky_cookie or "",
         maxconn=hap.maxconn,
-        frontends=tuple(routing.frontend(spec, f) for f in hap.frontends),
+        frontends=tuple(routing.frontend(spec, f, tls_dir) for f in hap.frontends),
         timeout_connect=hap.timeouts.connect,
         timeout_client=hap.timeouts.client,
         timeout_server=hap.timeouts.server,
         health_check_path=spec.backends.health_check_path or "",
         stats_port=hap.stats.port if hap.stats else 0,
         stats_cidrs=tuple(hap.stats.cidrs) if hap.stats else (),
-        pools=routing.pools(spec),
+        pools=routing.pools(spec, tls_dir),
     )
 
 

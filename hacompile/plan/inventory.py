@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from hacompile.plan import tls
 from hacompile.plan.model import Frontend, LoadBalancer, Plan, Region, Server
 
 
@@ -57,51 +58,58 @@ def lb_group_vars(plan: Plan) -> dict[str, Any]:
     f = plan.flavor
     hap = plan.haproxy
     ka = plan.keepalived
-    return {
-        "haproxy_package": f.haproxy_package,
-        "haproxy_service": f.haproxy_service,
-        "haproxy_config_path": f.haproxy_config,
-        "haproxy_binary": f.haproxy_binary,
-        "haproxy_user": f.haproxy_user,
-        "haproxy_group": f.haproxy_group,
-        "haproxy_socket": f.haproxy_socket,
-        "haproxy_maxconn": hap.maxconn,
-        "haproxy_timeouts": {
-            "connect": hap.timeout_connect,
-            "client": hap.timeout_client,
-            "server": hap.timeout_server,
-        },
-        "haproxy_frontends": [_frontend(fe, routed=bool(hap.pools)) for fe in hap.frontends],
-        "haproxy_stats_port": hap.stats_port,
-        "haproxy_stats_cidrs": list(hap.stats_cidrs),
-        "keepalived_package": f.keepalived_package,
-        "keepalived_service": f.keepalived_service,
-        "keepalived_config_path": f.keepalived_config,
-        "keepalived_binary": f.keepalived_binary,
-        "keepalived_script_user": ka.script_user,
-        "keepalived_vrrp_version": ka.vrrp_version,
-        "keepalived_advert_int": ka.advert_int,
-        "keepalived_preempt_delay": ka.preempt_delay,
-        "keepalived_auth": ka.auth,
-        "keepalived_reconcile_interval": ka.reconcile_interval,
-        "keepalived_checks": [
-            {
-                "name": c.name,
-                "kind": c.kind,
-                "process": c.process,
-                "interval": c.interval,
-                "weight": c.weight,
-                "fall": c.fall,
-                "rise": c.rise,
-                "timeout": c.timeout,
-                "watch_ms": c.watch_ms,
-                "pattern": c.pattern,
-                "track": c.track,
-                "down_after": c.down_after,
-            }
-            for c in ka.checks
-        ],
-    } | _observability_vars(plan)
+    return (
+        {
+            "haproxy_package": f.haproxy_package,
+            "haproxy_service": f.haproxy_service,
+            "haproxy_config_path": f.haproxy_config,
+            "haproxy_binary": f.haproxy_binary,
+            "haproxy_user": f.haproxy_user,
+            "haproxy_group": f.haproxy_group,
+            "haproxy_socket": f.haproxy_socket,
+            "haproxy_maxconn": hap.maxconn,
+            "haproxy_timeouts": {
+                "connect": hap.timeout_connect,
+                "client": hap.timeout_client,
+                "server": hap.timeout_server,
+            },
+            "haproxy_frontends": [
+                _frontend(fe, routed=bool(hap.pools), tls=bool(plan.tls.files))
+                for fe in hap.frontends
+            ],
+            "haproxy_stats_port": hap.stats_port,
+            "haproxy_stats_cidrs": list(hap.stats_cidrs),
+            "keepalived_package": f.keepalived_package,
+            "keepalived_service": f.keepalived_service,
+            "keepalived_config_path": f.keepalived_config,
+            "keepalived_binary": f.keepalived_binary,
+            "keepalived_script_user": ka.script_user,
+            "keepalived_vrrp_version": ka.vrrp_version,
+            "keepalived_advert_int": ka.advert_int,
+            "keepalived_preempt_delay": ka.preempt_delay,
+            "keepalived_auth": ka.auth,
+            "keepalived_reconcile_interval": ka.reconcile_interval,
+            "keepalived_checks": [
+                {
+                    "name": c.name,
+                    "kind": c.kind,
+                    "process": c.process,
+                    "interval": c.interval,
+                    "weight": c.weight,
+                    "fall": c.fall,
+                    "rise": c.rise,
+                    "timeout": c.timeout,
+                    "watch_ms": c.watch_ms,
+                    "pattern": c.pattern,
+                    "track": c.track,
+                    "down_after": c.down_after,
+                }
+                for c in ka.checks
+            ],
+        }
+        | _observability_vars(plan)
+        | _tls_vars(plan)
+    )
 
 
 def _observability_vars(plan: Plan) -> dict[str, Any]:
@@ -117,6 +125,36 @@ def _observability_vars(plan: Plan) -> dict[str, Any]:
     if obs.request_id_header:
         out["haproxy_request_id_header"] = obs.request_id_header
     return out
+
+
+def _tls_vars(plan: Plan) -> dict[str, Any]:
+    """The certificate files to fetch and the TLS profile; nothing without spec `tls`."""
+    t = plan.tls
+    if not t.files:
+        return {}
+    return {
+        "haproxy_tls_dir": t.directory,
+        "haproxy_tls_files": [
+            {
+                "name": f.name,
+                "kind": f.kind,
+                "store": f.store,
+                "secret_id": f.secret_id,
+                "names": list(f.names),
+            }
+            for f in t.files
+        ],
+        "haproxy_tls_refresh": t.refresh,
+        "haproxy_hard_stop_after": t.hard_stop_after,
+        "haproxy_tls_profile": {
+            "ciphers": list(tls.CIPHERS),
+            "ciphersuites": tls.CIPHERSUITES,
+            "options": tls.OPTIONS,
+            "server_options": tls.SERVER_OPTIONS,
+            "alpn": tls.ALPN,
+            "dh_param_bits": tls.DH_PARAM_BITS,
+        },
+    }
 
 
 def _lb_vars(lb: LoadBalancer) -> dict[str, Any]:
@@ -151,10 +189,13 @@ def _backend(plan: Plan, region: Region) -> dict[str, Any]:
     }
 
 
-def _frontend(fe: Frontend, *, routed: bool) -> dict[str, Any]:
-    """A frontend; with named pools also its ACLs, routes and default pool (the keys are absent
-    without pools, so such a spec's group vars are what they were before pools existed)."""
+def _frontend(fe: Frontend, *, routed: bool, tls: bool) -> dict[str, Any]:
+    """A frontend; with named pools also its ACLs, routes and default pool, with `tls` its
+    certificates, HSTS and redirect (the keys are absent without those features, so such a
+    spec's group vars are what they were before they existed)."""
     out: dict[str, Any] = {"name": fe.name, "port": fe.port, "mode": fe.mode}
+    if tls:
+        out |= {"crts": list(fe.crts), "hsts": fe.hsts, "redirect_https": fe.redirect_https}
     if routed:
         out["acls"] = [{"name": a.name, "criterion": a.criterion} for a in fe.acls]
         out["routes"] = [{"pool": r.pool, "condition": r.condition} for r in fe.routes]
@@ -176,6 +217,11 @@ def _pools(plan: Plan, region: Region) -> list[dict[str, Any]]:
             "check_rise": pool.check_rise,
             "check_fall": pool.check_fall,
             "slow_start": pool.slow_start,
+            **(
+                {"tls_ca": pool.tls_ca, "tls_server_name": pool.tls_server_name}
+                if plan.tls.files
+                else {}
+            ),
             "servers": [
                 {"name": s.name, "address": s.address, "port": s.port, "dns_name": s.dns_name}
                 for s in region.servers

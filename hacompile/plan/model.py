@@ -235,6 +235,10 @@ class Frontend(Record):
     acls: tuple[Acl, ...] = ()
     routes: tuple[Route, ...] = ()
     default_pool: str = ""
+    # TLS (hacompile.plan.tls): the certificate files bound, by SNI, the first the default
+    crts: tuple[str, ...] = ()
+    hsts: str = ""  # the Strict-Transport-Security value; "": none
+    redirect_https: bool = False  # answers every request with a 301 to https://
 
 
 class Pool(Record):
@@ -253,6 +257,8 @@ class Pool(Record):
     check_fall: int
     slow_start: str  # "": none
     demo: bool
+    tls_ca: str = ""  # the CA file servers are verified against; "": plain TCP to them
+    tls_server_name: str = ""  # sent as SNI and required in the server's certificate
 
 
 class HAProxy(Record):
@@ -285,6 +291,26 @@ class EipClaim(Record):
 
     attempts: int
     budget_seconds: int
+
+
+class TlsFile(Record):
+    """One PEM file every load balancer fetches from a secret store and installs at `path`."""
+
+    name: str
+    kind: str  # certificate (key, certificate, chain) | ca (CA certificates)
+    store: str  # secretsmanager | ssm
+    secret_id: str  # the secret's name (every region: a replica) or the parameter's
+    names: tuple[str, ...]  # certificate: every name a version must cover to be installed
+    path: str
+
+
+class Tls(Record):
+    """The spec's `tls` (hacompile.plan.tls); empty without it."""
+
+    files: tuple[TlsFile, ...] = ()
+    directory: str = ""
+    refresh: str = ""  # the sync timer's interval, a Duration (systemd reads it as is)
+    hard_stop_after: str = ""
 
 
 class Observability(Record):
@@ -335,3 +361,4 @@ class Plan(Record):
     # hacompile.manifest.spec_digest of the validated spec; "" unless built for a bundle
     spec_digest: str = ""
     observability: Observability = Observability()
+    tls: Tls = Tls()

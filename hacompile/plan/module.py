@@ -157,6 +157,10 @@ def arguments(plan: Plan, region: Region) -> tuple[Argument, ...]:
         "ec2_endpoint_service": region.ec2_endpoint_service,
         "dns": _dns_value(plan),
         "eip_failover_policy": Expr('file("${path.module}/policies/eip-failover.json")'),
+        "tls_read_policy": Expr(
+            'templatefile("${path.module}/policies/tls-read.json.tftpl", '
+            "{ account_id = data.aws_caller_identity.current.account_id })"
+        ),
         "flow_logs": {
             "log_group": region.flow_logs.log_group,
             "retention_days": region.flow_logs.retention_days,
@@ -213,6 +217,7 @@ class Module(Record):
     ami_product_code: bool
     ec2_endpoint: bool
     dns: bool
+    tls: bool  # the role may read the spec's certificates (spec `tls`)
     dns_zone_lookup: bool
     existing_network: bool  # some region deploys into an existing VPC (regions[].vpc_id)
     # how the module names its one VPC, gateway and route table: "[0]" when they are counted
@@ -237,6 +242,7 @@ def module(plan: Plan) -> Module:
         ami_product_code=plan.any_ami_lookup and bool(plan.flavor.ami_product_code),
         ec2_endpoint=uses_ec2_endpoint(plan),
         dns=plan.dns is not None,
+        tls=bool(plan.tls.files),
         dns_zone_lookup=plan.dns is not None and not plan.dns.zone_id,
         existing_network=uses_existing_network(plan),
         created_index="[0]" if uses_existing_network(plan) else "",

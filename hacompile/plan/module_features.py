@@ -102,8 +102,8 @@ def feature_inputs(plan: Plan) -> list[Input]:
                         "Give exactly one of zone_id and zone_name.",
                     ),
                     Validation(
-                        'contains(["HTTP", "TCP"], var.dns.health_check.type)',
-                        "health_check.type is HTTP or TCP.",
+                        'contains(["HTTP", "HTTPS", "TCP"], var.dns.health_check.type)',
+                        "health_check.type is HTTP, HTTPS or TCP.",
                     ),
                     Validation(
                         "contains([10, 30], var.dns.health_check.interval)",
@@ -142,6 +142,16 @@ def feature_inputs(plan: Plan) -> list[Input]:
             (Validation(JSON.format(x="var.eip_failover_policy"), "A JSON document."),),
         )
     )
+    if plan.tls.files:
+        found.append(
+            Input(
+                "tls_read_policy",
+                "string",
+                "IAM policy JSON: read the certificates' secrets and parameters (and decrypt "
+                "them only through Secrets Manager or SSM), nothing else.",
+                (Validation(JSON.format(x="var.tls_read_policy"), "A JSON document."),),
+            )
+        )
     if uses_flow_logs("cloudwatch", plan):
         found.append(
             Input(

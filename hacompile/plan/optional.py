@@ -43,7 +43,7 @@ def dns(spec: Spec) -> p.Dns | None:
         name=spec.dns.name,
         ttl=spec.dns.ttl,
         check=p.DnsCheck(
-            "HTTP" if http else "TCP",
+            ("HTTPS" if frontend.tls else "HTTP") if http else "TCP",
             frontend.port,
             check.path if http else "",
             check.interval,

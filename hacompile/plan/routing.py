@@ -10,7 +10,10 @@ How a route becomes ACLs (hacompile.spec.routes checks reachability with the sam
 
 from __future__ import annotations
 
+from pathlib import PurePosixPath
+
 from hacompile.plan import model as p
+from hacompile.plan import tls
 from hacompile.record import Record
 from hacompile.spec import routes as route_rules
 from hacompile.spec.model import FrontendSpec, RouteSpec, Spec
@@ -18,18 +21,21 @@ from hacompile.spec.model import FrontendSpec, RouteSpec, Spec
 HOST = "req.hdr(host),field(1,:),lower"
 
 
-def pools(spec: Spec) -> tuple[p.Pool, ...]:
+def pools(spec: Spec, tls_dir: str) -> tuple[p.Pool, ...]:
     """The named pools, each in the mode of the frontends that use it (never both: rules)."""
     if not spec.pools:
         return ()
     hap = spec.haproxy
     modes: dict[str, str] = {}
     for fe in hap.frontends:
+        if fe.redirect_https:
+            continue
         for name in [r.pool for r in fe.routes] + [default_pool(spec, fe)]:
             modes.setdefault(name, fe.mode)
     out = []
     for pool in spec.pools:
         check = pool.check
+        ca, server_name = tls.pool_tls(pool, tls_dir)
         out.append(
             p.Pool(
                 name=pool.name,
@@ -44,6 +50,8 @@ def pools(spec: Spec) -> tuple[p.Pool, ...]:
                 check_fall=check.fall if check else 3,
                 slow_start=pool.slow_start or "",
                 demo=pool.demo is not None,
+                tls_ca=ca,
+                tls_server_name=server_name,
             )
         )
     return tuple(out)
@@ -58,9 +66,12 @@ def default_pool(spec: Spec, fe: FrontendSpec) -> str:
     return fe.routes[catch_all].pool if catch_all is not None else spec.pools[0].name
 
 
-def frontend(spec: Spec, fe: FrontendSpec) -> p.Frontend:
-    if not spec.pools:
-        return p.Frontend(fe.name, fe.port, fe.mode)
+def frontend(spec: Spec, fe: FrontendSpec, tls_dir: str) -> p.Frontend:
+    """A frontend; `tls_dir` is where its certificates are installed (plan.tls)."""
+    crts, hsts = tls.frontend_tls(fe, tls_dir)
+    redirect = fe.redirect_https
+    if not spec.pools or fe.redirect_https:
+        return p.Frontend(fe.name, fe.port, fe.mode, crts=crts, hsts=hsts, redirect_https=redirect)
     acls: list[p.Acl] = []
     routes = []
     for n, route in enumerate(fe.routes, start=1):
@@ -68,7 +79,17 @@ def frontend(spec: Spec, fe: FrontendSpec) -> p.Frontend:
         acls += mine
         names = list(dict.fromkeys(a.name for a in mine))
         routes.append(p.Route(route.pool, " ".join(names), route.host or "", route.path or ""))
-    return p.Frontend(fe.name, fe.port, fe.mode, tuple(acls), tuple(routes), default_pool(spec, fe))
+    return p.Frontend(
+        fe.name,
+        fe.port,
+        fe.mode,
+        tuple(acls),
+        tuple(routes),
+        default_pool(spec, fe),
+        crts=crts,
+        hsts=hsts,
+        redirect_https=redirect,
+    )
 
 
 def _acls(route: RouteSpec, prefix: str) -> list[p.Acl]:
@@ -145,21 +166,49 @@ def described(plan: p.Plan) -> dict[str, object]:
                     {"host": r.host or None, "path": r.path or None, "pool": r.pool}
                     for r in fe.routes
                 ],
-                "default_pool": fe.default_pool,
+                "default_pool": fe.default_pool or None,
+                "certificates": [PurePosixPath(c).stem for c in fe.crts],
+                "hsts": fe.hsts or None,
+                "redirect_https": fe.redirect_https,
             }
             for fe in plan.haproxy.frontends
+        ],
+        "certificates": [
+            {
+                "name": f.name,
+                "kind": f.kind,
+                "store": f.store,
+                "secret_id": f.secret_id,
+                "names": list(f.names),
+                "path": f.path,
+            }
+            for f in plan.tls.files
         ],
     }
 
 
 def lines(plan: p.Plan) -> tuple[str, ...]:
     """The routes in words, a line each, in the order HAProxy tries them."""
-    out = ["", "Routes (first match wins):"]
+    out = ["", "Routes (first match wins):" if plan.haproxy.pools else "Frontends:"]
     for fe in plan.haproxy.frontends:
-        out.append(f"  frontend {fe.name} (:{fe.port}, {fe.mode})")
+        tls = f", TLS: {', '.join(PurePosixPath(c).stem for c in fe.crts)}" if fe.crts else ""
+        hsts = f", HSTS {fe.hsts}" if fe.hsts else ""
+        out.append(f"  frontend {fe.name} (:{fe.port}, {fe.mode}{tls}{hsts})")
+        if fe.redirect_https:
+            out.append("    every request -> 301 to https://, same host, path and query")
+            continue
         for n, r in enumerate(fe.routes, start=1):
             host = f"host {r.host}" if r.host else "any host"
             path = f"path {r.path}" if r.path else "any path"
             out.append(f"    {n}. {host}, {path} -> {r.pool}")
-        out.append(f"    otherwise -> {fe.default_pool}")
+        if fe.default_pool:
+            out.append(f"    otherwise -> {fe.default_pool}")
+    if plan.tls.files:
+        out += [
+            "",
+            f"Certificates (every load balancer checks for new versions every {plan.tls.refresh}):",
+        ]
+        for f in plan.tls.files:
+            what = f"covers {', '.join(f.names)}" if f.names else "CA bundle"
+            out.append(f"  {f.name}: {f.store} {f.secret_id}, {what} -> {f.path}")
     return tuple(out)

@@ -39,13 +39,15 @@ def resolver(vpc_cidr: str) -> str:
     return str(IPv4Address(int(IPv4Network(vpc_cidr).network_address) + 2))
 
 
-def _common(vpc_cidr: str, *, ec2_api: bool) -> tuple[p.EgressRule, ...]:
-    """DNS and the mirrors for every tier; HTTPS also carries the EC2 API for the LBs.
+def _common(vpc_cidr: str, *, ec2_api: bool, secrets: bool = False) -> tuple[p.EgressRule, ...]:
+    """DNS and the mirrors for every tier; HTTPS also carries the EC2 API for the LBs and,
+    with spec `tls`, Secrets Manager and SSM (the certificate sync).
 
     AWS exempts the Amazon resolver from security-group filtering, so the DNS rules change no
     packet: they state the dependency where a reviewer of the rules looks for it."""
     dns = f"{resolver(vpc_cidr)}/32"
-    https = "HTTPS: EC2 API and package mirrors" if ec2_api else "HTTPS: package mirrors"
+    apis = [*(["EC2 API"] if ec2_api else []), *(["Secrets Manager/SSM"] if secrets else [])]
+    https = f"HTTPS: {', '.join(apis)} and package mirrors" if apis else "HTTPS: package mirrors"
     return (
         p.EgressRule("dns_udp", "DNS to the VPC resolver", "udp", 53, 53, cidr=dns),
         p.EgressRule("dns_tcp", "DNS over TCP to the VPC resolver", "tcp", 53, 53, cidr=dns),
@@ -132,9 +134,9 @@ def lb_egress(spec: Spec, region: p.Region) -> tuple[p.EgressRule, ...]:
         endpoint = p.EgressRule(
             "ec2_endpoint", "HTTPS: the EC2 API endpoint", "tcp", 443, 443, to_group="ec2_endpoint"
         )
-        common = (endpoint, *_common(region.vpc_cidr, ec2_api=False))
+        common = (endpoint, *_common(region.vpc_cidr, ec2_api=False, secrets=bool(spec.tls)))
     else:
-        common = _common(region.vpc_cidr, ec2_api=True)
+        common = _common(region.vpc_cidr, ec2_api=True, secrets=bool(spec.tls))
     return (*_backend_targets(region), vrrp, *common, *extra)
 
 

@@ -18,7 +18,7 @@ from typing import Any
 from hacompile import manifest
 from hacompile.failover import present
 from hacompile.failover.model import Report
-from hacompile.plan import iam, module
+from hacompile.plan import iam, module, tls
 from hacompile.plan.inventory import inventory, lb_group_vars
 from hacompile.plan.model import Plan, Region
 from hacompile.record import Record
@@ -31,6 +31,10 @@ EXECUTABLE = 0o755
 REGULAR = 0o644
 # The roles' files only a spec with `metrics` installs (and so only its bundle holds).
 METRICS_FILES = frozenset({"hacompile-vrrp-metrics", "hacompile-vrrp-metrics.lua"})
+# ... and those only a spec with `tls` installs: the certificate sync and its timer.
+TLS_FILES = frozenset(
+    {"hacompile-tls-sync", "hacompile-tls-sync.service.j2", "hacompile-tls-sync.timer.j2"}
+)
 
 
 class File(Record):
@@ -121,6 +125,8 @@ def _terraform(plan: Plan) -> Iterator[File]:
                 plan, region
             )
             policies["flow-logs-delivery.json"] = iam.flow_logs_delivery_policy(plan, region)
+        if plan.tls.files:
+            policies["tls-read.json.tftpl"] = tls.read_policy(plan, region)
         for name, document in policies.items():
             yield _json(out / "policies" / name, document)
 
@@ -183,6 +189,8 @@ def _ansible(plan: Plan) -> Iterator[File]:
         if not demo and rel.parts[:2] == ("roles", "demo_backend"):
             continue
         if not plan.observability.metrics_port and rel.name in METRICS_FILES:
+            continue
+        if not plan.tls.files and rel.name in TLS_FILES:
             continue
         emitted = _emit(source, PurePosixPath("ansible") / rel, {"plan": plan}, root)
         if not source.name.endswith(".jinja"):

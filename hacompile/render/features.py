@@ -6,7 +6,7 @@ hook) would change every bundle, including those of specs that never asked for t
 Instead such lines carry a marker and this module keeps or drops them per bundle; a bundle
 without the feature holds the file exactly as it was, and no bundle holds a marker.
 
-Markers (FEATURE is `metrics` or `logs`, the spec sections of the same names):
+Markers (FEATURE is `metrics`, `logs` or `tls`, the spec sections of the same names):
 
     # hacompile-if: FEATURE       a block of lines kept only with FEATURE
     ...
@@ -35,7 +35,11 @@ _LINE = re.compile(r"^(.*?)\s+# hacompile-(only|else)\((\w+)\)(?:: (.*))?$")
 def enabled(plan: Plan) -> frozenset[str]:
     """The optional features `plan` uses."""
     obs = plan.observability
-    on = {"metrics": bool(obs.metrics_port), "logs": bool(obs.request_id_header)}
+    on = {
+        "metrics": bool(obs.metrics_port),
+        "logs": bool(obs.request_id_header),
+        "tls": bool(plan.tls.files),
+    }
     return frozenset(name for name, used in on.items() if used)
 
 
@@ -68,6 +72,6 @@ def apply(content: bytes, features: frozenset[str], name: str) -> bytes:
 
 
 def _known(feature: str, name: str, number: int) -> str:
-    if feature not in ("metrics", "logs"):
+    if feature not in ("metrics", "logs", "tls"):
         raise ValueError(f"{name}:{number}: unknown feature {feature!r} in a hacompile marker")
     return feature

@@ -86,8 +86,9 @@ ROUTES = (
 # A certificate per service name (or one wildcard) and a few for a migration: each is a secret
 # every load balancer fetches on every refresh, and an SNI entry on every TLS bind.
 MAX_CERTIFICATES = 16
-# A certificate's subjectAltName: public CAs allow 100 names per certificate.
-MAX_CERTIFICATE_NAMES = 100
+# A certificate's subjectAltName: public CAs allow 100 names; the loader's cap on any list
+# (hacompile.load.MAX_ITEMS) is 64, and a certificate checked for more wants a wildcard.
+MAX_CERTIFICATE_NAMES = 64
 CERTIFICATES = (
     f"1 to {MAX_CERTIFICATES} certificates, each a PEM bundle (key, certificate, chain) in "
     "Secrets Manager or an SSM SecureString."

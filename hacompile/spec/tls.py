@@ -52,9 +52,11 @@ def _secret_name(value: str) -> str:
             f"{value!r}: give the secret's name, not its ARN (one name for every region; "
             "replicate the secret to each region the spec names)"
         )
-    if not re.fullmatch(r"[A-Za-z0-9/_+=.@-]{1,512}", value):
+    part = r"[A-Za-z0-9][A-Za-z0-9_+=.@-]*"
+    if len(value) > 512 or not re.fullmatch(rf"{part}(/{part})*", value):
         raise ValueError(
-            f"{value!r} is not a Secrets Manager secret name: letters, digits and / _ + = . @ -"
+            f"{value!r} is not a Secrets Manager secret name: /-separated parts of letters, "
+            "digits and _ + = . @ -, each starting with a letter or digit"
         )
     if re.search(r"-[A-Za-z0-9]{6}$", value):
         raise ValueError(

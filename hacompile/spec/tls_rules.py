@@ -10,10 +10,12 @@ every node at run time. All of them are known from the spec alone.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from hacompile.errors import Loc
 from hacompile.spec.model import FrontendSpec, Spec
+from hacompile.spec.tls import CaBundleSpec, CertificateSpec
 
 if TYPE_CHECKING:
     from hacompile.spec.rules import Findings
@@ -23,7 +25,7 @@ HTTPS_PORT = 443
 
 def check(spec: Spec, found: Findings) -> None:
     tls = spec.tls
-    certificates = {c.name: c for c in tls.certificates} if tls else {}
+    certificates = {c.name: c for c in reversed(tls.certificates)} if tls else {}  # first wins
     cas = {c.name for c in tls.cas} if tls else set()
     if tls:
         _unique(tls.certificates, ("tls", "certificates"), "certificate", found)
@@ -66,10 +68,12 @@ def check(spec: Spec, found: Findings) -> None:
     _pools(spec, cas, found)
 
 
-def _unique(items: list[object], at: Loc, what: str, found: Findings) -> None:
+def _unique(
+    items: Sequence[CertificateSpec | CaBundleSpec], at: Loc, what: str, found: Findings
+) -> None:
     seen: dict[str, int] = {}
     for i, item in enumerate(items):
-        name = str(getattr(item, "name"))
+        name = item.name
         if name in seen:
             found.add((*at, i, "name"), f"{what} {name} is defined twice (first at [{seen[name]}])")
         seen.setdefault(name, i)
@@ -80,7 +84,11 @@ def _stores(spec: Spec, found: Findings) -> None:
     would install it twice under two names (one of them is surely a typo)."""
     assert spec.tls is not None
     seen: dict[tuple[str, str], str] = {}
-    for key, items in (("certificates", spec.tls.certificates), ("cas", spec.tls.cas)):
+    groups: tuple[tuple[str, Sequence[CertificateSpec | CaBundleSpec]], ...] = (
+        ("certificates", spec.tls.certificates),
+        ("cas", spec.tls.cas),
+    )
+    for key, items in groups:
         for i, item in enumerate(items):
             store = "secretsmanager" if item.secretsmanager else "ssm"
             ident = (store, str(item.secretsmanager or item.ssm))
@@ -107,8 +115,7 @@ def _redirect(spec: Spec, fe: FrontendSpec, at: Loc, found: Findings) -> None:
     if not any(f.tls and f.port == HTTPS_PORT for f in spec.haproxy.frontends):
         found.add(
             (*at, "redirect_https"),
-            f"redirects to https:// on port {HTTPS_PORT}, and no frontend with `tls` listens "
-            "there",
+            f"redirects to https:// on port {HTTPS_PORT}, and no frontend with `tls` listens there",
         )
 
 

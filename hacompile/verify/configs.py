@@ -315,8 +315,15 @@ def check_haproxy(ctx: Context) -> Outcome:
 
 def _with_bundle_lua(lb: RenderedLb, text: str, bundle: Path) -> Path:
     """`lb`'s haproxy.cfg, or a copy that loads the bundle's Lua file (`bundled_lua`): with
-    `metrics` the config loads a Lua service it then references, so `haproxy -c` needs it."""
+    `metrics` the config loads a Lua service it then references, so `haproxy -c` needs it;
+    with `tls` it names certificate files the play would have fetched: stand-ins here
+    (hacompile.standins.tls)."""
+    from hacompile.standins.tls import bundle_tls_items, standin_tls
+
     checked_text = bundled_lua(text, bundle)
+    checked_text = standin_tls(
+        checked_text, bundle_tls_items(bundle), lb.directory / "checked" / "tls"
+    )
     if checked_text == text:
         return lb.haproxy_cfg
     checked = lb.directory / "checked"

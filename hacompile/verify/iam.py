@@ -91,14 +91,24 @@ def policy_findings(text: str) -> list[str]:
     return found + unscoped_actions(document)
 
 
+# What templatefile puts where a .tftpl says ${account_id} (AWS's documentation example).
+EXAMPLE_ACCOUNT = "123456789012"
+
+
 def check_iam(ctx: Context) -> Outcome:
-    """Every terraform/<region>/policies/*.json passes parliament with no finding."""
-    files: list[Path] = sorted((ctx.bundle / "terraform").rglob("policies/*.json"))
+    """Every terraform/<region>/policies/*.json passes parliament with no finding, and so does
+    every *.json.tftpl with an example account ID where Terraform fills in the real one."""
+    terraform = ctx.bundle / "terraform"
+    files: list[Path] = sorted(
+        [*terraform.rglob("policies/*.json"), *terraform.rglob("policies/*.json.tftpl")]
+    )
     if not files:
         return Outcome(("terraform/*/policies/: no policy documents found",))
     findings = [
         f"{ctx.rel(path)}: {problem}"
         for path in files
-        for problem in policy_findings(path.read_text(encoding="utf-8"))
+        for problem in policy_findings(
+            path.read_text(encoding="utf-8").replace("${account_id}", EXAMPLE_ACCOUNT)
+        )
     ]
     return Outcome(tuple(findings), f"{len(files)} policy documents")

@@ -189,6 +189,31 @@ def _base_pools() -> dict[str, Any]:
     return spec
 
 
+def _base_tls() -> dict[str, Any]:
+    """TLS: two certificates (one per store) on an HTTPS frontend, an HTTP frontend that
+    redirects to it, and both pools verifying their servers against a CA bundle each."""
+    spec = _base_pools()
+    spec["tls"] = {
+        "certificates": [
+            {"name": "www", "secretsmanager": "inj/www", "names": ["api.example.com"]},
+            {"name": "alt", "ssm": "/inj/alt", "names": ["*.example.org"]},
+        ],
+        "cas": [
+            {"name": "internal", "ssm": "/inj/ca"},
+            {"name": "partner", "secretsmanager": "inj/partner-ca"},
+        ],
+        "refresh": "5m",
+        "hard_stop_after": "30m",
+    }
+    https = spec["haproxy"]["frontends"][0]
+    https["port"] = 443
+    https["tls"] = {"certificates": ["www", "alt"], "hsts": {"max_age": 31536000}}
+    spec["haproxy"]["frontends"].append({"name": "plain", "port": 80, "redirect_https": True})
+    spec["pools"][0]["tls"] = {"ca": "internal", "server_name": "web.internal"}
+    spec["pools"][1]["tls"] = {"ca": "partner"}
+    return spec
+
+
 TAG_KEY = ("tags", "<key>")
 # The key of regions[0].pools' `api` entry (a pool name, as a mapping key).
 POOL_KEY = ("regions", 0, "pools", "<key>")
@@ -257,6 +282,18 @@ FIELDS: dict[str, tuple[str, tuple[str | int, ...]]] = {
     "region.pools.key": ("pools", POOL_KEY),
     "region.pools.server.name": ("pools", ("regions", 0, "pools", "api", 0, "name")),
     "region.pools.server.address": ("pools", ("regions", 0, "pools", "api", 0, "address")),
+    "tls.refresh": ("tls", ("tls", "refresh")),
+    "tls.hard_stop_after": ("tls", ("tls", "hard_stop_after")),
+    "tls.certificate.name": ("tls", ("tls", "certificates", 0, "name")),
+    "tls.certificate.secretsmanager": ("tls", ("tls", "certificates", 0, "secretsmanager")),
+    "tls.certificate.ssm": ("tls", ("tls", "certificates", 1, "ssm")),
+    "tls.certificate.names": ("tls", ("tls", "certificates", 0, "names", 0)),
+    "tls.ca.name": ("tls", ("tls", "cas", 0, "name")),
+    "tls.ca.ssm": ("tls", ("tls", "cas", 0, "ssm")),
+    "tls.ca.secretsmanager": ("tls", ("tls", "cas", 1, "secretsmanager")),
+    "frontend.tls.certificate": ("tls", ("haproxy", "frontends", 0, "tls", "certificates", 0)),
+    "pool.tls.ca": ("tls", ("pools", 0, "tls", "ca")),
+    "pool.tls.server_name": ("tls", ("pools", 0, "tls", "server_name")),
 }
 BASES = {
     "demo": _base_demo,
@@ -264,6 +301,7 @@ BASES = {
     "dns_id": _base_dns_id,
     "byo": _base_byo,
     "pools": _base_pools,
+    "tls": _base_tls,
 }
 
 

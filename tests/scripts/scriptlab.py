@@ -30,6 +30,7 @@ from hacompile.standins.imds import ImdsStub  # noqa: E402
 ROLES = REPO / "templates" / "ansible" / "roles"
 EIP_CLAIM = ROLES / "keepalived" / "files" / "hacompile-eip-claim"
 SECONDARY_IPS = ROLES / "secondary_ip" / "files" / "hacompile-secondary-ips"
+TLS_SYNC = ROLES / "haproxy" / "files" / "hacompile-tls-sync"
 INSTANCE = "eip_1"
 
 

@@ -7,9 +7,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from scriptlab import EIP_CLAIM, SECONDARY_IPS
+from scriptlab import EIP_CLAIM, SECONDARY_IPS, TLS_SYNC
 
-SCRIPTS = [EIP_CLAIM, SECONDARY_IPS]
+SCRIPTS = [EIP_CLAIM, SECONDARY_IPS, TLS_SYNC]
 
 
 @pytest.mark.tools
