@@ -72,7 +72,7 @@ def https_checks(lab: BootedLab) -> list[Result]:
                 args += ["-D", "-", "-w", "\n%{http_version}"]
                 args += ["-H", f"Host: {sample.host}"] if sni != sample.host else []
                 text = _client(lab, [*args, f"https://{_host_port(sni, fe.port)}{sample.path}"])
-                head, _, rest = text.partition("\r\n\r\n")
+                head, _, rest = text.partition("\n\n")  # text mode: CRLF read as \n
                 body, _, version = rest.rpartition("\n")
                 versions.append(version.strip())
                 header = re.search(r"(?im)^strict-transport-security:\s*(.+?)\s*$", head)
