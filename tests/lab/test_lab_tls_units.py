@@ -16,7 +16,7 @@ import pytest
 from cryptography import x509
 
 from hacompile.lab import probe
-from hacompile.lab.booted.tls_checks import covers, serving
+from hacompile.lab.booted.tls_checks import covers, serving, tls_sample
 from hacompile.lab.cloud import put_secret
 from hacompile.lab.tlsca import Issued, LabCa, fingerprint
 from hacompile.standins.moto import MotoServer
@@ -141,3 +141,5 @@ def test_covers_and_serving_parse() -> None:
         'hacompile_tls_serving_info{name="assets",sha256="cd34"} 1\n'
     )
     assert serving(body) == {"www": "ab12", "assets": "cd34"}
+    assert tls_sample(body, "hacompile_tls_sync_ok", "www") == "1"
+    assert tls_sample(body, "hacompile_tls_sync_ok", "assets") == ""

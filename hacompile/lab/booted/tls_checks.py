@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from hacompile.lab.booted import tls
 from hacompile.lab.booted.checks import Result
-from hacompile.lab.booted.metrics import _curl, _python_get, _sample
+from hacompile.lab.booted.metrics import _curl, _python_get
 from hacompile.lab.hosts import in_netns
 from hacompile.plan import model as p
 from hacompile.plan import routing
@@ -165,7 +165,8 @@ SERVING = re.compile(r'^hacompile_tls_serving_info\{name="([^"]+)",sha256="([0-9
 
 def tls_sample(body: str, metric: str, name: str) -> str:
     """The value of `metric{name="NAME"}` in a /metrics/tls body ('' if absent)."""
-    return _sample(body, metric, **{"name": name})
+    prefix = f'{metric}{{name="{name}"}} '
+    return next((ln[len(prefix) :] for ln in body.splitlines() if ln.startswith(prefix)), "")
 
 
 def serving(body: str) -> dict[str, str]:
