@@ -155,3 +155,85 @@ def test_real_terraform_and_the_scanners_accept_the_records(tmp_path: Path) -> N
     results = run_checks(out, ["terraform", "terraform-real", "checkov", "trivy"])
     for result in results:
         assert result.status in (Status.PASSED, Status.UNAVAILABLE), result
+
+
+ROUTED = {**GOOD, "routing": "failover", "primary": "us-east-2"}
+
+
+@pytest.mark.parametrize("routing", ["latency", "failover"])
+def test_routing_across_regions_aliases_each_regions_own_set(tmp_path: Path, routing: str) -> None:
+    dns = {**GOOD, "routing": routing} | ({"primary": "us-east-2"} if routing == "failover" else {})
+    files = _files(_spec(tmp_path, dns))
+    for region, role in (("eu-west-1", "SECONDARY"), ("us-east-2", "PRIMARY")):
+        value = _args(files, region)["dns"]
+        assert value["name"] == "shop.example.com"
+        assert value["record_name"] == f"{region}.shop.example.com"
+        assert value["routing"] == routing
+        if routing == "failover":
+            assert value["failover"] == role
+        else:
+            assert value["latency_region"] == region
+    module = files[MOD + "dns.tf"]
+    record = _block(module, 'resource "aws_route53_record" "eip"')
+    assert "name                             = var.dns.record_name" in record
+    alias = _block(module, 'resource "aws_route53_record" "region"')
+    assert "evaluate_target_health = true" in alias
+    policy = "failover_routing_policy" if routing == "failover" else "latency_routing_policy"
+    other = "latency_routing_policy" if routing == "failover" else "failover_routing_policy"
+    assert policy in alias and other not in alias
+    text = " ".join(invoke_cli("explain", str(tmp_path / "ha.yaml")).stdout.split())
+    assert f"Routing: {routing}." in text
+
+
+def test_multivalue_routing_is_what_it_was(tmp_path: Path) -> None:
+    module = _files(_spec(tmp_path, {**GOOD, "routing": "multivalue"}))[MOD + "dns.tf"]
+    assert 'resource "aws_route53_record" "region"' not in module
+    assert "record_name" not in module
+
+
+@pytest.mark.parametrize(
+    ("dns", "base", "field", "words"),
+    [
+        (
+            {**GOOD, "routing": "latency"},
+            ROOT / "blueprints" / "routed-pools.yaml",
+            "dns.routing",
+            "chooses between regions, and the spec has one",
+        ),
+        (
+            {**GOOD, "routing": "latency", "primary": "eu-west-1"},
+            MULTI,
+            "dns.primary",
+            "only failover routing has a primary",
+        ),
+        (
+            {**ROUTED, "primary": "ap-south-1"},
+            MULTI,
+            "dns.primary",
+            "ap-south-1 is not a region of this spec",
+        ),
+    ],
+)
+def test_bad_routing_is_a_located_error(
+    tmp_path: Path, dns: Any, base: Path, field: str, words: str
+) -> None:
+    if base.stem == "routed-pools":
+        dns = {**dns, "health_check": {"frontend": "http", "path": "/", "interval": 10}}
+    result = invoke_cli("validate", str(_spec(tmp_path, dns, base)))
+    assert result.returncode == 2, result.stdout
+    line = next(x for x in result.stderr.splitlines() if f"error: {field}:" in x)
+    assert re.match(re.escape(str(tmp_path / "ha.yaml")) + r":\d+:\d+: ", line)
+    assert words in line, result.stderr
+
+
+@pytest.mark.tools
+def test_real_terraform_plans_failover_routing(tmp_path: Path) -> None:
+    from hacompile.verify.base import Status
+    from hacompile.verify.runner import run_checks
+    from hacompile.write import write
+
+    out = tmp_path / "out"
+    write(compile_spec(_spec(tmp_path, ROUTED)).bundle, out)
+    results = run_checks(out, ["terraform", "terraform-real", "checkov", "trivy"])
+    for result in results:
+        assert result.status in (Status.PASSED, Status.UNAVAILABLE), result

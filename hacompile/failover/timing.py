@@ -144,10 +144,22 @@ def dns_timeline(plan: Plan) -> str:
         if check.type in ("HTTP", "HTTPS")
         else (f"a TCP connection to port {check.port}")
     )
-    return (
+    text = (
         f"DNS ({dns.name}, one multivalue record per EIP): a failover moves the EIP, so the "
         "record stays and no client waits for DNS. An EIP no load balancer serves (every load "
         f"balancer of its region down) leaves the answers within {check.interval} s x "
         f"{check.failure_threshold} failed checks ({what}) + {dns.ttl} s TTL = "
         f"{dns.drop_seconds} s."
     )
+    if dns.routing == "latency":
+        text += (
+            f" Routing: latency. {dns.name} answers with the EIPs of the region nearest the "
+            "client's resolver (each region's set is <region>." + dns.name + "); a region "
+            "whose every EIP fails its check is no longer answered, within the same time."
+        )
+    elif dns.routing == "failover":
+        text += (
+            f" Routing: failover. {dns.name} answers with {dns.primary}'s EIPs while any of "
+            "them passes its check, else with the other region's, within the same time."
+        )
+    return text

@@ -63,6 +63,7 @@ def build_plan(spec: Spec, spec_file: str, *, digest: bool = True) -> p.Plan:
         ssh_key_name=spec.access.ssh_key_name,
         ssh_cidrs=tuple(spec.access.ssh_cidrs),
         ssh_user=spec.access.ssh_user,
+        management=spec.access.management,
         tags=tuple(sorted({**spec.tags, CLUSTER_TAG: spec.name}.items())),
         cluster_tag_key=CLUSTER_TAG,
         deployment_tag_key=DEPLOYMENT_TAG,

@@ -24,6 +24,13 @@ def inventory(plan: Plan) -> dict[str, Any]:
             "hacompile_region": region.name,
             "haproxy_backend": _backend(plan, region),
         }
+        if plan.management == "ssm":
+            # SSH through Session Manager to the instance ID (ansible_host, from Terraform):
+            # the controller needs the AWS CLI and its session-manager-plugin.
+            group_vars["ansible_ssh_common_args"] = (
+                '-o ProxyCommand="aws ssm start-session --target %h --document-name '
+                f'AWS-StartSSHSession --region {region.name}"'
+            )
         if plan.haproxy.pools:
             group_vars["haproxy_pools"] = _pools(plan, region)
         regions[region.slug] = {

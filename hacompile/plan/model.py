@@ -126,6 +126,16 @@ class Dns(Record):
     name: str
     ttl: int
     check: DnsCheck
+    routing: str = "multivalue"  # | latency | failover (across regions)
+    primary: str = ""  # failover: the region answered while healthy
+
+    def record_name(self, region: str) -> str:
+        """The name of a region's EIP records: `name` itself with multivalue routing, else
+        the region's own set `<region>.<name>`, which `name` aliases."""
+        return self.name if self.routing == "multivalue" else f"{region}.{self.name}"
+
+    def failover_role(self, region: str) -> str:
+        return "PRIMARY" if region == self.primary else "SECONDARY"
 
     @property
     def drop_seconds(self) -> int:
@@ -361,4 +371,6 @@ class Plan(Record):
     # hacompile.manifest.spec_digest of the validated spec; "" unless built for a bundle
     spec_digest: str = ""
     observability: Observability = Observability()
+    # access.management: "ssh" (from ssh_cidrs) | "ssm" (Session Manager; no inbound SSH)
+    management: str = "ssh"
     tls: Tls = Tls()

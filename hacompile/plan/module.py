@@ -76,7 +76,7 @@ OUTPUTS: tuple[Output, ...] = (
 )
 
 
-def _dns_value(plan: Plan) -> dict[str, object]:
+def _dns_value(plan: Plan, region: Region) -> dict[str, object]:
     dns = plan.dns
     if dns is None:
         return {}
@@ -85,7 +85,14 @@ def _dns_value(plan: Plan) -> dict[str, object]:
         check["path"] = dns.check.path
     check |= {"interval": dns.check.interval, "failure_threshold": dns.check.failure_threshold}
     zone = {"zone_id": dns.zone_id} if dns.zone_id else {"zone_name": dns.zone_name}
-    return zone | {"name": dns.name, "ttl": dns.ttl, "health_check": check}
+    routed: dict[str, object] = {}
+    if dns.routing != "multivalue":
+        routed = {"record_name": dns.record_name(region.name), "routing": dns.routing}
+        if dns.routing == "failover":
+            routed["failover"] = dns.failover_role(region.name)
+        else:
+            routed["latency_region"] = region.name
+    return zone | {"name": dns.name, "ttl": dns.ttl, "health_check": check} | routed
 
 
 def _egress_value(rules: tuple[EgressRule, ...]) -> dict[str, dict[str, object]]:
@@ -155,8 +162,10 @@ def arguments(plan: Plan, region: Region) -> tuple[Argument, ...]:
         },
         "lb_egress": _egress_value(region.lb_egress),
         "ec2_endpoint_service": region.ec2_endpoint_service,
-        "dns": _dns_value(plan),
+        "dns": _dns_value(plan, region),
         "eip_failover_policy": Expr('file("${path.module}/policies/eip-failover.json")'),
+        "ssm_managed_policy_arn": f"arn:{plan.partition}:iam::aws:policy/"
+        "AmazonSSMManagedInstanceCore",
         "tls_read_policy": Expr(
             'templatefile("${path.module}/policies/tls-read.json.tftpl", '
             "{ account_id = data.aws_caller_identity.current.account_id })"
@@ -218,7 +227,16 @@ class Module(Record):
     ec2_endpoint: bool
     dns: bool
     tls: bool  # the role may read the spec's certificates (spec `tls`)
+    ssm: bool  # managed through SSM Session Manager (access.management: ssm)
+    # the instance attribute Ansible connects to: the public IP, or with ssm the instance ID
+    # (Session Manager's target)
+    lb_ansible_host: str
     dns_zone_lookup: bool
+    # dns.routing across regions: each region's EIPs on <region>.<name>, which an alias record
+    # on the name answers by latency or failover
+    dns_routed: bool
+    dns_latency: bool
+    dns_record_key: str  # the var.dns key the EIP records are named by: name | record_name
     existing_network: bool  # some region deploys into an existing VPC (regions[].vpc_id)
     # how the module names its one VPC, gateway and route table: "[0]" when they are counted
     # (a region may bring its own network), "" otherwise
@@ -243,6 +261,13 @@ def module(plan: Plan) -> Module:
         ec2_endpoint=uses_ec2_endpoint(plan),
         dns=plan.dns is not None,
         tls=bool(plan.tls.files),
+        ssm=plan.management == "ssm",
+        lb_ansible_host="id" if plan.management == "ssm" else "public_ip",
+        dns_latency=plan.dns is not None and plan.dns.routing == "latency",
+        dns_routed=plan.dns is not None and plan.dns.routing != "multivalue",
+        dns_record_key=(
+            "record_name" if plan.dns is not None and plan.dns.routing != "multivalue" else "name"
+        ),
         dns_zone_lookup=plan.dns is not None and not plan.dns.zone_id,
         existing_network=uses_existing_network(plan),
         created_index="[0]" if uses_existing_network(plan) else "",

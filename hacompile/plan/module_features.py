@@ -86,17 +86,44 @@ def feature_inputs(plan: Plan) -> list[Input]:
     )
     found.append(egress_input("lb", "load balancers", groups))
     if plan.dns is not None:
+        routed = plan.dns.routing != "multivalue"
+        routing_checks = (
+            (
+                Validation(
+                    'contains(["latency", "failover"], var.dns.routing) && '
+                    '(var.dns.routing != "failover" || '
+                    'contains(["PRIMARY", "SECONDARY"], coalesce(var.dns.failover, "-")))',
+                    "routing is latency or failover; failover is PRIMARY or SECONDARY.",
+                ),
+            )
+            if routed
+            else ()
+        )
         found.append(
             Input(
                 "dns",
                 "object({ zone_id = optional(string), zone_name = optional(string), "
                 "name = string, ttl = number, health_check = object({ type = string, "
                 "port = number, path = optional(string), interval = number, "
-                "failure_threshold = number }) })",
+                "failure_threshold = number })"
+                + (
+                    ", record_name = string, routing = string, "
+                    "latency_region = optional(string), failover = optional(string) })"
+                    if routed
+                    else " })"
+                ),
                 "Route 53: one multivalue A record per EIP on `name`, in the public zone "
                 "zone_id (or looked up by zone_name), each answered only while its health "
-                "check (HTTP path or TCP connect to a frontend port) passes.",
+                "check (HTTP path or TCP connect to a frontend port) passes."
+                + (
+                    " With `routing` latency or failover the records are on `record_name` "
+                    "(this region's own set) and `name` is an alias of it with that routing "
+                    "policy."
+                    if routed
+                    else ""
+                ),
                 (
+                    *routing_checks,
                     Validation(
                         "(var.dns.zone_id == null) != (var.dns.zone_name == null)",
                         "Give exactly one of zone_id and zone_name.",
@@ -142,6 +169,22 @@ def feature_inputs(plan: Plan) -> list[Input]:
             (Validation(JSON.format(x="var.eip_failover_policy"), "A JSON document."),),
         )
     )
+    if plan.management == "ssm":
+        found.append(
+            Input(
+                "ssm_managed_policy_arn",
+                "string",
+                "The AWS managed policy that lets SSM Session Manager reach the load balancers "
+                "(management through Session Manager: no inbound SSH).",
+                (
+                    Validation(
+                        'can(regex("^arn:aws[a-z-]*:iam::aws:policy/", '
+                        "var.ssm_managed_policy_arn))",
+                        "An AWS managed policy ARN.",
+                    ),
+                ),
+            )
+        )
     if plan.tls.files:
         found.append(
             Input(

@@ -42,6 +42,10 @@ def dns(spec: Spec) -> p.Dns | None:
         zone_id=spec.dns.zone_id or "",
         name=spec.dns.name,
         ttl=spec.dns.ttl,
+        routing=spec.dns.routing,
+        primary=(spec.dns.primary or spec.regions[0].name)
+        if spec.dns.routing == "failover"
+        else "",
         check=p.DnsCheck(
             ("HTTPS" if frontend.tls else "HTTP") if http else "TCP",
             frontend.port,

@@ -52,8 +52,9 @@ CHECKS = (
     "failures, so its cost grows with (load balancers x checks)^2."
 )
 SSH_CIDRS = (
-    f"1 to {MAX_CIDRS} networks allowed to SSH in (one security-group rule each); "
-    "together they may not cover the whole internet or more than a /8 of it."
+    f"With management: ssh, 1 to {MAX_CIDRS} networks allowed to SSH in (one security-group "
+    "rule each; none with ssm); together they may not cover the whole internet or more than "
+    "a /8 of it."
 )
 STATS_CIDRS = (
     f"1 to {MAX_CIDRS} networks allowed to the stats page (one security-group rule "

@@ -16,7 +16,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from hacompile.spec.types import HttpPath, Identifier
+from hacompile.spec.types import HttpPath, Identifier, RegionName
 
 __all__ = ["DnsHealthCheckSpec", "DnsSpec"]
 
@@ -63,10 +63,19 @@ class DnsHealthCheckSpec(_Strict):
 
 class DnsSpec(_Strict):
     """One multivalue A record per EIP on `name`, in a public hosted zone given by its name
-    (`zone`) or ID (`zone_id`)."""
+    (`zone`) or ID (`zone_id`).
+
+    `routing` across regions: `multivalue` (default) answers with the healthy EIPs of every
+    region alike; `latency` and `failover` put each region's EIPs on a name of their own,
+    `<region>.<name>`, and answer `name` with one region's set: the one nearest the resolver
+    (latency), or `primary` while any of its EIPs is healthy, else the other (failover; two
+    regions)."""
 
     zone: DnsName | None = None
     zone_id: ZoneId | None = None
     name: DnsName
     ttl: Annotated[int, Field(ge=1, le=86400)] = 60
     health_check: DnsHealthCheckSpec
+    routing: Literal["multivalue", "latency", "failover"] = "multivalue"
+    # failover: the region answered while it is healthy; omitted: the first region.
+    primary: RegionName | None = None

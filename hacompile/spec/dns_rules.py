@@ -30,6 +30,7 @@ def check(spec: Spec, found: Findings) -> None:
         )
     if dns.zone and not (dns.name == dns.zone or dns.name.endswith("." + dns.zone)):
         found.add(("dns", "name"), f"{dns.name} is not in the zone {dns.zone}")
+    _routing(spec, found)
     check_ = dns.health_check
     frontends = {f.name: f for f in spec.haproxy.frontends}
     frontend = frontends.get(check_.frontend)
@@ -43,3 +44,28 @@ def check(spec: Spec, found: Findings) -> None:
             ("dns", "health_check", "path"),
             f"frontend {frontend.name} is tcp: Route 53 checks it by connecting, with no path",
         )
+
+
+def _routing(spec: Spec, found: Findings) -> None:
+    dns = spec.dns
+    assert dns is not None
+    regions = [r.name for r in spec.regions]
+    if dns.routing != "multivalue" and len(regions) < 2:
+        found.add(
+            ("dns", "routing"),
+            f"{dns.routing} routing chooses between regions, and the spec has one: use multivalue",
+        )
+    if dns.routing == "failover" and len(regions) > 2:
+        found.add(
+            ("dns", "routing"),
+            f"failover routing has one primary and one secondary; the spec has {len(regions)} "
+            "regions: use latency or multivalue",
+        )
+    if dns.primary is not None:
+        if dns.routing != "failover":
+            found.add(("dns", "primary"), "only failover routing has a primary region")
+        elif dns.primary not in regions:
+            found.add(
+                ("dns", "primary"),
+                f"{dns.primary} is not a region of this spec ({', '.join(regions)})",
+            )

@@ -293,11 +293,30 @@ class KeepalivedSpec(Strict):
 
 
 class AccessSpec(Strict):
+    """How operators and Ansible reach the instances: SSH from `ssh_cidrs` (`management: ssh`),
+    or SSH carried by SSM Session Manager (`management: ssm`: no inbound port at all, the
+    instance role gets AmazonSSMManagedInstanceCore; the key pair still authenticates)."""
+
+    management: Literal["ssh", "ssm"] = "ssh"
     ssh_key_name: KeyPairName
     ssh_cidrs: Annotated[
-        list[Cidr], Field(min_length=1, max_length=bounds.MAX_CIDRS, description=bounds.SSH_CIDRS)
-    ]
+        list[Cidr], Field(max_length=bounds.MAX_CIDRS, description=bounds.SSH_CIDRS)
+    ] = []
     ssh_user: Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_-]{0,31}$")] = "ubuntu"
+
+    @model_validator(mode="after")
+    def _cidrs_match_management(self) -> "AccessSpec":
+        if self.management == "ssh" and not self.ssh_cidrs:
+            raise ValueError(
+                "list `ssh_cidrs` (where SSH may come from), or set `management: ssm` to "
+                "manage the instances through SSM Session Manager with no inbound SSH"
+            )
+        if self.management == "ssm" and self.ssh_cidrs:
+            raise ValueError(
+                "`management: ssm` opens no inbound SSH: remove `ssh_cidrs` (Session Manager "
+                "carries SSH through the instance's own outbound connection)"
+            )
+        return self
 
 
 class Spec(Strict):

@@ -311,6 +311,13 @@ def _haproxy(spec: Spec, found: Findings) -> None:
 
 
 def _access(spec: Spec, found: Findings) -> None:
+    demo = spec.backends.demo is not None or any(p.demo for p in spec.pools)
+    if spec.access.management == "ssm" and demo:
+        found.add(
+            ("access", "management"),
+            "demo backends are managed over SSH from ssh_cidrs and have no instance role for "
+            "Session Manager: with `management: ssm` put the tier in front of existing servers",
+        )
     for ci, cidr in enumerate(spec.access.ssh_cidrs):
         if IPv4Network(cidr).prefixlen == 0:
             found.add(

@@ -109,7 +109,12 @@ def _base_demo() -> dict[str, Any]:
                 {"name": "chk_gw", "gateway": True},
             ],
         },
-        "access": {"ssh_key_name": "mykey", "ssh_cidrs": ["203.0.113.0/24"], "ssh_user": "ubuntu"},
+        "access": {
+            "management": "ssh",
+            "ssh_key_name": "mykey",
+            "ssh_cidrs": ["203.0.113.0/24"],
+            "ssh_user": "ubuntu",
+        },
         "tags": {"project": "inj"},
         "state": {
             "s3": {"bucket": "inj-tf-state", "region": "us-east-1", "key_prefix": "teams/inj"}
@@ -159,6 +164,21 @@ def _base_dns_id() -> dict[str, Any]:
     spec = _base_demo()
     del spec["dns"]["zone"]
     spec["dns"]["zone_id"] = "Z0123456789ABCDEFGHIJ"
+    return spec
+
+
+def _base_dns_failover() -> dict[str, Any]:
+    """Two regions answered by failover routing, the first one primary."""
+    spec = _base_demo()
+    spec["regions"].append(
+        {
+            "name": "us-west-2",
+            "vpc_cidr": "10.1.0.0/16",
+            "zones": ["us-west-2a", "us-west-2b"],
+            "ami_id": "ami-0123456789abcdef1",
+        }
+    )
+    spec["dns"] |= {"routing": "failover", "primary": "us-east-1"}
     return spec
 
 
@@ -247,6 +267,8 @@ FIELDS: dict[str, tuple[str, tuple[str | int, ...]]] = {
     "dns.name": ("demo", ("dns", "name")),
     "dns.health_check.frontend": ("demo", ("dns", "health_check", "frontend")),
     "dns.health_check.path": ("demo", ("dns", "health_check", "path")),
+    "dns.routing": ("dns_failover", ("dns", "routing")),
+    "dns.primary": ("dns_failover", ("dns", "primary")),
     "egress.protocol": ("demo", ("security", "egress", "allow", 0, "protocol")),
     "demo.instance_type": ("demo", ("backends", "demo", "instance_type")),
     "backends.health_check_path": ("demo", ("backends", "health_check_path")),
@@ -266,6 +288,7 @@ FIELDS: dict[str, tuple[str, tuple[str | int, ...]]] = {
     "access.ssh_key_name": ("demo", ("access", "ssh_key_name")),
     "access.ssh_cidr": ("demo", ("access", "ssh_cidrs", 0)),
     "access.ssh_user": ("demo", ("access", "ssh_user")),
+    "access.management": ("demo", ("access", "management")),
     "tags.key": ("demo", TAG_KEY),
     "tags.value": ("demo", ("tags", "project")),
     "pool.name": ("pools", ("pools", 1, "name")),
@@ -301,6 +324,7 @@ BASES = {
     "dns_id": _base_dns_id,
     "byo": _base_byo,
     "pools": _base_pools,
+    "dns_failover": _base_dns_failover,
     "tls": _base_tls,
 }
 

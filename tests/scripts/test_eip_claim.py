@@ -83,7 +83,9 @@ def test_retries_after_internal_error_and_throttling(claim: ClaimRig) -> None:
 
 
 def test_gives_up_within_budget_when_every_call_fails(claim: ClaimRig) -> None:
-    budget = 6
+    # 12 s: each attempt is an AWS CLI start (1-2 s idle, several seconds on a loaded
+    # machine), and the test needs at least two within the budget
+    budget = 12
     claim.write_config(ATTEMPTS="20", BUDGET_SECONDS=str(budget))
     claim.proxy.set_faults([Fault.throttle("*", times=None)])
 

@@ -1,0 +1,11 @@
+variable "ssh_key_name" {
+  description = "Name of an existing EC2 key pair in eu-central-1 for SSH to the instances."
+  type        = string
+  default     = "edge-admin"
+}
+
+variable "lb_ami_id" {
+  description = "AMI for the load balancers; null picks the newest Ubuntu 24.04 LTS image."
+  type        = string
+  default     = null
+}
