@@ -10,7 +10,9 @@ namespace's nftables DNAT map is updated (edge lab address -> slot IP), polled e
 moto 5.2.1 reports an ENI's primary IP instead of the associated private IP, so the slot comes
 from the last AssociateAddress the proxy forwarded for that ENI (or the plan's slot for it).
 The controller talks to this process over a unix socket (filesystem sockets cross network
-namespaces); it writes one JSON line per EIP move to the events file.
+namespaces); it writes one JSON line per EIP move to the events file. The same socket stores
+the lab's certificate versions in moto's Secrets Manager and SSM (`secret`), before the deploy
+and for rotations, as an operator's tooling would.
 """
 
 from __future__ import annotations
@@ -85,6 +87,29 @@ def seed(
         got = ec2.allocate_address(Domain="vpc")
         eips[eip["key"]] = {"allocation_id": got["AllocationId"], "public_ip": got["PublicIp"]}
     return {"vpc_id": vpc, "enis": enis, "eips": eips, "existing": existing}
+
+
+def put_secret(endpoint: str, region: str, req: Mapping[str, Any]) -> str:
+    """Store `req["value"]` as the current version of a Secrets Manager secret or an SSM
+    SecureString (`req["store"]`, `req["name"]`), creating it the first time: what an
+    operator's rotation does. Returns the new version's ID (or number)."""
+    import boto3
+
+    client = boto3.client(
+        req["store"],
+        endpoint_url=endpoint,
+        region_name=region,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    name, value = req["name"], req["value"]
+    if req["store"] == "ssm":
+        got = client.put_parameter(Name=name, Value=value, Type="SecureString", Overwrite=True)
+        return str(got["Version"])
+    try:
+        return str(client.put_secret_value(SecretId=name, SecretString=value)["VersionId"])
+    except client.exceptions.ResourceNotFoundException:
+        return str(client.create_secret(Name=name, SecretString=value)["VersionId"])
 
 
 class Cloud:
@@ -195,6 +220,8 @@ class Cloud:
             return {"ok": True}
         if op == "network":  # straight to moto: not one of the API calls the lab counts
             return existing_net.describe(ec2_client(self.moto_url, self.cfg["region"]))
+        if op == "secret":
+            return {"version": put_secret(self.moto_url, self.cfg["region"], req)}
         return {"error": f"unknown op {op!r}"}
 
 

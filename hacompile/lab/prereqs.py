@@ -77,6 +77,7 @@ PYTHON_MODULES: dict[str, str] = {
     "flask": "moto's server, from moto[server]",
     "flask_cors": "moto's server, from moto[server]",
     "boto3": "seeding and reading the lab's EC2 API",
+    "cryptography": "the lab's own CA for specs with `tls` (hacompile.lab.tlsca)",
 }
 
 

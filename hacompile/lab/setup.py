@@ -144,12 +144,8 @@ class Lab:
 
     def start_probe(self) -> None:
         """The client: every EIP's lab address, every 50 ms, through the edge."""
-        fes = self.plan.haproxy.frontends
-        port = next((f.port for f in fes if f.mode == "http"), fes[0].port)
         cfg = {
-            "targets": [
-                {"eip": e.key, "url": f"http://{e.address}:{port}/"} for e in self.topo.eips
-            ],
+            "targets": self.probe_targets(),
             "interval": 0.05,
             "timeout": 1.0,
             "out": str(self.dir / "probe.jsonl"),
@@ -169,6 +165,12 @@ class Lab:
         )
         self.procs.append(proc)
         wait_ready(proc, "client probe")
+
+    def probe_targets(self) -> list[dict[str, str]]:
+        """Every EIP's lab address on the first HTTP frontend's port (else the first's)."""
+        fes = self.plan.haproxy.frontends
+        port = next((f.port for f in fes if f.mode == "http"), fes[0].port)
+        return [{"eip": e.key, "url": f"http://{e.address}:{port}/"} for e in self.topo.eips]
 
     def observer(self) -> Observer:
         return Observer(

@@ -10,12 +10,14 @@ the files Ansible wrote.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from hacompile.lab.hosts import in_netns
 from hacompile.lab.netns import LabError, sh
 from hacompile.lab.observe import cloud_call
 from hacompile.plan import routing
+from hacompile.plan.model import Frontend
 from hacompile.record import Record
 
 if TYPE_CHECKING:
@@ -28,12 +30,30 @@ class Result(Record):
     detail: str
 
 
+def _answering(lab: BootedLab) -> list[Frontend]:
+    """HTTP frontends that answer from a backend, plain ones first (a redirecting one does
+    not; an HTTPS one's certificates are checked in hacompile.lab.booted.tls_checks)."""
+    fes = [f for f in lab.plan.haproxy.frontends if f.mode == "http" and not f.redirect_https]
+    return sorted(fes, key=lambda f: bool(f.crts))
+
+
+def answering_port(lab: BootedLab) -> int:
+    fes = _answering(lab)
+    return fes[0].port if fes else 0
+
+
+def answering_url(lab: BootedLab, ip: str) -> str:
+    """`http://IP:PORT/`, or `https://` when every answering frontend terminates TLS."""
+    fe = _answering(lab)[0]
+    return f"{'https' if fe.crts else 'http'}://{ip}:{fe.port}/"
+
+
 def host_checks(lab: BootedLab) -> list[Result]:
     """What each host itself says: failed units, listeners, answers, secondary IPs."""
     out: list[Result] = []
     region = lab.plan.regions[lab.region_index]
     ports = [f.port for f in lab.plan.haproxy.frontends]
-    http = next((f.port for f in lab.plan.haproxy.frontends if f.mode == "http"), 0)
+    http = answering_port(lab)
     for key, machine in lab.machines.items():
         failed = machine.systemctl("--failed", "--no-legend", "--plain", check=False).strip()
         out.append(Result(f"{key}: no failed units", not failed, failed or "none"))
@@ -56,7 +76,7 @@ def host_checks(lab: BootedLab) -> list[Result]:
             )
         if http:
             got = machine.run(
-                "curl", "-fsS", "--max-time", "5", f"http://{lb.private_ip}:{http}/", check=False
+                "curl", "-fsSk", "--max-time", "5", answering_url(lab, lb.private_ip), check=False
             )
             out.append(
                 Result(
@@ -147,13 +167,17 @@ def vrrp_checks(lab: BootedLab) -> list[Result]:
     return out
 
 
-def post_deploy(lab: BootedLab, timeout: float) -> tuple[list[Result], float]:
-    """All checks, asked again until they pass or `timeout` runs out (the owners may still be
-    waiting out preempt_delay); returns the last results and how long it took."""
+def post_deploy(
+    lab: BootedLab, timeout: float, more: Callable[[BootedLab], list[Result]] | None = None
+) -> tuple[list[Result], float]:
+    """All checks (and `more`'s), asked again until they pass or `timeout` runs out (the
+    owners may still be waiting out preempt_delay); returns the last results and how long it
+    took."""
     started = time.monotonic()
     results: list[Result] = []
     for _ in range(10_000):
         results = host_checks(lab) + vrrp_checks(lab) + route_checks(lab)
+        results += more(lab) if more else []
         if all(r.ok for r in results) or time.monotonic() - started > timeout:
             break
         time.sleep(1.0)
@@ -170,8 +194,8 @@ def route_checks(lab: BootedLab) -> list[Result]:
     out: list[Result] = []
     client = lab.topo.ns("client")
     for fe in lab.plan.haproxy.frontends:
-        if fe.mode != "http":
-            continue
+        if fe.mode != "http" or fe.crts or fe.redirect_https:
+            continue  # HTTPS and redirects: hacompile.lab.booted.tls_checks
         for eip in lab.topo.eips:
             for sample in routing.samples(fe):
                 url = f"http://{eip.address}:{fe.port}{sample.path}"

@@ -20,12 +20,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hacompile.lab.booted import ami, metrics
+from hacompile.lab.booted import ami, metrics, tls, tls_checks
 from hacompile.lab.booted.checks import Result, post_deploy
 from hacompile.lab.booted.deploy import Deployment, converge
 from hacompile.lab.booted.image import LOGIN_USER, base_image
 from hacompile.lab.booted.machine import BootedHost
 from hacompile.lab.booted.mirror import mirror, wanted
+from hacompile.lab.booted.tls import TlsState
 from hacompile.lab.hosts import in_netns, py_env, spawn, wait_ready
 from hacompile.lab.netns import LabError
 from hacompile.lab.runner import heal_timeout
@@ -45,6 +46,7 @@ class BootedLab(Lab):
     extra_vars: dict[str, Any] = field(default_factory=dict)
     checks: list[Result] = field(default_factory=list)
     checks_s: float = 0.0
+    tls: TlsState | None = None  # the lab's CA and stored versions (spec with `tls`)
 
     def __post_init__(self) -> None:
         self.topo = build(self.plan.regions[self.region_index], self.prefix, controller=True)
@@ -57,6 +59,7 @@ class BootedLab(Lab):
 
     def start(self) -> None:
         self.start_network()
+        self.tls = tls.seed(self)  # in the cloud before anything fetches it
         self._lab_vars()
         image = base_image()
         hapee = self.plan.flavor.name == "hapee"
@@ -84,10 +87,14 @@ class BootedLab(Lab):
             for lb in self.topo.lbs:
                 self.machines[lb.key].run("sh", "-c", script, timeout=300)
         self.deployment = converge(self, key)
-        self.checks, self.checks_s = post_deploy(self, heal_timeout(self))
+        self.checks, self.checks_s = post_deploy(self, heal_timeout(self), tls_checks.checks)
         if self.plan.observability.metrics_port and all(r.ok for r in self.checks):
-            self.checks += metrics.checks(self)
+            self.checks += metrics.checks(self) + tls_checks.metrics_checks(self)
         self.start_probe()
+
+    def probe_targets(self) -> list[dict[str, str]]:
+        """HTTPS when the spec terminates TLS (plain HTTP there only redirects)."""
+        return tls.probe_targets(self) or super().probe_targets()
 
     # ---- pieces --------------------------------------------------------------------------------
     def _lab_vars(self) -> None:
@@ -101,6 +108,15 @@ class BootedLab(Lab):
                 f"haproxy_maxconn = {(hard - 200) // 2} (Ansible extra var): this machine "
                 f"caps open files at {hard}; HAProxy needs 2 x maxconn "
                 f"({plan.haproxy.maxconn}) descriptors"
+            )
+        if self.tls:
+            self.extra_vars["haproxy_tls_sync_environment"] = {
+                "AWS_ENDPOINT_URL": self.topo.api_url
+            }
+            self.note(
+                f"haproxy_tls_sync_environment = AWS_ENDPOINT_URL={self.topo.api_url} "
+                "(Ansible extra var): the play's own first certificate fetch reaches moto, as "
+                "the timer's service does through its drop-in"
             )
         self.note(
             "Debian 12 (bookworm) stands in for Ubuntu 24.04: the only archive reachable "
@@ -190,15 +206,13 @@ class BootedLab(Lab):
         public = key.with_suffix(".pub").read_text(encoding="utf-8")
         env = {"AWS_ENDPOINT_URL": self.topo.api_url, "HACOMPILE_EIP_PRIVATE_IP_CHECK": "eni-only"}
         flavor = self.plan.flavor
-        drop_ins = dict(
-            ami.drop_in(f"{unit}.service", env)
-            for unit in (flavor.keepalived_service, "hacompile-eip-reconcile")
-        )
+        units = [flavor.keepalived_service, "hacompile-eip-reconcile"]
+        units += [tls.SYNC_UNIT] if self.tls else []
+        drop_ins = dict(ami.drop_in(f"{unit}.service", env) for unit in units)
         self.note(
-            f"systemd drop-ins for {flavor.keepalived_service} and "
-            f"hacompile-eip-reconcile: AWS_ENDPOINT_URL={self.topo.api_url} (moto behind "
-            "the fault proxy), HACOMPILE_EIP_PRIVATE_IP_CHECK=eni-only (moto reports the "
-            "ENI's primary IP, not the slot)"
+            f"systemd drop-ins for {', '.join(units)}: AWS_ENDPOINT_URL={self.topo.api_url} "
+            "(moto behind the fault proxy), HACOMPILE_EIP_PRIVATE_IP_CHECK=eni-only (moto "
+            "reports the ENI's primary IP, not the slot)"
         )
         uid = _login_uid(image)
         hosts = [(lb.key, lb.host, True) for lb in region.load_balancers]
