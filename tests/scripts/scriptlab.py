@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -35,24 +36,43 @@ INSTANCE = "eip_1"
 
 
 class SyslogSink:
-    """A unix datagram socket standing in for /dev/log, so tests can read what logger sent."""
+    """A unix datagram socket standing in for /dev/log, so tests can read what logger sent.
+
+    A thread drains it all the time: Linux queues at most net.unix.max_dgram_qlen (10 by
+    default) datagrams per socket and then blocks the sender, so a script logging more than
+    that in one run (a claim retrying through throttling) would hang inside logger.
+    """
 
     def __init__(self) -> None:
         self._dir = tempfile.mkdtemp(prefix="hc-log-")  # short: sun_path is ~108 bytes
         self.path = os.path.join(self._dir, "log.sock")
         self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self._sock.bind(self.path)
-        self._sock.setblocking(False)
+        self._sock.settimeout(0.05)
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
         self._seen: list[str] = []
+        self._thread = threading.Thread(target=self._drain, daemon=True)
+        self._thread.start()
+
+    def _drain(self) -> None:
+        while not self._stop.is_set():
+            try:
+                data = self._sock.recv(65536)
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            with self._lock:
+                self._seen.append(data.decode("utf-8", "replace"))
 
     def messages(self) -> list[str]:
-        while True:
-            try:
-                self._seen.append(self._sock.recv(65536).decode("utf-8", "replace"))
-            except BlockingIOError:
-                return list(self._seen)
+        with self._lock:
+            return list(self._seen)
 
     def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
         self._sock.close()
         shutil.rmtree(self._dir, ignore_errors=True)
 
