@@ -165,6 +165,24 @@ def test_route_retries_through_throttling_and_errors(claim: ClaimRig) -> None:
     assert "verified" in result.stderr
 
 
+def test_route_one_throttled_table_does_not_hold_up_the_others(claim: ClaimRig) -> None:
+    ours, peer = claim.lab.enis[0].eni_id, claim.lab.enis[1].eni_id
+    tables = _route_tables(claim, [peer, peer])
+    _route_config(claim, tables)
+    claim.proxy.set_faults([Fault.throttle("ReplaceRoute")])
+
+    result = claim.run()
+
+    assert result.rc == 0, result.stderr
+    calls = claim.proxy.calls("ReplaceRoute")
+    assert [(c.params["RouteTableId"], c.failed_with) for c in calls] == [
+        (tables[0], 503),
+        (tables[1], None),  # written in the same attempt
+        (tables[0], None),  # only the table still wrong is written again
+    ]
+    assert _targets(claim, tables) == [ours, ours]
+
+
 def test_route_gives_up_within_budget_when_every_call_fails(claim: ClaimRig) -> None:
     budget = 12  # as the EIP test: at least two AWS CLI starts on a loaded machine
     peer = claim.lab.enis[1].eni_id
