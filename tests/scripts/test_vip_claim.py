@@ -13,6 +13,7 @@ import os
 import subprocess
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -128,6 +129,19 @@ def test_route_moves_vip_in_every_table_then_second_run_is_a_no_op(claim: ClaimR
     assert again.rc == 0, again.stderr
     assert claim.proxy.counts() == {"DescribeRouteTables": 1}  # a second run writes nothing
     assert "nothing to do" in again.stderr
+
+
+def test_concurrent_route_claims_for_one_instance_are_serialised(claim: ClaimRig) -> None:
+    peer = claim.lab.enis[1].eni_id
+    tables = _route_tables(claim, [peer, peer])
+    _route_config(claim, tables)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(lambda _: claim.run(), range(2)))
+
+    assert [r.rc for r in results] == [0, 0], [r.stderr for r in results]
+    assert claim.proxy.counts()["ReplaceRoute"] == 2  # once per table, not twice
+    assert sum("nothing to do" in r.stderr for r in results) == 1
 
 
 def test_route_already_in_place_makes_no_write(claim: ClaimRig) -> None:
