@@ -8,6 +8,13 @@ credentials of `aws_env`. Everything binds to 127.0.0.1 unless a caller says oth
 moto 5.2.1 caveat: AssociateAddress ignores PrivateIpAddress and DescribeAddresses reports the
 ENI's primary private IP, so assert the private IP that was *sent* (FaultProxy.requests) and run
 hacompile-eip-claim with HACOMPILE_EIP_PRIVATE_IP_CHECK=eni-only against moto.
+For the private-VIP strategies (STRATEGY='secondary_ip'): AssignPrivateIpAddresses with
+AllowReassignment leaves the IP listed on its old ENI as well (real EC2 moves it), accepts a
+reassignment without AllowReassignment and an IP outside the subnet, and the
+addresses.private-ip-address filter of DescribeNetworkInterfaces matches primary IPs only; so
+assert AllowReassignment at the proxy and that the IP is on the new ENI, not that it left the old.
+(STRATEGY='route': CreateRoute over an existing route is accepted, where EC2 answers
+RouteAlreadyExists.)
 
 moto and boto3 come with the `verify` and `lab` extras; this module imports neither at import
 time (moto runs as a child process, boto3 is imported by `ec2_client`).
