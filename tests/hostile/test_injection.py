@@ -622,6 +622,9 @@ def _assert_env_file(path: Path, name: str) -> None:
     ).read_text(encoding="utf-8")
     found = re.search(r"^keys='([A-Z_|]+)'$", claim, re.MULTILINE)
     keys = found.group(1) if found else "[A-Z_]+"
+    # ... continued on further lines as keys="$keys|MORE|KEYS"
+    for more in re.findall(r'^keys="\$keys\|([A-Z_|]+)"$', claim, re.MULTILINE):
+        keys += "|" + more
     for line in text.splitlines():
         assert re.fullmatch(rf"#.*|({keys})='[^']*'", line), (name, line)
     assert subprocess.run(["sh", "-n", str(path)], timeout=10).returncode == 0
