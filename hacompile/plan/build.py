@@ -14,7 +14,7 @@ from __future__ import annotations
 from ipaddress import IPv4Address, IPv4Network
 
 from hacompile import __version__
-from hacompile.plan import amis, optional, routing, security, tls
+from hacompile.plan import amis, optional, routing, security, tls, vips
 from hacompile.plan import model as p
 from hacompile.spec import defaults, instances, network, pools
 from hacompile.spec.model import CheckSpec, PoolDemoSpec, Spec
@@ -107,6 +107,7 @@ def _region(spec: Spec, index: int) -> p.Region:
         p.Eip(key=f"eip{k + 1}", vrid=ka.vrid_base + k, master=f"lb{k + 1}") for k in range(n)
     )
     names = _names(spec.name, region.name)
+    planned_vips = vips.vips(spec, index, subnets)
     placed: list[tuple[int, str, tuple[str, ...]]] = []
     per_subnet: dict[int, int] = {}
     for k in range(n):
@@ -126,7 +127,7 @@ def _region(spec: Spec, index: int) -> p.Region:
                 slot_ip=slots[e],
             )
             for e, eip in enumerate(eips)
-        )
+        ) + vips.instances(spec, f"lb{k + 1}", planned_vips)
         lbs.append(
             p.LoadBalancer(
                 key=f"lb{k + 1}",
@@ -154,6 +155,7 @@ def _region(spec: Spec, index: int) -> p.Region:
         state=optional.state(spec, region.name),
         vpc_id=region.vpc_id or "",
         security_groups=tuple(region.security_groups),
+        vips=planned_vips,
         ec2_endpoint_service=f"com.amazonaws.{region.name}.ec2"
         if spec.security.ec2_endpoint
         else "",

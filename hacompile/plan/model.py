@@ -27,13 +27,15 @@ class Subnet(Record):
 
 
 class VrrpInstance(Record):
-    """One load balancer's side of one EIP's VRRP instance."""
+    """One load balancer's side of one EIP's or private VIP's VRRP instance."""
 
-    name: str  # eip1 ... the EIP it guards
+    name: str  # eip1 ... the EIP it guards, or the VIP's name
     vrid: int
     priority: int
     master: bool
-    slot_ip: str  # this LB's secondary private IP reserved for that EIP
+    slot_ip: str  # this LB's secondary private IP reserved for that EIP; "" for a VIP
+    strategy: str = "eip"  # | route | secondary_ip: how hacompile-eip-claim moves it
+    address: str = ""  # a VIP's address, which keepalived adds to the master's interface
 
 
 class LoadBalancer(Record):
@@ -51,6 +53,22 @@ class Eip(Record):
     key: str  # eip1 ...
     vrid: int
     master: str  # key of the LB that owns it while healthy
+
+
+class Vip(Record):
+    """A private virtual IP (spec regions[].vips, hacompile.plan.vips): its own VRRP instance
+    on the load balancers holding it, moved by `strategy` when the master changes."""
+
+    name: str  # the VRRP instance name, as the spec gave it
+    strategy: str  # route | secondary_ip
+    address: str
+    vrid: int
+    master: str  # key of the LB that owns it while healthy
+    holders: tuple[str, ...]  # LB keys: the owner, then the takeover order
+    # route: the existing tables the spec names; none: the bundle's own (own_route_table)
+    route_tables: tuple[str, ...] = ()
+    own_route_table: bool = False
+    subnet_key: str = ""  # secondary_ip: the holders' subnet
 
 
 class Server(Record):
@@ -173,6 +191,7 @@ class Region(Record):
     state: StateBackend | None = None  # None: local state in the region's root
     vpc_id: str = ""  # an existing VPC: the bundle creates no VPC, gateway or route table
     security_groups: tuple[str, ...] = ()  # existing groups added to the load balancers
+    vips: tuple[Vip, ...] = ()  # private virtual IPs, after the EIPs (VRIDs too)
 
 
 class Check(Record):

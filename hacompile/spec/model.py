@@ -17,6 +17,7 @@ from hacompile.spec.observability import LogsSpec, MetricsSpec
 from hacompile.spec.security import AmiId, AmiProductCode, SecuritySpec
 from hacompile.spec.state import StateSpec
 from hacompile.spec.tls import FrontendTlsSpec, PoolTlsSpec, TlsSpec
+from hacompile.spec.vips import MAX_VIPS, VIPS, VipSpec
 from hacompile.spec.types import (
     BackendAddress,
     Cidr,
@@ -98,6 +99,9 @@ class RegionSpec(Strict):
         ],
         Field(max_length=bounds.MAX_POOLS, description=bounds.POOLS),
     ] = {}
+    # Private virtual IPs, each moved by route tables or secondary-IP reassignment
+    # (hacompile.spec.vips), alongside the EIPs.
+    vips: Annotated[list[VipSpec], Field(max_length=MAX_VIPS, description=VIPS)] = []
 
     @field_validator("zones", mode="before")
     @classmethod

@@ -44,8 +44,11 @@ def lb_zone_index(lb_index: int, zones: int) -> int:
 
 
 def taken(region: RegionSpec) -> frozenset[int]:
-    """The addresses the spec says are in use (regions[].taken), as integers."""
-    return frozenset(int(IPv4Address(a)) for a in region.taken)
+    """The addresses no pick may take, as integers: those the spec says are in use
+    (regions[].taken) and the secondary-IP VIPs (regions[].vips), which move between the load
+    balancers' interfaces."""
+    vips = (v.address for v in region.vips if v.strategy == "secondary_ip")
+    return frozenset(int(IPv4Address(a)) for a in (*region.taken, *vips))
 
 
 def nth_free(subnet: IPv4Network, offset: int, used: frozenset[int] = frozenset()) -> IPv4Address:

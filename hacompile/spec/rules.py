@@ -25,6 +25,7 @@ from hacompile.spec import (
     safety,
     security_rules,
     tls_rules,
+    vip_rules,
     vrrp,
 )
 from hacompile.spec.model import Spec
@@ -62,6 +63,7 @@ def check(spec: Spec, positions: Positions, file: str) -> tuple[Diagnostic, ...]
     dns_rules.check(spec, found)
     observability.check(spec, found)
     tls_rules.check(spec, found)
+    vip_rules.check(spec, found)
     return tuple(found.items)
 
 
