@@ -22,8 +22,9 @@ from typing import TYPE_CHECKING
 
 from hacompile.errors import Loc
 from hacompile.spec import instances, network
-from hacompile.spec.model import Spec, VipSpec
+from hacompile.spec.model import Spec
 from hacompile.spec.types import PRIVATE_RANGES
+from hacompile.spec.vips import VipSpec
 
 if TYPE_CHECKING:
     from hacompile.spec.rules import Findings
