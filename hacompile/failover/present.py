@@ -15,7 +15,8 @@ from typing import Any
 
 from hacompile.failover.model import Outcome, RegionReport, Report, Row, Timing
 from hacompile.failover.scenarios import describe
-from hacompile.failover.timing import PROPAGATION_WHAT
+from hacompile.failover.vip_present import seconds as _seconds
+from hacompile.failover.vip_present import vip_notes, vip_timing_columns
 from hacompile.output import Style, table
 from hacompile.record import Record
 
@@ -67,10 +68,6 @@ def headers(region: RegionReport) -> tuple[str, ...]:
     return ("scenario", *(label(o, region.lbs) for r in region.rows[:1] for o in r.outcomes))
 
 
-def _seconds(value: float) -> str:
-    return f"{value:.2f}".rstrip("0").rstrip(".") + " s"
-
-
 def timing_label(t: Timing) -> str:
     if t.event == "node_lost":
         return "a load balancer is lost"
@@ -93,50 +90,6 @@ TIMING_HEADERS = (
     "EIP moved within",
     "how (worst case)",
 )
-
-
-def _strategies(report: Report) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(t.strategy for t in report.vip_timings))
-
-
-def vip_timing_columns(report: Report) -> tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]:
-    """A column per VIP strategy present, ``route VIP moved within``, with a value per row of
-    `timing_rows`: the worst over that strategy's VIPs for the same failure."""
-    strategies = _strategies(report)
-    rows = tuple(
-        tuple(
-            _seconds(
-                max(
-                    v.total
-                    for v in report.vip_timings
-                    if v.strategy == strategy and (v.event, v.check) == (t.event, t.check)
-                )
-            )
-            for strategy in strategies
-        )
-        for t in report.timings
-    )
-    return tuple(f"{s} VIP moved within" for s in strategies), rows
-
-
-def vip_notes(report: Report) -> tuple[str, ...]:
-    """A sentence per VIP strategy present: which VIPs, and what their bound adds and why."""
-    regions = {t.region for t in report.vip_timings}
-    out = []
-    for strategy in _strategies(report):
-        named = dict.fromkeys(
-            t.instance if len(regions) == 1 else f"{t.region} {t.instance}"
-            for t in report.vip_timings
-            if t.strategy == strategy
-        )
-        wait = next(t.propagation for t in report.vip_timings if t.strategy == strategy)
-        out.append(
-            f"Private VIPs moved by {strategy} ({', '.join(named)}): keepalived adds the address "
-            "to the new MASTER, the claim changes EC2 within the same budget, then "
-            f"{_seconds(wait)} for {PROPAGATION_WHAT[strategy]}. AWS documents no time for "
-            "that, so it is a conservative constant (hacompile docs/failover.md)."
-        )
-    return tuple(out)
 
 
 def _outcome_data(o: Outcome) -> dict[str, Any]:
