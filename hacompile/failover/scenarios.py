@@ -25,6 +25,8 @@ share a layout, ~1.7 s for a whole `validate` on the benchmark machine (benchmar
 docs/hostile-input.md "Bounds"); 64 such regions, before the instance bound, took 16 s.
 Before checks had a bound, 100 checks on 8 load balancers took 43 s and 850 MB, 10,000 ran
 past 100 s and 4 GB.
+Private VIPs (at most 8 per region, `hacompile.spec.vips.MAX_VIPS`) add one column each, over
+at most L nodes: 8 load balancers with 8 VIPs and 8 checks took 0.2 s a layout instead of 0.1.
 """
 
 from __future__ import annotations
