@@ -165,3 +165,18 @@ def test_specs_without_vips_have_no_vip_output() -> None:
     assert "vip_timing" not in doc and "vips" not in doc["regions"][0]
     assert "vips" not in doc["regions"][0]["scenarios"][0]
     assert present.view(report).timing_headers == present.TIMING_HEADERS
+
+
+def test_a_vips_ladder_is_part_of_the_layout() -> None:
+    """Regions share an analysis only when their VIPs are alike too: a region whose VIP ladder
+    differs is analysed itself, not given the first region's rows."""
+    plan = compile_spec(SECONDARY).plan
+    region = plan.regions[0]
+    same = region._replace(name="eu-west-2")
+    other = _lower_backup(plan, "lb3", "db", 80).regions[0]._replace(name="eu-west-3")
+    reports = analyse_regions(plan._replace(regions=(region, same, other)))
+    assert [r.same_as for r in reports] == ["", "eu-west-1", ""]
+    assert reports[1].vips == ("db",)
+    priorities = [vip_outcomes(Report(reports[i:], (), (), (), (), "", ""), "db") for i in (0, 2)]
+    assert priorities[0]["all healthy"].node("lb3").priority == 100
+    assert priorities[1]["all healthy"].node("lb3").priority == 80
