@@ -18,7 +18,7 @@ from typing import Any
 from hacompile import manifest
 from hacompile.failover import present
 from hacompile.failover.model import Report
-from hacompile.plan import iam, module, tls
+from hacompile.plan import iam, module, module_vips, tls
 from hacompile.plan.inventory import inventory, lb_group_vars
 from hacompile.plan.model import Plan, Region
 from hacompile.record import Record
@@ -94,12 +94,22 @@ def _terraform(plan: Plan) -> Iterator[File]:
             continue
         if not interface.dns and rel.name == "dns.tf.jinja":
             continue  # no Route 53 records
+        if not interface.vips and rel.name == "vips.tf.jinja":
+            continue  # no private VIPs
         module_files.append(
             _emit(source, module_out / rel, {"plan": plan, "module": interface}, root)
         )
     module_files.append(
         _json(module_out / "policies" / "ec2-assume-role.json", iam.assume_role_policy())
     )
+    if interface.own_route_table_vips:
+        # .tftpl: the module fills in its own route table's ARN (iam.own_route_table_policy)
+        module_files.append(
+            _json(
+                module_out / "policies" / module_vips.OWN_TABLE_POLICY,
+                iam.own_route_table_policy(),
+            )
+        )
     module_files.append(_module_readme(plan, interface, module_out, root))
     yield from module_files
     resources = _resources(module_files)
@@ -112,6 +122,10 @@ def _terraform(plan: Plan) -> Iterator[File]:
             "module": interface,
             "arguments": module.arguments(plan, region),
             "moved": _moved(resources, region, interface),
+            # the account ID, unknown at compile time, for the .tftpl policies below
+            "caller_identity": region.flow_logs.destination == "cloudwatch"
+            or interface.tls
+            or any(v.route_tables for v in region.vips),
         }
         for source in _walk(region_dir):
             rel = PurePosixPath(source.relative_to(region_dir).as_posix())
@@ -127,6 +141,9 @@ def _terraform(plan: Plan) -> Iterator[File]:
             policies["flow-logs-delivery.json"] = iam.flow_logs_delivery_policy(plan, region)
         if plan.tls.files:
             policies["tls-read.json.tftpl"] = tls.read_policy(plan, region)
+        vip_policy = iam.vip_failover_policy(plan, region)
+        if vip_policy is not None:
+            policies[module_vips.vip_policy_name(region)] = vip_policy
         for name, document in policies.items():
             yield _json(out / "policies" / name, document)
 
