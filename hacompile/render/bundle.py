@@ -148,8 +148,18 @@ def _terraform(plan: Plan) -> Iterator[File]:
             yield _json(out / "policies" / name, document)
 
 
+# The variables a .tftpl policy leaves to Terraform's templatefile (account, route table).
+_TEMPLATE_VARIABLE = re.compile(r"\$\{(?!account_id\}|route_table_arn\})")
+
+
 def _json(path: PurePosixPath, document: object) -> File:
-    return File(path, (json.dumps(document, indent=2, sort_keys=False) + "\n").encode())
+    """A JSON document; as a .tftpl, every `${` but those of its template variables escaped
+    as `$${`, so that an IAM policy variable such as ${aws:PrincipalTag/...} reaches AWS
+    as written instead of breaking templatefile."""
+    text = json.dumps(document, indent=2, sort_keys=False) + "\n"
+    if path.name.endswith(".tftpl"):
+        text = _TEMPLATE_VARIABLE.sub("$${", text)
+    return File(path, text.encode())
 
 
 _RESOURCE = re.compile(r'^resource "([^"]+)" "([^"]+)"', re.MULTILINE)

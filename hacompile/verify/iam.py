@@ -103,10 +103,14 @@ EXAMPLES = {
 }
 
 
-def _filled(text: str) -> str:
+def _filled(text: str, template: bool) -> str:
+    """`text` as templatefile returns it: the examples in, and `$${` (an escaped `${`, such as
+    an IAM policy variable) back to `${`."""
+    if not template:
+        return text
     for placeholder, example in EXAMPLES.items():
         text = text.replace(placeholder, example)
-    return text
+    return text.replace("$${", "${")
 
 
 def check_iam(ctx: Context) -> Outcome:
@@ -122,6 +126,8 @@ def check_iam(ctx: Context) -> Outcome:
     findings = [
         f"{ctx.rel(path)}: {problem}"
         for path in files
-        for problem in policy_findings(_filled(path.read_text(encoding="utf-8")))
+        for problem in policy_findings(
+            _filled(path.read_text(encoding="utf-8"), path.name.endswith(".tftpl"))
+        )
     ]
     return Outcome(tuple(findings), f"{len(files)} policy documents")
