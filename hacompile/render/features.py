@@ -7,7 +7,7 @@ Instead such lines carry a marker and this module keeps or drops them per bundle
 without the feature holds the file exactly as it was, and no bundle holds a marker.
 
 Markers (FEATURE is `metrics`, `logs` or `tls`, the spec sections of the same names, or `vips`,
-a region with private VIPs, spec regions[].vips):
+some region's `vips`):
 
     # hacompile-if: FEATURE       a block of lines kept only with FEATURE
     ...

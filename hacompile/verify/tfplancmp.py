@@ -54,6 +54,13 @@ def _yaml(path: Path) -> Any:
     return YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
 
 
+def _eip_instances(host_vars: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The host's EIP instances: a private VIP's (spec regions[].vips, with a `strategy` key)
+    has no slot IP and no EIP, so it has no part in the slot and allocation comparisons."""
+    items = host_vars.get("keepalived_instances") or []
+    return [i for i in items if i.get("strategy", "eip") == "eip"]
+
+
 def compiler_regions(bundle: Path) -> dict[str, CompilerRegion]:
     """Region name -> the compiler's plan for it, from the bundle's inventory and group vars."""
     inventory = _yaml(bundle / INVENTORY)["all"]
@@ -72,9 +79,9 @@ def compiler_regions(bundle: Path) -> dict[str, CompilerRegion]:
             str(host).removeprefix(prefix): CompilerLb(
                 str(host),
                 str(hv["keepalived_unicast_src_ip"]),
-                frozenset(str(i["slot_ip"]) for i in hv.get("keepalived_instances") or []),
+                frozenset(str(i["slot_ip"]) for i in _eip_instances(hv)),
                 frozenset(str(p) for p in hv.get("keepalived_unicast_peers") or []),
-                frozenset(str(i["name"]) for i in hv.get("keepalived_instances") or []),
+                frozenset(str(i["name"]) for i in _eip_instances(hv)),
             )
             for host, hv in lb_hosts.items()
         }
