@@ -20,6 +20,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.composer import Composer
 from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import AliasEvent, CollectionStartEvent
 from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.scanner import RoundTripScanner, ScannerError
@@ -171,11 +172,23 @@ class _Composer(Composer):
                 f"a list of more than {MAX_ITEMS} items: no list in a spec may be that long",
                 self.parser.peek_event().start_mark,
             )
-        if isinstance(parent, MappingNode) and index is None and len(parent.value) >= MAX_ITEMS:
-            raise _Refused(
-                f"a mapping of more than {MAX_ITEMS} keys: no mapping in a spec may be that large",
-                self.parser.peek_event().start_mark,
-            )
+        if isinstance(parent, MappingNode) and index is None:  # a key
+            event = self.parser.peek_event()
+            if len(parent.value) >= MAX_ITEMS:
+                raise _Refused(
+                    f"a mapping of more than {MAX_ITEMS} keys: no mapping in a spec may be that "
+                    "large",
+                    event.start_mark,
+                )
+            # A complex key (`? {a: [1]}`) is refused here: ruamel hashes it while building
+            # the mapping, and a list inside one is unhashable (a TypeError, not a diagnostic).
+            target = self.anchors.get(event.anchor) if isinstance(event, AliasEvent) else None
+            if isinstance(event, CollectionStartEvent) or isinstance(
+                target, (MappingNode, SequenceNode)
+            ):
+                raise _Refused(
+                    "mapping keys must be strings, got a list or mapping", event.start_mark
+                )
         return super().compose_node(parent, index)
 
 
