@@ -92,9 +92,10 @@ def test_route_vip_env_file_is_accepted_and_moves_the_own_tables_route(claim: Cl
     assert _target(claim, rtb, dest) == ours
 
 
-def test_route_vip_names_the_listed_tables_then_the_own_one(claim: ClaimRig) -> None:
-    """ROUTE_TABLES: the spec's tables, then hacompile_route_table_id when own_route_table,
-    joined by single spaces (the claim's grammar)."""
+def test_route_vip_names_the_listed_tables_or_the_own_one(claim: ClaimRig) -> None:
+    """ROUTE_TABLES: the spec's tables joined by single spaces (the claim's grammar), or, with
+    own_route_table (a VPC the bundle creates, where the spec names none), the bundle's table
+    from Terraform's outputs (hacompile_route_table_id)."""
     files = _bundle("internal-route-vip")
     item = _item(files, "internal-eu-central-1-lb2", "api")
     ec2 = ec2_client(claim.proxy.upstream, claim.lab.region)
@@ -102,11 +103,13 @@ def test_route_vip_names_the_listed_tables_then_the_own_one(claim: ClaimRig) -> 
         str(ec2.create_route_table(VpcId=claim.lab.vpc_id)["RouteTable"]["RouteTableId"])
         for _ in range(3)
     ]
-    named = item | {"route_tables": tables[:2], "own_route_table": False}
-    both = item | {"route_tables": tables[:2], "own_route_table": True}
+    own = item | {"route_tables": [], "own_route_table": True}
+    named = item | {"route_tables": tables, "own_route_table": False}
 
-    assert f"ROUTE_TABLES='{tables[0]} {tables[1]}'\n" in _render(files, claim, named)
-    text = _render(files, claim, both, hacompile_route_table_id=tables[2])
+    assert f"ROUTE_TABLES='{tables[2]}'\n" in _render(
+        files, claim, own, hacompile_route_table_id=tables[2]
+    )
+    text = _render(files, claim, named, hacompile_route_table_id="rtb-00000000")
     assert f"ROUTE_TABLES='{' '.join(tables)}'\n" in text
     assert "OWNER='no'\n" in text
     result = claim.run()
