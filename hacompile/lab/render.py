@@ -51,6 +51,7 @@ def render(
             key: EipFixture(e["allocation_id"], e["public_ip"]) for key, e in ids["eips"].items()
         },
     )
+    extra = {**extra, **vip_vars(topo, ids)}
     try:
         rendered = render_region(
             bundle, topo.region, out, fixture, interface="eth0", extra_vars=extra
@@ -61,6 +62,12 @@ def render(
         raise LabError(str(exc)) from None
     by_host = {r.lb.host: r.directory for r in rendered}
     subs = [f"{name} = {json.dumps(extra[name])}: {reason}" for name, reason in reasons.items()]
+    if topo.vips:
+        subs.append(
+            "hacompile_route_table_id, keepalived_auth_passwords (Ansible extra vars): the "
+            "route table moto made for the bundle's own (Terraform output), and fixed VRRP "
+            "passwords for the VIP instances too"
+        )
     tls_items = bundle_tls_items(bundle)
     for r in rendered:
         text = r.haproxy_cfg.read_text(encoding="utf-8")
@@ -83,3 +90,23 @@ def render(
         "passwords (keepalived_auth_source: provided): no facts, no SSM in the lab"
     )
     return Rendered({lb.key: by_host[lb.inventory_host] for lb in topo.lbs}, tuple(subs))
+
+
+def vip_vars(topo: Topology, ids: dict[str, Any]) -> dict[str, Any]:
+    """With private VIPs: what Terraform's inventory output adds for them (the bundle's own
+    route table, `hacompile_route_table_id`) and the fixed VRRP passwords of every instance,
+    VIPs included (the fixture's passwords cover the EIPs only). {} without VIPs."""
+    from hacompile.standins.inventory import auth_password
+
+    if not topo.vips:
+        return {}
+    out: dict[str, Any] = {
+        "keepalived_auth_passwords": {
+            key: auth_password(topo.region, key)
+            for key in [*ids["eips"], *(v.key for v in topo.vips)]
+        }
+    }
+    tables = sorted({t for ts in ids.get("route_tables", {}).values() for t in ts})
+    if tables:
+        out["hacompile_route_table_id"] = tables[0]
+    return out

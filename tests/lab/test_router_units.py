@@ -167,3 +167,51 @@ def test_a_spec_without_vips_has_no_vpc_client(tmp_path: Path) -> None:
     plan = compile_for_lab(REPO / "blueprints" / "blog-aws-keepalived.yaml", tmp_path / "b").plan
     topo = build(plan.regions[0], "hcl00beef", tmp_path)
     assert topo.vips == () and all(h.kind != "vpcclient" for h in topo.hosts)
+
+
+def test_a_vip_goes_only_to_its_holders(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from hacompile.lab.scenarios import Fault, expected_owners, rightful
+    from hacompile.lab.vipcheck import holder_problems
+
+    spec = REPO / "blueprints" / "internal-secondary-ip.yaml"
+    plan = compile_for_lab(spec, tmp_path / "b").plan
+    region = plan.regions[0]
+    assert rightful(region) == {"eip1": "lb1", "eip2": "lb2", "eip3": "lb3", "db": "lb1"}
+    lost = expected_owners(region, [Fault("lose-lb", "lb1")])
+    assert lost["db"] == "lb3" and lost["eip1"] == "lb2"  # lb2 takes eip1, never db
+    both = expected_owners(region, [Fault("lose-lb", "lb1"), Fault("lose-lb", "lb3")])
+    assert both["db"] == ""  # every holder down: nobody may have it
+    assert expected_owners(region, [Fault("partition", "lb1")])["db"] == "lb1"
+    lab = SimpleNamespace(
+        topo=build(region, "hcl00beef", tmp_path),
+        ids={"enis": {k: {"eni_id": f"eni-{k}"} for k in ("lb1", "lb2", "lb3")}},
+    )
+    fine = {
+        "moves": {"db": [[1.0, "lb3"]]},
+        "vip_requests": [
+            {
+                "action": "AssignPrivateIpAddresses",
+                "eni": "eni-lb3",
+                "vip": "10.30.1.50",
+                "failed": None,
+            }
+        ],
+    }
+    assert holder_problems(lab, fine) == []  # type: ignore[arg-type]
+    bad = {
+        "moves": {"db": [[1.0, "lb2"]]},
+        "vip_requests": [
+            {
+                "action": "AssignPrivateIpAddresses",
+                "eni": "eni-lb2",
+                "vip": "10.30.1.50",
+                "failed": None,
+            }
+        ],
+    }
+    assert holder_problems(lab, bad) == [  # type: ignore[arg-type]
+        "db went to lb2 at +1.0s: not one of its holders",
+        "lb2 asked EC2 for db (AssignPrivateIpAddresses)",
+    ]
