@@ -85,7 +85,11 @@ def terraform_inventory(lab: BootedLab) -> dict[str, Any]:
         k: {"allocation_id": e["allocation_id"], "public_ip": e["public_ip"]}
         for k, e in lab.ids["eips"].items()
     }
-    return {"all": {"children": {region.slug: {"vars": {"hacompile_eips": eips}, "hosts": hosts}}}}
+    group_vars: dict[str, Any] = {"hacompile_eips": eips}
+    tables = sorted({t for ts in lab.ids.get("route_tables", {}).values() for t in ts})
+    if tables:  # the bundle's own route table, where a route VIP uses it
+        group_vars["hacompile_route_table_id"] = tables[0]
+    return {"all": {"children": {region.slug: {"vars": group_vars, "hosts": hosts}}}}
 
 
 def play(lab: BootedLab, key: Path, name: str, ping: bool = False) -> PlayRun:
