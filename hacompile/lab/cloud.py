@@ -42,14 +42,30 @@ class LabFaultProxy(FaultProxy):
     """The stand-ins' FaultProxy, listening on the cloud host's lab address instead of
     127.0.0.1, and waking the edge and router sync whenever an address or VIP call passes."""
 
-    def __init__(self, upstream: str, host: str, port: int, kick: threading.Event) -> None:
+    def __init__(
+        self,
+        upstream: str,
+        host: str,
+        port: int,
+        kick: threading.Event,
+        region: str = "us-east-1",
+        enis: tuple[str, ...] = (),
+    ) -> None:
         super().__init__(upstream, host=host, port=port)
         self.kick = kick
+        self.region, self.enis = region, enis  # the LBs' ENIs: where a reassignment moves from
+        self._ec2: Any = None  # straight to moto (boto3 clients are thread-safe)
 
     def admit(self, action: str, params: Mapping[str, str]) -> Fault | None:
         if action in ("AssociateAddress", "DisassociateAddress", *router.VIP_ACTIONS):
             self.kick.set()
-        return super().admit(action, params)
+        fault = super().admit(action, params)
+        if fault is None and action == "AssignPrivateIpAddresses" and self.enis:
+            # EC2 moves a reassigned address; moto 5.2.1 would list it on both ENIs.
+            if self._ec2 is None:
+                self._ec2 = ec2_client(self.upstream, self.region)
+            router.release_elsewhere(self._ec2, params, self.enis)
+        return fault
 
 
 def seed(
@@ -289,7 +305,10 @@ def main(argv: list[str]) -> int:
             _publish(existing, Path(cfg["existing"]["created"]))
             _wait_for(Path(cfg["existing"]["go"]), float(cfg["existing"]["go_seconds"]))
         ids = seed(moto.url, cfg, existing)
-        with LabFaultProxy(moto.url, cfg["listen"], int(cfg["port"]), kick) as proxy:
+        secondary = any(v["strategy"] == "secondary_ip" for v in cfg.get("vips", []))
+        enis = tuple(e["eni_id"] for e in ids["enis"].values()) if secondary else ()
+        listen, port = cfg["listen"], int(cfg["port"])
+        with LabFaultProxy(moto.url, listen, port, kick, cfg["region"], enis) as proxy:
             cloud = Cloud(cfg, moto.url, ids, proxy)
             cloud.edge_rules()
             server = serve(cloud, cfg["socket"])

@@ -9,8 +9,13 @@ EC2 names none; the VPC client sits in a subnet of its own and reaches every VIP
 
 moto 5.2.1 keeps listing a reassigned secondary IP on its old ENI too (real EC2 moves it), so
 the holder of a secondary-IP VIP is the ENI of the last AssignPrivateIpAddresses the fault
-proxy forwarded for that address, provided moto lists the address there (the call took
-effect); as the edge takes an EIP's slot from the last AssociateAddress.
+proxy forwarded for that address, once moto lists the address there (the call took effect;
+until then the VIP stays where it was); as the edge takes an EIP's slot from the last
+AssociateAddress. And since a claim that finds its address still listed on its own ENI does
+nothing (idempotence), the old holder's claim would never move the VIP back: so before the
+proxy forwards a reassignment, `release_elsewhere` removes the address from the region's other
+ENIs in moto, directly (not a call the lab counts), which is what EC2's --allow-reassignment
+does.
 
 `holders` reads EC2 (any boto3 client) and the proxy's requests and says which LB holds each
 VIP; `Router` turns that into `ip route` commands in the router namespace. The cloud host
@@ -25,7 +30,7 @@ from typing import Any
 
 from hacompile.standins.faultproxy import ProxiedRequest
 
-__all__ = ["VIP_ACTIONS", "Router", "holders", "route_args", "seed_routes"]
+__all__ = ["VIP_ACTIONS", "Router", "holders", "release_elsewhere", "route_args", "seed_routes"]
 
 # The calls that move a private VIP in EC2: the sync looks again at once after each.
 VIP_ACTIONS = ("ReplaceRoute", "CreateRoute", "DeleteRoute", "AssignPrivateIpAddresses")
@@ -77,7 +82,8 @@ def holders(
 
     route: the target of the VIP/32 route in the first of the VIP's route tables (the one the
     lab's subnets are associated with). secondary_ip: the ENI of the last forwarded
-    AssignPrivateIpAddresses naming the address that moto lists it on."""
+    AssignPrivateIpAddresses naming the address ('' before any); a VIP whose last call moto
+    does not show yet (in flight, or rejected) is left out: it stays where it was."""
     out: dict[str, str] = {}
     wanted = sorted({t for v in vips for t in tables.get(v["key"], [])[:1]})
     routes: dict[tuple[str, str], str] = {}  # (table, destination) -> ENI
@@ -100,18 +106,43 @@ def holders(
             first = tables.get(vip["key"], [])[:1]
             target = routes.get((first[0], f"{vip['address']}/32"), "") if first else ""
         else:
-            for req in reversed(requests):
-                eni = req.params.get("NetworkInterfaceId", "")
-                if (
-                    req.action == "AssignPrivateIpAddresses"
-                    and req.failed_with is None
-                    and vip["address"] in _assigned(req)
-                    and vip["address"] in listed.get(eni, set())
-                ):
-                    target = eni
-                    break
+            last = next(
+                (
+                    r.params.get("NetworkInterfaceId", "")
+                    for r in reversed(requests)
+                    if r.action == "AssignPrivateIpAddresses"
+                    and r.failed_with is None
+                    and vip["address"] in _assigned(r)
+                ),
+                None,
+            )
+            if last is not None and vip["address"] not in listed.get(last, set()):
+                continue  # not in effect (yet): the VIP stays where it was
+            target = last or ""
         out[vip["key"]] = eni_lb.get(target, "")
     return out
+
+
+def release_elsewhere(ec2: Any, params: Mapping[str, str], enis: Iterable[str]) -> list[str]:
+    """Before a forwarded AssignPrivateIpAddresses with AllowReassignment: remove its addresses
+    from every other ENI of `enis` in moto, as EC2 moves them; returns the ENIs released."""
+    if params.get("AllowReassignment", "").lower() != "true":
+        return []
+    target = params.get("NetworkInterfaceId", "")
+    wanted = {v for k, v in params.items() if k.startswith("PrivateIpAddress.")}
+    others = sorted(set(enis) - {target})
+    if not wanted or not others:
+        return []
+    released = []
+    got = ec2.describe_network_interfaces(NetworkInterfaceIds=others)["NetworkInterfaces"]
+    for eni in got:
+        held = {a["PrivateIpAddress"] for a in eni.get("PrivateIpAddresses", [])} & wanted
+        if held:
+            ec2.unassign_private_ip_addresses(
+                NetworkInterfaceId=eni["NetworkInterfaceId"], PrivateIpAddresses=sorted(held)
+            )
+            released.append(eni["NetworkInterfaceId"])
+    return released
 
 
 def route_args(ns: str, address: str, via: str) -> list[str]:

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from hacompile.lab import router
-from hacompile.lab.cloud import seed
+from hacompile.lab.cloud import LabFaultProxy, seed
 from hacompile.lab.compile import compile_for_lab
 from hacompile.lab.topology import build
 from hacompile.standins.faultproxy import Fault, FaultProxy
@@ -123,6 +123,68 @@ def test_a_reassigned_secondary_ip_belongs_to_the_last_forwarded_call(
     with pytest.raises(Exception, match="RequestLimitExceeded"):
         assign("lb1")
     assert _holders(cloud)["db"] == "lb3"
+
+
+def test_a_call_not_in_effect_yet_moves_nothing(
+    cloud: tuple[Any, Any, dict[str, Any], FaultProxy],
+) -> None:
+    _, px, ids, proxy = cloud
+    px.assign_private_ip_addresses(
+        NetworkInterfaceId=ids["enis"]["lb1"]["eni_id"],
+        PrivateIpAddresses=["10.30.1.50"],
+        AllowReassignment=True,
+    )
+    # lb3's call as the proxy records it before forwarding: moto does not list it there yet.
+    params = {
+        "NetworkInterfaceId": ids["enis"]["lb3"]["eni_id"],
+        "PrivateIpAddress.1": "10.30.1.50",
+        "AllowReassignment": "true",
+    }
+    assert proxy.admit("AssignPrivateIpAddresses", params) is None
+    assert "db" not in _holders(cloud)  # stays where it was (lb1), no blackhole in between
+
+
+def test_the_lab_proxy_moves_a_reassigned_ip_as_ec2_does() -> None:
+    """Without the release lb1's failback claim would find 10.30.1.50 still listed on its
+    interface (moto 5.2.1), do nothing, and the VIP would never come home."""
+    import threading
+
+    with MotoServer() as moto:
+        ids = seed(moto.url, CFG)
+        enis = tuple(e["eni_id"] for e in ids["enis"].values())
+        ec2 = ec2_client(moto.url, REGION)
+        kick = threading.Event()
+        with LabFaultProxy(moto.url, "127.0.0.1", 0, kick, REGION, enis) as proxy:
+            px = ec2_client(proxy.url, REGION)
+
+            def assign(lb: str) -> None:
+                px.assign_private_ip_addresses(
+                    NetworkInterfaceId=ids["enis"][lb]["eni_id"],
+                    PrivateIpAddresses=["10.30.1.50"],
+                    AllowReassignment=True,
+                )
+
+            def listed() -> set[str]:
+                eni_lb = {v["eni_id"]: k for k, v in ids["enis"].items()}
+                return {
+                    eni_lb[e["NetworkInterfaceId"]]
+                    for e in ec2.describe_network_interfaces()["NetworkInterfaces"]
+                    for a in e["PrivateIpAddresses"]
+                    if a["PrivateIpAddress"] == "10.30.1.50"
+                }
+
+            assign("lb1")
+            assert listed() == {"lb1"} and kick.is_set()
+            assign("lb3")
+            assert listed() == {"lb3"}
+            assign("lb1")  # the failback
+            assert listed() == {"lb1"}
+            proxy.set_faults([Fault.throttle("AssignPrivateIpAddresses", times=None)])
+            with pytest.raises(Exception, match="RequestLimitExceeded"):
+                assign("lb3")
+            assert listed() == {"lb1"}  # a call EC2 refused moves nothing
+            counted = {r.action for r in proxy.requests}
+            assert counted == {"AssignPrivateIpAddresses"}  # the releases are not counted
 
 
 def test_the_router_changes_a_route_only_when_the_holder_changes() -> None:
