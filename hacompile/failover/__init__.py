@@ -2,11 +2,11 @@
 
 Users of Keepalived most often get the arithmetic wrong: a weight that cannot overcome the
 priority gap, so a node whose HAProxy died keeps its Elastic IP. hacompile enumerates the
-failures that matter (`scenarios`), derives who holds each EIP in each of them the way
-Keepalived decides it, rejects specs where a broken node keeps traffic (`proof`) and explains
-the timing (`timing`). `analyse` computes the frozen `Report`; `prove` is the pipeline's stage
-(plan in, report out, errors raised located), run once per command: the CLI and the README both
-format the report it returns.
+failures that matter (`scenarios`), derives who holds each EIP and private VIP in each of them
+the way Keepalived decides it, rejects specs where a broken node keeps traffic (`proof`) and
+explains the timing (`timing`). `analyse` computes the frozen `Report`; `prove` is the
+pipeline's stage (plan in, report out, errors raised located), run once per command: the CLI and
+the README both format the report it returns.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from hacompile.errors import Diagnostic, Severity, SpecError
 from hacompile.failover.model import Report
 from hacompile.failover.proof import findings, located
 from hacompile.failover.scenarios import analyse_regions
-from hacompile.failover.timing import dns_timeline, failback, timings
+from hacompile.failover.timing import dns_timeline, failback, timings, vip_timings
 from hacompile.load import Positions
 from hacompile.plan.model import Plan
 from hacompile.record import Record
@@ -33,9 +33,10 @@ def analyse(plan: Plan) -> Report:
 
     Not cached: the pipeline runs it once per command (`prove`) and passes the report on."""
     regions = analyse_regions(plan)
+    eips = timings(plan)
     return Report(
         regions=regions,
-        timings=timings(plan),
+        timings=eips,
         failback=failback(plan),
         findings=findings(plan, regions),
         haproxy_checks=tuple(
@@ -46,6 +47,7 @@ def analyse(plan: Plan) -> Report:
         haproxy_process=plan.flavor.haproxy_process,
         tie_rule=TIE_RULE,
         dns=dns_timeline(plan),
+        vip_timings=vip_timings(plan, eips),
     )
 
 

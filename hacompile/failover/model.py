@@ -41,15 +41,18 @@ class NodeState(Record):
 
 
 class Outcome(Record):
-    """Who holds one EIP in one scenario, and by how much."""
+    """Who holds one EIP or private VIP in one scenario, and by how much. A VIP's `nodes` are
+    its holders only (in LB order): a load balancer without an instance for it is never a
+    candidate, so the proof's rules cannot count it as a peer."""
 
-    eip: str
+    eip: str  # the VRRP instance: an EIP's key (eip1 ...) or a VIP's name
     owner: str  # the LB that is MASTER for it while everything is healthy
     nodes: tuple[NodeState, ...]
     holder: str  # "" when every node is down or in FAULT
     runner_up: str
     margin: int | None  # holder's priority minus the runner-up's
     tie: bool  # holder and runner-up advertise the same priority: decided by IP
+    strategy: str = "eip"  # | route | secondary_ip (a VIP): how the address moves
 
     @property
     def moved(self) -> bool:
@@ -61,7 +64,7 @@ class Outcome(Record):
 
 class Row(Record):
     scenario: Scenario
-    outcomes: tuple[Outcome, ...]  # one per EIP, in EIP order
+    outcomes: tuple[Outcome, ...]  # one per EIP, in EIP order, then one per VIP, in spec order
 
 
 class RegionReport(Record):
@@ -75,11 +78,14 @@ class RegionReport(Record):
     eips: tuple[str, ...]
     rows: tuple[Row, ...]
     same_as: str = ""  # the region analysed for this one; "" when it was analysed itself
+    vips: tuple[str, ...] = ()  # the region's private VIPs, by name, after the EIPs in a row
 
 
 class Timing(Record):
-    """Worst case for one kind of failure: VRRP decides within `decide`, the EIP has moved
-    within `total` (decide + the claim script's time budget)."""
+    """Worst case for one kind of failure: VRRP decides within `decide`, the address has moved
+    within `total` (decide + the claim script's time budget + `propagation`). The EIPs' rows
+    (`Report.timings`) have no propagation term, as before private VIPs; a VIP's rows
+    (`Report.vip_timings`) add its strategy's (hacompile.failover.timing.PROPAGATION)."""
 
     event: str  # node_lost | check | fault_check
     check: str  # check name, "" for node_lost
@@ -92,6 +98,10 @@ class Timing(Record):
     claim_attempts: int
     total: float
     formula: str
+    region: str = ""  # a VIP's region; "" for the EIPs' rows, which hold for every EIP
+    instance: str = ""  # a VIP's name; "" for the EIPs' rows
+    strategy: str = "eip"  # | route | secondary_ip
+    propagation: float = 0.0  # seconds from the claim's verified API change to the data path
 
 
 class Finding(Record):
@@ -111,3 +121,4 @@ class Report(Record):
     tie_rule: str
     # the DNS part of the timeline (spec `dns`), a sentence; "" without Route 53 records
     dns: str = ""
+    vip_timings: tuple[Timing, ...] = ()  # per region, VIP and failure; () without VIPs

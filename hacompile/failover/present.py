@@ -3,7 +3,9 @@
 One cell per EIP and scenario: the holder, then every node's effective priority in LB order
 (``F`` for FAULT, ``-`` for down), e.g. ``lb2 · 103/106``; ``(tie)`` marks a holder decided by
 IP, ``none`` an EIP no node can hold. Rows are in enumeration order: healthy, single failures,
-nodes down, pairs, every HAProxy down.
+nodes down, pairs, every HAProxy down. A private VIP has a column after the EIPs, named by its
+strategy and owner; its cells list its holders' priorities only, which its header names when
+they are not every load balancer. Without VIPs every text is what it was before them.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from typing import Any
 
 from hacompile.failover.model import Outcome, RegionReport, Report, Row, Timing
 from hacompile.failover.scenarios import describe
+from hacompile.failover.vip_present import seconds as _seconds
+from hacompile.failover.vip_present import vip_notes, vip_timing_columns
 from hacompile.output import Style, table
 from hacompile.record import Record
 
@@ -50,17 +54,18 @@ def table_rows(region: RegionReport, kinds: tuple[str, ...] | None = None) -> tu
     )
 
 
+def label(outcome: Outcome, lbs: tuple[str, ...]) -> str:
+    """``eip1 (owner lb1)``; a VIP: ``db (secondary_ip, owner lb1, held by lb1/lb3)``, the
+    holders named when they are not every load balancer (its cells list theirs only)."""
+    if outcome.strategy == "eip":
+        return f"{outcome.eip} (owner {outcome.owner})"
+    held = [n.lb for n in outcome.nodes]
+    by = "" if len(held) == len(lbs) else f", held by {'/'.join(held)}"
+    return f"{outcome.eip} ({outcome.strategy}, owner {outcome.owner}{by})"
+
+
 def headers(region: RegionReport) -> tuple[str, ...]:
-    owners = {
-        r.outcomes[i].eip: r.outcomes[i].owner
-        for r in region.rows[:1]
-        for i in range(len(r.outcomes))
-    }
-    return ("scenario", *(f"{eip} (owner {owners[eip]})" for eip in region.eips))
-
-
-def _seconds(value: float) -> str:
-    return f"{value:.2f}".rstrip("0").rstrip(".") + " s"
+    return ("scenario", *(label(o, region.lbs) for r in region.rows[:1] for o in r.outcomes))
 
 
 def timing_label(t: Timing) -> str:
@@ -87,7 +92,24 @@ TIMING_HEADERS = (
 )
 
 
+def _outcome_data(o: Outcome) -> dict[str, Any]:
+    return {
+        **({} if o.strategy == "eip" else {"strategy": o.strategy}),
+        "owner": o.owner,
+        "holder": o.holder or None,
+        "moved": o.moved,
+        "tie": o.tie,
+        "margin": o.margin,
+        "nodes": {
+            n.lb: {"state": n.state, "priority": n.priority, "haproxy_up": n.haproxy_up}
+            for n in o.nodes
+        },
+    }
+
+
 def _row_data(row: Row) -> dict[str, Any]:
+    """One scenario; its VIPs (holders only in `nodes`) under "vips", only when it has any."""
+    vips = {o.eip: _outcome_data(o) for o in row.outcomes if o.strategy != "eip"}
     return {
         "scenario": describe(row.scenario),
         "kind": row.scenario.kind,
@@ -95,20 +117,25 @@ def _row_data(row: Row) -> dict[str, Any]:
             {"lb": f.lb, "check": f.check or None, "node_down": f.node_down}
             for f in row.scenario.failures
         ],
-        "eips": {
-            o.eip: {
-                "owner": o.owner,
-                "holder": o.holder or None,
-                "moved": o.moved,
-                "tie": o.tie,
-                "margin": o.margin,
-                "nodes": {
-                    n.lb: {"state": n.state, "priority": n.priority, "haproxy_up": n.haproxy_up}
-                    for n in o.nodes
-                },
-            }
-            for o in row.outcomes
-        },
+        "eips": {o.eip: _outcome_data(o) for o in row.outcomes if o.strategy == "eip"},
+        **({"vips": vips} if vips else {}),
+    }
+
+
+def _timing_data(t: Timing) -> dict[str, Any]:
+    vip = {"region": t.region, "vip": t.instance, "strategy": t.strategy}
+    return {
+        **(vip if t.instance else {}),
+        "event": t.event,
+        "check": t.check or None,
+        "detect_s": t.detect,
+        "takeover_s": t.takeover,
+        "new_master_s": t.decide,
+        "eip_claim_budget_s": t.claim_budget,
+        "eip_claim_attempts": t.claim_attempts,
+        **({"propagation_s": t.propagation, "vip_moved_s": t.total} if t.instance else {}),
+        **({} if t.instance else {"eip_moved_s": t.total}),
+        "formula": t.formula,
     }
 
 
@@ -120,24 +147,17 @@ def data(report: Report) -> dict[str, Any]:
                 "region": r.region,
                 "lbs": list(r.lbs),
                 "eips": list(r.eips),
+                **({"vips": list(r.vips)} if r.vips else {}),
                 "scenarios": [_row_data(row) for row in r.rows],
             }
             for r in report.regions
         ],
-        "timing": [
-            {
-                "event": t.event,
-                "check": t.check or None,
-                "detect_s": t.detect,
-                "takeover_s": t.takeover,
-                "new_master_s": t.decide,
-                "eip_claim_budget_s": t.claim_budget,
-                "eip_claim_attempts": t.claim_attempts,
-                "eip_moved_s": t.total,
-                "formula": t.formula,
-            }
-            for t in report.timings
-        ],
+        "timing": [_timing_data(t) for t in report.timings],
+        **(
+            {"vip_timing": [_timing_data(t) for t in report.vip_timings]}
+            if report.vip_timings
+            else {}
+        ),
         "failback": list(report.failback),
         "haproxy_checks": list(report.haproxy_checks),
         "haproxy_process": report.haproxy_process,
@@ -191,11 +211,17 @@ def view(report: Report) -> View:
         if not r.same_as
     )
     first = report.timings[0]
+    headers_: tuple[str, ...] = TIMING_HEADERS
+    rows = timing_rows(report)
+    if report.vip_timings:  # a column per VIP strategy, before the formula
+        extra, values = vip_timing_columns(report)
+        headers_ = (*TIMING_HEADERS[:-1], *extra, TIMING_HEADERS[-1])
+        rows = tuple((*r[:-1], *v, r[-1]) for r, v in zip(rows, values, strict=True))
     return View(
         regions,
-        TIMING_HEADERS,
-        timing_rows(report),
-        report.failback,
+        headers_,
+        rows,
+        (*vip_notes(report), *report.failback),  # the README lists both under its timing
         report.tie_rule,
         first.claim_attempts,
         first.claim_budget,
@@ -229,12 +255,13 @@ def _region_text(region: RegionReport, names: str, style: Style) -> str:
     else one table per EIP, its holder and every node's priority in separate columns (at 8
     load balancers the single table is over 300 columns). `names`: every region of this
     layout, which share the table."""
-    title = style.paint(f"{names}: who holds each EIP", bold=True)
+    what = "EIP and VIP" if region.vips else "EIP"
+    title = style.paint(f"{names}: who holds each {what}", bold=True)
     legend = f"priorities {'/'.join(region.lbs)}; F = FAULT, - = down"
     rows = [(r.scenario, *r.cells) for r in table_rows(region)]
     if _width(table(headers(region), rows, Style(False))) <= WIDTH:
         return f"{title}  ({legend})\n" + table(headers(region), rows, style) + "\n"
-    parts = [f"{title}, one table per EIP\n({legend})\n"]
+    parts = [f"{title}, one table per {what}\n({legend})\n"]
     for e, label in enumerate(headers(region)[1:]):
         per_eip = [
             (describe(r.scenario), o.holder + (" (tie)" if o.tie else "") or "none", priorities(o))
@@ -271,6 +298,18 @@ def text(report: Report, style: Style) -> str:
         + _bullets(tuple(f"{r[0]}: {r[-1]}" for r in rows))
         + "\n"
     )
+    if report.vip_timings:
+        extra, values = vip_timing_columns(report)
+        parts.append(
+            style.paint("Private VIPs", bold=True)
+            + f" (new MASTER, then the claim within {first.claim_budget} s, then propagation)\n"
+            + table(
+                ("failure", *extra), [(r[0], *v) for r, v in zip(rows, values, strict=True)], style
+            )
+            + "\n"
+            + _bullets(vip_notes(report))
+            + "\n"
+        )
     if report.dns:
         parts.append(style.paint("DNS", bold=True) + "\n" + _bullets((report.dns,)))
     parts.append(

@@ -1,6 +1,8 @@
 """The proof: reject specs where a broken node keeps an EIP, warn where the outcome is fragile.
 
-Rules, checked in every scenario of `hacompile.failover.scenarios`:
+Rules, checked in every scenario of `hacompile.failover.scenarios` and for every VRRP instance
+in it, EIP or private VIP ("an EIP" below); a VIP's peers are its other holders only, so a load
+balancer that cannot hold it is never the "healthy peer" that makes keeping it an error:
 - error: the node holding an EIP has HAProxy down while a fully healthy peer exists; in a tie
   every tied node may hold it (an election favours the higher IP, but a BACKUP never preempts
   a MASTER of equal priority), so a tie between a broken and a healthy node is an error. (A node in
@@ -58,7 +60,8 @@ def _best(nodes: list[NodeState]) -> NodeState:
 
 
 def _where(region: str, row: Row, outcome: Outcome) -> str:
-    return f"in {region}, {describe(row.scenario)}, {outcome.eip}"
+    what = outcome.eip if outcome.strategy == "eip" else f"VIP {outcome.eip}"
+    return f"in {region}, {describe(row.scenario)}, {what}"
 
 
 def _fragile_loc(plan: Plan, row: Row, outcome: Outcome) -> Loc:

@@ -1,4 +1,8 @@
-"""Enumerate the failures that matter and decide, per VRRP instance, who holds the EIP.
+"""Enumerate the failures that matter and decide, per VRRP instance, who holds its address.
+
+Every instance is decided: one per EIP, held by every load balancer of the region, and one
+per private VIP (regions[].vips), held only by the VIP's `holders`, so a VIP whose holders
+are all down or in FAULT has no holder, even while other load balancers run.
 
 Keepalived's arithmetic, as used here:
 - a check with a positive weight adds it while the check passes; a negative weight subtracts
@@ -21,6 +25,8 @@ share a layout, ~1.7 s for a whole `validate` on the benchmark machine (benchmar
 docs/hostile-input.md "Bounds"); 64 such regions, before the instance bound, took 16 s.
 Before checks had a bound, 100 checks on 8 load balancers took 43 s and 850 MB, 10,000 ran
 past 100 s and 4 GB.
+Private VIPs (at most 8 per region, `hacompile.spec.vips.MAX_VIPS`) add one column each, over
+at most L nodes: 8 load balancers with 8 VIPs and 8 checks took 0.2 s a layout instead of 0.1.
 """
 
 from __future__ import annotations
@@ -43,6 +49,7 @@ from hacompile.plan.model import Check, Plan, Region
 
 MIN_PRIORITY = 1
 MAX_PRIORITY = 254
+_Keyed = tuple[NodeState, tuple[int, int]]  # a node's state and its (priority, IP) sort key
 
 
 def haproxy_checks(plan: Plan) -> tuple[Check, ...]:
@@ -93,20 +100,41 @@ def _node(
     plan: Plan,
     region: Region,
     index: int,
-    eip: int,
+    base: int,
     failures: tuple[Failure, ...],
     watchers: frozenset[str],
 ) -> NodeState:
+    """Node `index` in one instance whose base priority there is `base`."""
     lb = region.load_balancers[index]
     mine = [f for f in failures if f.lb == lb.key]
     if any(f.node_down for f in mine):
         return NodeState(lb.key, lb.private_ip, "down", 0, False, False)
     failing = frozenset(f.check for f in mine)
     haproxy_up = not (failing & (watchers | {HAPROXY_DOWN}))
-    priority = effective(lb.instances[eip].priority, plan.keepalived.checks, failing)
+    priority = effective(base, plan.keepalived.checks, failing)
     if priority is None:
         return NodeState(lb.key, lb.private_ip, "FAULT", 0, haproxy_up, False)
     return NodeState(lb.key, lb.private_ip, "up", priority, haproxy_up, not failing)
+
+
+def columns(region: Region) -> tuple[tuple[str, str, str, tuple[int | None, ...]], ...]:
+    """Each VRRP instance of the region: (name, owner, strategy, each LB's base priority in
+    it or None where that LB does not hold it). The EIPs first (every LB holds each; its
+    instances start with them, in EIP order), then the VIPs, held by their `holders` only."""
+    lbs = region.load_balancers
+    out: list[tuple[str, str, str, tuple[int | None, ...]]] = [
+        (eip.key, eip.master, "eip", tuple(lb.instances[e].priority for lb in lbs))
+        for e, eip in enumerate(region.eips)
+    ]
+    for vip in region.vips:
+        bases = tuple(
+            next((i.priority for i in lb.instances if i.name == vip.name), None)
+            if lb.key in vip.holders
+            else None
+            for lb in lbs
+        )
+        out.append((vip.name, vip.master, vip.strategy, bases))
+    return tuple(out)
 
 
 @cache
@@ -147,14 +175,16 @@ def decide(eip: str, owner: str, nodes: tuple[NodeState, ...]) -> Outcome:
 
 def analyse_region(plan: Plan, region: Region) -> RegionReport:
     """Cost: a node's state depends only on its own failures, so each (node, own failures) is
-    computed once for every EIP and the frozen NodeStates shared, and `decide` runs on
+    computed once for every instance and the frozen NodeStates shared, and `decide` runs on
     precomputed (priority, IP) keys; without that, 50 regions of 8 load balancers (~800
-    scenarios x 8 EIPs x 8 nodes each) took seconds and hundreds of MB."""
+    scenarios x 8 EIPs x 8 nodes each) took seconds and hundreds of MB. A VIP is decided
+    over its holders only: a load balancer without its instance is never a candidate."""
     watchers = frozenset(c.name for c in haproxy_checks(plan))
     rows = []
-    eips = [(e, eip.key, eip.master) for e, eip in enumerate(region.eips)]
-    # (node index, ids of its own failures) -> its NodeState for each EIP, with sort keys
-    known: dict[tuple[int, tuple[int, ...]], tuple[tuple[NodeState, tuple[int, int]], ...]] = {}
+    cols = columns(region)
+    # (node index, ids of its own failures) -> its NodeState and sort key per column (None
+    # where it holds no instance)
+    known: dict[tuple[int, tuple[int, ...]], tuple[_Keyed | None, ...]] = {}
     keys = [lb.key for lb in region.load_balancers]
     for scenario in scenarios(plan, region):
         own: dict[str, tuple[Failure, ...]] = {}
@@ -166,11 +196,13 @@ def analyse_region(plan: Plan, region: Region) -> RegionReport:
             ident = (i, tuple(map(id, mine)))  # failures are shared objects: ids are stable
             entry = known.get(ident)
             if entry is None:
-                nodes_ = [_node(plan, region, i, e, mine, watchers) for e, _, _ in eips]
-                entry = known[ident] = tuple((n, (n.priority, _ip_order(n.ip))) for n in nodes_)
+                entry = known[ident] = tuple(
+                    _keyed(plan, region, i, bases[i], mine, watchers) for _, _, _, bases in cols
+                )
             states.append(entry)
         outcomes = tuple(
-            _decide_keyed(key, owner, [s[e] for s in states]) for e, key, owner in eips
+            _decide_keyed(name, owner, [k for s in states if (k := s[c]) is not None], strategy)
+            for c, (name, owner, strategy, _) in enumerate(cols)
         )
         rows.append(Row(scenario, outcomes))
     return RegionReport(
@@ -178,14 +210,30 @@ def analyse_region(plan: Plan, region: Region) -> RegionReport:
         tuple(lb.key for lb in region.load_balancers),
         tuple(e.key for e in region.eips),
         tuple(rows),
+        vips=tuple(v.name for v in region.vips),
     )
 
 
-def _decide_keyed(eip: str, owner: str, keyed: list[tuple[NodeState, tuple[int, int]]]) -> Outcome:
+def _keyed(
+    plan: Plan,
+    region: Region,
+    index: int,
+    base: int | None,
+    failures: tuple[Failure, ...],
+    watchers: frozenset[str],
+) -> _Keyed | None:
+    """Node `index`'s state in one instance with its sort key; None if it holds none there."""
+    if base is None:
+        return None
+    node = _node(plan, region, index, base, failures, watchers)
+    return node, (node.priority, _ip_order(node.ip))
+
+
+def _decide_keyed(eip: str, owner: str, keyed: list[_Keyed], strategy: str) -> Outcome:
     """`decide` with each node's (priority, IP) key computed once: same result."""
     nodes = tuple(n for n, _ in keyed)
-    first: tuple[NodeState, tuple[int, int]] | None = None
-    second: tuple[NodeState, tuple[int, int]] | None = None
+    first: _Keyed | None = None
+    second: _Keyed | None = None
     for item in keyed:
         if item[0].state != "up":
             continue
@@ -194,10 +242,10 @@ def _decide_keyed(eip: str, owner: str, keyed: list[tuple[NodeState, tuple[int, 
         elif second is None or item[1] > second[1]:
             second = item
     if first is None:
-        return Outcome(eip, owner, nodes, "", "", None, False)
+        return Outcome(eip, owner, nodes, "", "", None, False, strategy)
     top = first[0]
     if second is None:
-        return Outcome(eip, owner, nodes, top.lb, "", None, False)
+        return Outcome(eip, owner, nodes, top.lb, "", None, False, strategy)
     runner = second[0]
     return Outcome(
         eip,
@@ -207,18 +255,20 @@ def _decide_keyed(eip: str, owner: str, keyed: list[tuple[NodeState, tuple[int, 
         runner.lb,
         top.priority - runner.priority,
         top.priority == runner.priority,
+        strategy,
     )
 
 
 def layout(region: Region) -> tuple[object, ...]:
     """Everything a region's scenario table depends on besides the plan-wide checks: the LB
-    and EIP names, each instance's priority, each EIP's owner, and the order of the LBs'
-    primary IPs (the tie-break), but not the IPs themselves or the region's name."""
+    names, every instance (EIP or VIP: name, owner, strategy, each LB's priority in it or
+    none), and the order of the LBs' primary IPs (the tie-break), but not the IPs themselves
+    or the region's name."""
     lbs = region.load_balancers
     ips = sorted({_ip_order(lb.private_ip) for lb in lbs})
     return (
-        tuple((lb.key, tuple(i.priority for i in lb.instances)) for lb in lbs),
-        tuple((e.key, e.master) for e in region.eips),
+        tuple(lb.key for lb in lbs),
+        columns(region),
         tuple(ips.index(_ip_order(lb.private_ip)) for lb in lbs),
     )
 
@@ -235,7 +285,11 @@ def analyse_regions(plan: Plan) -> tuple[RegionReport, ...]:
             first = done[key] = analyse_region(plan, region)
             out.append(first)
         else:
-            out.append(RegionReport(region.name, first.lbs, first.eips, first.rows, first.region))
+            out.append(
+                RegionReport(
+                    region.name, first.lbs, first.eips, first.rows, first.region, first.vips
+                )
+            )
     return tuple(out)
 
 

@@ -12,6 +12,11 @@ The VRRP part follows Keepalived 2.2 (vrrp.c):
   takes over after the skew alone.
 Then `notify_master` runs the claim script, bounded by its time budget (the plan's
 `eip_claim`, which hacompile also writes into eip.env.j2).
+
+A private VIP's instance is decided by the same VRRP rules (the same plan-wide worst case: the
+slowest skew of any instance), keepalived adds the address to the new MASTER before
+notify_master, and the claim (same budget) changes EC2 state; the address then answers once
+the VPC's data path follows that change: `PROPAGATION` per strategy, added to the VIP's rows.
 """
 
 from __future__ import annotations
@@ -19,6 +24,26 @@ from __future__ import annotations
 from hacompile.failover.model import Timing
 from hacompile.plan.model import Plan
 from hacompile.spec.vrrp import skew_unit
+
+# Seconds from the claim's verified EC2 change (the claim only returns once describe-* shows
+# it) until traffic to the address follows it. AWS documents no propagation time (no SLA) for
+# any of the three, so these are conservative constants, not measurements of this bundle:
+# - eip: 0, the model as it was before private VIPs (the claim's budget ends the EIP's bound);
+# - route: ReplaceRoute on the VIP/32; replacing a route is seen to take effect in about a
+#   second, a few at worst. ClusterLabs' aws-vpc-move-ip agent, the overlay-IP resource of
+#   the AWS "SAP HANA on AWS" high-availability guide (docs.aws.amazon.com/sap/latest/
+#   sap-hana/sap-hana-on-aws-move-the-ip-resource.html), waits 1 s after each replace-route
+#   before it checks the table; 5 s covers "a few" with margin;
+# - secondary_ip: AssignPrivateIpAddresses --allow-reassignment moves the IP between ENIs of
+#   one subnet; the same kind of control-plane-to-fabric update, the same 5 s. Keepalived's
+#   gratuitous ARPs change nothing on AWS: the VPC fabric answers ARP itself, from EC2's
+#   mapping, so only that mapping's propagation counts.
+PROPAGATION: dict[str, float] = {"eip": 0.0, "route": 5.0, "secondary_ip": 5.0}
+PROPAGATION_WHAT: dict[str, str] = {
+    "route": "the VIP/32 route-table change (ReplaceRoute) reaching the VPC's routers",
+    "secondary_ip": "the secondary IP's reassignment (AssignPrivateIpAddresses) reaching the "
+    "VPC fabric, which answers ARP itself (keepalived's gratuitous ARPs change nothing on AWS)",
+}
 
 
 def _s(value: float) -> str:
@@ -100,6 +125,26 @@ def timings(plan: Plan) -> tuple[Timing, ...]:
                     f"{_s(ka.preempt_delay)} + {down_formula}",
                 )
             )
+    return tuple(out)
+
+
+def vip_timings(plan: Plan, eips: tuple[Timing, ...]) -> tuple[Timing, ...]:
+    """Each private VIP's bounds, per failure: the EIPs' VRRP part (`eips`, from `timings`),
+    the same claim budget, plus the propagation of the VIP's strategy."""
+    out = []
+    for region in plan.regions:
+        for vip in region.vips:
+            wait = PROPAGATION[vip.strategy]
+            for t in eips:
+                out.append(
+                    t._replace(
+                        total=round(t.decide + t.claim_budget + wait, 2),
+                        region=region.name,
+                        instance=vip.name,
+                        strategy=vip.strategy,
+                        propagation=wait,
+                    )
+                )
     return tuple(out)
 
 

@@ -6,7 +6,8 @@ hook) would change every bundle, including those of specs that never asked for t
 Instead such lines carry a marker and this module keeps or drops them per bundle; a bundle
 without the feature holds the file exactly as it was, and no bundle holds a marker.
 
-Markers (FEATURE is `metrics`, `logs` or `tls`, the spec sections of the same names):
+Markers (FEATURE is `metrics`, `logs` or `tls`, the spec sections of the same names, or `vips`,
+some region's `vips`):
 
     # hacompile-if: FEATURE       a block of lines kept only with FEATURE
     ...
@@ -39,6 +40,7 @@ def enabled(plan: Plan) -> frozenset[str]:
         "metrics": bool(obs.metrics_port),
         "logs": bool(obs.request_id_header),
         "tls": bool(plan.tls.files),
+        "vips": any(region.vips for region in plan.regions),
     }
     return frozenset(name for name, used in on.items() if used)
 
@@ -72,6 +74,6 @@ def apply(content: bytes, features: frozenset[str], name: str) -> bytes:
 
 
 def _known(feature: str, name: str, number: int) -> str:
-    if feature not in ("metrics", "logs", "tls"):
+    if feature not in ("metrics", "logs", "tls", "vips"):
         raise ValueError(f"{name}:{number}: unknown feature {feature!r} in a hacompile marker")
     return feature

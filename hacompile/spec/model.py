@@ -17,7 +17,6 @@ from hacompile.spec.observability import LogsSpec, MetricsSpec
 from hacompile.spec.security import AmiId, AmiProductCode, SecuritySpec
 from hacompile.spec.state import StateSpec
 from hacompile.spec.tls import FrontendTlsSpec, PoolTlsSpec, TlsSpec
-from hacompile.spec.vips import MAX_VIPS, VIPS, VipSpec
 from hacompile.spec.types import (
     BackendAddress,
     Cidr,
@@ -45,6 +44,7 @@ from hacompile.spec.types import (
     WholeNumber,
     ZoneName,
 )
+from hacompile.spec.vips import MAX_VIPS, VIPS, VipSpec
 
 
 class Strict(BaseModel):

@@ -76,6 +76,7 @@ def check(spec: Spec, found: Findings) -> None:
                 _route(spec, found, ri, vat, vip, cidrs)
             else:
                 _secondary(spec, found, ri, vi, vat, vip)
+        _eni_room(spec, found, ri)
 
 
 def _holders(spec: Spec, found: Findings, at: Loc, vip: VipSpec) -> None:
@@ -143,7 +144,9 @@ def _secondary(spec: Spec, found: Findings, ri: int, vi: int, at: Loc, vip: VipS
     held = holders(spec, vip, vi)
     zone_of = {k: network.lb_zone_index(k, zones) for k in held}
     if len(set(zone_of.values())) > 1:
-        where = ", ".join(f"lb{k + 1} in {region.zones[z].name}" for k, z in zone_of.items())
+        where = ", ".join(
+            f"lb{k + 1} in {region.zones[z].name}" for k, z in sorted(zone_of.items())
+        )
         same = _same_zone_sets(spec.load_balancers.count, zones)
         found.add(
             (*at, "load_balancers") if vip.load_balancers else at,
@@ -169,30 +172,32 @@ def _secondary(spec: Spec, found: Findings, ri: int, vi: int, at: Loc, vip: VipS
         )
     elif vip.address in {b.address for b in region.backends}:
         found.add((*at, "address"), f"{vip.address} is an existing backend's address")
-    _eni_room(spec, found, ri, at, held)
 
 
-def _eni_room(spec: Spec, found: Findings, ri: int, at: Loc, held: tuple[int, ...]) -> None:
+def _eni_room(spec: Spec, found: Findings, ri: int) -> None:
+    """Each secondary VIP is one more private IP on every holder's interface: report each load
+    balancer once, at the VIP that takes it past the instance type's limit."""
     lbs = spec.load_balancers
     known = instances.lookup(lbs.instance_type)
     limit = lbs.ipv4_per_eni or (known[0] if known else None)
     if limit is None:
         return  # hacompile.spec.rules reports the unknown limit
-    region = spec.regions[ri]
-    for k in held:
-        extra = sum(
-            1
-            for vi, v in enumerate(region.vips)
-            if v.strategy == "secondary_ip" and k in holders(spec, v, vi)
-        )
-        if lbs.count + 1 + extra > limit:
-            found.add(
-                at,
-                f"lb{k + 1} would need {lbs.count + 1 + extra} private IPv4 addresses (1 "
-                f"management, {lbs.count} EIP slots, {extra} secondary VIPs) but "
-                f"{lbs.instance_type} allows {limit} per interface",
-            )
-            return
+    used = dict.fromkeys(range(lbs.count), lbs.count + 1)  # management + one slot per EIP
+    for vi, vip in enumerate(spec.regions[ri].vips):
+        if vip.strategy != "secondary_ip":
+            continue
+        for k in holders(spec, vip, vi):
+            if k not in used:
+                continue  # not a load balancer: reported by _holders
+            used[k] += 1
+            if used[k] == limit + 1:
+                found.add(
+                    ("regions", ri, "vips", vi),
+                    f"with this VIP lb{k + 1} needs {used[k]} private IPv4 addresses (1 "
+                    f"management, {lbs.count} EIP slots, {used[k] - lbs.count - 1} secondary "
+                    f"VIPs), but {lbs.instance_type} allows {limit} per interface: use fewer "
+                    "secondary VIPs on it or a larger instance type",
+                )
 
 
 def _same_zone_sets(count: int, zones: int) -> str:

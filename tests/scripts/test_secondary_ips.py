@@ -92,3 +92,23 @@ def test_gives_up_after_bounded_wait_for_imds(netns: Netns) -> None:
     assert time.monotonic() - start < 10
     assert "gave no token" in result.stderr
     assert netns.ipv4_addrs("hcv0") == {"10.20.1.10/24"}
+
+
+def test_leaves_secondary_vips_to_keepalived(netns: Netns, tmp_path: Path) -> None:
+    """IMDS lists a secondary-IP VIP on the interface EC2 last gave it; only Keepalived may add
+    it (on MASTER) and remove it, so the helper skips the addresses of the VIP file."""
+    _two_nics(netns)
+    url = netns.start_imds(_metadata(), tmp_path)
+    vips = tmp_path / "vip-addresses"
+    vips.write_text("10.20.1.22\n10.20.9.9\n")
+
+    result = netns.run(str(SECONDARY_IPS), env=_env(url, HACOMPILE_VIP_ADDRESSES=str(vips)))
+
+    assert result.returncode == 0, result.stderr
+    assert netns.ipv4_addrs("hcv0") == {"10.20.1.10/24", "10.20.1.21/24"}
+    assert "10.20.1.22 is a VIP: left to Keepalived" in result.stderr
+    # a prefix of a VIP is another address: whole lines only
+    vips.write_text("10.20.1.2\n")
+    again = netns.run(str(SECONDARY_IPS), env=_env(url, HACOMPILE_VIP_ADDRESSES=str(vips)))
+    assert again.returncode == 0, again.stderr
+    assert "10.20.1.22/24" in netns.ipv4_addrs("hcv0")
