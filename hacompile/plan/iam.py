@@ -7,6 +7,9 @@ interfaces in this region. Both resources are matched by the deployment tag, whi
 cannot write: no ec2:CreateTags, no Allocate/Release/Assign/Unassign. What that does not stop:
 anyone else in the account allowed ec2:CreateTags can put our tag value on another EIP and let
 our load balancers move it (an SCP or tag policy denying CreateTags on the key closes that).
+A bundle with private VIPs adds one policy (vip_failover_policy): route tables to read and the
+named ones to write, and reassigning private IPs (Assign, never Unassign) only to interfaces
+that carry the deployment tag.
 """
 
 from __future__ import annotations
@@ -106,5 +109,76 @@ def flow_logs_delivery_policy(plan: Plan, region: Region) -> dict[str, Any]:
                 "Action": "logs:DescribeLogGroups",
                 "Resource": "*",
             },
+        ],
+    }
+
+
+def vip_failover_policy(plan: Plan, region: Region) -> dict[str, Any] | None:
+    """What hacompile-eip-claim needs for the region's private VIPs (None: the region has none).
+
+    route: describe-route-tables to verify (and find whether a table has the VIP/32 route yet),
+    replace-route / create-route on exactly the existing route tables the spec names. The
+    module's own table is granted by the module (own_route_table_policy): its ID exists only
+    once Terraform created it. secondary_ip: assign-private-ip-addresses --allow-reassignment
+    onto this deployment's interfaces only, matched by the deployment tag as for the EIPs."""
+    if not region.vips:
+        return None
+    statements: list[dict[str, Any]] = []
+    if any(v.strategy == "route" for v in region.vips):
+        statements.append(
+            {
+                # ec2:DescribeRouteTables has no resource-level permissions (the EC2 service
+                # authorization reference lists no resource type for it): "*" is all IAM takes.
+                "Sid": "SeeRouteTables",
+                "Effect": "Allow",
+                "Action": "ec2:DescribeRouteTables",
+                "Resource": "*",
+            }
+        )
+    tables = sorted({t for v in region.vips for t in v.route_tables})
+    if tables:
+        statements.append(
+            {
+                "Sid": "PointTheVipRoutesOfTheNamedTablesAtAnInterface",
+                "Effect": "Allow",
+                "Action": ["ec2:CreateRoute", "ec2:ReplaceRoute"],
+                "Resource": [
+                    f"arn:{plan.partition}:ec2:{region.name}:${{account_id}}:route-table/{t}"
+                    for t in tables
+                ],
+            }
+        )
+    if any(v.strategy == "secondary_ip" for v in region.vips):
+        key = plan.deployment_tag_key
+        statements.append(
+            {
+                "Sid": "ReassignTheVipsToThisClustersInterfaces",
+                "Effect": "Allow",
+                "Action": "ec2:AssignPrivateIpAddresses",
+                "Resource": f"arn:{plan.partition}:ec2:{region.name}:*:network-interface/*",
+                "Condition": {
+                    "StringEquals": {f"aws:ResourceTag/{key}": f"${{aws:PrincipalTag/{key}}}"}
+                },
+            }
+        )
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def own_route_table_policy() -> dict[str, Any]:
+    """Point the VIP routes of the module's own route table at an interface: exactly that
+    table. Its ID (and so its ARN) exists only once Terraform created it, inside the module, so
+    no region root can fill it in: this is the module's own template, which it fills with
+    templatefile from aws_route_table.public.arn. A placeholder the root passes would need the
+    module's output as the module's input; building the JSON in HCL would hide it from the
+    policy linters, which read these files with an example ARN."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "PointTheVipRoutesOfTheOwnTableAtAnInterface",
+                "Effect": "Allow",
+                "Action": ["ec2:CreateRoute", "ec2:ReplaceRoute"],
+                "Resource": "${route_table_arn}",
+            }
         ],
     }

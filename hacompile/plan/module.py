@@ -29,6 +29,15 @@ from hacompile.plan.module_inputs import (
     uses_existing_network,
     uses_flow_logs,
 )
+from hacompile.plan.module_vips import (
+    OWN_TABLE_POLICY,
+    uses_own_route_table,
+    uses_route_vips,
+    uses_secondary_ip_vips,
+    uses_vips,
+    vip_failover_argument,
+    vip_routes_value,
+)
 from hacompile.record import Record
 
 __all__ = [
@@ -164,6 +173,8 @@ def arguments(plan: Plan, region: Region) -> tuple[Argument, ...]:
         "ec2_endpoint_service": region.ec2_endpoint_service,
         "dns": _dns_value(plan, region),
         "eip_failover_policy": Expr('file("${path.module}/policies/eip-failover.json")'),
+        "vip_routes": vip_routes_value(region),
+        "vip_failover_policy": vip_failover_argument(region),
         "ssm_managed_policy_arn": f"arn:{plan.partition}:iam::aws:policy/"
         "AmazonSSMManagedInstanceCore",
         "tls_read_policy": Expr(
@@ -241,6 +252,13 @@ class Module(Record):
     # how the module names its one VPC, gateway and route table: "[0]" when they are counted
     # (a region may bring its own network), "" otherwise
     created_index: str  # the zone is given by name: a data source finds its ID
+    # private VIPs (regions[].vips, hacompile.plan.module_vips): some region has any; a route
+    # VIP; one on the module's own route table; a secondary_ip VIP
+    vips: bool = False
+    route_vips: bool = False
+    own_route_table_vips: bool = False
+    secondary_ip_vips: bool = False
+    own_table_policy: str = ""  # the module's policy template for its own route table
 
 
 def module(plan: Plan) -> Module:
@@ -271,4 +289,9 @@ def module(plan: Plan) -> Module:
         dns_zone_lookup=plan.dns is not None and not plan.dns.zone_id,
         existing_network=uses_existing_network(plan),
         created_index="[0]" if uses_existing_network(plan) else "",
+        vips=uses_vips(plan),
+        route_vips=uses_route_vips(plan),
+        own_route_table_vips=uses_own_route_table(plan),
+        secondary_ip_vips=uses_secondary_ip_vips(plan),
+        own_table_policy=OWN_TABLE_POLICY if uses_own_route_table(plan) else "",
     )

@@ -20,6 +20,7 @@ from hacompile.plan.module_inputs import (
     uses_existing_network,
     uses_flow_logs,
 )
+from hacompile.plan.module_vips import vip_inputs
 
 __all__ = ["existing_network_inputs", "feature_inputs"]
 
@@ -169,6 +170,7 @@ def feature_inputs(plan: Plan) -> list[Input]:
             (Validation(JSON.format(x="var.eip_failover_policy"), "A JSON document."),),
         )
     )
+    found += vip_inputs(plan)
     if plan.management == "ssm":
         found.append(
             Input(

@@ -18,7 +18,7 @@ from typing import Any
 from hacompile import manifest
 from hacompile.failover import present
 from hacompile.failover.model import Report
-from hacompile.plan import iam, module, tls
+from hacompile.plan import iam, module, module_vips, tls
 from hacompile.plan.inventory import inventory, lb_group_vars
 from hacompile.plan.model import Plan, Region
 from hacompile.record import Record
@@ -94,12 +94,22 @@ def _terraform(plan: Plan) -> Iterator[File]:
             continue
         if not interface.dns and rel.name == "dns.tf.jinja":
             continue  # no Route 53 records
+        if not interface.vips and rel.name == "vips.tf.jinja":
+            continue  # no private VIPs
         module_files.append(
             _emit(source, module_out / rel, {"plan": plan, "module": interface}, root)
         )
     module_files.append(
         _json(module_out / "policies" / "ec2-assume-role.json", iam.assume_role_policy())
     )
+    if interface.own_route_table_vips:
+        # .tftpl: the module fills in its own route table's ARN (iam.own_route_table_policy)
+        module_files.append(
+            _json(
+                module_out / "policies" / module_vips.OWN_TABLE_POLICY,
+                iam.own_route_table_policy(),
+            )
+        )
     module_files.append(_module_readme(plan, interface, module_out, root))
     yield from module_files
     resources = _resources(module_files)
@@ -112,6 +122,10 @@ def _terraform(plan: Plan) -> Iterator[File]:
             "module": interface,
             "arguments": module.arguments(plan, region),
             "moved": _moved(resources, region, interface),
+            # the account ID, unknown at compile time, for the .tftpl policies below
+            "caller_identity": region.flow_logs.destination == "cloudwatch"
+            or interface.tls
+            or any(v.route_tables for v in region.vips),
         }
         for source in _walk(region_dir):
             rel = PurePosixPath(source.relative_to(region_dir).as_posix())
@@ -127,12 +141,25 @@ def _terraform(plan: Plan) -> Iterator[File]:
             policies["flow-logs-delivery.json"] = iam.flow_logs_delivery_policy(plan, region)
         if plan.tls.files:
             policies["tls-read.json.tftpl"] = tls.read_policy(plan, region)
+        vip_policy = iam.vip_failover_policy(plan, region)
+        if vip_policy is not None:
+            policies[module_vips.vip_policy_name(region)] = vip_policy
         for name, document in policies.items():
             yield _json(out / "policies" / name, document)
 
 
+# The variables a .tftpl policy leaves to Terraform's templatefile (account, route table).
+_TEMPLATE_VARIABLE = re.compile(r"\$\{(?!account_id\}|route_table_arn\})")
+
+
 def _json(path: PurePosixPath, document: object) -> File:
-    return File(path, (json.dumps(document, indent=2, sort_keys=False) + "\n").encode())
+    """A JSON document; as a .tftpl, every `${` but those of its template variables escaped
+    as `$${`, so that an IAM policy variable such as ${aws:PrincipalTag/...} reaches AWS
+    as written instead of breaking templatefile."""
+    text = json.dumps(document, indent=2, sort_keys=False) + "\n"
+    if path.name.endswith(".tftpl"):
+        text = _TEMPLATE_VARIABLE.sub("$${", text)
+    return File(path, text.encode())
 
 
 _RESOURCE = re.compile(r'^resource "([^"]+)" "([^"]+)"', re.MULTILINE)

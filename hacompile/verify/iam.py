@@ -91,13 +91,32 @@ def policy_findings(text: str) -> list[str]:
     return found + unscoped_actions(document)
 
 
-# What templatefile puts where a .tftpl says ${account_id} (AWS's documentation example).
+# What templatefile puts where a .tftpl says ${account_id} (AWS's documentation example), and,
+# in the module's own-route-table policy (private VIPs), ${route_table_arn}: an example ARN of
+# the type the module fills in (aws_route_table.public.arn).
 EXAMPLE_ACCOUNT = "123456789012"
+EXAMPLES = {
+    "${account_id}": EXAMPLE_ACCOUNT,
+    "${route_table_arn}": (
+        f"arn:aws:ec2:us-east-1:{EXAMPLE_ACCOUNT}:route-table/rtb-0123456789abcdef0"
+    ),
+}
+
+
+def _filled(text: str, template: bool) -> str:
+    """`text` as templatefile returns it: the examples in, and `$${` (an escaped `${`, such as
+    an IAM policy variable) back to `${`."""
+    if not template:
+        return text
+    for placeholder, example in EXAMPLES.items():
+        text = text.replace(placeholder, example)
+    return text.replace("$${", "${")
 
 
 def check_iam(ctx: Context) -> Outcome:
-    """Every terraform/<region>/policies/*.json passes parliament with no finding, and so does
-    every *.json.tftpl with an example account ID where Terraform fills in the real one."""
+    """Every policies/*.json under terraform/ (the regions' and the module's) passes parliament
+    with no finding, and so does every *.json.tftpl with example values (EXAMPLES) where
+    Terraform fills in the real ones."""
     terraform = ctx.bundle / "terraform"
     files: list[Path] = sorted(
         [*terraform.rglob("policies/*.json"), *terraform.rglob("policies/*.json.tftpl")]
@@ -108,7 +127,7 @@ def check_iam(ctx: Context) -> Outcome:
         f"{ctx.rel(path)}: {problem}"
         for path in files
         for problem in policy_findings(
-            path.read_text(encoding="utf-8").replace("${account_id}", EXAMPLE_ACCOUNT)
+            _filled(path.read_text(encoding="utf-8"), path.name.endswith(".tftpl"))
         )
     ]
     return Outcome(tuple(findings), f"{len(files)} policy documents")

@@ -54,6 +54,16 @@ def _yaml(path: Path) -> Any:
     return YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
 
 
+def _eip_instances(host_vars: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The host's VRRP instances that guard an EIP: a private VIP's (regions[].vips) has a
+    strategy other than eip, or no slot IP, and no aws_eip or secondary IP of its own."""
+    return [
+        i
+        for i in host_vars.get("keepalived_instances") or []
+        if str(i.get("strategy") or "eip") == "eip" and i.get("slot_ip")
+    ]
+
+
 def compiler_regions(bundle: Path) -> dict[str, CompilerRegion]:
     """Region name -> the compiler's plan for it, from the bundle's inventory and group vars."""
     inventory = _yaml(bundle / INVENTORY)["all"]
@@ -72,9 +82,9 @@ def compiler_regions(bundle: Path) -> dict[str, CompilerRegion]:
             str(host).removeprefix(prefix): CompilerLb(
                 str(host),
                 str(hv["keepalived_unicast_src_ip"]),
-                frozenset(str(i["slot_ip"]) for i in hv.get("keepalived_instances") or []),
+                frozenset(str(i["slot_ip"]) for i in _eip_instances(hv)),
                 frozenset(str(p) for p in hv.get("keepalived_unicast_peers") or []),
-                frozenset(str(i["name"]) for i in hv.get("keepalived_instances") or []),
+                frozenset(str(i["name"]) for i in _eip_instances(hv)),
             )
             for host, hv in lb_hosts.items()
         }
