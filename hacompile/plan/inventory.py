@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from hacompile.plan import tls
-from hacompile.plan.model import Frontend, LoadBalancer, Plan, Region, Server
+from hacompile.plan.model import Frontend, LoadBalancer, Plan, Region, Server, Vip, VrrpInstance
 
 
 def inventory(plan: Plan) -> dict[str, Any]:
@@ -36,7 +36,9 @@ def inventory(plan: Plan) -> dict[str, Any]:
         regions[region.slug] = {
             "vars": group_vars,
             "children": {
-                lb_group: {"hosts": {lb.host: _lb_vars(lb) for lb in region.load_balancers}}
+                lb_group: {
+                    "hosts": {lb.host: _lb_vars(lb, region.vips) for lb in region.load_balancers}
+                }
             },
         }
         if region.demo_backends:
@@ -164,22 +166,34 @@ def _tls_vars(plan: Plan) -> dict[str, Any]:
     }
 
 
-def _lb_vars(lb: LoadBalancer) -> dict[str, Any]:
+def _lb_vars(lb: LoadBalancer, vips: tuple[Vip, ...]) -> dict[str, Any]:
     return {
         "keepalived_router_id": lb.host,
         "keepalived_unicast_src_ip": lb.private_ip,
         "keepalived_unicast_peers": list(lb.peers),
-        "keepalived_instances": [
-            {
-                "name": i.name,
-                "vrid": i.vrid,
-                "priority": i.priority,
-                "master": i.master,
-                "slot_ip": i.slot_ip,
-            }
-            for i in lb.instances
-        ],
+        "keepalived_instances": [_instance(i, vips) for i in lb.instances],
     }
+
+
+def _instance(i: VrrpInstance, vips: tuple[Vip, ...]) -> dict[str, Any]:
+    """One VRRP instance of a load balancer. An EIP's item has exactly the keys it always had
+    (so bundles without VIPs are unchanged); a VIP's adds how the claim moves it: the strategy
+    and address, and for a route VIP the existing route tables the spec names and whether the
+    bundle's own table (Terraform's `hacompile_route_table_id`) is one of them."""
+    out: dict[str, Any] = {
+        "name": i.name,
+        "vrid": i.vrid,
+        "priority": i.priority,
+        "master": i.master,
+        "slot_ip": i.slot_ip,
+    }
+    if i.strategy == "eip":
+        return out
+    out |= {"strategy": i.strategy, "address": i.address}
+    if i.strategy == "route":
+        vip = next(v for v in vips if v.name == i.name)
+        out |= {"route_tables": list(vip.route_tables), "own_route_table": vip.own_route_table}
+    return out
 
 
 def _backend(plan: Plan, region: Region) -> dict[str, Any]:

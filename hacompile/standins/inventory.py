@@ -30,6 +30,7 @@ __all__ = [
     "lb_hosts",
     "region_groups",
     "terraform_inventory",
+    "vip_names",
 ]
 
 
@@ -40,6 +41,11 @@ class VrrpInstance:
     priority: int
     slot_ip: str
     master: bool
+    # A private VIP's instance (spec regions[].vips): how the claim moves it and where to.
+    strategy: str = "eip"  # | route | secondary_ip
+    address: str = ""
+    route_tables: tuple[str, ...] = ()  # route: the existing tables the spec names
+    own_route_table: bool = False  # route: also the bundle's own (hacompile_route_table_id)
 
 
 @dataclass(frozen=True)
@@ -73,6 +79,10 @@ class RegionFixture:
 
     hosts: Mapping[str, HostFixture]  # inventory hostname -> IDs (load balancers only)
     eips: Mapping[str, EipFixture]  # VRRP instance name (eip1...) -> allocation
+    vips: tuple[str, ...] = ()  # the private VIPs' instance names (they need passwords too)
+    # STAND-IN for the module's `hacompile_route_table_id` output (the bundle's own route
+    # table), set only where a route VIP uses it; "" leaves the group var out.
+    route_table_id: str = ""
 
 
 def _inventory(bundle: Path) -> dict[str, Any]:
@@ -112,6 +122,10 @@ def lb_hosts(bundle: Path, region: str) -> tuple[LbHost, ...]:
                 int(i["priority"]),
                 str(i["slot_ip"]),
                 bool(i["master"]),
+                str(i.get("strategy", "eip")),
+                str(i.get("address", "")),
+                tuple(str(t) for t in i.get("route_tables") or []),
+                bool(i.get("own_route_table", False)),
             )
             for i in hv.get("keepalived_instances") or []
         )
@@ -141,12 +155,19 @@ def fixture_for(bundle: Path, region: str) -> RegionFixture:
         )
         for n, lb in enumerate(lbs)
     }
-    names = sorted({i.name for lb in lbs for i in lb.instances})
+    names = sorted({i.name for lb in lbs for i in lb.instances if i.strategy == "eip"})
     eips = {
         name: EipFixture(f"eipalloc-{_hex(region + name, 17)}", f"203.0.113.{10 + n}")
         for n, name in enumerate(names)
     }
-    return RegionFixture(hosts, eips)
+    vips = vip_names(lbs)
+    own = any(i.own_route_table for lb in lbs for i in lb.instances)
+    return RegionFixture(hosts, eips, vips, f"rtb-{_hex('rtb' + region, 17)}" if own else "")
+
+
+def vip_names(lbs: tuple[LbHost, ...]) -> tuple[str, ...]:
+    """The private VIPs' instance names of one region's load balancers, sorted."""
+    return tuple(sorted({i.name for lb in lbs for i in lb.instances if i.strategy != "eip"}))
 
 
 def auth_password(region: str, instance: str) -> str:
@@ -164,6 +185,8 @@ def terraform_inventory(region: str, group: str, fixture: RegionFixture) -> dict
         name: {"allocation_id": e.allocation_id, "public_ip": e.public_ip}
         for name, e in fixture.eips.items()
     }
-    passwords = {name: auth_password(region, name) for name in fixture.eips}
-    group_vars = {"hacompile_eips": eips, "keepalived_auth_passwords": passwords}
+    passwords = {name: auth_password(region, name) for name in (*fixture.eips, *fixture.vips)}
+    group_vars: dict[str, Any] = {"hacompile_eips": eips, "keepalived_auth_passwords": passwords}
+    if fixture.route_table_id:
+        group_vars["hacompile_route_table_id"] = fixture.route_table_id
     return {"all": {"children": {group: {"vars": group_vars, "hosts": hosts}}}}

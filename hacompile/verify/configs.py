@@ -32,6 +32,7 @@ from hacompile.standins.ansible_render import (
 from hacompile.verify.base import Context, Outcome, run_tool
 from hacompile.verify.netns import Namespace
 from hacompile.verify.tools import executable
+from hacompile.verify.vipcheck import address_findings
 
 __all__ = ["check_haproxy", "check_keepalived", "check_shellcheck", "priority_findings", "rendered"]
 
@@ -255,11 +256,14 @@ def _one_keepalived(ctx: Context, keepalived: Path, lb: RenderedLb) -> list[str]
             ns.veth(ifname, f"hcp{n}")
             ns.set_address(ifname, f"{lb.lb.management_ip}/24")
         label = _label(ctx, lb, lb.keepalived_conf)
-        return keepalived_findings(ctx, ns, keepalived, lb.keepalived_conf, label)
+        return address_findings(label, text, lb.lb, lb.interface) + keepalived_findings(
+            ctx, ns, keepalived, lb.keepalived_conf, label
+        )
 
 
 def check_keepalived(ctx: Context) -> Outcome:
-    """Every rendered keepalived.conf passes `keepalived -t` and starts without warnings."""
+    """Every rendered keepalived.conf passes `keepalived -t` and starts without warnings, and
+    its instances' virtual addresses are the private VIPs' (hacompile.verify.vipcheck)."""
     keepalived = executable("keepalived")
     lbs, findings = _render_or_finding(ctx)
     if findings:

@@ -11,23 +11,21 @@ requested private IP, that a second run makes no write, that throttling and 5xx 
 retried through, and that an API that always fails makes the script give up within its time
 budget, with the reason logged. moto ignores the requested private IP (see
 hacompile.standins.moto), so the sent PrivateIpAddress is asserted at the proxy and the script
-runs with HACOMPILE_EIP_PRIVATE_IP_CHECK=eni-only.
+runs with HACOMPILE_EIP_PRIVATE_IP_CHECK=eni-only. A bundle's private VIPs (spec regions[].vips)
+get their route tables and routes here too, and their holders' claims are run and checked by
+hacompile.verify.vipcheck; the rig both use is hacompile.verify.claimrig.
 """
 
 from __future__ import annotations
 
 import ipaddress
-import os
 import re
 import shutil
-import time
-from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
-from dataclasses import dataclass
 from pathlib import Path
 
-from hacompile.standins.ansible_render import RenderedLb, RenderError, render_bundle
+from hacompile.standins.ansible_render import RenderError, render_bundle
 from hacompile.standins.inventory import (
     EipFixture,
     HostFixture,
@@ -35,29 +33,18 @@ from hacompile.standins.inventory import (
     RegionFixture,
     bundle_regions,
     lb_hosts,
+    vip_names,
 )
-from hacompile.verify.base import Context, Outcome, Unavailable, run_tool
+from hacompile.verify.base import Context, Outcome, Unavailable
+from hacompile.verify.claimrig import ClaimRig, Eni, Region, VipTables, claim_order, tail
 from hacompile.verify.tools import executable
+from hacompile.verify.vipcheck import create_vip_state, vip_job
 
-__all__ = ["ClaimRun", "check_eip_scripts"]
+__all__ = ["check_eip_scripts"]
 
 CLAIM = "hacompile-eip-claim"
 GIVE_UP_BUDGET = 4  # seconds: the budget written into the env file for the give-up scenario
 _BUDGET_SLACK = 4.0  # process start-up and the last in-flight call
-
-
-@dataclass(frozen=True)
-class ClaimRun:
-    rc: int
-    elapsed: float
-    log: str
-
-
-@dataclass(frozen=True)
-class _Eni:
-    eni_id: str
-    mac: str
-    subnet_cidr: str
 
 
 def _python_deps() -> None:
@@ -72,8 +59,9 @@ def _python_deps() -> None:
 
 def _create_region(
     url: str, region: str, lbs: tuple[LbHost, ...]
-) -> tuple[RegionFixture, dict[str, _Eni]]:
-    """What Terraform creates for `region`, in moto: VPC, subnets, ENIs with slots, EIPs."""
+) -> tuple[RegionFixture, dict[str, Eni], VipTables]:
+    """What Terraform creates for `region`, in moto: VPC, subnets, ENIs with slots, EIPs, and
+    for route VIPs their route tables and routes (hacompile.verify.vipcheck)."""
     from hacompile.standins.moto import ec2_client
 
     ec2 = ec2_client(url, region)
@@ -82,7 +70,7 @@ def _create_region(
     vpc = ec2.create_vpc(CidrBlock=str(supernet))["Vpc"]["VpcId"]
     subnets: dict[str, str] = {}
     hosts: dict[str, HostFixture] = {}
-    enis: dict[str, _Eni] = {}
+    enis: dict[str, Eni] = {}
     for n, lb in enumerate(lbs):
         cidr = str(nets[lb.host])
         if cidr not in subnets:
@@ -90,59 +78,19 @@ def _create_region(
         eni = ec2.create_network_interface(
             SubnetId=subnets[cidr], PrivateIpAddress=lb.management_ip
         )["NetworkInterface"]
-        slots = [i.slot_ip for i in lb.instances]
+        slots = [i.slot_ip for i in lb.instances if i.strategy == "eip"]
         if slots:
             ec2.assign_private_ip_addresses(
                 NetworkInterfaceId=eni["NetworkInterfaceId"], PrivateIpAddresses=slots
             )
-        enis[lb.host] = _Eni(str(eni["NetworkInterfaceId"]), str(eni["MacAddress"]).lower(), cidr)
+        enis[lb.host] = Eni(str(eni["NetworkInterfaceId"]), str(eni["MacAddress"]).lower(), cidr)
         hosts[lb.host] = HostFixture(enis[lb.host].eni_id, f"i-{n:017x}", f"192.0.2.{10 + n}")
     eips = {}
-    for name in sorted({i.name for lb in lbs for i in lb.instances}):
+    for name in sorted({i.name for lb in lbs for i in lb.instances if i.strategy == "eip"}):
         got = ec2.allocate_address(Domain="vpc")
         eips[name] = EipFixture(str(got["AllocationId"]), str(got["PublicIp"]))
-    return RegionFixture(hosts, eips), enis
-
-
-class _Rig:
-    """Runs the claim script for one LB with its own env dir, run dir and IMDS stub."""
-
-    def __init__(self, ctx: Context, script: Path, aws: Path, proxy_url: str) -> None:
-        self.ctx, self.script, self.aws, self.proxy_url = ctx, script, aws, proxy_url
-
-    def run(
-        self, lb: RenderedLb, instance: str, region: str, imds_url: str, env_text: str | None = None
-    ) -> ClaimRun:
-        from hacompile.standins.moto import aws_env
-
-        base = self.ctx.workdir / "eip" / region / lb.lb.host
-        eip_dir, run_dir, home = base / "etc", base / "run", base / "home"
-        for directory in (eip_dir, run_dir, home):
-            directory.mkdir(parents=True, exist_ok=True)
-        eip_dir.chmod(0o755)
-        target = eip_dir / f"{instance}.env"
-        target.write_text(
-            env_text if env_text is not None else lb.eip_env[instance].read_text(encoding="utf-8"),
-            encoding="utf-8",
-        )
-        target.chmod(0o644)
-        env = {
-            "PATH": f"{self.aws.parent}{os.pathsep}/usr/local/bin:/usr/bin:/bin",
-            "HOME": str(home),
-            "LANG": "C.UTF-8",
-            **aws_env(self.proxy_url, region),
-            "HACOMPILE_EIP_DIR": str(eip_dir),
-            "HACOMPILE_RUN_DIR": str(run_dir),
-            "HACOMPILE_IMDS_URL": imds_url,
-            "HACOMPILE_EIP_TRUST_UID": str(os.getuid()),
-            "HACOMPILE_EIP_STDERR": "1",
-            "HACOMPILE_EIP_BACKOFF_MS": "200",
-            "HACOMPILE_EIP_PRIVATE_IP_CHECK": "eni-only",
-            "HACOMPILE_LOG_SOCKET": str(base / "no-syslog.sock"),
-        }
-        start = time.monotonic()
-        proc = run_tool([str(self.script), instance], env=env, timeout=180)
-        return ClaimRun(proc.returncode, time.monotonic() - start, proc.stdout + proc.stderr)
+    tables = create_vip_state(ec2, vpc, lbs, {h: e.eni_id for h, e in enis.items()})
+    return RegionFixture(hosts, eips, vip_names(lbs), tables.own), enis, tables
 
 
 def _budget_env(text: str, seconds: int) -> str:
@@ -151,30 +99,7 @@ def _budget_env(text: str, seconds: int) -> str:
     )
 
 
-def _tail(log: str) -> str:
-    return " | ".join(log.strip().splitlines()[-3:])
-
-
-def _order(lbs: tuple[RenderedLb, ...], instance: str) -> list[RenderedLb]:
-    """LBs holding `instance`, highest priority (its MASTER) first."""
-
-    def priority(lb: RenderedLb) -> int:
-        return next(i.priority for i in lb.lb.instances if i.name == instance)
-
-    return sorted((lb for lb in lbs if instance in lb.eip_env), key=priority, reverse=True)
-
-
-@dataclass(frozen=True)
-class _Region:
-    name: str
-    url: str  # moto
-    lbs: tuple[RenderedLb, ...]
-    enis: Mapping[str, _Eni]
-    fixture: RegionFixture
-    imds: Mapping[str, str]  # host -> IMDS stub URL
-
-
-def _moves(ctx: Context, script: Path, aws: Path, region: _Region, instance: str) -> list[str]:
+def _moves(ctx: Context, script: Path, aws: Path, region: Region, instance: str) -> list[str]:
     """Every LB holding `instance` claims it in turn (MASTER first); then a no-op re-run.
 
     Uses a proxy of its own, so EIPs can be checked concurrently.
@@ -184,9 +109,9 @@ def _moves(ctx: Context, script: Path, aws: Path, region: _Region, instance: str
 
     found = []
     allocation = region.fixture.eips[instance].allocation_id
-    order = _order(region.lbs, instance)
+    order = claim_order(region.lbs, instance)
     with FaultProxy(region.url) as proxy:
-        rig = _Rig(ctx, script, aws, proxy.url)
+        rig = ClaimRig(ctx, script, aws, proxy.url)
         for lb in order:
             where = f"{region.name}/{lb.lb.host}/{instance}"
             expected = region.enis[lb.lb.host].eni_id
@@ -198,7 +123,7 @@ def _moves(ctx: Context, script: Path, aws: Path, region: _Region, instance: str
             if got.rc != 0 or eni != expected:
                 found.append(
                     f"{where}: claim exited {got.rc}, EIP on {eni}, expected "
-                    f"{expected}: {_tail(got.log)}"
+                    f"{expected}: {tail(got.log)}"
                 )
                 continue
             if sent[-1:] != [slot]:
@@ -210,22 +135,22 @@ def _moves(ctx: Context, script: Path, aws: Path, region: _Region, instance: str
                 if again.rc != 0 or writes:
                     found.append(
                         f"{where}: second run exited {again.rc} with {len(writes)} "
-                        f"write(s); expected a no-op: {_tail(again.log)}"
+                        f"write(s); expected a no-op: {tail(again.log)}"
                     )
     return found
 
 
-def _faults(ctx: Context, script: Path, aws: Path, region: _Region) -> list[str]:
+def _faults(ctx: Context, script: Path, aws: Path, region: Region) -> list[str]:
     """Retries through transient faults; gives up within budget on a dead API, saying why."""
     from hacompile.standins.ec2fixture import association
     from hacompile.standins.faultproxy import Fault, FaultProxy
 
     found = []
     instance = sorted(region.fixture.eips)[0]
-    order = _order(region.lbs, instance)
+    order = claim_order(region.lbs, instance)
     first = order[0]
     with FaultProxy(region.url) as proxy:
-        rig = _Rig(ctx, script, aws, proxy.url)
+        rig = ClaimRig(ctx, script, aws, proxy.url)
         where = f"{region.name}/{first.lb.host}/{instance}"
         # Transient faults: two throttled writes and a 500 on a read, then success.
         proxy.set_faults(
@@ -240,7 +165,7 @@ def _faults(ctx: Context, script: Path, aws: Path, region: _Region) -> list[str]
         if got.rc != 0 or eni != region.enis[first.lb.host].eni_id or tries < 3:
             found.append(
                 f"{where}: with 2 throttled writes the claim exited {got.rc} after "
-                f"{tries} associate-address call(s), EIP on {eni}: {_tail(got.log)}"
+                f"{tries} associate-address call(s), EIP on {eni}: {tail(got.log)}"
             )
         # A permanently failing API: the claim must give up within its budget and say why.
         other = order[-1]
@@ -254,7 +179,7 @@ def _faults(ctx: Context, script: Path, aws: Path, region: _Region) -> list[str]
                 f"after {got.elapsed:.1f}s (budget {GIVE_UP_BUDGET}s)"
             )
         elif "giving up" not in got.log and "budget" not in got.log:
-            found.append(f"{where}: gave up (exit {got.rc}) without logging why: {_tail(got.log)}")
+            found.append(f"{where}: gave up (exit {got.rc}) without logging why: {tail(got.log)}")
     return found
 
 
@@ -279,9 +204,10 @@ def check_eip_scripts(ctx: Context) -> Outcome:
     with ExitStack() as stack:
         moto = stack.enter_context(MotoServer(log_path=ctx.workdir / "moto.log"))
         fixtures: dict[str, RegionFixture] = {}
-        enis: dict[str, dict[str, _Eni]] = {}
+        enis: dict[str, dict[str, Eni]] = {}
+        tables: dict[str, VipTables] = {}
         for region in bundle_regions(ctx.bundle):
-            fixtures[region], enis[region] = _create_region(
+            fixtures[region], enis[region], tables[region] = _create_region(
                 moto.url, region, lb_hosts(ctx.bundle, region)
             )
         try:
@@ -294,18 +220,24 @@ def check_eip_scripts(ctx: Context) -> Outcome:
             imds: dict[str, str] = {}
             for lb in lbs:
                 eni = enis[name][lb.lb.host]
-                ips = (lb.lb.management_ip, *(i.slot_ip for i in lb.lb.instances))
+                ips = (lb.lb.management_ip, *(i.slot_ip for i in lb.lb.instances if i.slot_ip))
                 metadata = imds_metadata([ImdsInterface(eni.mac, eni.eni_id, ips, eni.subnet_cidr)])
                 imds[lb.lb.host] = stack.enter_context(ImdsStub(metadata)).url
             claims += sum(len(lb.eip_env) for lb in lbs)
-            regions.append(_Region(name, moto.url, lbs, enis[name], fixtures[name], imds))
-        jobs = [(region, instance) for region in regions for instance in region.fixture.eips]
+            regions.append(
+                Region(name, moto.url, lbs, enis[name], fixtures[name], imds, tables[name])
+            )
+        jobs = [(_moves, region, name) for region in regions for name in region.fixture.eips]
+        jobs += [(vip_job, region, name) for region in regions for name in region.fixture.vips]
         with ThreadPoolExecutor(max_workers=3) as pool:
-            for result in pool.map(lambda job: _moves(ctx, copy, aws, *job), jobs):
+            for result in pool.map(lambda job: job[0](ctx, copy, aws, job[1], job[2]), jobs):
                 findings += result
         if regions and regions[0].fixture.eips:
             findings += _faults(ctx, copy, aws, regions[0])
+    vips = sum(len(region.fixture.vips) for region in regions)
+    moved = f" (every holder of {vips} private VIP(s) included)" if vips else ""
     return Outcome(
         tuple(findings),
-        f"{claims} env files claimed on moto; retry and give-up behaviour under injected faults",
+        f"{claims} env files claimed on moto{moved}; retry and give-up behaviour under "
+        "injected faults",
     )

@@ -234,6 +234,29 @@ def _base_tls() -> dict[str, Any]:
     return spec
 
 
+def _base_vips() -> dict[str, Any]:
+    """Private VIPs in an existing VPC: a route VIP over a named route table and a secondary-IP
+    VIP held by the two load balancers of one zone (three LBs over two zones: lb1 and lb3)."""
+    spec = _base_byo()
+    spec["load_balancers"] |= {"count": 3, "instance_type": "t3.medium"}
+    spec["keepalived"]["checks"][0]["weight"] = 13  # outweighs the wider 3-LB priority gap
+    spec["regions"][0]["vips"] = [
+        {
+            "name": "api",
+            "strategy": "route",
+            "address": "100.64.0.10",
+            "route_tables": ["rtb-0123456789abcdef0"],
+        },
+        {
+            "name": "db",
+            "strategy": "secondary_ip",
+            "address": "10.0.1.50",
+            "load_balancers": ["lb1", "lb3"],
+        },
+    ]
+    return spec
+
+
 TAG_KEY = ("tags", "<key>")
 # The key of regions[0].pools' `api` entry (a pool name, as a mapping key).
 POOL_KEY = ("regions", 0, "pools", "<key>")
@@ -317,6 +340,12 @@ FIELDS: dict[str, tuple[str, tuple[str | int, ...]]] = {
     "frontend.tls.certificate": ("tls", ("haproxy", "frontends", 0, "tls", "certificates", 0)),
     "pool.tls.ca": ("tls", ("pools", 0, "tls", "ca")),
     "pool.tls.server_name": ("tls", ("pools", 0, "tls", "server_name")),
+    "vip.name": ("vips", ("regions", 0, "vips", 0, "name")),
+    "vip.strategy": ("vips", ("regions", 0, "vips", 1, "strategy")),
+    "vip.address": ("vips", ("regions", 0, "vips", 0, "address")),
+    "vip.secondary_ip.address": ("vips", ("regions", 0, "vips", 1, "address")),
+    "vip.route_tables": ("vips", ("regions", 0, "vips", 0, "route_tables", 0)),
+    "vip.load_balancers": ("vips", ("regions", 0, "vips", 1, "load_balancers", 1)),
 }
 BASES = {
     "demo": _base_demo,
@@ -326,6 +355,7 @@ BASES = {
     "pools": _base_pools,
     "dns_failover": _base_dns_failover,
     "tls": _base_tls,
+    "vips": _base_vips,
 }
 
 

@@ -209,7 +209,7 @@ def test_env_file_as_ansible_renders_it_is_accepted(claim: ClaimRig) -> None:
     template = (
         environment()
         .get_template("ansible/roles/keepalived/templates/eip.env.j2.jinja")
-        .render(plan=SimpleNamespace(eip_claim=EIP_CLAIM))
+        .render(plan=SimpleNamespace(eip_claim=EIP_CLAIM, regions=()))  # a bundle without VIPs
     )
     eni, eip = claim.lab.enis[0], claim.lab.eips[0]
     env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
