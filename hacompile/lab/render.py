@@ -50,8 +50,9 @@ def render(
         eips={
             key: EipFixture(e["allocation_id"], e["public_ip"]) for key, e in ids["eips"].items()
         },
+        vips=tuple(v.key for v in topo.vips),
+        route_table_id=own_route_table(ids),
     )
-    extra = {**extra, **vip_vars(topo, ids)}
     try:
         rendered = render_region(
             bundle, topo.region, out, fixture, interface="eth0", extra_vars=extra
@@ -62,12 +63,12 @@ def render(
         raise LabError(str(exc)) from None
     by_host = {r.lb.host: r.directory for r in rendered}
     subs = [f"{name} = {json.dumps(extra[name])}: {reason}" for name, reason in reasons.items()]
-    if topo.vips:
+    if fixture.route_table_id:
         subs.append(
-            "hacompile_route_table_id, keepalived_auth_passwords (Ansible extra vars): the "
-            "route table moto made for the bundle's own (Terraform output), and fixed VRRP "
-            "passwords for the VIP instances too"
+            f"hacompile_route_table_id = {fixture.route_table_id}: the route table the lab's "
+            "cloud made as the bundle's own (Terraform's output), with the VIPs' /32 routes"
         )
+
     tls_items = bundle_tls_items(bundle)
     for r in rendered:
         text = r.haproxy_cfg.read_text(encoding="utf-8")
@@ -92,21 +93,8 @@ def render(
     return Rendered({lb.key: by_host[lb.inventory_host] for lb in topo.lbs}, tuple(subs))
 
 
-def vip_vars(topo: Topology, ids: dict[str, Any]) -> dict[str, Any]:
-    """With private VIPs: what Terraform's inventory output adds for them (the bundle's own
-    route table, `hacompile_route_table_id`) and the fixed VRRP passwords of every instance,
-    VIPs included (the fixture's passwords cover the EIPs only). {} without VIPs."""
-    from hacompile.standins.inventory import auth_password
-
-    if not topo.vips:
-        return {}
-    out: dict[str, Any] = {
-        "keepalived_auth_passwords": {
-            key: auth_password(topo.region, key)
-            for key in [*ids["eips"], *(v.key for v in topo.vips)]
-        }
-    }
+def own_route_table(ids: dict[str, Any]) -> str:
+    """The route table moto made as the bundle's own (Terraform's `hacompile_route_table_id`
+    output), '' where no route VIP uses it."""
     tables = sorted({t for ts in ids.get("route_tables", {}).values() for t in ts})
-    if tables:
-        out["hacompile_route_table_id"] = tables[0]
-    return out
+    return tables[0] if tables else ""

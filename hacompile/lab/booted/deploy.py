@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hacompile.lab.netns import LabError
+from hacompile.lab.render import own_route_table
 from hacompile.record import Record
 from hacompile.standins.moto import aws_env
 
@@ -86,9 +87,9 @@ def terraform_inventory(lab: BootedLab) -> dict[str, Any]:
         for k, e in lab.ids["eips"].items()
     }
     group_vars: dict[str, Any] = {"hacompile_eips": eips}
-    tables = sorted({t for ts in lab.ids.get("route_tables", {}).values() for t in ts})
-    if tables:  # the bundle's own route table, where a route VIP uses it
-        group_vars["hacompile_route_table_id"] = tables[0]
+    table = own_route_table(lab.ids)
+    if table:  # the bundle's own route table, where a route VIP uses it
+        group_vars["hacompile_route_table_id"] = table
     return {"all": {"children": {region.slug: {"vars": group_vars, "hosts": hosts}}}}
 
 
