@@ -286,7 +286,10 @@ def run_scenario(
     for eip, owner in home.items():
         if result["final_owners"].get(eip) != owner:
             problems.append(f"{eip} ended on {result['final_owners'].get(eip)}, not {owner}")
-        allowed = 2 if scenario.split_brain or owner in crashed else len(faults)
+        # A split brain: the other side claims, the owner's reconcile takes it back; and once
+        # more if that reconcile lands while the other side's claim is still verifying (it
+        # sees the address elsewhere and retries once, then never claims again).
+        allowed = 4 if scenario.split_brain else 2 if owner in crashed else len(faults)
         for phase, data in (("inject", inject), ("heal", healed)):
             if len(data["moves"][eip]) > allowed:
                 problems.append(

@@ -162,7 +162,8 @@ def test_booted_failover_ranges(runs: dict[str, LabRun], name: str) -> None:
                 scenario == "keepalived-killed" and inject["moves"]["eip1"][-1][1] == "lb1"
             ), scenario  # failback (a restarted keepalived may take it home before the heal)
         for eip in rightful:
-            assert len(inject["moves"][eip]) <= 2 and len(r["heal"]["moves"][eip]) <= 2
+            most = 4 if scenario == "split-brain" else 2  # see runner.run_scenario
+            assert len(inject["moves"][eip]) <= most and len(r["heal"]["moves"][eip]) <= 2
 
 
 @pytest.mark.parametrize("name", [n for n in SPECS if n in VIPS])

@@ -114,7 +114,8 @@ def test_failover_ranges(runs: dict[str, LabRun], name: str) -> None:
                 assert inject["serving_again_s"]["eip1"] <= r["budget_s"] + 2, scenario
             assert r["heal"]["moves"]["eip1"][-1][1] == "lb1", scenario  # failback happened
         for eip in rightful:
-            assert len(inject["moves"][eip]) <= 2 and len(r["heal"]["moves"][eip]) <= 2
+            most = 4 if scenario == "split-brain" else 2  # see runner.run_scenario
+            assert len(inject["moves"][eip]) <= most and len(r["heal"]["moves"][eip]) <= 2
 
 
 @pytest.mark.parametrize("name", list(SPECS))
@@ -133,7 +134,7 @@ def test_split_brain_happens_and_heals_to_the_owners(runs: dict[str, LabRun], na
     split = results(runs, name)["split-brain"]
     moves = split["inject"]["moves"]["eip1"]
     assert [lb for _, lb in moves][-1:] == ["lb1"]  # the owner's reconcile took it back
-    assert len(moves) in (0, 2)
+    assert len(moves) in (0, 2, 4)  # 4: the other side's claim retried once (runner)
     assert split["inject"]["associate_calls"] >= 1  # the other side did claim
 
 
