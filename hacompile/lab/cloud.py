@@ -5,12 +5,16 @@ the EC2 API, the fault injection and the edge are one system in AWS too — an A
 that EC2 accepted is what moves the public address. moto records associations but cannot route
 its public IPs, so after every AssociateAddress the mapping is read back from moto and the edge
 namespace's nftables DNAT map is updated (edge lab address -> slot IP), polled every 20 ms for
-2 s after each call and every 0.5 s otherwise, so the edge follows moto within 100 ms.
+2 s after each call and every 0.5 s otherwise, so the edge follows moto within 100 ms. The
+same loop makes the VPC router follow moto for private VIPs (hacompile.lab.router: route
+tables, secondary-IP assignments), woken by ReplaceRoute, CreateRoute and
+AssignPrivateIpAddresses.
 
 moto 5.2.1 reports an ENI's primary IP instead of the associated private IP, so the slot comes
 from the last AssociateAddress the proxy forwarded for that ENI (or the plan's slot for it).
 The controller talks to this process over a unix socket (filesystem sockets cross network
-namespaces); it writes one JSON line per EIP move to the events file. The same socket stores
+namespaces); it writes one JSON line per EIP or VIP move to the events file (`eip`: the
+instance name; a VIP's line also has `"vip": true`). The same socket stores
 the lab's certificate versions in moto's Secrets Manager and SSM (`secret`), before the deploy
 and for rotations, as an operator's tooling would.
 """
@@ -27,25 +31,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from hacompile.lab import existing_net
-from hacompile.standins.faultproxy import Fault, FaultProxy
+from hacompile.lab import existing_net, router
+from hacompile.lab.cloudproxy import LabFaultProxy
+from hacompile.standins.faultproxy import Fault
 from hacompile.standins.moto import MotoServer, ec2_client
 
 EDGE_TABLE = "hclab"
-
-
-class LabFaultProxy(FaultProxy):
-    """The stand-ins' FaultProxy, listening on the cloud host's lab address instead of
-    127.0.0.1, and waking the edge sync whenever an address call passes."""
-
-    def __init__(self, upstream: str, host: str, port: int, kick: threading.Event) -> None:
-        super().__init__(upstream, host=host, port=port)
-        self.kick = kick
-
-    def admit(self, action: str, params: Mapping[str, str]) -> Fault | None:
-        if action in ("AssociateAddress", "DisassociateAddress"):
-            self.kick.set()
-        return super().admit(action, params)
 
 
 def seed(
@@ -55,7 +46,8 @@ def seed(
 
     With `existing` (what hacompile.lab.existing_net.create made for a bring-your-own-network
     spec) no VPC or subnet is created: the ENIs go into the existing subnets, with the existing
-    security groups, as the bundle's Terraform would put them."""
+    security groups, as the bundle's Terraform would put them. Private VIPs get what the
+    bundle's Terraform makes for them (hacompile.lab.router.seed_routes)."""
     ec2 = ec2_client(endpoint, cfg["region"])
     groups: list[str] = []
     if existing is None:
@@ -86,7 +78,14 @@ def seed(
     for eip in cfg["eips"]:
         got = ec2.allocate_address(Domain="vpc")
         eips[eip["key"]] = {"allocation_id": got["AllocationId"], "public_ip": got["PublicIp"]}
-    return {"vpc_id": vpc, "enis": enis, "eips": eips, "existing": existing}
+    tables = router.seed_routes(ec2, vpc, subnets.values(), cfg.get("vips", []), enis)
+    return {
+        "vpc_id": vpc,
+        "enis": enis,
+        "eips": eips,
+        "existing": existing,
+        "route_tables": tables,
+    }
 
 
 def put_secret(endpoint: str, region: str, req: Mapping[str, Any]) -> str:
@@ -122,6 +121,12 @@ class Cloud:
         self.stop = threading.Event()
         self.eni_lb = {v["eni_id"]: k for k, v in ids["enis"].items()}
         self.alloc_eip = {v["allocation_id"]: k for k, v in ids["eips"].items()}
+        self.vips = list(cfg.get("vips", []))
+        self.router = router.Router(
+            cfg.get("router_ns", ""),
+            {v["key"]: v["address"] for v in self.vips},
+            {lb["key"]: lb["ip"] for lb in cfg["lbs"]},
+        )
 
     def edge_rules(self) -> None:
         nft = (
@@ -169,11 +174,28 @@ class Cloud:
             ) if self.mapping.get(eip) else None
             if slot:
                 self._nft(["add", "element", "ip", EDGE_TABLE, "eips", f"{{ {address} : {slot} }}"])
-            with self.lock:
-                self.mapping[eip] = lb
-            line = json.dumps({"t": time.time(), "eip": eip, "lb": lb, "ip": slot})
-            with open(self.cfg["events"], "a", encoding="utf-8") as fh:
-                fh.write(line + "\n")
+            self._moved(eip, lb, slot)
+        if self.vips:
+            self.sync_vips(ec2)
+
+    def sync_vips(self, ec2: Any) -> None:
+        """The router follows EC2 for every private VIP (hacompile.lab.router)."""
+        wanted = router.holders(
+            ec2, self.vips, self.ids["route_tables"], self.eni_lb, self.proxy.requests
+        )
+        for key, lb, via in self.router.follow(wanted):
+            self._moved(key, lb, via, vip=True)
+
+    def _moved(self, key: str, lb: str, ip: str, vip: bool = False) -> None:
+        """Record that address `key` (an EIP or a VIP, by instance name) now reaches `lb`
+        (at `ip`: the slot, or a VIP's next hop): the mapping and one events line."""
+        with self.lock:
+            self.mapping[key] = lb
+        row: dict[str, Any] = {"t": time.time(), "eip": key, "lb": lb, "ip": ip}
+        if vip:
+            row["vip"] = True
+        with open(self.cfg["events"], "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(row) + "\n")
 
     def sync_loop(self) -> None:
         ec2 = ec2_client(self.moto_url, self.cfg["region"])
@@ -208,6 +230,9 @@ class Cloud:
                         "alloc": r.params.get("AllocationId", ""),
                         "eni": r.params.get("NetworkInterfaceId", ""),
                         "ip": r.params.get("PrivateIpAddress", ""),
+                        # a VIP call's address: the route's destination, or the assigned IP
+                        "vip": r.params.get("DestinationCidrBlock", "").removesuffix("/32")
+                        or r.params.get("PrivateIpAddress.1", ""),
                         "failed": r.failed_with,
                     }
                     for r in reqs[int(req.get("since", 0)) :]
@@ -251,7 +276,10 @@ def main(argv: list[str]) -> int:
             _publish(existing, Path(cfg["existing"]["created"]))
             _wait_for(Path(cfg["existing"]["go"]), float(cfg["existing"]["go_seconds"]))
         ids = seed(moto.url, cfg, existing)
-        with LabFaultProxy(moto.url, cfg["listen"], int(cfg["port"]), kick) as proxy:
+        secondary = any(v["strategy"] == "secondary_ip" for v in cfg.get("vips", []))
+        enis = tuple(e["eni_id"] for e in ids["enis"].values()) if secondary else ()
+        listen, port = cfg["listen"], int(cfg["port"])
+        with LabFaultProxy(moto.url, listen, port, kick, cfg["region"], enis) as proxy:
             cloud = Cloud(cfg, moto.url, ids, proxy)
             cloud.edge_rules()
             server = serve(cloud, cfg["socket"])

@@ -47,6 +47,19 @@ def create(topo: Topology) -> None:
         sh("ip", "-n", br, "addr", "add", cidr, "dev", "br0")
     sh("ip", "-n", br, "link", "set", "br0", "up")
     sh("ip", "netns", "exec", br, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1")
+    # The VPC router sends no ICMP redirects (AWS's does not either): a redirect would teach
+    # the VPC client a VIP's holder directly, and it would keep using it after a failover.
+    for conf in ("all", "default", "br0"):
+        sh(
+            "ip",
+            "netns",
+            "exec",
+            br,
+            "sysctl",
+            "-q",
+            "-w",
+            f"net.ipv4.conf.{conf}.send_redirects=0",
+        )
     for host in topo.hosts:
         sh("ip", "netns", "add", host.ns)
         sh("ip", "-n", host.ns, "link", "set", "lo", "up")
@@ -69,6 +82,10 @@ def create(topo: Topology) -> None:
         sh("ip", "-n", host.ns, "addr", "add", f"{host.ip}/{host.prefix}", "dev", "eth0")
         sh("ip", "-n", host.ns, "link", "set", "eth0", "up")
         sh("ip", "-n", host.ns, "route", "add", "default", "via", host.gateway)
+        if host.kind == "vpcclient":  # only the router's routes count, never a redirect
+            for conf in ("all", "eth0"):  # the kernel ORs the two
+                key = f"net.ipv4.conf.{conf}.accept_redirects=0"
+                sh("ip", "netns", "exec", host.ns, "sysctl", "-q", "-w", key)
         if host.kind == "lb":
             # Unprivileged ping for the gateway check, as systemd sets it on Ubuntu.
             sh(

@@ -1,4 +1,5 @@
-"""What the lab can see: EIP owners (from the cloud host), VRRP states, the client's results.
+"""What the lab can see: EIP and VIP owners (from the cloud host), VRRP states, the clients'
+results (the external client's through the EIPs, the VPC client's through the VIPs).
 
 Why three sources: the edge mapping is what users reach, the VRRP state files are what the
 bundle's notify script recorded, and the client's stream is what users felt. A steady state
@@ -73,6 +74,7 @@ class Observer:
     probes: JsonlTail
     control: Path
     states: Callable[[str, str], str]  # (lb, eip) -> VRRP state recorded by the notify script
+    vip_probes: JsonlTail | None = None  # the VPC client's stream (private VIPs), if any
 
     def mapping(self) -> dict[str, str]:
         return dict(cloud_call(self.control, {"op": "state"})["mapping"])
@@ -82,9 +84,10 @@ class Observer:
         return int(answer["total"]), list(answer["calls"])
 
     def probe_rows(self, eip: str, start: float, end: float) -> list[Probe]:
+        both = self.probes.poll() + (self.vip_probes.poll() if self.vip_probes else [])
         rows = [
             Probe(float(r["t"]), bool(r["ok"]))
-            for r in self.probes.poll()
+            for r in both
             if r["eip"] == eip and start <= float(r["t"]) <= end
         ]
         return sorted(rows, key=lambda p: p.t)

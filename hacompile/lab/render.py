@@ -50,6 +50,8 @@ def render(
         eips={
             key: EipFixture(e["allocation_id"], e["public_ip"]) for key, e in ids["eips"].items()
         },
+        vips=tuple(v.key for v in topo.vips),
+        route_table_id=own_route_table(ids),
     )
     try:
         rendered = render_region(
@@ -61,6 +63,12 @@ def render(
         raise LabError(str(exc)) from None
     by_host = {r.lb.host: r.directory for r in rendered}
     subs = [f"{name} = {json.dumps(extra[name])}: {reason}" for name, reason in reasons.items()]
+    if fixture.route_table_id:
+        subs.append(
+            f"hacompile_route_table_id = {fixture.route_table_id}: the route table the lab's "
+            "cloud made as the bundle's own (Terraform's output), with the VIPs' /32 routes"
+        )
+
     tls_items = bundle_tls_items(bundle)
     for r in rendered:
         text = r.haproxy_cfg.read_text(encoding="utf-8")
@@ -83,3 +91,10 @@ def render(
         "passwords (keepalived_auth_source: provided): no facts, no SSM in the lab"
     )
     return Rendered({lb.key: by_host[lb.inventory_host] for lb in topo.lbs}, tuple(subs))
+
+
+def own_route_table(ids: dict[str, Any]) -> str:
+    """The route table moto made as the bundle's own (Terraform's `hacompile_route_table_id`
+    output), '' where no route VIP uses it."""
+    tables = sorted({t for ts in ids.get("route_tables", {}).values() for t in ts})
+    return tables[0] if tables else ""

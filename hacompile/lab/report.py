@@ -39,6 +39,11 @@ def timeline(result: dict[str, Any]) -> list[str]:
             f"    AssociateAddress calls: {data['associate_calls']} "
             f"({data['associate_failed']} failed by injection)"
         )
+        if "vip_calls" in data:
+            lines.append(
+                f"    VIP calls (routes, private IPs): {data['vip_calls']} "
+                f"({data['vip_failed']} failed by injection)"
+            )
     owners = sorted(result.get("final_owners", {}).items())
     lines.append("  final owners: " + ", ".join(f"{e}={lb}" for e, lb in owners))
     lines.append("  PASS" if result["passed"] else "  FAIL: " + "; ".join(result["problems"]))

@@ -183,9 +183,17 @@ def priority(region: Region, lb: str, eip: str) -> int:
 
 
 def successor(region: Region, eip: str, down: set[str]) -> str:
-    """The LB that holds `eip` while the LBs in `down` are out: highest priority left."""
-    alive = [lb.key for lb in region.load_balancers if lb.key not in down]
-    return max(alive, key=lambda lb: priority(region, lb, eip))
+    """The LB that holds `eip` (an EIP or a private VIP, by instance name) while the LBs in
+    `down` are out: highest priority left among those that have the instance ('' if none:
+    every holder of a VIP is down)."""
+    holders = {lb.key for lb in region.load_balancers if any(i.name == eip for i in lb.instances)}
+    alive = [lb.key for lb in region.load_balancers if lb.key not in down and lb.key in holders]
+    return max(alive, key=lambda lb: priority(region, lb, eip), default="")
+
+
+def rightful(region: Region) -> dict[str, str]:
+    """Every address's owner while all is well: the EIPs', then the private VIPs'."""
+    return {e.key: e.master for e in region.eips} | {v.name: v.master for v in region.vips}
 
 
 def resolve(region: Region, scenario: Scenario) -> list[Fault]:
@@ -201,7 +209,8 @@ def resolve(region: Region, scenario: Scenario) -> list[Fault]:
 
 
 def expected_owners(region: Region, faults: list[Fault]) -> dict[str, str]:
-    """Where each EIP belongs while `faults` last. A partition moves nothing for good: the
-    owner's reconcile takes its EIP back, and the other side never re-claims."""
+    """Where each EIP and private VIP belongs while `faults` last ('' for a VIP all of whose
+    holders are down). A partition moves nothing for good: the owner's reconcile takes its
+    address back, and the other side never re-claims."""
     down = {f.lb for f in faults if f.kind != "partition" and f.kind not in TRANSIENT}
-    return {e.key: successor(region, e.key, down) for e in region.eips}
+    return {key: successor(region, key, down) for key in rightful(region)}

@@ -143,28 +143,34 @@ class Lab:
         wait_ready(proc, f"backend {name}")
 
     def start_probe(self) -> None:
-        """The client: every EIP's lab address, every 50 ms, through the edge."""
+        """The client: every EIP's lab address, every 50 ms, through the edge; with private
+        VIPs also the VPC client: every VIP, every 50 ms, through the VPC router."""
+        self._probe("client", "probe", self.probe_targets())
+        if self.topo.vips:
+            self._probe("vclient", "vprobe", self.vip_probe_targets())
+
+    def _probe(self, host: str, name: str, targets: list[dict[str, str]]) -> None:
         cfg = {
-            "targets": self.probe_targets(),
+            "targets": targets,
             "interval": 0.05,
             "timeout": 1.0,
-            "out": str(self.dir / "probe.jsonl"),
+            "out": str(self.dir / f"{name}.jsonl"),
             "stop": str(self.dir / "probe.stop"),
             "max_seconds": 3 * 3600,
             "max_requests": 3 * 3600 * 20,
         }
-        (self.dir / "probe.json").write_text(json.dumps(cfg), encoding="utf-8")
+        (self.dir / f"{name}.json").write_text(json.dumps(cfg), encoding="utf-8")
         proc = spawn(
             in_netns(
-                self.topo.ns("client"),
-                [sys.executable, "-m", "hacompile.lab.probe", str(self.dir / "probe.json")],
+                self.topo.ns(host),
+                [sys.executable, "-m", "hacompile.lab.probe", str(self.dir / f"{name}.json")],
             ),
-            self.dir / "probe.log",
+            self.dir / f"{name}.log",
             py_env(),
             True,
         )
         self.procs.append(proc)
-        wait_ready(proc, "client probe")
+        wait_ready(proc, f"{host} probe")
 
     def probe_targets(self) -> list[dict[str, str]]:
         """Every EIP's lab address on the first HTTP frontend's port (else the first's)."""
@@ -172,12 +178,20 @@ class Lab:
         port = next((f.port for f in fes if f.mode == "http"), fes[0].port)
         return [{"eip": e.key, "url": f"http://{e.address}:{port}/"} for e in self.topo.eips]
 
+    def vip_probe_targets(self) -> list[dict[str, str]]:
+        """Every private VIP on the first HTTP frontend's port (else the first's): HAProxy
+        binds every address, the VIP among them once Keepalived added it."""
+        fes = self.plan.haproxy.frontends
+        port = next((f.port for f in fes if f.mode == "http" and not f.crts), fes[0].port)
+        return [{"eip": v.key, "url": f"http://{v.address}:{port}/"} for v in self.topo.vips]
+
     def observer(self) -> Observer:
         return Observer(
             JsonlTail(self.dir / "events.jsonl"),
             JsonlTail(self.dir / "probe.jsonl"),
             self.dir / "cloud.sock",
             lambda lb, eip: self.lbs[lb].state(eip),
+            JsonlTail(self.dir / "vprobe.jsonl"),
         )
 
     def start_cloud(self) -> None:

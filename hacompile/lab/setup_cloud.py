@@ -41,7 +41,12 @@ def spawn_cloud(
             for lb in topo.lbs
         ],
         "eips": [{"key": e.key, "address": e.address} for e in topo.eips],
+        "vips": [
+            {"key": v.key, "strategy": v.strategy, "address": v.address, "owner": v.owner}
+            for v in topo.vips
+        ],
         "edge_ns": topo.ns("edge"),
+        "router_ns": topo.router_ns,
         "listen": CLOUD_IP,
         "port": API_PORT,
         "ids": str(lab_dir / "ids.json"),

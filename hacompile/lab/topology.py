@@ -29,6 +29,7 @@ EDGE_IP = "198.18.0.2"
 CLIENT_IP = "198.18.0.3"
 CLOUD_IP = "198.18.0.4"
 CONTROLLER_IP = "198.18.0.5"  # booted hosts only: Ansible, the package mirror, the resolver
+VPC_CLIENT_HOST = 10  # the VPC client's host number in its own subnet (specs with private VIPs)
 API_PORT = 80
 IMDS_IP = "169.254.169.254"
 LAB_ROOT = Path("/tmp/hacompile-lab")
@@ -63,6 +64,18 @@ class LabEip:
 
 
 @dataclass(frozen=True)
+class LabVip:
+    """A private VIP (plan Region.vips): its key is the VRRP instance name, also the key of
+    its probe rows, events and mapping entries, like an EIP's."""
+
+    key: str
+    strategy: str  # route | secondary_ip
+    address: str
+    owner: str
+    holders: tuple[str, ...]  # the owner, then the takeover order; nobody else may hold it
+
+
+@dataclass(frozen=True)
 class LabBackend:
     name: str
     address: str  # as written in the spec (IP or DNS name)
@@ -83,6 +96,7 @@ class Topology:
     lbs: tuple[LabLb, ...]
     eips: tuple[LabEip, ...]
     backends: tuple[LabBackend, ...]
+    vips: tuple[LabVip, ...] = ()
 
     def host(self, name: str) -> Host:
         return next(h for h in self.hosts if h.name == name)
@@ -143,6 +157,10 @@ def build(
     add("cloud", "cloud", CLOUD_IP, SERVICE_NET)
     if controller:
         add("ctl", "controller", CONTROLLER_IP, SERVICE_NET)
+    if region.vips:
+        net = vpc_client_net(region.vpc_cidr, list(gateways))
+        gateways[net] = str(net.network_address + 1)
+        add("vclient", "vpcclient", str(net.network_address + VPC_CLIENT_HOST), net)
     eips = tuple(
         LabEip(e.key, str(EIP_NET.network_address + 11 + i), e.master)
         for i, e in enumerate(region.eips)
@@ -160,7 +178,23 @@ def build(
         lbs=tuple(lbs),
         eips=eips,
         backends=tuple(backends),
+        vips=tuple(LabVip(v.name, v.strategy, v.address, v.master, v.holders) for v in region.vips),
     )
+
+
+def vpc_client_net(
+    vpc_cidr: str, used: list[ipaddress.IPv4Network | ipaddress.IPv6Network]
+) -> ipaddress.IPv4Network:
+    """A /24 of the VPC that no subnet or backend network overlaps (the highest free one): the
+    VPC client's own subnet. Why its own: from there a VIP is reached only through the router,
+    which follows EC2's state, never through a gratuitous ARP on a shared segment."""
+    vpc = ipaddress.IPv4Network(vpc_cidr)
+    if vpc.prefixlen > 24:
+        raise ValueError(f"VPC {vpc_cidr} has no room for the lab's VPC client subnet")
+    for net in reversed(list(vpc.subnets(new_prefix=24))):
+        if not any(net.overlaps(u) for u in used):
+            return net
+    raise ValueError(f"no free /24 in {vpc_cidr} for the lab's VPC client")
 
 
 def _backend_ip(

@@ -1,6 +1,6 @@
-"""The deploy rehearsal: the blog and the 3-LB blueprints on booted hosts (systemd as PID 1, SSH,
-packages from the lab's mirror), deployed by the bundle's own `ansible-playbook site.yml`, then
-the booted fault matrix on those hosts.
+"""The deploy rehearsal: the blog, the 3-LB and the route-VIP blueprints on booted hosts
+(systemd as PID 1, SSH, packages from the lab's mirror), deployed by the bundle's own
+`ansible-playbook site.yml`, then the booted fault matrix on those hosts.
 
 What would have failed on the bundle before issue 10's fixes: the converge itself (apt lists,
 python3-packaging), the post-deploy checks (no VRRP state, no EIP claimed, a reload right after
@@ -32,6 +32,14 @@ REPO = Path(__file__).resolve().parents[2]
 SPECS = {
     "blog": REPO / "blueprints" / "blog-aws-keepalived.yaml",
     "three": REPO / "blueprints" / "three-lb-existing-backends.yaml",
+    # a private VIP blueprint: route overlay VIPs across two zones, moved by route tables
+    "route": REPO / "blueprints" / "internal-route-vip.yaml",
+}
+LBS = {"blog": 2, "three": 3, "route": 2, "secondary": 3}
+HOSTS = {"blog": 5, "three": 3, "route": 4, "secondary": 5}  # LBs and demo backends
+VIPS = {  # owner, then the takeover order
+    "route": {"api": ("lb1", "lb2"), "mesh": ("lb2", "lb1")},
+    "secondary": {"db": ("lb1", "lb3")},
 }
 OWNER_DOWN = (
     "haproxy-stopped",
@@ -82,7 +90,7 @@ def results(runs: dict[str, LabRun], name: str) -> dict[str, dict[str, Any]]:
 def test_converge_is_idempotent_and_the_tier_is_up(runs: dict[str, LabRun], name: str) -> None:
     deploy = runs[name].deploy
     assert deploy is not None
-    region_hosts = 5 if name == "blog" else 3  # the blog's 3 demo backends are hosts too
+    region_hosts = HOSTS[name]  # demo backends are hosts too
     assert deploy["converge"]["returncode"] == 0
     assert len(deploy["converge"]["recap"]) == region_hosts
     assert all(r["changed"] > 0 for r in deploy["converge"]["recap"].values())
@@ -92,7 +100,14 @@ def test_converge_is_idempotent_and_the_tier_is_up(runs: dict[str, LabRun], name
     failed = [c for c in deploy["checks"] if not c["ok"]]
     assert not failed, failed
     names = " | ".join(c["check"] for c in deploy["checks"])
-    lbs = 2 if name == "blog" else 3
+    lbs = LBS[name]
+    for vip, holders in VIPS.get(name, {}).items():
+        for expect in (
+            f"{vip}: exactly one MASTER ({holders[0]})",
+            f"{vip}: EC2 sends",
+            f"{vip}: the VPC client is answered",
+        ):
+            assert expect in names, expect
     for k in range(1, lbs + 1):
         for expect in (
             f"lb{k}: no failed units",
@@ -125,7 +140,7 @@ def test_every_booted_scenario_passes(runs: dict[str, LabRun], name: str) -> Non
         "split-brain",
         "api-errors",
         "api-throttled",
-    } | ({"two-failures"} if name == "three" else set())
+    } | ({"two-failures"} if LBS[name] == 3 else set())
     assert set(got) == expected
     failed = {s: r["problems"] for s, r in got.items() if not r["passed"]}
     assert not failed, "\n".join(
@@ -135,8 +150,8 @@ def test_every_booted_scenario_passes(runs: dict[str, LabRun], name: str) -> Non
 
 @pytest.mark.parametrize("name", list(SPECS))
 def test_booted_failover_ranges(runs: dict[str, LabRun], name: str) -> None:
-    lbs = 3 if name == "three" else 2
-    rightful = {f"eip{k + 1}": f"lb{k + 1}" for k in range(lbs)}
+    rightful = {f"eip{k + 1}": f"lb{k + 1}" for k in range(LBS[name])}
+    rightful |= {vip: holders[0] for vip, holders in VIPS.get(name, {}).items()}
     for scenario, r in results(runs, name).items():
         assert r["final_owners"] == rightful, scenario
         inject = r["inject"]
@@ -147,7 +162,24 @@ def test_booted_failover_ranges(runs: dict[str, LabRun], name: str) -> None:
                 scenario == "keepalived-killed" and inject["moves"]["eip1"][-1][1] == "lb1"
             ), scenario  # failback (a restarted keepalived may take it home before the heal)
         for eip in rightful:
-            assert len(inject["moves"][eip]) <= 2 and len(r["heal"]["moves"][eip]) <= 2
+            most = 4 if scenario == "split-brain" else 2  # see runner.run_scenario
+            assert len(inject["moves"][eip]) <= most and len(r["heal"]["moves"][eip]) <= 2
+
+
+@pytest.mark.parametrize("name", [n for n in SPECS if n in VIPS])
+def test_booted_private_vips_go_to_their_holders(runs: dict[str, LabRun], name: str) -> None:
+    """lb1's VIPs taken over by their next holder whenever lb1 is down and home after the
+    heal; no VIP ever on a load balancer that does not hold it."""
+    for scenario, r in results(runs, name).items():
+        for vip, holders in VIPS[name].items():
+            for phase in ("inject", "heal"):
+                moved_to = {lb for _, lb in r[phase]["moves"][vip]}
+                assert moved_to <= {*holders, "none"}, (scenario, vip, moved_to)
+            if holders[0] == "lb1" and scenario in OWNER_DOWN:
+                moves = r["inject"]["moves"][vip]
+                assert moves and moves[0][1] == holders[1], (scenario, vip, moves)
+                assert 0 < r["inject"]["eip_moved_s"][vip] <= r["budget_s"], (scenario, vip)
+                assert r["final_owners"][vip] == "lb1", (scenario, vip)
 
 
 @pytest.mark.parametrize("name", list(SPECS))

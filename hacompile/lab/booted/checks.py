@@ -167,6 +167,46 @@ def vrrp_checks(lab: BootedLab) -> list[Result]:
     return out
 
 
+def vip_checks(lab: BootedLab) -> list[Result]:
+    """Per private VIP: one MASTER (its owner), EC2 sending it to the owner (what the router
+    follows), and the VPC client answered through it by a backend."""
+    out: list[Result] = []
+    if not lab.topo.vips:
+        return out
+    try:
+        mapping = cloud_call(lab.dir / "cloud.sock", {"op": "state"})["mapping"]
+    except (OSError, KeyError, LabError) as exc:
+        return [Result("the cloud answers", False, str(exc))]
+    for vip in lab.topo.vips:
+        masters = sorted(k for k in vip.holders if lab.machines[k].state(vip.key) == "MASTER")
+        out.append(
+            Result(
+                f"{vip.key}: exactly one MASTER ({vip.owner})",
+                masters == [vip.owner],
+                ", ".join(masters) or "none",
+            )
+        )
+        held = mapping.get(vip.key, "")
+        out.append(
+            Result(
+                f"{vip.key}: EC2 sends {vip.address} to {vip.owner}",
+                held == vip.owner,
+                f"to {held or 'nowhere'}",
+            )
+        )
+        url = answering_url(lab, vip.address)
+        cmd = ["curl", "-fsSk", "--max-time", "5", url]
+        got = sh(*in_netns(lab.topo.ns("vclient"), cmd), timeout=15, check=False).strip()
+        out.append(
+            Result(
+                f"{vip.key}: the VPC client is answered through {vip.address}",
+                bool(got),  # curl -f: an HTTP answer that is not an error
+                got.splitlines()[0][:80] if got else "no answer",
+            )
+        )
+    return out
+
+
 def post_deploy(
     lab: BootedLab, timeout: float, more: Callable[[BootedLab], list[Result]] | None = None
 ) -> tuple[list[Result], float]:
@@ -176,7 +216,7 @@ def post_deploy(
     started = time.monotonic()
     results: list[Result] = []
     for _ in range(10_000):
-        results = host_checks(lab) + vrrp_checks(lab) + route_checks(lab)
+        results = host_checks(lab) + vrrp_checks(lab) + vip_checks(lab) + route_checks(lab)
         results += more(lab) if more else []
         if all(r.ok for r in results) or time.monotonic() - started > timeout:
             break

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hacompile.lab.netns import LabError
+from hacompile.lab.render import own_route_table
 from hacompile.record import Record
 from hacompile.standins.moto import aws_env
 
@@ -85,7 +86,11 @@ def terraform_inventory(lab: BootedLab) -> dict[str, Any]:
         k: {"allocation_id": e["allocation_id"], "public_ip": e["public_ip"]}
         for k, e in lab.ids["eips"].items()
     }
-    return {"all": {"children": {region.slug: {"vars": {"hacompile_eips": eips}, "hosts": hosts}}}}
+    group_vars: dict[str, Any] = {"hacompile_eips": eips}
+    table = own_route_table(lab.ids)
+    if table:  # the bundle's own route table, where a route VIP uses it
+        group_vars["hacompile_route_table_id"] = table
+    return {"all": {"children": {region.slug: {"vars": group_vars, "hosts": hosts}}}}
 
 
 def play(lab: BootedLab, key: Path, name: str, ping: bool = False) -> PlayRun:
