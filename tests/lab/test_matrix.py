@@ -29,18 +29,13 @@ pytestmark = [pytest.mark.lab, pytest.mark.root, pytest.mark.tools]
 REPO = Path(__file__).resolve().parents[2]
 BLOG = REPO / "blueprints" / "blog-aws-keepalived.yaml"
 THREE = REPO / "blueprints" / "three-lb-existing-backends.yaml"
-ROUTE = REPO / "blueprints" / "internal-route-vip.yaml"
-SECONDARY = REPO / "blueprints" / "internal-secondary-ip.yaml"
-SPECS = {"blog": BLOG, "three": THREE, "route": ROUTE, "secondary": SECONDARY}
+# The two private-VIP blueprints run their whole matrix on booted hosts (tests/lab/
+# test_booted.py), the stronger proof of the same observer and criteria; running them here
+# too would add ~10 minutes to CI for nothing the booted runs miss.
+SPECS = {"blog": BLOG, "three": THREE}
 LABS = SPECS
-LBS = {"blog": 2, "three": 3, "route": 2, "secondary": 3}
-# The private VIPs: owner, then the takeover order (the blueprints' own).
-VIPS = {
-    "blog": {},
-    "three": {},
-    "route": {"api": ("lb1", "lb2"), "mesh": ("lb2", "lb1")},
-    "secondary": {"db": ("lb1", "lb3")},
-}
+LBS = {"blog": 2, "three": 3}
+VIPS: dict[str, dict[str, tuple[str, ...]]] = {"blog": {}, "three": {}}
 OWNER_FAILS = (
     "haproxy-killed",
     "keepalived-killed",
@@ -136,29 +131,3 @@ def test_split_brain_happens_and_heals_to_the_owners(runs: dict[str, LabRun], na
     assert [lb for _, lb in moves][-1:] == ["lb1"]  # the owner's reconcile took it back
     assert len(moves) in (0, 2, 4)  # 4: the other side's claim retried once (runner)
     assert split["inject"]["associate_calls"] >= 1  # the other side did claim
-
-
-@pytest.mark.parametrize("name", [n for n in SPECS if VIPS[n]])
-def test_private_vips_follow_ec2_and_only_to_their_holders(
-    runs: dict[str, LabRun], name: str
-) -> None:
-    """The VPC client's VIPs: lb1's taken over by its next holder within the budget whenever
-    lb1 fails, back on lb1 after the heal, never on a load balancer that does not hold it
-    (the secondary blueprint's lb2), and every move is one the router made from EC2's state."""
-    got = results(runs, name)
-    for vip, holders in VIPS[name].items():
-        for scenario, r in got.items():
-            for phase in ("inject", "heal"):
-                moved_to = {lb for _, lb in r[phase]["moves"][vip]}
-                assert moved_to <= {*holders, "none"}, (scenario, vip, moved_to)
-            if holders[0] == "lb1" and scenario in OWNER_FAILS:
-                inject = r["inject"]
-                moved = inject["eip_moved_s"][vip]
-                assert 0 < moved <= r["budget_s"], (scenario, vip, moved)
-                assert inject["moves"][vip][0][1] == holders[1], (scenario, vip)
-                assert inject["vip_calls"] >= 1, scenario
-                assert r["heal"]["moves"][vip][-1][1] == "lb1", (scenario, vip)
-                if scenario != "two-failures":
-                    assert inject["serving_again_s"][vip] <= r["budget_s"] + 2, (scenario, vip)
-            elif holders[0] != "lb1" and scenario != "split-brain":
-                assert r["inject"]["moves"][vip] == [], (scenario, vip)  # a healthy owner's
