@@ -71,6 +71,13 @@ def lookup(instance_type: str) -> tuple[int, Arch] | None:
     return entry[0][size], entry[1]
 
 
+def ipv4_limit(instance_type: str, override: int | None) -> int | None:
+    """Private IPv4 addresses per ENI: the spec's `load_balancers.ipv4_per_eni`, else the
+    table's; None for a type hacompile does not know (the rules report it once)."""
+    known = lookup(instance_type)
+    return override or (known[0] if known else None)
+
+
 def architecture(instance_type: str) -> Arch:
     """Graviton families are arm64; everything else hacompile deploys is x86_64."""
     family = instance_type.partition(".")[0]

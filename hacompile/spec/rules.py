@@ -167,8 +167,7 @@ def _backends(spec: Spec, found: Findings, ri: int) -> None:
 
 def _load_balancers(spec: Spec, found: Findings) -> None:
     lbs = spec.load_balancers
-    known = instances.lookup(lbs.instance_type)
-    limit = lbs.ipv4_per_eni or (known[0] if known else None)
+    limit = instances.ipv4_limit(lbs.instance_type, lbs.ipv4_per_eni)
     if limit is None:
         found.add(
             ("load_balancers", "instance_type"),

@@ -178,8 +178,7 @@ def _eni_room(spec: Spec, found: Findings, ri: int) -> None:
     """Each secondary VIP is one more private IP on every holder's interface: report each load
     balancer once, at the VIP that takes it past the instance type's limit."""
     lbs = spec.load_balancers
-    known = instances.lookup(lbs.instance_type)
-    limit = lbs.ipv4_per_eni or (known[0] if known else None)
+    limit = instances.ipv4_limit(lbs.instance_type, lbs.ipv4_per_eni)
     if limit is None:
         return  # hacompile.spec.rules reports the unknown limit
     used = dict.fromkeys(range(lbs.count), lbs.count + 1)  # management + one slot per EIP
