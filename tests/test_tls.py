@@ -173,10 +173,21 @@ def test_servers_are_verified_against_the_ca_and_haproxy_accepts_it(tmp_path: Pa
 # --- real HAProxy on loopback ---------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def _free_ports(count: int) -> list[int]:
+    """Distinct free loopback ports, all chosen while every probe socket is still bound.
+
+    Probing one port at a time can hand out the same port twice, and haproxy binds with
+    SO_REUSEPORT, so two frontends on one port both start and share the connections: a
+    TLS client then meets the plain frontend (CI saw WRONG_VERSION_NUMBER exactly so).
+    """
+    probes = [socket.socket() for _ in range(count)]
+    try:
+        for probe in probes:
+            probe.bind(("127.0.0.1", 0))
+        return [int(probe.getsockname()[1]) for probe in probes]
+    finally:
+        for probe in probes:
+            probe.close()
 
 
 class _Echo(http.server.BaseHTTPRequestHandler):
@@ -214,7 +225,7 @@ def test_https_frontend_in_real_haproxy(tmp_path: Path) -> None:
     golden = ROOT / "tests" / "golden" / "https-pools"
     cfg = render_bundle(golden, tmp_path / "rendered")[0].haproxy_cfg.read_text()
     cfg = standin_tls(cfg, bundle_tls_items(golden), tmp_path / "tls")
-    https, plain, backend = _free_port(), _free_port(), _free_port()
+    https, plain, backend = _free_ports(3)
     cfg = cfg[: cfg.index("\nfrontend metrics")] + "\n"
     cfg = re.sub(r"^    (user|group|stats socket|lua-load) .*\n", "", cfg, flags=re.MULTILINE)
     cfg = cfg.replace("maxconn 20000", "maxconn 100")
