@@ -19,7 +19,7 @@ import urllib.parse
 import uuid
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import cast
 from xml.sax.saxutils import escape
 
@@ -63,6 +63,10 @@ class ProxiedRequest:
     action: str
     params: Mapping[str, str]
     failed_with: int | None
+    # what went over the wire, so tests can check how a request was made (its signature, its
+    # client); header names are lower-case
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: bytes = b""
 
 
 class FaultProxyHandler(QuietHandler):
@@ -74,6 +78,10 @@ class FaultProxyHandler(QuietHandler):
         params = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(self.path).query))
         if "x-www-form-urlencoded" in (self.headers.get("Content-Type") or ""):
             params.update(urllib.parse.parse_qsl(body.decode("utf-8", "replace")))
+        # admit() records the request; the wire details reach it through a thread-local, so
+        # subclasses keep overriding admit(action, params) alone.
+        proxy.wire.headers = {k.lower(): v for k, v in self.headers.items()}
+        proxy.wire.body = body
         fault = proxy.admit(params.get("Action", ""), params)
         if fault is not None:
             self.send(fault.status, fault.body(), [("Content-Type", "text/xml;charset=UTF-8")])
@@ -115,6 +123,7 @@ class FaultProxy(ServedStub):
         self._left: list[int | None] = []
         self._requests: list[ProxiedRequest] = []
         self._server: OwnedHTTPServer | None = None
+        self.wire = threading.local()  # headers and body of the request this thread serves
         self.set_faults(faults)
 
     def set_faults(self, faults: Sequence[Fault]) -> None:
@@ -139,7 +148,9 @@ class FaultProxy(ServedStub):
                     chosen = fault
                     break
             status = chosen.status if chosen else None
-            self._requests.append(ProxiedRequest(action, dict(params), status))
+            headers = dict(getattr(self.wire, "headers", {}))
+            body = bytes(getattr(self.wire, "body", b""))
+            self._requests.append(ProxiedRequest(action, dict(params), status, headers, body))
             return chosen
 
     @property
