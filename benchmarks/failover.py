@@ -1,13 +1,18 @@
 """Failover benchmark: N repetitions per scenario in the lab; min/median/max per figure.
 
-    sudo python benchmarks/failover.py [SPEC] [--scenario NAME ...] [--repeat N] [--results FILE]
+    sudo python benchmarks/failover.py [SPEC] [--scenario NAME ...] [--repeat N] [--booted]
+                                       [--no-baseline] [--results FILE]
 
-Defaults: blueprints/fast-failover.yaml, the scenarios haproxy-killed and lb-lost, 5 reps.
+Defaults: blueprints/fast-failover.yaml, the scenarios haproxy-killed and lb-lost, 10 reps, in
+network namespaces (--booted: on booted hosts, deployed by the bundle's own playbook).
 Figures (seconds): EIP moved (fault -> edge follows the new association), client downtime
 (time without successful answers), serving again (fault -> first success after the outage),
-failback and its downtime. Targets for the fast-failover blueprint (issue 4): HAProxy death ->
-serving again p50 <= 1.5 s; node loss -> serving again p50 <= 2.5 s. Results go in docs/lab.md
-next to the blog's claim ("usually less than five seconds"). Timing lives here, never in tests.
+failback and its downtime. The baseline, measured in the same run on a second lab of the same
+bundle: every claim through the AWS CLI (HACOMPILE_EIP_SIGNED=off), as before issue 16; the
+table shows signed/baseline ratios of the medians. Targets for the fast-failover blueprint
+(issue 16): HAProxy death -> serving again p50 <= 0.5 s; node loss -> serving again p50 <=
+1.0 s. Results go in docs/lab.md next to the blog's claim ("usually less than five seconds").
+Timing lives here, never in tests.
 """
 
 from __future__ import annotations
@@ -16,45 +21,24 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from hacompile.lab.main import run_lab  # noqa: E402
+from hacompile.lab.main import LabRun, run_lab  # noqa: E402
 from hacompile.lab.prereqs import check_prerequisites  # noqa: E402
 from hacompile.lab.report import aggregate, table  # noqa: E402
 
 FIGURES = ("eip_moved_s", "downtime_s", "serving_again_s", "failback_s", "failback_downtime_s")
-TARGETS = {"haproxy-killed": 1.5, "lb-lost": 2.5}  # serving again, p50, fast blueprint
+TARGETS = {"haproxy-killed": 0.5, "lb-lost": 1.0}  # serving again, p50, fast blueprint
+BASELINE_ENV = {"HACOMPILE_EIP_SIGNED": "off"}  # every claim through the AWS CLI
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "spec", nargs="?", type=Path, default=ROOT / "blueprints" / "fast-failover.yaml"
-    )
-    parser.add_argument("--scenario", action="append")
-    parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument(
-        "--results",
-        type=Path,
-        metavar="FILE",
-        help="Also write the run and the aggregate, as JSON, to this file.",
-    )
-    args = parser.parse_args()
-    ready = check_prerequisites()
-    if not ready.ok:
-        print(f"error: {ready.message()}", file=sys.stderr)
-        return 2
-    scenarios = args.scenario or ["haproxy-killed", "lb-lost"]
-    run = run_lab(
-        args.spec, scenarios=scenarios, repeat=args.repeat, say=lambda line: print(line, flush=True)
-    )
-    agg = aggregate(run.results)
-    print("\n".join(table(run.results)))
-    print(f"\n{args.spec.name}: {args.repeat} repetitions, medians (min-max) in seconds\n")
-    print("| scenario | " + " | ".join(FIGURES) + " | passed |")
-    print("|---" * (len(FIGURES) + 2) + "|")
+def _medians(results: list[dict[str, Any]], scenarios: list[str], repeat: int) -> list[str]:
+    agg = aggregate(results)
+    lines = ["| scenario | " + " | ".join(FIGURES) + " | passed |"]
+    lines.append("|---" * (len(FIGURES) + 2) + "|")
     for name in scenarios:
         figs = agg.get(name, {})
         cells = [
@@ -63,20 +47,82 @@ def main() -> int:
             else "-"
             for f in FIGURES
         ]
-        passed = sum(r["passed"] for r in run.results if r["scenario"] == name)
-        print(f"| {name} | " + " | ".join(cells) + f" | {passed}/{args.repeat} |")
+        passed = sum(r["passed"] for r in results if r["scenario"] == name)
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {passed}/{repeat} |")
+    return lines
+
+
+def _ratios(signed: dict[str, Any], base: dict[str, Any], scenarios: list[str]) -> list[str]:
+    lines = ["| scenario | " + " | ".join(f"{f} signed/baseline" for f in FIGURES) + " |"]
+    lines.append("|---" * (len(FIGURES) + 1) + "|")
+    for name in scenarios:
+        cells = []
+        for fig in FIGURES:
+            new = signed.get(name, {}).get(fig, {}).get("median")
+            old = base.get(name, {}).get(fig, {}).get("median")
+            cells.append(f"{new / old:.2f} ({new:.2f}/{old:.2f})" if new and old else "-")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "spec", nargs="?", type=Path, default=ROOT / "blueprints" / "fast-failover.yaml"
+    )
+    parser.add_argument("--scenario", action="append")
+    parser.add_argument("--repeat", type=int, default=10)
+    parser.add_argument("--booted", action="store_true", help="On booted hosts.")
+    parser.add_argument("--no-baseline", action="store_true", help="Skip the AWS CLI baseline lab.")
+    parser.add_argument(
+        "--results",
+        type=Path,
+        metavar="FILE",
+        help="Also write the runs and the aggregates, as JSON, to this file.",
+    )
+    args = parser.parse_args()
+    ready = check_prerequisites(booted=args.booted)
+    if not ready.ok:
+        print(f"error: {ready.message()}", file=sys.stderr)
+        return 2
+    scenarios = args.scenario or ["haproxy-killed", "lb-lost"]
+    labs = [("signed", {})] + ([] if args.no_baseline else [("baseline", BASELINE_ENV)])
+    runs: dict[str, LabRun] = {}
+    for label, env in labs:
+        print(f"== {label} lab{f' ({env})' if env else ''}", flush=True)
+        runs[label] = run_lab(
+            args.spec,
+            scenarios=scenarios,
+            repeat=args.repeat,
+            booted=args.booted,
+            claim_env=env,
+            say=lambda line: print(line, flush=True),
+        )
+    aggs = {label: aggregate(run.results) for label, run in runs.items()}
+    hosts = "booted hosts" if args.booted else "network namespaces"
+    for label, run in runs.items():
+        print("\n".join(table(run.results)))
+        print(
+            f"\n{args.spec.name} ({label}, {hosts}): {args.repeat} repetitions, "
+            "medians (min-max) in seconds\n"
+        )
+        print("\n".join(_medians(run.results, scenarios, args.repeat)))
+    if "baseline" in aggs:
+        print("\nratios of the medians, signed claims / AWS CLI claims (same run):\n")
+        print("\n".join(_ratios(aggs["signed"], aggs["baseline"], scenarios)))
     for name, target in TARGETS.items():
-        med = agg.get(name, {}).get("serving_again_s", {}).get("median")
+        med = aggs["signed"].get(name, {}).get("serving_again_s", {}).get("median")
         if med is not None:
             print(
                 f"target {name}: serving again p50 {med:.2f}s (target <= {target}s): "
                 f"{'met' if med <= target else 'MISSED'}"
             )
     if args.results:
-        args.results.write_text(
-            json.dumps({"run": run.as_json(), "aggregate": agg}, indent=2), encoding="utf-8"
-        )
-    return 0 if run.passed else 1
+        document = {
+            label: {"run": run.as_json(), "aggregate": aggs[label]} for label, run in runs.items()
+        }
+        args.results.write_text(json.dumps(document, indent=2), encoding="utf-8")
+    return 0 if all(run.passed for run in runs.values()) else 1
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ import signal
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -81,13 +81,15 @@ def run_lab(
     say: Callable[[str], None] = lambda _: None,
     prefix: str | None = None,
     booted: bool = False,
+    claim_env: Mapping[str, str] | None = None,
 ) -> LabRun:
     """Build SPEC, stand one region up under `prefix` (default: a fresh one), run the chosen
     scenarios `repeat` times; the lab is torn down before this returns or raises.
 
     `booted`: every LB (and demo backend) is a booted host that the bundle's own playbook
     deploys over SSH (converge, idempotence run, post-deploy checks) before the scenarios;
-    `scenarios=[]` then stops after the deploy."""
+    `scenarios=[]` then stops after the deploy. `claim_env`: extra environment of every EIP
+    claim (the benchmark's baseline: HACOMPILE_EIP_SIGNED=off)."""
     started = time.monotonic()
     work = Path(tempfile.mkdtemp(prefix="hacompile-lab-bundle-"))
     previous = None
@@ -110,7 +112,12 @@ def run_lab(
         ex = byo.existing(build.spec, name) if build.spec else None
         own = byo.Byo(spec, ex, work / "byo") if ex else None
         with kind(
-            build.plan, build.bundle_dir, index, prefix=prefix or new_prefix(), byo=own
+            build.plan,
+            build.bundle_dir,
+            index,
+            prefix=prefix or new_prefix(),
+            byo=own,
+            claim_env=dict(claim_env or {}),
         ) as lab:
             run.substitutions.extend(lab.substitutions)
             for line in run.substitutions:

@@ -52,6 +52,9 @@ class Lab:
     sockets: list[socket.socket] = field(default_factory=list)
     byo: Byo | None = None  # a bring-your-own-network spec: its cloud makes that network first
     created: dict[str, Any] = field(default_factory=dict)  # the existing network's IDs
+    # extra environment of every EIP claim (keepalived's and the reconcile timer's): the
+    # failover benchmark's baseline runs the claims with HACOMPILE_EIP_SIGNED=off
+    claim_env: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.topo = build(self.plan.regions[self.region_index], self.prefix)
@@ -261,7 +264,11 @@ class Lab:
                 f"hacompile-eip-reconcile.timer -> a bounded loop every {interval}s as "
                 f"{user}, only while keepalived runs (the unit's Requisite=; no systemd here)"
             )
-        site = setup_lbs.LbSite(self.plan, self.topo, self.dir, user, placeholders, hosts_file)
+        site = setup_lbs.LbSite(
+            self.plan, self.topo, self.dir, user, placeholders, hosts_file, self.claim_env
+        )
+        for key, value in sorted(self.claim_env.items()):
+            self.note(f"{key}={value} for every claim")
         for index, lb in enumerate(self.topo.lbs):
             d = setup_lbs.lb_dir(site, lb.key, rendered.dirs[lb.key])
             self._serve_imds(d, setup_lbs.lb_metadata(self.topo, self.ids, lb.key), index, lb.key)

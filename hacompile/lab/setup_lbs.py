@@ -18,7 +18,7 @@ import socket
 import stat
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -66,6 +66,7 @@ class LbSite:
     user: str  # keepalived's script_user
     placeholders: list[list[str]]  # processes that stand in for daemons the lab does not run
     hosts_file: Path | None  # /etc/hosts with the lab backends' names, if any need one
+    claim_env: Mapping[str, str]  # extra environment of keepalived and so of every claim
 
 
 def ensure_user(user: str, note: Note) -> None:
@@ -221,6 +222,7 @@ def lb_host(site: LbSite, key: str, d: Path, log_socket: str) -> LbHost:
         "HACOMPILE_EIP_PRIVATE_IP_CHECK": "eni-only",
         "HACOMPILE_EIP_STDERR": "0",
         "HACOMPILE_LOG_SOCKET": log_socket,
+        **site.claim_env,
     }
     hap = [
         str(site.lab_dir / "procs" / plan.flavor.haproxy_process),

@@ -204,7 +204,11 @@ class BootedLab(Lab):
     def _make_machines(self, image: Path, key: Path, hapee: bool) -> None:
         region = self.plan.regions[self.region_index]
         public = key.with_suffix(".pub").read_text(encoding="utf-8")
-        env = {"AWS_ENDPOINT_URL": self.topo.api_url, "HACOMPILE_EIP_PRIVATE_IP_CHECK": "eni-only"}
+        env = {
+            "AWS_ENDPOINT_URL": self.topo.api_url,
+            "HACOMPILE_EIP_PRIVATE_IP_CHECK": "eni-only",
+            **self.claim_env,
+        }
         flavor = self.plan.flavor
         units = [flavor.keepalived_service, "hacompile-eip-reconcile"]
         units += [tls.SYNC_UNIT] if self.tls else []
@@ -214,6 +218,8 @@ class BootedLab(Lab):
             "(moto behind the fault proxy), HACOMPILE_EIP_PRIVATE_IP_CHECK=eni-only (moto "
             "reports the ENI's primary IP, not the slot)"
         )
+        for name, value in sorted(self.claim_env.items()):
+            self.note(f"{name}={value} for every claim")
         uid = _login_uid(image)
         hosts = [(lb.key, lb.host, True) for lb in region.load_balancers]
         hosts += [(s.name, s.host, False) for s in region.servers if s.host]
