@@ -19,6 +19,15 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from scriptlab import ClaimRig
+from test_vip_claim import (
+    SUBNET_VIP,
+    _give_peer_the_subnet_vip,
+    _holders,
+    _route_config,
+    _route_tables,
+    _secondary_config,
+    _targets,
+)
 
 from hacompile.standins.ec2fixture import association
 from hacompile.standins.faultproxy import Fault, ProxiedRequest
@@ -190,3 +199,45 @@ def test_signed_off_and_transient_errors_keep_their_paths(claim: ClaimRig) -> No
         ("curl", None),
     ]
     assert "InternalError" in retried.stderr
+
+
+def test_hot_route_claim_writes_every_table_before_it_looks(claim: ClaimRig) -> None:
+    """Without the describe first, the claim cannot know which table lacks the route: it
+    replaces everywhere and creates where EC2 answers that there is no route to replace."""
+    ours, peer = claim.lab.enis[0].eni_id, claim.lab.enis[1].eni_id
+    tables = _route_tables(claim, [peer, None])
+    _route_config(claim, tables)
+
+    result = claim.run(env={"HACOMPILE_EIP_HOT": "1"})
+
+    assert result.rc == 0, result.stderr
+    assert _targets(claim, tables) == [ours, ours]
+    actions = [
+        (r.action, r.params.get("RouteTableId"), r.failed_with) for r in claim.proxy.requests
+    ]
+    assert actions[:3] == [
+        ("ReplaceRoute", tables[0], None),
+        ("ReplaceRoute", tables[1], None),
+        ("CreateRoute", tables[1], None),
+    ], actions
+    assert {a for a, _, _ in actions[3:]} == {"DescribeRouteTables"}
+    assert {_client(r) for r in claim.proxy.requests[:3]} == {"curl"}
+
+
+def test_hot_secondary_ip_claim_is_one_signed_write(claim: ClaimRig) -> None:
+    _give_peer_the_subnet_vip(claim)
+    _secondary_config(claim)
+
+    result = claim.run(env={"HACOMPILE_EIP_HOT": "1"})
+
+    assert result.rc == 0, result.stderr
+    assert claim.lab.enis[0].eni_id in _holders(claim, SUBNET_VIP)
+    first = claim.proxy.requests[0]
+    assert (first.action, _client(first)) == ("AssignPrivateIpAddresses", "curl")
+    assert dict(first.params) | {"Version": ""} == {
+        "Action": "AssignPrivateIpAddresses",
+        "Version": "",
+        "NetworkInterfaceId": claim.lab.enis[0].eni_id,
+        "PrivateIpAddress.1": SUBNET_VIP,
+        "AllowReassignment": "true",
+    }
