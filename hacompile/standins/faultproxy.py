@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import http.client
 import threading
+import time
 import urllib.parse
 import uuid
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import cast
 from xml.sax.saxutils import escape
 
@@ -58,11 +59,13 @@ class Fault:
 
 @dataclass(frozen=True)
 class ProxiedRequest:
-    """One request seen by the proxy; failed_with is the injected status, None if forwarded."""
+    """One request seen by the proxy; failed_with is the injected status, None if forwarded;
+    t is when it arrived (epoch seconds: the lab's report marks claim calls on its timeline)."""
 
     action: str
     params: Mapping[str, str]
     failed_with: int | None
+    t: float = field(default=0.0, compare=False)
 
 
 class FaultProxyHandler(QuietHandler):
@@ -139,7 +142,7 @@ class FaultProxy(ServedStub):
                     chosen = fault
                     break
             status = chosen.status if chosen else None
-            self._requests.append(ProxiedRequest(action, dict(params), status))
+            self._requests.append(ProxiedRequest(action, dict(params), status, time.time()))
             return chosen
 
     @property
