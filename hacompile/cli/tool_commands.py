@@ -176,10 +176,7 @@ def lab(
         run.save(results)
         say(mode, f"results written to {results}")
     if report_file is not None:
-        from hacompile.lab.htmlreport import render
-
-        page = render(run.results, title=f"hacompile lab: {run.spec} ({run.region}, {run.hosts})")
-        report_file.write_text(page, encoding="utf-8")
+        run.write_report(report_file)
         say(mode, f"report written to {report_file}")
     if mode.json:
         typer.echo(output.document("lab", run.passed, **run.as_json()))
