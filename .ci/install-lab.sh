@@ -59,3 +59,9 @@ if [ ! -x "$NSPAWN_DIR/usr/bin/systemd-nspawn" ] && ! command -v systemd-nspawn 
     rm -rf "$debs"
 fi
 
+# --- Headless Chromium renders `hacompile lab --report`'s page to a screenshot in
+# tests/lab/test_htmlreport.py (the `tools` test; ~110 MB download, ~35 s here).
+if ! command -v chromium >/dev/null 2>&1; then
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends chromium >/dev/null
+fi

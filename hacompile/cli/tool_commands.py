@@ -105,6 +105,15 @@ def lab(
             "--results", help="Also write the results (the --json document's run) to this file."
         ),
     ] = None,
+    report_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--report",
+            help="Also write an HTML report to this file: one self-contained page with a "
+            "timeline per scenario (EIP owners, client requests, faults, VRRP states, claim "
+            "calls) and the summary table.",
+        ),
+    ] = None,
     cleanup: Annotated[
         bool,
         typer.Option(
@@ -166,6 +175,9 @@ def lab(
     if results is not None:
         run.save(results)
         say(mode, f"results written to {results}")
+    if report_file is not None:
+        run.write_report(report_file)
+        say(mode, f"report written to {report_file}")
     if mode.json:
         typer.echo(output.document("lab", run.passed, **run.as_json()))
     else:

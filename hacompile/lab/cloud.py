@@ -234,6 +234,9 @@ class Cloud:
                         "vip": r.params.get("DestinationCidrBlock", "").removesuffix("/32")
                         or r.params.get("PrivateIpAddress.1", ""),
                         "failed": r.failed_with,
+                        "t": round(r.t, 3),  # for the report's timeline: who claimed when
+                        "lb": self.eni_lb.get(r.params.get("NetworkInterfaceId", ""), ""),
+                        "eip": self.alloc_eip.get(r.params.get("AllocationId", ""), ""),
                     }
                     for r in reqs[int(req.get("since", 0)) :]
                 ],

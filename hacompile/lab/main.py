@@ -71,6 +71,14 @@ class LabRun:
         which only prints and exits."""
         path.write_text(json.dumps(self.as_json(), indent=2) + "\n", encoding="utf-8")
 
+    def write_report(self, path: Path) -> None:
+        """Write the HTML report of the results to `path` (`hacompile lab --report FILE`):
+        hacompile.lab.htmlreport renders, this writes (the CLI writes no file itself)."""
+        from hacompile.lab.htmlreport import render
+
+        title = f"hacompile lab: {self.spec} ({self.region}, {self.hosts})"
+        path.write_text(render(self.results, title=title), encoding="utf-8")
+
 
 def run_lab(
     spec: Path,

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from hacompile.lab import netns
-from hacompile.lab.observe import Observer, cloud_call, outage
-from hacompile.lab.router import VIP_ACTIONS
+from hacompile.lab.capture import StateLog, measure
+from hacompile.lab.observe import Observer, cloud_call
 from hacompile.lab.scenarios import TRANSIENT, Fault, Scenario, expected_owners, resolve, rightful
 from hacompile.lab.setup import Lab
 from hacompile.lab.vipcheck import holder_problems
@@ -184,36 +184,17 @@ def wait_steady(
     return False, time.time(), why
 
 
-def measure(lab: Lab, obs: Observer, start: float, end: float, calls_from: int) -> dict[str, Any]:
-    keys = [e.key for e in lab.topo.eips] + [v.key for v in lab.topo.vips]
-    moves: dict[str, list[list[Any]]] = {key: [] for key in keys}
-    for ev in obs.moves(start, end):
-        moves[ev["eip"]].append([round(float(ev["t"]) - start, 3), ev["lb"] or "none"])
-    out: dict[str, Any] = {
-        "steady_after_s": round(end - start, 3),
-        "moves": moves,
-        "eip_moved_s": {e: m[0][0] for e, m in moves.items() if m},
-    }
-    outages = {key: outage(obs.probe_rows(key, start - 0.3, end), start) for key in keys}
-    out["downtime_s"] = {e: o.downtime for e, o in outages.items()}
-    out["longest_gap_s"] = {e: o.longest for e, o in outages.items()}
-    out["serving_again_s"] = {e: o.serving_again for e, o in outages.items()}
-    out["failed_requests"] = {e: o.failed for e, o in outages.items()}
-    _, calls = obs.calls(calls_from)
-    assoc = [c for c in calls if c["action"] == "AssociateAddress"]
-    out["associate_calls"] = len(assoc)
-    out["associate_failed"] = sum(1 for c in assoc if c["failed"])
-    out["api_calls"] = len(calls)
-    if lab.topo.vips:  # the calls that move private VIPs, each with its ENI and address
-        vip = [c for c in calls if c["action"] in VIP_ACTIONS]
-        out["vip_calls"] = len(vip)
-        out["vip_failed"] = sum(1 for c in vip if c["failed"])
-        out["vip_requests"] = [{k: c[k] for k in ("action", "eni", "vip", "failed")} for c in vip]
-    return out
-
-
 def run_scenario(
     lab: Lab, obs: Observer, scenario: Scenario, say: Callable[[str], None]
+) -> dict[str, Any]:
+    """One scenario's results, with every LB's VRRP states logged throughout (the report's)."""
+    keys = [e.key for e in lab.topo.eips] + [v.key for v in lab.topo.vips]
+    with StateLog(list(lab.lbs), keys, obs.states) as log:
+        return _run(lab, obs, scenario, say, log)
+
+
+def _run(
+    lab: Lab, obs: Observer, scenario: Scenario, say: Callable[[str], None], log: StateLog
 ) -> dict[str, Any]:
     region = lab.plan.regions[lab.region_index]
     home = rightful(region)
@@ -234,12 +215,16 @@ def run_scenario(
     limit = budget(lab, scenario)
     calls0, _ = obs.calls(0)
     cloud_call(obs.control, {"op": "faults", "faults": [vars(f) for f in scenario.api]})
+    result["start_owners"] = obs.mapping()
     t0 = time.time()
+    marks: list[dict[str, Any]] = []  # faults and heals, seconds from the first fault
+    result["marks"] = marks
     applied: list[Fault] = []
     hit_at: dict[str, float] = {}  # LB -> seconds after t0 when its fault was injected
     for fault in faults:
         say(f"  inject {fault.kind} on {fault.lb}")
         hit_at.setdefault(fault.lb, time.time() - t0)
+        marks.append({"t": round(time.time() - t0, 3), "what": "inject", **vars(fault)})
         apply(lab, fault)
         applied.append(fault)
         if fault.kind in TRANSIENT:
@@ -265,12 +250,13 @@ def run_scenario(
         if not ok:
             problems.append(f"no steady state after {fault.kind} on {fault.lb}: {why}")
     t1 = time.time()
-    result["inject"] = inject = measure(lab, obs, t0, t1, calls0)
+    result["inject"] = inject = measure(lab, obs, t0, t1, calls0, log)
     calls1, _ = obs.calls(0)
     cloud_call(obs.control, {"op": "faults", "faults": []})
     t2 = time.time()
     for fault in reversed(applied):
         say(f"  heal {fault.kind} on {fault.lb}")
+        marks.append({"t": round(time.time() - t0, 3), "what": "heal", **vars(fault)})
         trouble = heal(lab, fault)
         if trouble:
             problems.append(trouble)
@@ -278,7 +264,8 @@ def run_scenario(
     if not ok:
         problems.append(f"not back to the rightful owners after the heal: {why}")
     t3 = time.time()
-    result["heal"] = healed = measure(lab, obs, t2, t3, calls1)
+    result["heal"] = healed = measure(lab, obs, t2, t3, calls1, log)
+    result["heal_at_s"] = round(t2 - t0, 3)
     result["final_owners"] = obs.mapping()
     # ---- pass criteria ----
     problems.extend(holder_problems(lab, inject, healed))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import http.client
 import threading
+import time
 import urllib.parse
 import uuid
 from collections import Counter
@@ -58,15 +59,17 @@ class Fault:
 
 @dataclass(frozen=True)
 class ProxiedRequest:
-    """One request seen by the proxy; failed_with is the injected status, None if forwarded."""
+    """One request seen by the proxy; failed_with is the injected status, None if forwarded;
+    t is when it arrived (epoch seconds: the lab's report marks claim calls on its timeline)."""
 
     action: str
     params: Mapping[str, str]
     failed_with: int | None
     # what went over the wire, so tests can check how a request was made (its signature, its
     # client); header names are lower-case
-    headers: Mapping[str, str] = field(default_factory=dict)
-    body: bytes = b""
+    headers: Mapping[str, str] = field(default_factory=dict, compare=False)
+    body: bytes = field(default=b"", compare=False)
+    t: float = field(default=0.0, compare=False)
 
 
 class FaultProxyHandler(QuietHandler):
@@ -150,7 +153,9 @@ class FaultProxy(ServedStub):
             status = chosen.status if chosen else None
             headers = dict(getattr(self.wire, "headers", {}))
             body = bytes(getattr(self.wire, "body", b""))
-            self._requests.append(ProxiedRequest(action, dict(params), status, headers, body))
+            self._requests.append(
+                ProxiedRequest(action, dict(params), status, headers, body, time.time())
+            )
             return chosen
 
     @property
