@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from hacompile.lab import netns
+from hacompile.lab.load import Load, soak_seconds
 from hacompile.lab.observe import Observer, cloud_call, outage
 from hacompile.lab.router import VIP_ACTIONS
 from hacompile.lab.scenarios import TRANSIENT, Fault, Scenario, expected_owners, resolve, rightful
@@ -26,6 +27,7 @@ from hacompile.lab.vipcheck import holder_problems
 
 SETTLE = 1.0  # seconds the edge, VRRP and client must agree
 CLAIM_SLACK = 8.0  # hacompile-eip-claim: IMDS, describe, associate (0.5-2.5 s each under load)
+CLAIM_CALLS = 3  # the claim's EC2 calls before the edge follows: describe, associate, describe
 
 
 def budget(lab: Lab, scenario: Scenario) -> float:
@@ -46,8 +48,13 @@ def budget(lab: Lab, scenario: Scenario) -> float:
     # Per injected failure: the claim's backoff (doubling from 1 s, up to +50 % jitter) plus
     # the CLI calls of one more attempt.
     api = sum(
-        sum(1.5 * 2 ** min(i, 4) + CLAIM_SLACK / 2 for i in range(f.times)) for f in scenario.api
+        sum(1.5 * 2 ** min(i, 4) + CLAIM_SLACK / 2 for i in range(f.times or 0))
+        for f in scenario.api
+        if f.status
     )
+    # A slow API: each of the claim's calls on the hot path (describe, associate, describe)
+    # answers that much later.
+    api += sum(CLAIM_CALLS * (f.delay + f.jitter) for f in scenario.api if not f.status)
     return decide + CLAIM_SLACK + api
 
 
@@ -215,6 +222,16 @@ def measure(lab: Lab, obs: Observer, start: float, end: float, calls_from: int) 
 def run_scenario(
     lab: Lab, obs: Observer, scenario: Scenario, say: Callable[[str], None]
 ) -> dict[str, Any]:
+    """One scenario; with `scenario.load` under that CPU load, which ends with the scenario
+    (also when it raises) and can outlive it by no more than the scenario's own bound."""
+    hard = int(2 * heal_timeout(lab) + len(scenario.faults) * (budget(lab, scenario) + 40) + 60)
+    with Load(lab.lbs, scenario.load, hard) as load:
+        return _run(lab, obs, scenario, say, load)
+
+
+def _run(
+    lab: Lab, obs: Observer, scenario: Scenario, say: Callable[[str], None], load: Load
+) -> dict[str, Any]:
     region = lab.plan.regions[lab.region_index]
     home = rightful(region)
     result: dict[str, Any] = {
@@ -228,6 +245,12 @@ def run_scenario(
         problems.append(f"lab not steady before the scenario: {why}")
         result["passed"] = False
         return result
+    soak_from = time.time()
+    if scenario.load:
+        say(f"  load: {scenario.load} busy loops on each LB, {soak_seconds(lab.plan):.0f}s soak")
+        load.refresh()
+        time.sleep(soak_seconds(lab.plan))
+    result["soak_moves"] = len(obs.moves(soak_from, time.time()))
     faults = resolve(region, scenario)
     down = {f.lb for f in faults if f.kind != "partition" and f.kind not in TRANSIENT}
     crashed = {f.lb for f in faults if f.kind in TRANSIENT}
@@ -266,6 +289,7 @@ def run_scenario(
             problems.append(f"no steady state after {fault.kind} on {fault.lb}: {why}")
     t1 = time.time()
     result["inject"] = inject = measure(lab, obs, t0, t1, calls0)
+    inject["started_at"] = round(t0, 3)  # epoch: to line the LBs' own logs up with the phase
     calls1, _ = obs.calls(0)
     cloud_call(obs.control, {"op": "faults", "faults": []})
     t2 = time.time()
@@ -274,6 +298,7 @@ def run_scenario(
         trouble = heal(lab, fault)
         if trouble:
             problems.append(trouble)
+    load.refresh()  # a lost LB booted without its load
     ok, _, why = wait_steady(lab, obs, home, set(), heal_timeout(lab))
     if not ok:
         problems.append(f"not back to the rightful owners after the heal: {why}")
@@ -282,6 +307,9 @@ def run_scenario(
     result["final_owners"] = obs.mapping()
     # ---- pass criteria ----
     problems.extend(holder_problems(lab, inject, healed))
+    unexplained = result["soak_moves"]
+    if unexplained:
+        problems.append(f"{unexplained} address move(s) under load before any fault")
     left = expected_owners(region, faults)  # '' for a VIP whose holders were all down
     for eip, owner in home.items():
         if result["final_owners"].get(eip) != owner:
@@ -290,8 +318,12 @@ def run_scenario(
         # more if that reconcile lands while the other side's claim is still verifying (it
         # sees the address elsewhere and retries once, then never claims again).
         allowed = 4 if scenario.split_brain else 2 if owner in crashed else len(faults)
+        healthy = not scenario.split_brain and owner not in crashed and owner not in down
         for phase, data in (("inject", inject), ("heal", healed)):
+            # unexplained: every move of a healthy owner's address, else those beyond the faults
+            unexplained += len(data["moves"][eip]) if healthy else 0
             if len(data["moves"][eip]) > allowed:
+                unexplained += 0 if healthy else len(data["moves"][eip]) - allowed
                 problems.append(
                     f"ping-pong: {eip} moved {len(data['moves'][eip])} times "
                     f"during {phase} (at most {allowed} expected)"
@@ -310,8 +342,11 @@ def run_scenario(
                     f"{eip} stayed on failed {owner} beyond the {limit:.1f}s "
                     f"detection budget (moved: {moved})"
                 )
-        elif not scenario.split_brain and owner not in crashed and inject["moves"][eip]:
+        elif (not scenario.split_brain and owner not in crashed and inject["moves"][eip]) or (
+            healthy and healed["moves"][eip]
+        ):
             problems.append(f"{eip} moved although its owner {owner} was healthy")
+    result["unexplained_moves"] = unexplained
     result["budget_s"] = round(limit, 1)
     result["passed"] = not problems
     return result
