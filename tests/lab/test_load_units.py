@@ -57,3 +57,23 @@ def test_loops_end_by_themselves_at_their_deadline() -> None:
     assert proc.wait(timeout=10) == 0  # stdin still open: the deadline ended it
     assert time.monotonic() - started < 5
     assert not any(_alive(p) for p in pids)
+
+
+def test_the_busy_family_is_selected_by_name_never_by_default() -> None:
+    from hacompile.lab.scenarios import BUSY, select
+
+    assert not {s.name for s in select(None, 3)} & {s.name for s in BUSY}
+    family = select(["busy"], 3)
+    assert [s.name for s in family] == [
+        "busy-haproxy-killed",
+        "busy-keepalived-killed",
+        "busy-lb-lost",
+        "busy-slow-api",
+    ]
+    assert all(s.load > 0 for s in family[:3])
+    (slow,) = family[3].api
+    assert (slow.status, slow.times, slow.delay, slow.jitter) == (0, None, 1.0, 1.0)
+    assert [s.name for s in select(["busy-lb-lost", "haproxy-killed"], 2)] == [
+        "busy-lb-lost",
+        "haproxy-killed",
+    ]
