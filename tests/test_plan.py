@@ -132,3 +132,14 @@ def test_iam_policy_is_scoped(tmp_path: Path) -> None:
             "aws:ResourceTag/hacompile:deployment": "${aws:PrincipalTag/hacompile:deployment}"
         }
     }
+
+
+def test_a_check_starved_for_three_seconds_is_not_a_failure() -> None:
+    """Every vrrp_script's timeout leaves 3 s beyond its watch (issue 16): on a busy host a
+    check shares Keepalived's cgroup with the claim's AWS CLI runs, and two runs killed at
+    the timeout put a healthy node in FAULT (the three-LB ping-pong)."""
+    for name in ("three-lb-existing-backends.yaml", "blog-aws-keepalived.yaml"):
+        for check in _plan(name).keepalived.checks:
+            if check.track == "script":
+                watch = check.watch_ms if check.kind == "process" else 1000  # ping -W 1
+                assert check.timeout * 1000 - watch >= 3000, (name, check.name)

@@ -19,6 +19,7 @@ from typing import Any
 
 from hacompile.lab import netns
 from hacompile.lab.capture import StateLog, measure
+from hacompile.lab.load import Load, soak_seconds
 from hacompile.lab.observe import Observer, cloud_call
 from hacompile.lab.scenarios import TRANSIENT, Fault, Scenario, expected_owners, resolve, rightful
 from hacompile.lab.setup import Lab
@@ -26,6 +27,7 @@ from hacompile.lab.vipcheck import holder_problems
 
 SETTLE = 1.0  # seconds the edge, VRRP and client must agree
 CLAIM_SLACK = 8.0  # hacompile-eip-claim: IMDS, describe, associate (0.5-2.5 s each under load)
+CLAIM_CALLS = 3  # the claim's EC2 calls before the edge follows: describe, associate, describe
 
 
 def budget(lab: Lab, scenario: Scenario) -> float:
@@ -46,8 +48,13 @@ def budget(lab: Lab, scenario: Scenario) -> float:
     # Per injected failure: the claim's backoff (doubling from 1 s, up to +50 % jitter) plus
     # the CLI calls of one more attempt.
     api = sum(
-        sum(1.5 * 2 ** min(i, 4) + CLAIM_SLACK / 2 for i in range(f.times)) for f in scenario.api
+        sum(1.5 * 2 ** min(i, 4) + CLAIM_SLACK / 2 for i in range(f.times or 0))
+        for f in scenario.api
+        if f.status
     )
+    # A slow API: each of the claim's calls on the hot path (describe, associate, describe)
+    # answers that much later.
+    api += sum(CLAIM_CALLS * (f.delay + f.jitter) for f in scenario.api if not f.status)
     return decide + CLAIM_SLACK + api
 
 
@@ -66,13 +73,20 @@ def apply(lab: Lab, fault: Fault) -> None:
     elif fault.kind == "poweroff":
         host.poweroff()
     elif fault.kind == "kill-keepalived":
-        host.signal("keepalived", signal.SIGKILL)
+        # The VRRP child first, its parent stopped meanwhile (so it cannot respawn it): killed
+        # after its parent, the child would get its parent-death signal (SIGTERM) in between
+        # and say goodbye (priority 0), which made 2 of 3 busy runs a graceful stop (the
+        # backup took over in 0.7 s instead of 3 x advert_int + skew).
+        pids = host.pids("keepalived")
+        parents = [p for p in pids if _ppid(p) not in pids]
+        for pid in parents:
+            signal_pid(pid, signal.SIGSTOP)
+        for pid in [p for p in pids if p not in parents] + parents:
+            signal_pid(pid, signal.SIGKILL)
     elif fault.kind == "stop-keepalived":
         pids = host.pids("keepalived")
         for pid in pids:  # the parent only: it stops its VRRP child, which says goodbye
-            stat = Path(f"/proc/{pid}/stat").read_text()
-            ppid = int(stat.rsplit(")", 1)[1].split()[1])
-            if ppid not in pids:
+            if _ppid(pid) not in pids:
                 signal_pid(pid, signal.SIGTERM)
     elif fault.kind == "lose-lb":
         host.lose()
@@ -131,6 +145,13 @@ def heal(lab: Lab, fault: Fault) -> str:
     return ""
 
 
+def _ppid(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
 def signal_pid(pid: int, sig: signal.Signals) -> None:
     import os
 
@@ -187,14 +208,25 @@ def wait_steady(
 def run_scenario(
     lab: Lab, obs: Observer, scenario: Scenario, say: Callable[[str], None]
 ) -> dict[str, Any]:
-    """One scenario's results, with every LB's VRRP states logged throughout (the report's)."""
+    """One scenario's results, with every LB's VRRP states logged throughout (the report's);
+    with `scenario.load` under that CPU load, which ends with the scenario (also when it raises)
+    and can outlive it by no more than the scenario's own bound."""
     keys = [e.key for e in lab.topo.eips] + [v.key for v in lab.topo.vips]
-    with StateLog(list(lab.lbs), keys, obs.states) as log:
-        return _run(lab, obs, scenario, say, log)
+    hard = int(2 * heal_timeout(lab) + len(scenario.faults) * (budget(lab, scenario) + 40) + 60)
+    with (
+        StateLog(list(lab.lbs), keys, obs.states) as log,
+        Load(lab.lbs, scenario.load, hard) as load,
+    ):
+        return _run(lab, obs, scenario, say, log, load)
 
 
 def _run(
-    lab: Lab, obs: Observer, scenario: Scenario, say: Callable[[str], None], log: StateLog
+    lab: Lab,
+    obs: Observer,
+    scenario: Scenario,
+    say: Callable[[str], None],
+    log: StateLog,
+    load: Load,
 ) -> dict[str, Any]:
     region = lab.plan.regions[lab.region_index]
     home = rightful(region)
@@ -209,6 +241,12 @@ def _run(
         problems.append(f"lab not steady before the scenario: {why}")
         result["passed"] = False
         return result
+    soak_from = time.time()
+    if scenario.load:
+        say(f"  load: {scenario.load} busy loops on each LB, {soak_seconds(lab.plan):.0f}s soak")
+        load.refresh()
+        time.sleep(soak_seconds(lab.plan))
+    result["soak_moves"] = len(obs.moves(soak_from, time.time()))
     faults = resolve(region, scenario)
     down = {f.lb for f in faults if f.kind != "partition" and f.kind not in TRANSIENT}
     crashed = {f.lb for f in faults if f.kind in TRANSIENT}
@@ -251,6 +289,7 @@ def _run(
             problems.append(f"no steady state after {fault.kind} on {fault.lb}: {why}")
     t1 = time.time()
     result["inject"] = inject = measure(lab, obs, t0, t1, calls0, log)
+    inject["started_at"] = round(t0, 3)  # epoch: to line the LBs' own logs up with the phase
     calls1, _ = obs.calls(0)
     cloud_call(obs.control, {"op": "faults", "faults": []})
     t2 = time.time()
@@ -260,6 +299,7 @@ def _run(
         trouble = heal(lab, fault)
         if trouble:
             problems.append(trouble)
+    load.refresh()  # a lost LB booted without its load
     ok, _, why = wait_steady(lab, obs, home, set(), heal_timeout(lab))
     if not ok:
         problems.append(f"not back to the rightful owners after the heal: {why}")
@@ -269,6 +309,9 @@ def _run(
     result["final_owners"] = obs.mapping()
     # ---- pass criteria ----
     problems.extend(holder_problems(lab, inject, healed))
+    unexplained = result["soak_moves"]
+    if unexplained:
+        problems.append(f"{unexplained} address move(s) under load before any fault")
     left = expected_owners(region, faults)  # '' for a VIP whose holders were all down
     for eip, owner in home.items():
         if result["final_owners"].get(eip) != owner:
@@ -277,8 +320,12 @@ def _run(
         # more if that reconcile lands while the other side's claim is still verifying (it
         # sees the address elsewhere and retries once, then never claims again).
         allowed = 4 if scenario.split_brain else 2 if owner in crashed else len(faults)
+        healthy = not scenario.split_brain and owner not in crashed and owner not in down
         for phase, data in (("inject", inject), ("heal", healed)):
+            # unexplained: every move of a healthy owner's address, else those beyond the faults
+            unexplained += len(data["moves"][eip]) if healthy else 0
             if len(data["moves"][eip]) > allowed:
+                unexplained += 0 if healthy else len(data["moves"][eip]) - allowed
                 problems.append(
                     f"ping-pong: {eip} moved {len(data['moves'][eip])} times "
                     f"during {phase} (at most {allowed} expected)"
@@ -297,8 +344,11 @@ def _run(
                     f"{eip} stayed on failed {owner} beyond the {limit:.1f}s "
                     f"detection budget (moved: {moved})"
                 )
-        elif not scenario.split_brain and owner not in crashed and inject["moves"][eip]:
+        elif (not scenario.split_brain and owner not in crashed and inject["moves"][eip]) or (
+            healthy and healed["moves"][eip]
+        ):
             problems.append(f"{eip} moved although its owner {owner} was healthy")
+    result["unexplained_moves"] = unexplained
     result["budget_s"] = round(limit, 1)
     result["passed"] = not problems
     return result

@@ -45,7 +45,9 @@ class ApiFault:
     status: int
     code: str
     message: str
-    times: int
+    times: int | None
+    delay: float = 0.0  # answer this late (+ up to jitter); status 0: then forward
+    jitter: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,7 @@ class Scenario:
     faults: tuple[Fault, ...]
     api: tuple[ApiFault, ...] = ()
     min_lbs: int = 2
+    load: int = 0  # busy-loop processes per LB while the scenario runs (hacompile.lab.load)
 
     @property
     def split_brain(self) -> bool:
@@ -162,18 +165,49 @@ BOOTED_MATRIX: tuple[Scenario, ...] = (
     ),
 )
 
+# The busy family: the same faults while every LB's CPUs are saturated (BUSY_LOOPS busy loops
+# per LB at nice 0, as many as a t3.medium has vCPUs; in the lab all LBs share the machine's
+# cores, so the load is several times the core count), and apart from it a slow EC2 API. Not in
+# the default matrix (each adds a soak and the load slows the whole machine); `--scenario busy`
+# selects the family, `--scenario busy-...` one of it.
+BUSY_LOOPS = 2
+SLOW_API = ApiFault("*", 0, "", "", None, delay=1.0, jitter=1.0)  # every call 1-2 s late
+BUSY: tuple[Scenario, ...] = (
+    *(
+        Scenario(
+            f"busy-{s.name}",
+            f"{s.description}; every LB's CPUs busy",
+            s.faults,
+            s.api,
+            s.min_lbs,
+            BUSY_LOOPS,
+        )
+        for s in MATRIX
+        if s.name in ("haproxy-killed", "keepalived-killed", "lb-lost")
+    ),
+    Scenario(
+        "busy-slow-api",
+        "HAProxy SIGKILLed on the EIP's master; every EC2 API call answers 1-2 s late",
+        (Fault("kill-haproxy", "lb1"),),
+        api=(SLOW_API,),
+    ),
+)
+
 FAST = ("haproxy-killed", "lb-lost")  # the benchmark's default scenarios
 
 
 def select(names: list[str] | None, lb_count: int, booted: bool = False) -> list[Scenario]:
     known = {s.name: s for s in (BOOTED_MATRIX if booted else MATRIX)}
+    if not booted:  # the busy family is selected by name ("busy": all of it), never by default
+        known |= {s.name: s for s in BUSY}
+        names = [x for n in names or [] for x in ([s.name for s in BUSY] if n == "busy" else [n])]
     if names:
         unknown = [n for n in names if n not in known]
         if unknown:
             raise ValueError(f"unknown scenario(s) {', '.join(unknown)}; known: {', '.join(known)}")
         chosen = [known[n] for n in names]
     else:
-        chosen = list(known.values())
+        chosen = [s for s in known.values() if s not in BUSY]
     return [s for s in chosen if s.min_lbs <= lb_count]
 
 

@@ -316,11 +316,19 @@ def _haproxy(spec: Spec, tls_dir: str) -> p.HAProxy:
 # seen at once) and then exits: WATCH_GAP_MS before the next whole-second run is what starting
 # sh, pgrep, timeout and tail may take on a busy host. A run still going when the next is due is
 # skipped by keepalived ("expect idle - skipping run"), not failed; a run over `timeout` is
-# killed and counts as a FAILURE, so the timeout sits a whole second beyond the watch. (Found on
+# killed and counts as a FAILURE, so the timeout sits CHECK_MARGIN_S beyond the watch. (Found on
 # a booted host at load 3 on two vCPUs: a 850 ms watch in a 1 s timeout timed out, and with
 # weight 0 every instance went FAULT.) keepalived 2.2 takes whole seconds for both.
+# The margin is 3 s, not 1: a check runs in Keepalived's own cgroup (its session in the lab)
+# beside the notify hook's claim, whose AWS CLI processes take 2-5 s of CPU each on a busy host;
+# in the busy lab runs checks overran their one-second interval 2-8 times per run ("skipping
+# run"), while the check alone under the same load took at most 0.82 s. Two such runs over a
+# 2 s timeout put a healthy node in FAULT and moved its EIP away for rise + preempt_delay (the
+# three-LB ping-pong: 24 s). A longer timeout delays nothing a check is for: a dead process
+# ends the watch at once, and only a check that hangs counts as failed 2 s later.
 WATCH_CAP_S = 2
 WATCH_GAP_MS = 300
+CHECK_MARGIN_S = 3
 
 
 def check_watch_ms(interval: int) -> int:
@@ -350,7 +358,7 @@ def check_track(kind: str, process_checks: str) -> str:
 
 
 def check_timeout(interval: int) -> int:
-    return min(interval, WATCH_CAP_S) + 1
+    return min(interval, WATCH_CAP_S) + CHECK_MARGIN_S
 
 
 def _keepalived(spec: Spec, flavor: p.Flavor) -> p.Keepalived:

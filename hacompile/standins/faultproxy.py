@@ -14,6 +14,7 @@ it listens (127.0.0.1 and a free port by default).
 from __future__ import annotations
 
 import http.client
+import random
 import threading
 import time
 import urllib.parse
@@ -33,13 +34,24 @@ _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length"
 
 @dataclass(frozen=True)
 class Fault:
-    """Fail matching requests like EC2 does; action "*" matches all, times=None means forever."""
+    """Fail matching requests like EC2 does; action "*" matches all, times=None means forever.
+
+    `delay` (+ up to `jitter`) seconds: answer that late, like a slow or distant endpoint;
+    with status 0 the request is then forwarded, not failed (the `busy-slow-api` scenario)."""
 
     action: str
     status: int = 503
     code: str = "RequestLimitExceeded"
     message: str = "Request limit exceeded."
     times: int | None = 1
+    delay: float = 0.0
+    jitter: float = 0.0
+
+    @classmethod
+    def latency(
+        cls, action: str, delay: float, jitter: float = 0.0, times: int | None = None
+    ) -> Fault:
+        return cls(action, 0, "", "", times, delay, jitter)
 
     @classmethod
     def throttle(cls, action: str, times: int | None = 1) -> Fault:
@@ -86,7 +98,9 @@ class FaultProxyHandler(QuietHandler):
         proxy.wire.headers = {k.lower(): v for k, v in self.headers.items()}
         proxy.wire.body = body
         fault = proxy.admit(params.get("Action", ""), params)
-        if fault is not None:
+        if fault is not None and fault.delay + fault.jitter > 0:
+            time.sleep(fault.delay + random.uniform(0, fault.jitter))
+        if fault is not None and fault.status:
             self.send(fault.status, fault.body(), [("Content-Type", "text/xml;charset=UTF-8")])
             return
         up = urllib.parse.urlsplit(proxy.upstream)
@@ -150,7 +164,7 @@ class FaultProxy(ServedStub):
                     self._left[i] = None if left is None else left - 1
                     chosen = fault
                     break
-            status = chosen.status if chosen else None
+            status = chosen.status if chosen and chosen.status else None
             headers = dict(getattr(self.wire, "headers", {}))
             body = bytes(getattr(self.wire, "body", b""))
             self._requests.append(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
@@ -86,3 +87,16 @@ def test_fault_proxy_listens_where_told_and_subclasses_see_each_call() -> None:
         assert _call(urllib.request.Request(proxy.url, data=body, headers=headers))[0] == 503
     assert seen == ["AssociateAddress"]
     assert [r.failed_with for r in proxy.requests] == [503]
+
+
+def test_fault_proxy_latency_delays_then_forwards() -> None:
+    """The busy-slow-api scenario: every call answers 1-2 s late but is not failed."""
+    with FaultProxy("http://127.0.0.1:9", [Fault.latency("*", 0.4, 0.2)]) as proxy:
+        body = b"Action=DescribeAddresses&Version=2016-11-15"
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        started = time.monotonic()
+        status, _ = _call(urllib.request.Request(proxy.url, data=body, headers=headers))
+        took = time.monotonic() - started
+        assert status == 502  # forwarded (to a closed port), not answered with an EC2 error
+        assert 0.4 <= took < 2.0
+        assert [r.failed_with for r in proxy.requests] == [None]
