@@ -4,6 +4,7 @@ scripts pass shellcheck, cloud-init payloads start with #cloud-config on column 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -63,9 +64,36 @@ def test_every_shell_script_passes_shellcheck(bundle_dir: Path) -> None:
     assert result.returncode == 0, result.stdout
 
 
+# An AWS secret written into a file: a credentials-file or env assignment with a literal value
+# (the claim script may name AWS_SECRET_ACCESS_KEY, reading ${AWS_SECRET_ACCESS_KEY-}), or an
+# access key ID of a user (AKIA) or a session (ASIA).
+BAKED_SECRET = re.compile(
+    r"aws_secret_access_key[\"']?\s*[:=]\s*[\"']?[A-Za-z0-9/+]{16,}"
+    r"|\b(?:AKIA|ASIA)[0-9A-Z]{16}\b",
+    re.IGNORECASE,
+)
+
+
+def test_the_secret_pattern_tells_a_value_from_a_reference() -> None:
+    for baked in (
+        "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        "AWS_SECRET_ACCESS_KEY='wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'",
+        '"aws_secret_access_key": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"',
+        "aws_access_key_id = AKIAIOSFODNN7EXAMPLE",
+    ):
+        assert BAKED_SECRET.search(baked), baked
+    for reference in (
+        "secret=${AWS_SECRET_ACCESS_KEY-}",
+        "#   AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN",
+        '[ -n "${AWS_SECRET_ACCESS_KEY-}" ]',
+    ):
+        assert not BAKED_SECRET.search(reference), reference
+
+
 def test_no_secret_is_baked_into_the_bundle(bundle_dir: Path) -> None:
     for path in bundle_dir.rglob("*"):
         if path.is_file():
             text = path.read_text(errors="replace")
             assert "auth_pass " not in text or "keepalived_auth_passwords" in text, path
-            assert "aws_secret_access_key" not in text.lower()
+            found = BAKED_SECRET.search(text)
+            assert found is None, (path, found.group(0) if found else "")
