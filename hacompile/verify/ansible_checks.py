@@ -72,23 +72,30 @@ def task_modules(ansible_dir: Path) -> dict[str, list[str]]:
     return used
 
 
+PLAYBOOKS = ("site.yml", "maintenance.yml")  # the deploy, and the rolling maintenance
+
+
 def check_syntax(ctx: Context) -> Outcome:
-    """`ansible-playbook --syntax-check site.yml`, and every task's module must exist."""
+    """`ansible-playbook --syntax-check` of each playbook, and every task's module must exist."""
     playbook = executable("ansible-playbook")
     doc = executable("ansible-doc")
     ansible_dir = ctx.bundle / "ansible"
-    if not (ansible_dir / "site.yml").is_file():
-        return Outcome(("ansible/site.yml: missing",))
+    missing = [
+        f"ansible/{name}: missing" for name in PLAYBOOKS if not (ansible_dir / name).is_file()
+    ]
+    if missing:
+        return Outcome(tuple(missing))
     env = ansible_env(ctx, playbook)
     findings: list[str] = []
-    proc = run_tool(
-        [str(playbook), "--syntax-check", "site.yml"], cwd=ansible_dir, env=env, timeout=120
-    )
-    if proc.returncode != 0:
-        findings.append(
-            "ansible/site.yml: --syntax-check failed: "
-            + (proc.stderr or proc.stdout).strip()[-2000:]
+    for name in PLAYBOOKS:
+        proc = run_tool(
+            [str(playbook), "--syntax-check", name], cwd=ansible_dir, env=env, timeout=120
         )
+        if proc.returncode != 0:
+            findings.append(
+                f"ansible/{name}: --syntax-check failed: "
+                + (proc.stderr or proc.stdout).strip()[-2000:]
+            )
     modules = task_modules(ansible_dir)
     if modules:
         proc = run_tool(
@@ -108,7 +115,7 @@ def check_syntax(ctx: Context) -> Outcome:
                     f"ansible/{file}: module {name} is not in any installed "
                     "collection (check the collection in requirements.yml)"
                 )
-    return Outcome(tuple(findings), f"site.yml and {len(modules)} modules resolved")
+    return Outcome(tuple(findings), f"{' and '.join(PLAYBOOKS)}, {len(modules)} modules resolved")
 
 
 _PEP8 = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+)(?::\d+)?: (?P<rest>.*)$")
