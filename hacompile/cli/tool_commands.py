@@ -134,6 +134,15 @@ def lab(
         bool,
         typer.Option("--deploy-only", help="With --booted: stop after the deploy and its checks."),
     ] = False,
+    procedure: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--procedure",
+            help="With --booted: after the scenarios, run this day-2 procedure under the "
+            "client's traffic (repeatable): rolling-maintenance, maintenance-refused, "
+            "status-drift, node-replaced.",
+        ),
+    ] = None,
     json_: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:
@@ -165,6 +174,7 @@ def lab(
             repeat=repeat,
             say=lambda text: say(mode, text),
             booted=booted,
+            procedures=procedure,
         )
     except (LabError, ValueError) as exc:
         raise Failure(str(exc)) from None
@@ -172,6 +182,8 @@ def lab(
         say(mode, "\n".join(report.timeline(result)))
     if not mode.json:  # the table and the verdict are what the lab exists to print
         typer.echo("\n".join(report.table(run.results)))
+        for line in report.procedure_lines(run.procedures):
+            typer.echo(line)
     if results is not None:
         run.save(results)
         say(mode, f"results written to {results}")

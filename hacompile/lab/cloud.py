@@ -169,11 +169,16 @@ class Cloud:
             if self.mapping.get(eip) == lb:
                 continue
             address = self.cfg["eips"][index]["address"]
-            self._nft(
-                ["delete", "element", "ip", EDGE_TABLE, "eips", f"{{ {address} }}"]
-            ) if self.mapping.get(eip) else None
+            # One nft transaction: two commands left the address unmapped for a few ms, and a
+            # connection opened then reached no node (refused), one failed request per move
+            # that the lab made and EC2 does not (found by the rolling maintenance, issue 17).
+            script = ""
+            if self.mapping.get(eip):
+                script += f"delete element ip {EDGE_TABLE} eips {{ {address} }}\n"
             if slot:
-                self._nft(["add", "element", "ip", EDGE_TABLE, "eips", f"{{ {address} : {slot} }}"])
+                script += f"add element ip {EDGE_TABLE} eips {{ {address} : {slot} }}\n"
+            if script:
+                self._nft(["-f", "-"], script)
             self._moved(eip, lb, slot)
         if self.vips:
             self.sync_vips(ec2)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from hacompile.lab import byo, netns
+from hacompile.lab.booted.day2 import PROCEDURES, run_procedure
 from hacompile.lab.booted.lab import BootedLab
 from hacompile.lab.booted.machine import unmount_leftovers
 from hacompile.lab.booted.report import deploy_lines, deploy_report
@@ -40,6 +41,7 @@ class LabRun:
     hosts: str = "netns"  # netns | booted
     deploy: dict[str, Any] | None = None  # booted: converge, idempotence, post-deploy checks
     network: dict[str, Any] | None = None  # bring your own network: hacompile.lab.byo.summary
+    procedures: list[dict[str, Any]] = field(default_factory=list)  # booted: day-2 procedures
 
     @property
     def passed(self) -> bool:
@@ -50,6 +52,7 @@ class LabRun:
             and networked
             and (bool(self.results) or self.deploy is not None)
             and all(r["passed"] for r in self.results)
+            and all(r["passed"] for r in self.procedures)
         )
 
     def as_json(self) -> dict[str, Any]:
@@ -64,6 +67,7 @@ class LabRun:
             "deploy": self.deploy,
             "network": self.network,
             "results": self.results,
+            "procedures": self.procedures,
         }
 
     def save(self, path: Path) -> None:
@@ -90,6 +94,7 @@ def run_lab(
     prefix: str | None = None,
     booted: bool = False,
     claim_env: Mapping[str, str] | None = None,
+    procedures: list[str] | None = None,
 ) -> LabRun:
     """Build SPEC, stand one region up under `prefix` (default: a fresh one), run the chosen
     scenarios `repeat` times; the lab is torn down before this returns or raises.
@@ -97,7 +102,15 @@ def run_lab(
     `booted`: every LB (and demo backend) is a booted host that the bundle's own playbook
     deploys over SSH (converge, idempotence run, post-deploy checks) before the scenarios;
     `scenarios=[]` then stops after the deploy. `claim_env`: extra environment of every EIP
-    claim (the benchmark's baseline: HACOMPILE_EIP_SIGNED=off)."""
+    claim (the benchmark's baseline: HACOMPILE_EIP_SIGNED=off). `procedures` (booted only):
+    day-2 procedures run after the scenarios, in this order (hacompile.lab.booted.day2)."""
+    unknown = sorted(set(procedures or []) - set(PROCEDURES))
+    if unknown or (procedures and not booted):
+        raise ValueError(
+            f"procedures {unknown} unknown (known: {', '.join(PROCEDURES)})"
+            if unknown
+            else "day-2 procedures run on booted hosts only"
+        )
     started = time.monotonic()
     work = Path(tempfile.mkdtemp(prefix="hacompile-lab-bundle-"))
     previous = None
@@ -147,6 +160,11 @@ def run_lab(
                     result = run_scenario(lab, obs, scenario, say)
                     result["repetition"] = rep + 1
                     run.results.append(result)
+            if isinstance(lab, BootedLab):
+                for name in procedures or []:
+                    done = run_procedure(lab, obs, name, spec, say)
+                    run.procedures.append(done)
+                    say(f"  {name}: {'passed' if done['passed'] else done['problems']}")
             run.network = lab.network_report()  # afterwards: still only the existing VPC
             if run.network:
                 say(f"existing network: {run.network['problems'] or 'as it should be'}")

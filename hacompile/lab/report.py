@@ -105,3 +105,18 @@ def aggregate(results: Iterable[dict[str, Any]]) -> dict[str, dict[str, dict[str
         }
         for s, figs in by.items()
     }
+
+
+def procedure_lines(procedures: Iterable[dict[str, Any]]) -> list[str]:
+    """One block per day-2 procedure (hacompile.lab.booted.day2): its verdict, the client's
+    requests and failures per EIP (the figure the procedure exists for), each EIP's moves."""
+    lines: list[str] = []
+    for p in procedures:
+        verdict = "passed" if p["passed"] else "FAILED"
+        lines.append(f"procedure {p['scenario']}: {verdict} ({p.get('seconds', 0):.1f}s)")
+        for eip, sent in sorted(p.get("requests", {}).items()):
+            failed = p["failed_requests"][eip]
+            moves = ", ".join(f"+{t:.1f}s -> {lb}" for t, lb in p["moves"][eip]) or "no move"
+            lines.append(f"  {eip}: {failed} failed of {sent} requests; {moves}")
+        lines.extend(f"  problem: {text}" for text in p["problems"])
+    return lines

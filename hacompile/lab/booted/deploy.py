@@ -93,9 +93,17 @@ def terraform_inventory(lab: BootedLab) -> dict[str, Any]:
     return {"all": {"children": {region.slug: {"vars": group_vars, "hosts": hosts}}}}
 
 
-def play(lab: BootedLab, key: Path, name: str, ping: bool = False) -> PlayRun:
+def play(
+    lab: BootedLab,
+    key: Path,
+    name: str,
+    ping: bool = False,
+    playbook_file: str = "site.yml",
+    args: tuple[str, ...] = (),
+) -> PlayRun:
     """One `ansible-playbook site.yml` run from the controller namespace (with `ping`, one
-    `ansible all -m ping` instead: the cost of reaching every host once, a baseline)."""
+    `ansible all -m ping` instead: the cost of reaching every host once, a baseline), or of
+    `playbook_file` (maintenance.yml) with the operator's `args` (-e, --limit)."""
     from hacompile.verify.tools import executable
 
     playbook = executable("ansible-playbook")
@@ -117,11 +125,12 @@ def play(lab: BootedLab, key: Path, name: str, ping: bool = False) -> PlayRun:
         "ANSIBLE_SSH_EXTRA_ARGS": f"-o UserKnownHostsFile={home / 'known_hosts'}",
         **aws_env(lab.topo.api_url, lab.topo.region),
     }
-    cmd = ["ip", "netns", "exec", lab.topo.ns("ctl"), str(playbook), "site.yml"]
+    cmd = ["ip", "netns", "exec", lab.topo.ns("ctl"), str(playbook), playbook_file]
     if ping:
         cmd[4:] = [str(playbook.parent / "ansible"), "all", "-m", "ansible.builtin.ping"]
     elif lab.extra_vars:
         cmd += ["-e", f"@{extra}"]
+    cmd += list(args)
     log = lab.dir / f"ansible-{name}.log"
     started = time.monotonic()
     with open(log, "w", encoding="utf-8") as fh:

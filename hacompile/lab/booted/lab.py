@@ -47,6 +47,10 @@ class BootedLab(Lab):
     checks: list[Result] = field(default_factory=list)
     checks_s: float = 0.0
     tls: TlsState | None = None  # the lab's CA and stored versions (spec with `tls`)
+    # Per host: its inventory name, first-boot files and whether it is a load balancer.
+    first_boot: dict[str, tuple[str, dict[str, tuple[str, int]], bool]] = field(
+        default_factory=dict
+    )
 
     def __post_init__(self) -> None:
         self.topo = build(self.plan.regions[self.region_index], self.prefix, controller=True)
@@ -220,30 +224,57 @@ class BootedLab(Lab):
         )
         for name, value in sorted(self.claim_env.items()):
             self.note(f"{name}={value} for every claim")
-        uid = _login_uid(image)
         hosts = [(lb.key, lb.host, True) for lb in region.load_balancers]
         hosts += [(s.name, s.host, False) for s in region.servers if s.host]
         for key_name, hostname, is_lb in hosts:
-            machine = BootedHost(
-                key_name,
-                hostname,
-                self.topo.ns(key_name),
-                self.dir / "hosts" / key_name,
-                image,
-                haproxy_service=flavor.haproxy_service,
-                keepalived_service=flavor.keepalived_service,
-                names={"keepalived": flavor.keepalived_binary.rsplit("/", 1)[1]} if hapee else {},
-            )
             files = ami.first_boot_files(
                 hostname, CONTROLLER_IP, HTTP_PORT, public, f"/home/{LOGIN_USER}"
             )
             if is_lb:
                 files.update(drop_ins)
-            machine.prepare(files)
-            machine.chown_tree(f"/home/{LOGIN_USER}/.ssh", uid, uid)
-            self.machines[key_name] = machine
-            if is_lb:
-                self.lbs[key_name] = machine  # type: ignore[assignment]
+            self.first_boot[key_name] = (hostname, files, is_lb)
+            self._machine(key_name, image, hapee, self.dir / "hosts" / key_name)
+
+    def _machine(self, key_name: str, image: Path, hapee: bool, d: Path) -> BootedHost:
+        """Host `key_name` made from `image` in directory `d` (its disk), with its first-boot
+        files, not yet booted; it replaces any host of that name in the lab's maps."""
+        flavor = self.plan.flavor
+        hostname, files, is_lb = self.first_boot[key_name]
+        machine = BootedHost(
+            key_name,
+            hostname,
+            self.topo.ns(key_name),
+            d,
+            image,
+            haproxy_service=flavor.haproxy_service,
+            keepalived_service=flavor.keepalived_service,
+            names={"keepalived": flavor.keepalived_binary.rsplit("/", 1)[1]} if hapee else {},
+        )
+        machine.prepare(files)
+        uid = _login_uid(image)
+        machine.chown_tree(f"/home/{LOGIN_USER}/.ssh", uid, uid)
+        self.machines[key_name] = machine
+        if is_lb:
+            self.lbs[key_name] = machine  # type: ignore[assignment]
+        return machine
+
+    def replace_host(self, key_name: str) -> BootedHost:
+        """What `terraform apply -replace` does to a load balancer: the instance and its disk
+        are destroyed, and a new one boots from the image with the same addresses (the plan
+        fixes them) and first-boot files, and new SSH host keys. Its IDs in the emulated cloud
+        stay (docs/workflow.md: on EC2 the new instance also gets a new primary ENI, which the
+        re-exported inventory carries)."""
+        old = self.machines[key_name]
+        old.close()
+        replaced = sum(1 for p in (self.dir / "hosts").glob(f"{key_name}*")) + 1
+        hapee = self.plan.flavor.name == "hapee"
+        machine = self._machine(
+            key_name, old.image, hapee, self.dir / "hosts" / f"{key_name}-{replaced}"
+        )
+        machine.boot()
+        if hapee:  # the AMI's HAPEE packages, as at the first start
+            machine.run("sh", "-c", ami.hapee_script(self.plan.flavor), timeout=300)
+        return machine
 
     def wait_boot_settled(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
