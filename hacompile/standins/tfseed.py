@@ -30,6 +30,7 @@ __all__ = [
     "associate_eip",
     "deployment_value",
     "seed_region",
+    "tag_spec",
     "terraform_tags",
 ]
 
@@ -56,8 +57,18 @@ def terraform_tags(
     return [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
 
 
-def _spec(kind: str, tags: list[dict[str, str]]) -> list[dict[str, Any]]:
-    return [{"ResourceType": kind, "Tags": tags}]
+def tag_spec(
+    kind: str,
+    defaults: Mapping[str, str],
+    name: str = "",
+    deployment: tuple[str, str] | None = None,
+) -> dict[str, Any]:
+    """`terraform_tags` as the TagSpecifications argument of a create call of EC2."""
+    return {
+        "TagSpecifications": [
+            {"ResourceType": kind, "Tags": terraform_tags(defaults, name, deployment)}
+        ]
+    }
 
 
 @dataclass(frozen=True)
@@ -88,24 +99,23 @@ def seed_region(
     defaults = dict(plan.tags)
     names = region.names
     deployment = (plan.deployment_tag_key, deployment_value(region, deployment_id))
-    vpc_tags = _spec("vpc", terraform_tags(defaults, names.vpc))
-    vpc = ec2.create_vpc(CidrBlock=region.vpc_cidr, TagSpecifications=vpc_tags)["Vpc"]["VpcId"]
+    vpc = ec2.create_vpc(CidrBlock=region.vpc_cidr, **tag_spec("vpc", defaults, names.vpc))
+    vpc = vpc["Vpc"]["VpcId"]
     subnets = {
         s.key: ec2.create_subnet(
             VpcId=vpc,
             CidrBlock=s.cidr,
             AvailabilityZone=s.zone,
-            TagSpecifications=_spec("subnet", terraform_tags(defaults, f"{plan.name}-{s.zone}")),
+            **tag_spec("subnet", defaults, f"{plan.name}-{s.zone}"),
         )["Subnet"]["SubnetId"]
         for s in region.subnets
     }
-    igw = ec2.create_internet_gateway(
-        TagSpecifications=_spec("internet-gateway", terraform_tags(defaults, names.vpc))
-    )["InternetGateway"]["InternetGatewayId"]
+    igw = ec2.create_internet_gateway(**tag_spec("internet-gateway", defaults, names.vpc))
+    igw = igw["InternetGateway"]["InternetGatewayId"]
     ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
     table = ec2.create_route_table(
         VpcId=vpc,
-        TagSpecifications=_spec("route-table", terraform_tags(defaults, names.route_table)),
+        **tag_spec("route-table", defaults, names.route_table),
     )["RouteTable"]["RouteTableId"]
     ec2.create_route(RouteTableId=table, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
     for subnet in subnets.values():
@@ -113,7 +123,7 @@ def seed_region(
     instances: dict[str, str] = {}
     enis: dict[str, str] = {}
     for lb in region.load_balancers:
-        tags = terraform_tags({**defaults, "Role": "load-balancer"}, f"{names.prefix}{lb.key}")
+        tags = tag_spec("instance", {**defaults, "Role": "load-balancer"}, names.prefix + lb.key)
         got = ec2.run_instances(
             ImageId=LB_AMI,
             MinCount=1,
@@ -121,7 +131,7 @@ def seed_region(
             InstanceType=plan.lb_instance_type,
             SubnetId=subnets[lb.subnet_key],
             PrivateIpAddress=lb.private_ip,
-            TagSpecifications=_spec("instance", tags),
+            **tags,
         )["Instances"][0]
         eni = got["NetworkInterfaces"][0]["NetworkInterfaceId"]
         if lb.slot_ips:
@@ -133,11 +143,9 @@ def seed_region(
     eips: dict[str, str] = {}
     public_ips: dict[str, str] = {}
     for eip in region.eips:
+        name = f"{names.prefix}{eip.key}"
         got = ec2.allocate_address(
-            Domain="vpc",
-            TagSpecifications=_spec(
-                "elastic-ip", terraform_tags(defaults, f"{names.prefix}{eip.key}", deployment)
-            ),
+            Domain="vpc", **tag_spec("elastic-ip", defaults, name, deployment)
         )
         eips[eip.key], public_ips[eip.key] = got["AllocationId"], got["PublicIp"]
         if associate:
