@@ -98,7 +98,7 @@ def _region_text(r: "RegionStatus", mode: Mode) -> str:
         return mode.out.paint("ok", "green") if ok else mode.out.paint("DRIFT", "red", bold=True)
 
     addresses = output.table(
-        ["ADDRESS", "KIND", "IP", "SHOULD", "NOW", ""],
+        ["ADDRESS", "KIND", "IP", "SHOULD", "NOW", "STATUS"],
         [
             [
                 a.name,
@@ -113,7 +113,7 @@ def _region_text(r: "RegionStatus", mode: Mode) -> str:
         mode.out,
     )
     lbs = output.table(
-        ["LB", "INSTANCE", "STATE", "HOLDS", ""],
+        ["LB", "INSTANCE", "STATE", "HOLDS", "STATUS"],
         [
             [lb.name, lb.instance_id or "-", lb.state, ",".join(lb.holds) or "-", verdict(lb.ok)]
             for lb in r.lbs
