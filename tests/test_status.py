@@ -7,6 +7,7 @@ One moto server for the module, reset before each test: every test seeds its own
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from hacompile.pipeline import check
 from hacompile.plan.model import Plan
 from hacompile.standins.moto import MotoServer, aws_env, ec2_client, free_port
 from hacompile.standins.tfseed import Seeded, associate_eip, seed_region
-from hacompile.status import StatusError, check_status
+from hacompile.status import StatusError, check_status, ec2_clients
 from tests.conftest import ROOT, invoke_cli
 
 BLOG = ROOT / "blueprints" / "blog-aws-keepalived.yaml"
@@ -277,3 +278,9 @@ def test_an_unknown_region_is_refused(moto: MotoServer) -> None:
         check_status(plan, lambda name: ec2_client(moto.url, name), "eu-west-9")
     result = invoke_cli("status", str(BLOG), "--region", "eu-west-9", env=aws_env(moto.url))
     assert result.returncode == 2 and "eu-west-9" in result.stderr
+
+
+def test_without_boto3_the_error_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "boto3", None)  # import boto3 raises ImportError
+    with pytest.raises(StatusError, match=r"pip install 'hacompile\[status\]'"):
+        ec2_clients()
