@@ -27,7 +27,7 @@ def _invoke(*args: str) -> Any:
     return CliRunner().invoke(app, list(args))
 
 
-@pytest.mark.parametrize("module", ["spec_commands.py", "tool_commands.py"])
+@pytest.mark.parametrize("module", ["spec_commands.py", "status_command.py", "tool_commands.py"])
 def test_commands_import_only_public_names(module: str) -> None:
     tree = ast.parse((CLI / module).read_text(encoding="utf-8"))
     private = [

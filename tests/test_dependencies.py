@@ -4,8 +4,9 @@
 happens to be installed here (as `click` was: typer 0.29 vendors its own copy and no longer
 pulls it in) works on this machine and fails with ImportError on a user's clean venv. The
 verifier (`hacompile/verify/`) may use the `verify` extra, the lab (`hacompile/lab/`) the `lab`
-extra, and the stand-ins both of them run (`hacompile/standins/`) only what both extras bring;
-everything else only the runtime dependencies.
+extra, `hacompile status` (`hacompile/status/`) the `status` extra, and the stand-ins both of
+them run (`hacompile/standins/`) only what both extras bring; everything else only the runtime
+dependencies.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ PROVIDED_BY = {
     "typer": "typer",
     "hcl2": "python-hcl2",
     "boto3": "boto3",
+    "botocore": "botocore",
     "moto": "moto",
     "parliament": "parliament",
     "yamllint": "yamllint",
@@ -54,6 +56,7 @@ def _allowed(path: Path) -> set[str]:
     parts = {
         PACKAGE / "verify": extras["verify"],
         PACKAGE / "lab": extras["lab"],
+        PACKAGE / "status": extras["status"],
         PACKAGE / "standins": extras["verify"] & extras["lab"],
     }
     allowed = set(extras[""])

@@ -33,59 +33,11 @@ from typing import Any
 
 from hacompile.lab import existing_net, router
 from hacompile.lab.cloudproxy import LabFaultProxy
+from hacompile.lab.cloudseed import seed
 from hacompile.standins.faultproxy import Fault
 from hacompile.standins.moto import MotoServer, ec2_client
 
 EDGE_TABLE = "hclab"
-
-
-def seed(
-    endpoint: str, cfg: Mapping[str, Any], existing: Mapping[str, Any] | None = None
-) -> dict[str, Any]:
-    """VPC, subnets, one ENI per LB (primary IP + one secondary slot per EIP), the EIPs.
-
-    With `existing` (what hacompile.lab.existing_net.create made for a bring-your-own-network
-    spec) no VPC or subnet is created: the ENIs go into the existing subnets, with the existing
-    security groups, as the bundle's Terraform would put them. Private VIPs get what the
-    bundle's Terraform makes for them (hacompile.lab.router.seed_routes)."""
-    ec2 = ec2_client(endpoint, cfg["region"])
-    groups: list[str] = []
-    if existing is None:
-        vpc = ec2.create_vpc(CidrBlock=cfg["vpc_cidr"])["Vpc"]["VpcId"]
-        subnets = {
-            c: ec2.create_subnet(VpcId=vpc, CidrBlock=c)["Subnet"]["SubnetId"]
-            for c in cfg["subnets"]
-        }
-    else:
-        vpc = existing["vpc_id"]
-        subnets = {s["cidr"]: s["subnet_id"] for s in existing["subnets"]}
-        groups = list(existing["security_groups"].values())
-    enis: dict[str, dict[str, str]] = {}
-    for lb in cfg["lbs"]:
-        extra: dict[str, Any] = {"Groups": groups} if groups else {}
-        eni = ec2.create_network_interface(
-            SubnetId=subnets[lb["subnet_cidr"]], PrivateIpAddress=lb["ip"], **extra
-        )["NetworkInterface"]
-        ec2.assign_private_ip_addresses(
-            NetworkInterfaceId=eni["NetworkInterfaceId"], PrivateIpAddresses=list(lb["slots"])
-        )
-        enis[lb["key"]] = {
-            "eni_id": eni["NetworkInterfaceId"],
-            "mac": str(eni["MacAddress"]).lower(),
-            "instance_id": "i-%017x" % (0x1AB0 + len(enis)),
-        }
-    eips: dict[str, dict[str, str]] = {}
-    for eip in cfg["eips"]:
-        got = ec2.allocate_address(Domain="vpc")
-        eips[eip["key"]] = {"allocation_id": got["AllocationId"], "public_ip": got["PublicIp"]}
-    tables = router.seed_routes(ec2, vpc, subnets.values(), cfg.get("vips", []), enis)
-    return {
-        "vpc_id": vpc,
-        "enis": enis,
-        "eips": eips,
-        "existing": existing,
-        "route_tables": tables,
-    }
 
 
 def put_secret(endpoint: str, region: str, req: Mapping[str, Any]) -> str:

@@ -37,19 +37,26 @@ VIP_ACTIONS = ("ReplaceRoute", "CreateRoute", "DeleteRoute", "AssignPrivateIpAdd
 
 
 def seed_routes(
-    ec2: Any, vpc: str, subnets: Iterable[str], vips: Sequence[Mapping[str, Any]], enis: Any
+    ec2: Any,
+    vpc: str,
+    subnets: Iterable[str],
+    vips: Sequence[Mapping[str, Any]],
+    enis: Any,
+    table_tags: Mapping[str, Any] | None = None,
 ) -> dict[str, list[str]]:
     """What the bundle's Terraform makes for the VIPs: for route VIPs, its own route table
     (aws_route_table.public: associated with the subnets, 0.0.0.0/0 to an internet gateway)
     with one VIP/32 route per VIP to the owner's ENI (aws_route, created once), and source/
     destination checking off on every LB; for secondary-IP VIPs nothing (the owner's claim
-    assigns the address on its first MASTER). Returns VIP key -> the route tables it uses."""
+    assigns the address on its first MASTER). `table_tags`: create_route_table's
+    TagSpecifications, as the bundle tags its table (hacompile.lab.cloud.seed). Returns VIP
+    key -> the route tables it uses."""
     route = [v for v in vips if v["strategy"] == "route"]
     if not route:
         return {}
     igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
     ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
-    table = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+    table = ec2.create_route_table(VpcId=vpc, **(table_tags or {}))["RouteTable"]["RouteTableId"]
     ec2.create_route(RouteTableId=table, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
     for subnet in subnets:
         ec2.associate_route_table(RouteTableId=table, SubnetId=subnet)

@@ -57,7 +57,12 @@ class Lab:
     claim_env: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.topo = build(self.plan.regions[self.region_index], self.prefix)
+        self.topo = build(
+            self.plan.regions[self.region_index],
+            self.prefix,
+            tags=self.plan.tags,
+            deployment_tag_key=self.plan.deployment_tag_key,
+        )
 
     @property
     def dir(self) -> Path:

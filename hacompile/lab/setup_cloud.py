@@ -55,6 +55,8 @@ def spawn_cloud(
         "moto_log": str(lab_dir / "moto.log"),
         "max_seconds": 4 * 3600,
         "existing": existing,
+        # tagged as the bundle's Terraform tags them, so that `hacompile status` finds them
+        "tagging": topo.tagging.as_config() if topo.tagging else None,
     }
     (lab_dir / "cloud.json").write_text(json.dumps(cfg), encoding="utf-8")
     return spawn(

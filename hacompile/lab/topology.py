@@ -19,6 +19,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from hacompile.plan.build import DEPLOYMENT_TAG
 from hacompile.plan.model import Region
 
 PREFIX_RE = re.compile(r"^hcl[0-9a-f]{6}$")
@@ -84,6 +85,30 @@ class LabBackend:
 
 
 @dataclass(frozen=True)
+class Tagging:
+    """How the bundle's Terraform tags the region's resources, for the lab's cloud to tag its
+    own alike (hacompile.lab.cloud.seed), so that `hacompile status` finds them in the lab's
+    EC2 as it would in AWS: the EIPs (Name, deployment tag), the LBs' interfaces (deployment
+    tag), the VPC and the VIPs' route table (Name); all with the provider's default tags."""
+
+    name_prefix: str  # Region.names.prefix: Name = <prefix><key>
+    vpc_name: str
+    route_table_name: str
+    defaults: tuple[tuple[str, str], ...]  # Plan.tags, the cluster tag among them
+    deployment_key: str
+    deployment_value: str  # the prefix, then an ID of this lab run (Terraform's: a UUID)
+
+    def as_config(self) -> dict[str, object]:
+        return {
+            "name_prefix": self.name_prefix,
+            "vpc": self.vpc_name,
+            "route_table": self.route_table_name,
+            "defaults": dict(self.defaults),
+            "deployment": [self.deployment_key, self.deployment_value],
+        }
+
+
+@dataclass(frozen=True)
 class Topology:
     prefix: str
     lab_dir: Path
@@ -97,6 +122,7 @@ class Topology:
     eips: tuple[LabEip, ...]
     backends: tuple[LabBackend, ...]
     vips: tuple[LabVip, ...] = ()
+    tagging: Tagging | None = None
 
     def host(self, name: str) -> Host:
         return next(h for h in self.hosts if h.name == name)
@@ -122,9 +148,16 @@ def new_prefix() -> str:
 
 
 def build(
-    region: Region, prefix: str, lab_root: Path = LAB_ROOT, controller: bool = False
+    region: Region,
+    prefix: str,
+    lab_root: Path = LAB_ROOT,
+    controller: bool = False,
+    *,
+    tags: tuple[tuple[str, str], ...] = (),
+    deployment_tag_key: str = DEPLOYMENT_TAG,
 ) -> Topology:
-    """Lay one plan region out as lab hosts (with `controller`, also the deploy host)."""
+    """Lay one plan region out as lab hosts (with `controller`, also the deploy host); `tags`
+    (Plan.tags) and `deployment_tag_key` say how its cloud tags what it makes (Tagging)."""
     if not PREFIX_RE.match(prefix):
         raise ValueError(f"bad lab prefix {prefix!r}")
     nets = {s.key: ipaddress.ip_network(s.cidr) for s in region.subnets}
@@ -179,6 +212,14 @@ def build(
         eips=eips,
         backends=tuple(backends),
         vips=tuple(LabVip(v.name, v.strategy, v.address, v.master, v.holders) for v in region.vips),
+        tagging=Tagging(
+            name_prefix=region.names.prefix,
+            vpc_name=region.names.vpc,
+            route_table_name=region.names.route_table,
+            defaults=tags,
+            deployment_key=deployment_tag_key,
+            deployment_value=f"{region.names.prefix}lab-{prefix}",
+        ),
     )
 
 

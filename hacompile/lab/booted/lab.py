@@ -53,7 +53,13 @@ class BootedLab(Lab):
     )
 
     def __post_init__(self) -> None:
-        self.topo = build(self.plan.regions[self.region_index], self.prefix, controller=True)
+        self.topo = build(
+            self.plan.regions[self.region_index],
+            self.prefix,
+            controller=True,
+            tags=self.plan.tags,
+            deployment_tag_key=self.plan.deployment_tag_key,
+        )
 
     def close(self) -> None:
         for machine in self.machines.values():

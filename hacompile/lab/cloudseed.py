@@ -1,0 +1,89 @@
+"""What the lab's cloud host makes in moto before the LBs start: what the bundle's Terraform
+would have made in EC2 for the tier (hacompile.lab.cloud runs it; the unit tests call it).
+
+Why apart from hacompile.lab.cloud: seeding is plain EC2 calls, testable without the cloud
+host's edge, proxy and sync loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from hacompile.lab import router
+from hacompile.standins.moto import ec2_client
+from hacompile.standins.tfseed import tag_spec
+
+__all__ = ["seed"]
+
+
+def seed(
+    endpoint: str, cfg: Mapping[str, Any], existing: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """VPC, subnets, one ENI per LB (primary IP + one secondary slot per EIP), the EIPs.
+
+    With `existing` (what hacompile.lab.existing_net.create made for a bring-your-own-network
+    spec) no VPC or subnet is created: the ENIs go into the existing subnets, with the existing
+    security groups, as the bundle's Terraform would put them. Private VIPs get what the
+    bundle's Terraform makes for them (hacompile.lab.router.seed_routes).
+
+    With cfg["tagging"] (hacompile.lab.topology.Tagging) everything is tagged as the bundle's
+    Terraform tags it (hacompile.standins.tfseed): the EIPs Name = <prefix><key> and the
+    deployment tag (eips.tf), the interfaces the deployment tag (instances.tf), the VPC and
+    the VIPs' route table their Name; so `hacompile status` finds them. No instances are made
+    (the lab's instance IDs are made up): status reports the LBs' instances missing and
+    still maps the addresses to LBs by their interfaces."""
+    ec2 = ec2_client(endpoint, cfg["region"])
+    tagging = cfg.get("tagging") or {}
+    defaults = dict(tagging.get("defaults", {}))
+    key_value = tagging.get("deployment")
+    deployment = (str(key_value[0]), str(key_value[1])) if key_value else None
+
+    def spec(kind: str, name: str = "", tagged: bool = False) -> dict[str, Any]:
+        return tag_spec(kind, defaults, name, deployment if tagged else None) if tagging else {}
+
+    groups: list[str] = []
+    if existing is None:
+        vpc = ec2.create_vpc(CidrBlock=cfg["vpc_cidr"], **spec("vpc", tagging.get("vpc", "")))
+        vpc = vpc["Vpc"]["VpcId"]
+        subnets = {
+            c: ec2.create_subnet(VpcId=vpc, CidrBlock=c)["Subnet"]["SubnetId"]
+            for c in cfg["subnets"]
+        }
+    else:
+        vpc = existing["vpc_id"]
+        subnets = {s["cidr"]: s["subnet_id"] for s in existing["subnets"]}
+        groups = list(existing["security_groups"].values())
+    enis: dict[str, dict[str, str]] = {}
+    for lb in cfg["lbs"]:
+        extra: dict[str, Any] = {"Groups": groups} if groups else {}
+        # aws_ec2_tag: the deployment tag only (EC2 copies no instance tags to an interface)
+        if deployment:
+            extra.update(tag_spec("network-interface", {}, "", deployment))
+        eni = ec2.create_network_interface(
+            SubnetId=subnets[lb["subnet_cidr"]], PrivateIpAddress=lb["ip"], **extra
+        )["NetworkInterface"]
+        ec2.assign_private_ip_addresses(
+            NetworkInterfaceId=eni["NetworkInterfaceId"], PrivateIpAddresses=list(lb["slots"])
+        )
+        enis[lb["key"]] = {
+            "eni_id": eni["NetworkInterfaceId"],
+            "mac": str(eni["MacAddress"]).lower(),
+            "instance_id": "i-%017x" % (0x1AB0 + len(enis)),
+        }
+    eips: dict[str, dict[str, str]] = {}
+    prefix = tagging.get("name_prefix", "")
+    for eip in cfg["eips"]:
+        got = ec2.allocate_address(
+            Domain="vpc", **spec("elastic-ip", f"{prefix}{eip['key']}", tagged=True)
+        )
+        eips[eip["key"]] = {"allocation_id": got["AllocationId"], "public_ip": got["PublicIp"]}
+    table_tags = spec("route-table", tagging.get("route_table", ""))
+    tables = router.seed_routes(ec2, vpc, subnets.values(), cfg.get("vips", []), enis, table_tags)
+    return {
+        "vpc_id": vpc,
+        "enis": enis,
+        "eips": eips,
+        "existing": existing,
+        "route_tables": tables,
+    }
