@@ -203,9 +203,10 @@ def test_another_deployment_of_the_same_name_is_not_ours(moto: MotoServer) -> No
     assert code == 0, document["drift"]
 
 
-def test_the_labs_seed_maps_addresses_by_interface_without_instances(moto: MotoServer) -> None:
-    """The lab's cloud makes interfaces but no instances (made-up IDs): status reports the
-    instances missing, and still says who holds each address."""
+def test_the_labs_seed_is_a_deployment_status_reads(moto: MotoServer) -> None:
+    """The lab's cloud makes each LB's interface first and launches its instance on it, tagged
+    as Terraform tags it: status finds every LB running with that interface, is clean once the
+    owners claimed, and names the one EIP moved behind their back."""
     plan = check(ROUTE).plan
     region = plan.regions[0]
     topo = build_topology(
@@ -234,6 +235,8 @@ def test_the_labs_seed_maps_addresses_by_interface_without_instances(moto: MotoS
             AllocationId=ids["eips"][eip.key]["allocation_id"],
             NetworkInterfaceId=ids["enis"][eip.owner]["eni_id"],
         )
+    at_rest = check_status(plan, lambda name: ec2_client(moto.url, name))
+    assert at_rest.ok, at_rest.drift
     ec2.associate_address(  # and one that moved
         AllocationId=ids["eips"]["eip2"]["allocation_id"],
         NetworkInterfaceId=ids["enis"]["lb1"]["eni_id"],
@@ -243,8 +246,9 @@ def test_the_labs_seed_maps_addresses_by_interface_without_instances(moto: MotoS
     (status,) = found.regions
     now = {a.name: a.now for a in status.addresses}
     assert now == {"eip1": ("lb1",), "eip2": ("lb1",), "api": ("lb1",), "mesh": ("lb2",)}
-    assert [(lb.state, lb.eni_id) for lb in status.lbs] == [
-        ("missing", ids["enis"][k]["eni_id"]) for k in ("lb1", "lb2")
+    assert [(lb.instance_id, lb.state, lb.eni_id) for lb in status.lbs] == [
+        (ids["enis"][k]["instance_id"], "running", ids["enis"][k]["eni_id"])
+        for k in ("lb1", "lb2")
     ]
     assert [a.name for a in status.addresses if not a.ok] == ["eip2"]
 

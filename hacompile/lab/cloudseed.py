@@ -12,7 +12,7 @@ from typing import Any
 
 from hacompile.lab import router
 from hacompile.standins.moto import ec2_client
-from hacompile.standins.tfseed import tag_spec
+from hacompile.standins.tfseed import LB_AMI, tag_spec
 
 __all__ = ["seed"]
 
@@ -30,9 +30,10 @@ def seed(
     With cfg["tagging"] (hacompile.lab.topology.Tagging) everything is tagged as the bundle's
     Terraform tags it (hacompile.standins.tfseed): the EIPs Name = <prefix><key> and the
     deployment tag (eips.tf), the interfaces the deployment tag (instances.tf), the VPC and
-    the VIPs' route table their Name; so `hacompile status` finds them. No instances are made
-    (the lab's instance IDs are made up): status reports the LBs' instances missing and
-    still maps the addresses to LBs by their interfaces."""
+    the VIPs' route table their Name; so `hacompile status` finds them. With tagging each LB
+    also gets its EC2 instance (instances.tf: Name = <prefix><key>, Role, the default tags),
+    launched on the LB's interface as its primary one, and the hosts' IMDS reports that
+    instance's ID; without, the IDs are made up and no instance exists."""
     ec2 = ec2_client(endpoint, cfg["region"])
     tagging = cfg.get("tagging") or {}
     defaults = dict(tagging.get("defaults", {}))
@@ -55,6 +56,7 @@ def seed(
         subnets = {s["cidr"]: s["subnet_id"] for s in existing["subnets"]}
         groups = list(existing["security_groups"].values())
     enis: dict[str, dict[str, str]] = {}
+    prefix = tagging.get("name_prefix", "")
     for lb in cfg["lbs"]:
         extra: dict[str, Any] = {"Groups": groups} if groups else {}
         # aws_ec2_tag: the deployment tag only (EC2 copies no instance tags to an interface)
@@ -66,13 +68,15 @@ def seed(
         ec2.assign_private_ip_addresses(
             NetworkInterfaceId=eni["NetworkInterfaceId"], PrivateIpAddresses=list(lb["slots"])
         )
+        instance = "i-%017x" % (0x1AB0 + len(enis))
+        if tagging:
+            instance = _instance(ec2, eni["NetworkInterfaceId"], defaults, prefix + lb["key"])
         enis[lb["key"]] = {
             "eni_id": eni["NetworkInterfaceId"],
             "mac": str(eni["MacAddress"]).lower(),
-            "instance_id": "i-%017x" % (0x1AB0 + len(enis)),
+            "instance_id": instance,
         }
     eips: dict[str, dict[str, str]] = {}
-    prefix = tagging.get("name_prefix", "")
     for eip in cfg["eips"]:
         got = ec2.allocate_address(
             Domain="vpc", **spec("elastic-ip", f"{prefix}{eip['key']}", tagged=True)
@@ -87,3 +91,18 @@ def seed(
         "existing": existing,
         "route_tables": tables,
     }
+
+
+def _instance(ec2: Any, eni: str, defaults: Mapping[str, str], name: str) -> str:
+    """The LB's instance, tagged as instances.tf tags it, with `eni` as its primary interface
+    (in AWS the instance makes its interface; here the interface exists first, so the lab's
+    addresses and IDs are what they were before instances were seeded)."""
+    got = ec2.run_instances(
+        ImageId=LB_AMI,
+        MinCount=1,
+        MaxCount=1,
+        InstanceType="t3.micro",
+        NetworkInterfaces=[{"DeviceIndex": 0, "NetworkInterfaceId": eni}],
+        **tag_spec("instance", {**defaults, "Role": "load-balancer"}, name),
+    )
+    return str(got["Instances"][0]["InstanceId"])
