@@ -247,8 +247,7 @@ def test_the_labs_seed_is_a_deployment_status_reads(moto: MotoServer) -> None:
     now = {a.name: a.now for a in status.addresses}
     assert now == {"eip1": ("lb1",), "eip2": ("lb1",), "api": ("lb1",), "mesh": ("lb2",)}
     assert [(lb.instance_id, lb.state, lb.eni_id) for lb in status.lbs] == [
-        (ids["enis"][k]["instance_id"], "running", ids["enis"][k]["eni_id"])
-        for k in ("lb1", "lb2")
+        (ids["enis"][k]["instance_id"], "running", ids["enis"][k]["eni_id"]) for k in ("lb1", "lb2")
     ]
     assert [a.name for a in status.addresses if not a.ok] == ["eip2"]
 
