@@ -140,7 +140,7 @@ def lab(
             "--procedure",
             help="With --booted: after the scenarios, run this day-2 procedure under the "
             "client's traffic (repeatable): rolling-maintenance, maintenance-refused, "
-            "status-drift, node-replaced.",
+            "maintenance-step-fails, status-drift, node-replaced.",
         ),
     ] = None,
     json_: JsonOption = False,

@@ -4,6 +4,7 @@ report and the CLI's refusals."""
 from __future__ import annotations
 
 import ipaddress
+import re
 from pathlib import Path
 
 import pytest
@@ -126,3 +127,14 @@ def test_lab_refuses_off_linux(monkeypatch: pytest.MonkeyPatch) -> None:
     result = CliRunner().invoke(app, ["lab", "--cleanup"])
     assert result.exit_code == 2
     assert "needs Linux" in result.output
+
+
+def test_lab_help_names_every_day2_procedure() -> None:
+    """The option's help is hand-written (the CLI imports no lab module at start-up): it must
+    not fall behind hacompile.lab.booted.day2.PROCEDURES."""
+    from hacompile.lab.booted.day2 import PROCEDURES
+
+    result = CliRunner().invoke(app, ["lab", "--help"], env={"COLUMNS": "400"})
+    text = re.sub(r"-\s+", "-", " ".join(result.output.split()))  # rich wraps at hyphens
+    missing = [name for name in PROCEDURES if name not in text]
+    assert not missing, text
