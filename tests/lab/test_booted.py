@@ -53,17 +53,19 @@ SCENARIOS = {
     "secondary": [*VIP_SCENARIOS, "two-failures"],
 }
 # Day-2 procedures (hacompile.lab.booted.day2), after the fault matrix, under the client's
-# traffic: the rolling maintenance and the node replacement on the blog and the 3-LB tier; the
-# refusal and a failing step on the blog's. (status-drift is not yet in CI: the lab's LBs have no
-# EC2 instance, so `status` reports them missing; tests/test_status.py covers drift on moto.)
+# traffic: the rolling maintenance on the blog and the 3-LB tier (every LB of both, issue 17);
+# on the blog's, its refusal, a failing step, `hacompile status` against a misplaced EIP and
+# the node replacement (which does not depend on the number of LBs: 3-LB's took the same
+# 102 s for the same steps, `hacompile lab --procedure node-replaced` runs it there).
 DAY2 = {
     "blog": [
         "maintenance-refused",
         "rolling-maintenance",
         "maintenance-step-fails",
+        "status-drift",
         "node-replaced",
     ],
-    "three": ["rolling-maintenance", "node-replaced"],
+    "three": ["rolling-maintenance"],
 }
 OWNER_DOWN = (
     "haproxy-stopped",
@@ -266,7 +268,8 @@ def test_day2_procedures_lose_no_request(runs: dict[str, LabRun], name: str) -> 
     assert not failed, "\n".join(procedure_lines(p for p in got.values() if not p["passed"]))
     for n, p in got.items():
         assert all(v == 0 for v in p["failed_requests"].values()), (n, p["failed_requests"])
-        assert all(v > 50 for v in p["requests"].values()), (n, p["requests"])
+        # at least a second of the client's traffic per EIP (a refused play takes ~2 s)
+        assert all(v >= 20 for v in p["requests"].values()), (n, p["requests"])
 
 
 @pytest.mark.parametrize("name", list(DAY2))
@@ -296,10 +299,22 @@ def test_refusals_and_a_failing_step_leave_the_tier_serving(runs: dict[str, LabR
     assert failing["moves"]["eip2"] == []  # lb2 was never touched
 
 
-@pytest.mark.parametrize("name", list(DAY2))
-def test_a_replaced_node_rejoins_with_its_eip_home(runs: dict[str, LabRun], name: str) -> None:
-    replaced = procedures(runs, name)["node-replaced"]
+def test_a_replaced_node_rejoins_with_its_eip_home(runs: dict[str, LabRun]) -> None:
+    replaced = procedures(runs, "blog")["node-replaced"]
     assert replaced["replaced"] == "lb1"
     assert replaced["drain"]["returncode"] == 0 and replaced["converge"]["returncode"] == 0
     assert [lb for _, lb in replaced["moves"]["eip1"]] == ["lb2", "lb1"]
     assert all(not moves for eip, moves in replaced["moves"].items() if eip != "eip1")
+
+
+def test_status_reports_the_misplaced_eip_until_the_owner_takes_it_home(
+    runs: dict[str, LabRun],
+) -> None:
+    """`hacompile status` against the lab's EC2: clean at rest, exit 1 with eip1 on lb2 (moved
+    through the API behind Keepalived's back), clean once lb1's reconcile timer took it home."""
+    drift = procedures(runs, "blog")["status-drift"]
+    assert drift["status"] == {"at_rest": 0, "misplaced": 1, "after_reconcile": 0}
+    text = " ".join(drift["drift"])
+    assert "eip1" in text and "lb1" in text and "lb2" in text, drift["drift"]
+    assert [lb for _, lb in drift["moves"]["eip1"]] == ["lb2", "lb1"]
+    assert drift["moves"]["eip2"] == []
