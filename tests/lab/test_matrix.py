@@ -1,5 +1,6 @@
-"""The whole fault matrix, once, in the namespace lab, on the 3-LB blueprint (the blog's and the
-private-VIP blueprints' run on booted hosts: tests/lab/test_booted.py). Labs ran in parallel
+"""The fault matrix, once, in the namespace lab, on the 3-LB blueprint, less three faults the
+booted runs cover (BOOTED_ONLY; the blog's whole matrix and the private-VIP blueprints' run on
+booted hosts: tests/lab/test_booted.py). Labs ran in parallel
 once, to save time; on a 2-vCPU machine one lab's set-up
 (moto, daemons, AWS CLI runs) then delayed another's Keepalived enough to change who won a
 takeover (docs/failover.md, "Two backups, one takeover"), which fails the run for a reason no
@@ -44,6 +45,11 @@ VIPS: dict[str, dict[str, tuple[str, ...]]] = {"three": {}}
 # on lb1 and started again while every LB's CPUs are busy, the run in which eip2 (owner lb2,
 # healthy) once moved to lb3 and back. About 90 s, no extra lab set-up.
 BUSY = {"three": ("busy-keepalived-killed",)}
+# Faults whose namespace run proves nothing the booted runs miss (tests/lab/test_booted.py: the
+# blog's whole booted matrix, lb-lost on every booted blueprint): a graceful stop, a lost node, a
+# pulled link move an address as their booted runs do. Cut from CI in issue 17 for time;
+# `hacompile lab blueprints/three-lb-existing-backends.yaml` still runs them.
+BOOTED_ONLY = ("keepalived-stopped", "lb-lost", "link-down")
 OWNER_FAILS = (
     "haproxy-killed",
     "keepalived-killed",
@@ -62,7 +68,7 @@ def runs(lab_ready: None) -> dict[str, LabRun]:
     out: dict[str, LabRun] = {}
     try:
         for name, spec in LABS.items():  # every wait inside run_lab is bounded
-            matrix = [s.name for s in select(None, LBS[name])]
+            matrix = [s.name for s in select(None, LBS[name]) if s.name not in BOOTED_ONLY]
             out[name] = run_lab(
                 spec, prefix=prefixes[name], scenarios=[*matrix, *BUSY.get(name, ())]
             )
@@ -86,16 +92,7 @@ def results(runs: dict[str, LabRun], name: str) -> dict[str, dict[str, Any]]:
 @pytest.mark.parametrize("name", list(SPECS))
 def test_every_scenario_passes(runs: dict[str, LabRun], name: str) -> None:
     got = results(runs, name)
-    expected = {
-        "haproxy-killed",
-        "keepalived-killed",
-        "keepalived-stopped",
-        "lb-lost",
-        "link-down",
-        "split-brain",
-        "api-errors",
-        "api-throttled",
-    }
+    expected = {"haproxy-killed", "keepalived-killed", "split-brain", "api-errors", "api-throttled"}
     if LBS[name] == 3:
         expected.add("two-failures")
     expected |= set(BUSY.get(name, ()))
